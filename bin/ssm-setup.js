@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Thin launcher: everything lives in the bundle built by `npm run build` (also run by `prepare`).
+// The SDK warns on every run that Node 20 support ends in 2027; the README says so once instead.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+// `ssm-setup --help | head` closes the pipe early; that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
+let main;
+try {
+  ({ main } = await import('../dist/main.js'));
+} catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+  process.stderr.write('ssm-setup: dist/ is missing; run `npm run build` first.\n');
+  process.exit(70);
+}
+process.exitCode = await main(process.argv);

@@ -1,0 +1,124 @@
+import { AwsError, UsageError } from '../core/errors.js';
+import { CALL_KEY, CallRecorder } from './calls.js';
+
+export interface AwsTarget {
+  readonly region: string;
+  readonly profile?: string;
+  readonly endpointUrl?: string;
+}
+
+/** Who is running ssm-setup, resolved once per run with sts:GetCallerIdentity. */
+export interface Identity {
+  readonly account: string;
+  readonly arn: string;
+  readonly userId: string;
+  /** `aws`, `aws-cn`, `aws-us-gov`…, taken from the caller ARN. */
+  readonly partition: string;
+}
+
+/** The part of an SDK v3 client the factory touches. */
+interface SdkClient {
+  middlewareStack: { add(mw: unknown, opts: { step: 'initialize'; name: string }): void };
+  send(command: unknown): Promise<unknown>;
+}
+type ClientClass<C> = new (config: Record<string, unknown>) => C;
+
+/**
+ * One factory for every AWS client: region, profile, endpoint override (S3 in path style),
+ * adaptive retries and the call recorder are set here once. Clients are created on first use
+ * and the SDK packages are imported by the steps that need them, so a command loads only its own.
+ */
+export class AwsClients {
+  private readonly clients = new Map<unknown, unknown>();
+  private identityPromise?: Promise<Identity>;
+
+  constructor(
+    readonly target: AwsTarget,
+    readonly recorder = new CallRecorder(),
+  ) {}
+
+  /** The shared client of this class, e.g. `aws.get(KMSClient)`. */
+  get<C extends object>(Client: ClientClass<C>): C {
+    let client = this.clients.get(Client) as C | undefined;
+    if (!client) {
+      client = new Client(clientConfig(this.target));
+      instrument(client as unknown as SdkClient, this.recorder);
+      this.clients.set(Client, client);
+    }
+    return client;
+  }
+
+  /** sts:GetCallerIdentity, once per run; fails with a clear message when there are no usable credentials. */
+  identity(): Promise<Identity> {
+    this.identityPromise ??= (async () => {
+      const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+      try {
+        const out = await this.get(STSClient).send(new GetCallerIdentityCommand({}));
+        const arn = out.Arn ?? '';
+        return { account: out.Account ?? '', arn, userId: out.UserId ?? '', partition: arn.split(':')[1] || 'aws' };
+      } catch (err) {
+        throw new AwsError(`Cannot use the AWS credentials: ${(err as Error).message}`, {
+          cause: err,
+          hint: this.target.profile
+            ? `check profile "${this.target.profile}" (for SSO: aws sso login --profile ${this.target.profile})`
+            : 'set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
+        });
+      }
+    })();
+    return this.identityPromise;
+  }
+}
+
+export function clientConfig(target: AwsTarget): Record<string, unknown> {
+  return {
+    region: target.region,
+    ...(target.profile ? { profile: target.profile } : {}),
+    // Adaptive adds client-side rate limiting: useful when fanning out IAM/SSM calls.
+    retryMode: 'adaptive',
+    ...(target.endpointUrl
+      ? {
+          endpoint: target.endpointUrl,
+          // Only S3 reads these; emulators serve buckets by path, not by virtual host.
+          forcePathStyle: true,
+        }
+      : {}),
+  };
+}
+
+/** Records every logical call and tags its errors with `Service.Operation` for the failure message. */
+function instrument(client: SdkClient, recorder: CallRecorder): void {
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) =>
+      async (args: unknown) => {
+        const call = recorder.record(context.clientName ?? 'AWS', context.commandName ?? 'Call');
+        try {
+          return await next(args);
+        } catch (err) {
+          if (err && typeof err === 'object') (err as Record<string, unknown>)[CALL_KEY] = `${call.service}.${call.operation}`;
+          throw err;
+        }
+      },
+    { step: 'initialize', name: 'ssmSetupCallRecorder' },
+  );
+}
+
+/**
+ * The region to use: the setting (flag, AWS_REGION, config file), else the profile's region
+ * as the SDK itself resolves it. The SDK ignores AWS_DEFAULT_REGION, so we say so.
+ */
+export async function resolveRegion(settings: { region?: string; profile?: string }): Promise<string> {
+  if (settings.region) return settings.region;
+  const { STSClient } = await import('@aws-sdk/client-sts');
+  const probe = new STSClient(settings.profile ? { profile: settings.profile } : {});
+  try {
+    return await probe.config.region();
+  } catch {
+    throw new UsageError('No AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile', {
+      hint: process.env.AWS_DEFAULT_REGION
+        ? `AWS_DEFAULT_REGION is set but the AWS SDK for JavaScript ignores it: use --region ${process.env.AWS_DEFAULT_REGION}`
+        : 'for example: --region eu-west-1',
+    });
+  } finally {
+    probe.destroy();
+  }
+}

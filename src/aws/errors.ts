@@ -1,0 +1,46 @@
+import { SetupError, StepError } from '../core/errors.js';
+import { CALL_KEY } from './calls.js';
+
+interface SdkErrorLike {
+  name?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  [CALL_KEY]?: string;
+}
+
+export const errorName = (err: unknown) => (err as SdkErrorLike | undefined)?.name ?? '';
+
+/** True when AWS says the thing does not exist (names differ per service). */
+export function isNotFound(err: unknown): boolean {
+  const e = err as SdkErrorLike;
+  return (
+    /NotFound|NoSuch|DoesNotExist|InvalidDocument$/.test(e?.name ?? '') || e?.$metadata?.httpStatusCode === 404
+  );
+}
+
+export const isAccessDenied = (err: unknown) =>
+  /AccessDenied|UnauthorizedOperation|AuthorizationError|Forbidden/.test(errorName(err)) ||
+  (err as SdkErrorLike)?.$metadata?.httpStatusCode === 403;
+
+/** Wraps anything a step throws into a StepError naming the step and the failed AWS call, with a fix. */
+export function toStepError(stepId: string, err: unknown): SetupError {
+  if (err instanceof SetupError) return err;
+  const e = err as SdkErrorLike;
+  const call = e?.[CALL_KEY];
+  const name = e?.name && e.name !== 'Error' ? `${e.name}: ` : '';
+  return new StepError(stepId, `${name}${e?.message ?? String(err)}`, { call, cause: err, hint: hintFor(stepId, err, call) });
+}
+
+function hintFor(stepId: string, err: unknown, call?: string): string {
+  const rerun = `rerun \`ssm-setup run ${stepId}\`: finished work is not repeated`;
+  if (isAccessDenied(err)) {
+    return `the credentials in use may not call ${call ?? 'this AWS API'}; grant it (README, "IAM permissions ssm-setup needs"), then ${rerun}`;
+  }
+  if (/ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/.test(errorName(err))) {
+    return `refresh your AWS credentials (for SSO: aws sso login), then ${rerun}`;
+  }
+  if (/Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(errorName(err))) {
+    return `AWS throttled the requests; wait a moment and ${rerun}`;
+  }
+  return rerun;
+}

@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { STEPS, stepEntry, type StepEntry } from '../../steps/index.js';
+import type { Io } from '../../ui/io.js';
+import { runCommand } from './apply.js';
+
+/** `ssm-setup run <step...>`: only those steps; the others are read for their outputs. */
+export async function run(cmd: Command, args: string[], io: Io): Promise<number> {
+  const ids = [...new Set(args)];
+  const unknown = ids.filter((id) => !stepEntry(id));
+  if (unknown.length) {
+    throw new UsageError(`unknown step${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
+      hint: `valid steps: ${STEPS.map((s) => s.id).join(', ')}`,
+    });
+  }
+  const selected = ids.map((id) => stepEntry(id)!) satisfies StepEntry[];
+  const notYet = selected.filter((s) => !s.load);
+  if (notYet.length) {
+    throw new UsageError(`step${notYet.length > 1 ? 's' : ''} ${notYet.map((s) => s.id).join(', ')} not available in this version yet`, {
+      hint: `available now: ${STEPS.filter((s) => s.load).map((s) => s.id).join(', ')}`,
+    });
+  }
+  return (await runCommand(cmd, io, { command: 'run', mode: 'apply', selected })).exitCode;
+}

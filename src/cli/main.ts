@@ -1,0 +1,67 @@
+import { CommanderError, type Command } from 'commander';
+import { SetupError, UsageError } from '../core/errors.js';
+import type { Io } from '../ui/io.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { createProgram } from './program.js';
+
+/** Commands and the module that runs each; imported only when that command runs. */
+const COMMANDS: Record<string, () => Promise<{ run: (cmd: Command, args: string[], io: Io) => Promise<number> }>> = {
+  init: () => import('./commands/init.js'),
+  plan: () => import('./commands/plan.js'),
+  run: () => import('./commands/run.js'),
+};
+
+/**
+ * The one place that prints errors and decides the exit code. Returns the code; the launcher
+ * (bin/ssm-setup.js) sets it on the process.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  let io: Io | undefined;
+  let command = 'ssm-setup';
+  const json = argv.includes('--json');
+  const program = createProgram(async (name, cmd, args) => {
+    command = name;
+    const load = COMMANDS[name];
+    if (!load) throw notYet(name);
+    io = await (await import('./session.js')).createIo(cmd);
+    return (await load()).run(cmd, args, io);
+  });
+  try {
+    await program.parseAsync(argv as string[]);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version end here too; commander has already printed its message.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return ExitCode.Ok;
+      if (json) printJsonError(command, new UsageError(err.message.replace(/^error: /, '')));
+      return ExitCode.Usage;
+    }
+    report(err, command, json, io);
+    return exitCodeFor(err);
+  }
+}
+
+function notYet(name: string): UsageError {
+  return new UsageError(`\`ssm-setup ${name}\` is not available in this version yet`, {
+    hint: 'it comes in a later release; today `init`, `plan` and `run kms-key` work',
+  });
+}
+
+function report(err: unknown, command: string, json: boolean, io: Io | undefined): void {
+  if (json) printJsonError(command, err);
+  if (err instanceof SetupError) {
+    const lines = [`Error: ${err.message}`];
+    if (err.hint) lines.push(`Fix: ${err.hint}`);
+    if (io) io.error(lines.join('\n'));
+    else process.stderr.write(`${lines.join('\n')}\n`);
+    return;
+  }
+  // A bug: say so, with the stack, so it can be reported.
+  process.stderr.write(`Internal error (please report it with this output):\n${(err as Error)?.stack ?? String(err)}\n`);
+}
+
+function printJsonError(command: string, err: unknown): void {
+  const e = err as SetupError;
+  const error = { message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}) };
+  process.stdout.write(`${JSON.stringify({ command, ok: false, steps: [], error }, null, 2)}\n`);
+}

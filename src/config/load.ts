@@ -1,0 +1,191 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+import { settingsSchema, type Settings } from './schema.js';
+import { ALL_SETTINGS, settingSpec } from './settings.js';
+
+/** Where a setting's value came from; errors name the flag, key or variable accordingly. */
+export type Source = 'default' | 'config' | 'env' | 'flag' | 'prompt';
+
+export const DEFAULT_CONFIG_FILE = 'ssm-setup.json';
+
+/** Built-in defaults, the lowest layer (../shared/design/product.md, "Options"). */
+export const DEFAULTS = {
+  keyAlias: 'alias/ssm-session-manager',
+  s3Prefix: 'session-logs/',
+  logTransitionDays: 90,
+  logExpirationDays: 365,
+  cloudwatchLogs: false,
+  logGroup: '/aws/ssm/session-logs',
+  logRetentionDays: 365,
+  instanceRole: 'SSMSessionManagerInstanceRole',
+  instancePolicy: 'SSMSessionManagerInstancePolicy',
+  operatorPolicy: 'SSMSessionManagerOperatorPolicy',
+  operatorAccess: 'restricted',
+  operatorUsers: [],
+  operatorGroups: [],
+  idleTimeout: 20,
+  shellProfileLinux: '',
+  shellProfileWindows: '',
+  instanceIds: [],
+  tag: [],
+  cloudwatchAgent: true,
+  agentUpdate: true,
+  hostManagement: true,
+  dhmc: false,
+  tags: {},
+} as const satisfies Partial<Record<keyof Settings, unknown>>;
+
+export interface LoadedSettings {
+  readonly settings: Settings;
+  /** The layer each key's value came from. */
+  readonly sources: Readonly<Record<string, Source>>;
+  /** The raw merged values, before validation (re-validated after prompts). */
+  readonly raw: Readonly<Record<string, unknown>>;
+  /** The config file that was read, if any. */
+  readonly configFile?: string;
+}
+
+export interface LoadInput {
+  /** Values of the flags the operator actually typed (no parser defaults), by config key. */
+  readonly flags: Readonly<Record<string, unknown>>;
+  /** `--config`; without it `./ssm-setup.json` is read when it exists. */
+  readonly configPath?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+}
+
+/**
+ * Merges defaults < config file < environment < flags, then validates everything at once.
+ * Throws one UsageError listing every problem, each naming its flag, config key or variable.
+ */
+export async function loadSettings(input: LoadInput): Promise<LoadedSettings> {
+  const env = input.env ?? process.env;
+  const raw: Record<string, unknown> = {};
+  const sources: Record<string, Source> = {};
+  const layer = (values: Record<string, unknown>, source: Source) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) continue;
+      raw[key] = normalise(key, value);
+      sources[key] = source;
+    }
+  };
+
+  layer(DEFAULTS, 'default');
+  const file = await readConfigFile(input.configPath, input.cwd ?? process.cwd());
+  if (file) layer(file.values, 'config');
+  layer(Object.fromEntries(ALL_SETTINGS.filter((s) => s.env && env[s.env]).map((s) => [s.key, env[s.env!]])), 'env');
+  layer(input.flags, 'flag');
+  // --log-group names a group, so it switches CloudWatch logging on unless that was set itself.
+  if (sources.logGroup !== 'default' && sources.cloudwatchLogs === 'default') raw.cloudwatchLogs = true;
+
+  return validate(raw, sources, file?.path);
+}
+
+/** Re-validates after the wizard's answers were merged in (source `prompt`). */
+export function withAnswers(loaded: LoadedSettings, answers: Readonly<Record<string, unknown>>): LoadedSettings {
+  const raw = { ...loaded.raw };
+  const sources = { ...loaded.sources };
+  for (const [key, value] of Object.entries(answers)) {
+    raw[key] = normalise(key, value);
+    sources[key] = 'prompt';
+  }
+  return validate(raw, sources, loaded.configFile);
+}
+
+function validate(raw: Record<string, unknown>, sources: Record<string, Source>, configFile?: string): LoadedSettings {
+  const parsed = settingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UsageError(parsed.error.issues.flatMap((i) => describeIssue(i, raw, sources, configFile)), {
+      hint: 'Nothing was changed. Fix the values above and run the command again (`ssm-setup --help` lists the flags).',
+    });
+  }
+  return { settings: parsed.data, sources, raw, configFile };
+}
+
+async function readConfigFile(explicit: string | undefined, cwd: string) {
+  const path = resolve(cwd, explicit ?? DEFAULT_CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UsageError(`--config: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let values: unknown;
+  try {
+    values = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw new UsageError(`${path}: must hold one JSON object of settings`);
+  }
+  return { path, values: values as Record<string, unknown> };
+}
+
+/** Flags arrive as strings: numbers and comma lists are turned into what the schema expects. */
+function normalise(key: string, value: unknown): unknown {
+  const kind = settingSpec(key)?.kind;
+  if (kind === 'number' && typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) return Number(value);
+  if ((kind === 'list' || kind === 'repeated') && typeof value === 'string') {
+    return value.split(',').map((s) => s.trim()).filter(Boolean);
+  }
+  return value;
+}
+
+/** Names a value the way the operator gave it: `--idle-timeout`, `"idleTimeout" in ./ssm-setup.json`, `AWS_REGION`. */
+export function labelFor(key: string, source: Source | undefined, configFile?: string): string {
+  const spec = settingSpec(key);
+  switch (source) {
+    case 'flag':
+      return spec?.flag ?? key;
+    case 'config':
+      return `"${key}" in ${configFile ?? DEFAULT_CONFIG_FILE}`;
+    case 'env':
+      return spec?.env ?? key;
+    default:
+      return spec ? `${spec.flag} (${key})` : key;
+  }
+}
+
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  raw: Record<string, unknown>,
+  sources: Record<string, Source>,
+  configFile?: string,
+): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => {
+      const near = closest(k);
+      return `${configFile ?? DEFAULT_CONFIG_FILE}: unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ''}`;
+    });
+  }
+  const [key, ...rest] = issue.path.map(String);
+  if (!key) return [issue.message];
+  const label = labelFor(key, sources[key], configFile) + rest.map((p) => `[${p}]`).join('');
+  let value: unknown = raw[key];
+  for (const p of rest) value = (value as Record<string, unknown> | undefined)?.[p];
+  const shown = value === undefined || typeof value === 'object' ? '' : ` (got ${JSON.stringify(value)})`;
+  return [`${label}: ${issue.message}${shown}`];
+}
+
+function closest(key: string): string | undefined {
+  const lower = key.toLowerCase().replace(/[-_]/g, '');
+  return ALL_SETTINGS.map((s) => s.key).find((k) => k.toLowerCase() === lower || distance(k.toLowerCase(), lower) <= 2);
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}

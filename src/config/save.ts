@@ -1,0 +1,21 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG_FILE, type LoadedSettings } from './load.js';
+
+/** Not written: credentials selection and endpoints differ between a laptop and a pipeline. */
+const MACHINE_LOCAL = new Set(['profile', 'endpointUrl']);
+
+/**
+ * Writes the settings the operator chose (flags, config, answers; not built-in defaults) to
+ * the config file that was read, or ./ssm-setup.json, keeping keys already in it.
+ * The region is always written, wherever it came from, so the file alone repeats the run.
+ */
+export async function writeSettingsFile(loaded: LoadedSettings, cwd = process.cwd()): Promise<string> {
+  const path = resolve(cwd, loaded.configFile ?? DEFAULT_CONFIG_FILE);
+  const existing = await readFile(path, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
+  const chosen = Object.entries(loaded.raw).filter(
+    ([key]) => !MACHINE_LOCAL.has(key) && (key === 'region' || loaded.sources[key] !== 'default'),
+  );
+  await writeFile(path, `${JSON.stringify({ ...existing, ...Object.fromEntries(chosen) }, null, 2)}\n`);
+  return path;
+}

@@ -1,0 +1,74 @@
+/**
+ * The settings of the contract (../shared/design/product.md, "Options") as data: one row per
+ * setting, naming its config-file key, its flag and how the flag parses. The commander program
+ * registers its options from this table and config errors name flags through it, so the two
+ * can never disagree. Zod-free on purpose: `--help` loads this and nothing heavier.
+ */
+export type SettingKind =
+  /** `--flag <value>` */
+  | 'string'
+  /** `--flag <n>`: a whole number */
+  | 'number'
+  /** `--flag`: switches on */
+  | 'boolean'
+  /** `--no-flag`: switches off (on by default) */
+  | 'negated'
+  /** `--flag a,b`: comma-separated list (an array in the config file) */
+  | 'list'
+  /** `--flag x --flag y`: repeatable */
+  | 'repeated';
+
+export interface SettingSpec {
+  /** Config-file key, camelCase of the flag. */
+  readonly key: string;
+  /** The flag as typed, without its value, e.g. `--idle-timeout` or `--no-agent-update`. */
+  readonly flag: string;
+  readonly kind: SettingKind;
+  /** Placeholder shown in help, e.g. `<minutes>`. */
+  readonly arg?: string;
+  readonly description: string;
+  /** Environment variable read between the config file and the flags. */
+  readonly env?: string;
+}
+
+/** Options every command takes; they are also keys of the config file. */
+export const GLOBAL_SETTINGS: readonly SettingSpec[] = [
+  { key: 'profile', flag: '--profile', kind: 'string', arg: '<name>', env: 'AWS_PROFILE', description: 'AWS shared-config profile' },
+  { key: 'region', flag: '--region', kind: 'string', arg: '<region>', env: 'AWS_REGION', description: 'AWS region (else AWS_REGION, else the profile\'s region)' },
+  { key: 'endpointUrl', flag: '--endpoint-url', kind: 'string', arg: '<url>', env: 'AWS_ENDPOINT_URL', description: 'send every AWS call to this endpoint (S3 in path style), e.g. a local emulator' },
+];
+
+/** Settings of init, plan, run and export. */
+export const STEP_SETTINGS: readonly SettingSpec[] = [
+  { key: 'keyAlias', flag: '--key-alias', kind: 'string', arg: '<alias>', description: 'KMS key alias (default alias/ssm-session-manager)' },
+  { key: 'bucket', flag: '--bucket', kind: 'string', arg: '<name>', description: 'S3 bucket for session logs (default ssm-session-logs-<account>-<region>)' },
+  { key: 's3Prefix', flag: '--s3-prefix', kind: 'string', arg: '<prefix>', description: 'key prefix of session logs (default session-logs/)' },
+  { key: 'logTransitionDays', flag: '--log-transition-days', kind: 'number', arg: '<n>', description: 'days before logs move to Glacier Flexible Retrieval, 0 = never (default 90)' },
+  { key: 'logExpirationDays', flag: '--log-expiration-days', kind: 'number', arg: '<n>', description: 'days before logs expire, 0 = never (default 365)' },
+  { key: 'cloudwatchLogs', flag: '--cloudwatch-logs', kind: 'boolean', description: 'also stream session logs to CloudWatch Logs' },
+  { key: 'logGroup', flag: '--log-group', kind: 'string', arg: '<name>', description: 'CloudWatch Logs group (implies --cloudwatch-logs; default /aws/ssm/session-logs)' },
+  { key: 'logRetentionDays', flag: '--log-retention-days', kind: 'number', arg: '<n>', description: 'log group retention, one of CloudWatch\'s allowed values (default 365)' },
+  { key: 'instanceRole', flag: '--instance-role', kind: 'string', arg: '<name>', description: 'role for instances that have none (default SSMSessionManagerInstanceRole)' },
+  { key: 'instancePolicy', flag: '--instance-policy', kind: 'string', arg: '<name>', description: 'managed policy for instance roles (default SSMSessionManagerInstancePolicy)' },
+  { key: 'operatorPolicy', flag: '--operator-policy', kind: 'string', arg: '<name>', description: 'managed policy for operators (default SSMSessionManagerOperatorPolicy)' },
+  { key: 'operatorAccess', flag: '--operator-access', kind: 'string', arg: '<restricted|full>', description: 'operator policy variant (default restricted)' },
+  { key: 'operatorUsers', flag: '--operator-users', kind: 'list', arg: '<a,b>', description: 'IAM users that get the operator policy' },
+  { key: 'operatorGroups', flag: '--operator-groups', kind: 'list', arg: '<a,b>', description: 'IAM groups that get the operator policy' },
+  { key: 'idleTimeout', flag: '--idle-timeout', kind: 'number', arg: '<minutes>', description: 'idle session timeout, 1-60 (default 20)' },
+  { key: 'maxSessionDuration', flag: '--max-session-duration', kind: 'number', arg: '<minutes>', description: 'maximum session duration, 1-1440 (default none)' },
+  { key: 'runAs', flag: '--run-as', kind: 'string', arg: '<user>', description: 'OS user for sessions instead of ssm-user (root is refused)' },
+  { key: 'shellProfileLinux', flag: '--shell-profile-linux', kind: 'string', arg: '<cmds>', description: 'commands run at the start of Linux sessions' },
+  { key: 'shellProfileWindows', flag: '--shell-profile-windows', kind: 'string', arg: '<cmds>', description: 'commands run at the start of Windows sessions' },
+  { key: 'instanceIds', flag: '--instance-ids', kind: 'list', arg: '<i-…,…>', description: 'target instances' },
+  { key: 'tag', flag: '--tag', kind: 'repeated', arg: '<Key=Value>', description: 'target instances with this tag (repeatable; all must match)' },
+  { key: 'cloudwatchAgent', flag: '--no-cloudwatch-agent', kind: 'negated', description: 'do not install the CloudWatch agent' },
+  { key: 'agentUpdate', flag: '--no-agent-update', kind: 'negated', description: 'do not update the SSM Agent' },
+  { key: 'hostManagement', flag: '--no-host-management', kind: 'negated', description: 'do not create the host-management associations' },
+  { key: 'dhmc', flag: '--dhmc', kind: 'boolean', description: 'turn on Default Host Management Configuration' },
+  { key: 'tags', flag: '--tags', kind: 'list', arg: '<K=V,…>', description: 'tags for what ssm-setup creates (ManagedBy=ssm-setup is always added)' },
+];
+
+export const ALL_SETTINGS: readonly SettingSpec[] = [...GLOBAL_SETTINGS, ...STEP_SETTINGS];
+
+const byKey = new Map(ALL_SETTINGS.map((s) => [s.key, s]));
+export const settingSpec = (key: string): SettingSpec | undefined => byKey.get(key);

@@ -1,0 +1,47 @@
+/**
+ * What a run produced: the shape of `--json` output (../shared/design/product.md, "Output")
+ * and the input of the terminal summary.
+ */
+export type ChangeAction = 'create' | 'update' | 'delete';
+
+/** One line of a plan: what would change, on which resource, and why. */
+export interface ChangeView {
+  readonly action: ChangeAction;
+  /** Human name, e.g. `KMS key alias/ssm-session-manager`. */
+  readonly resource: string;
+  /** One readable line, e.g. `rotation disabled → enabled`. */
+  readonly detail: string;
+}
+
+/**
+ * `pending` only appears in `plan` output (changes found, not applied);
+ * `skipped` also covers steps not run after a failure (see `note`).
+ */
+export type StepStatus = 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'pending';
+
+export interface ErrorView {
+  readonly message: string;
+  /** The AWS call that failed, `Service.Operation`. */
+  readonly call?: string;
+  readonly hint?: string;
+}
+
+export interface StepReport {
+  readonly id: string;
+  readonly title: string;
+  status: StepStatus;
+  changes: ChangeView[];
+  outputs: Record<string, string>;
+  note?: string;
+  error?: ErrorView;
+}
+
+export interface RunReport {
+  readonly command: string;
+  account?: string;
+  region?: string;
+  ok: boolean;
+  steps: StepReport[];
+  /** A failure outside any step (bad input, credentials). */
+  error?: ErrorView;
+}

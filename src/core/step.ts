@@ -1,0 +1,59 @@
+import type { AwsClients, Identity } from '../aws/clients.js';
+import type { Settings } from '../config/schema.js';
+import type { Io } from '../ui/io.js';
+import type { ChangeView } from './report.js';
+
+/** Values a step publishes for later steps (ARNs, names). */
+export interface StepOutputs {
+  kmsKeyId?: string;
+  kmsKeyArn?: string;
+  kmsKeyAlias?: string;
+}
+
+/** One planned change; `kind` tells `apply` what to do, the rest is what a person reads. */
+export interface Change<K extends string = string> extends ChangeView {
+  readonly kind: K;
+}
+
+/** What a step's pure `plan` sees: settings, who and where we are, outputs of earlier steps. */
+export interface PlanInput {
+  readonly settings: Settings;
+  readonly identity: Identity;
+  readonly region: string;
+  /** Outputs known so far; a value an earlier step will only create is still undefined. */
+  readonly outputs: Readonly<StepOutputs>;
+}
+
+/** Everything a step may touch while reading, asking or applying. */
+export interface StepContext extends PlanInput {
+  readonly aws: AwsClients;
+  readonly io: Io;
+  /** The layer each setting came from: the wizard asks only about `default` ones. */
+  readonly sources: Readonly<Record<string, string>>;
+}
+
+/**
+ * One idempotent unit of the setup: read the current state (read-only calls), plan the
+ * changes (pure: no I/O), apply exactly those, publish outputs. A converged account plans no
+ * change, so a rerun makes no write call.
+ */
+export interface Step<State, K extends string = string> {
+  readonly id: string;
+  /**
+   * Interactive `init` only, before anything is read for the plan: ask for the settings this
+   * step owns that the operator did not give. Returns answers by config key.
+   */
+  ask?(ctx: StepContext): Promise<Record<string, unknown>>;
+  /** Read-only AWS calls; safe to run any number of times. */
+  read(ctx: StepContext): Promise<State>;
+  /** Pure. Throws a StepError with a fix when the state cannot be converged (a disabled key). */
+  plan(state: State, input: PlanInput): Change<K>[];
+  /** Performs exactly `changes` (never empty) and returns the step's outputs. */
+  apply(ctx: StepContext, state: State, changes: readonly Change<K>[]): Promise<StepOutputs>;
+  /** Outputs of a state that needs no change; undefined when the resource does not exist. */
+  outputs(state: State): StepOutputs | undefined;
+}
+
+// Steps are stored in one list whatever their state type.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStep = Step<any, string>;

@@ -1,0 +1,29 @@
+import type { AnyStep } from '../core/step.js';
+
+/**
+ * Every step of the contract, in run order, with what `--help` and the runner need to know
+ * before loading its code. `load` is absent for steps that a later release brings.
+ */
+export interface StepEntry {
+  readonly id: string;
+  readonly title: string;
+  /** Steps whose outputs this one needs; read-only discovered when not selected themselves. */
+  readonly dependsOn: readonly string[];
+  readonly load?: () => Promise<AnyStep>;
+}
+
+export const STEPS: readonly StepEntry[] = [
+  { id: 'kms-key', title: 'KMS key for session data', dependsOn: [], load: async () => (await import('./kms-key.js')).kmsKeyStep },
+  { id: 'log-bucket', title: 'S3 bucket for session logs', dependsOn: ['kms-key'] },
+  { id: 'log-group', title: 'CloudWatch Logs group', dependsOn: ['kms-key'] },
+  { id: 'instance-role', title: 'IAM role and policy for instances', dependsOn: ['kms-key', 'log-bucket', 'log-group'] },
+  { id: 'operator-policy', title: 'IAM policy for operators', dependsOn: ['kms-key'] },
+  { id: 'preferences', title: 'Session Manager preferences', dependsOn: ['kms-key', 'log-bucket', 'log-group'] },
+  { id: 'agents', title: 'SSM and CloudWatch agents', dependsOn: ['instance-role'] },
+  { id: 'host-management', title: 'Host-management associations', dependsOn: ['instance-role'] },
+  { id: 'ssh-config', title: 'SSH over Session Manager', dependsOn: [] },
+  { id: 'check', title: 'Connectivity check', dependsOn: [] },
+];
+
+export const STEP_IDS = STEPS.map((s) => s.id);
+export const stepEntry = (id: string) => STEPS.find((s) => s.id === id);

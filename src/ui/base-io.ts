@@ -1,0 +1,94 @@
+import { UsageError } from '../core/errors.js';
+import type { RunReport } from '../core/report.js';
+import type { ConfirmRequest, InputRequest, Io, SelectRequest } from './io.js';
+import { NO_STYLE, renderPlan, renderSummary, type Style } from './render.js';
+
+export interface IoOptions {
+  readonly stdout?: NodeJS.WritableStream;
+  readonly stderr?: NodeJS.WritableStream;
+  readonly verbose?: boolean;
+  /** `--yes`: confirmations are accepted (and say so). */
+  readonly yes?: boolean;
+}
+
+/**
+ * Output and the non-interactive answers shared by every Io: never prompts; `--yes` confirms,
+ * defaults answer questions, and anything else is a UsageError naming the flag to pass.
+ */
+export abstract class BaseIo implements Io {
+  abstract readonly interactive: boolean;
+  protected readonly out: NodeJS.WritableStream;
+  protected readonly err: NodeJS.WritableStream;
+  protected style: Style = NO_STYLE;
+
+  constructor(protected readonly opts: IoOptions = {}) {
+    this.out = opts.stdout ?? process.stdout;
+    this.err = opts.stderr ?? process.stderr;
+  }
+
+  info(message: string): void {
+    this.err.write(`${message}\n`);
+  }
+  warn(message: string): void {
+    this.err.write(`${this.style.yellow(`! ${message}`)}\n`);
+  }
+  error(message: string): void {
+    this.err.write(`${this.style.red(message)}\n`);
+  }
+  debug(message: string): void {
+    if (this.opts.verbose) this.err.write(`${this.style.dim(message)}\n`);
+  }
+
+  async task<T>(title: string, work: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    this.err.write(`- ${title}…\n`);
+    try {
+      const value = await work();
+      this.err.write(`✔ ${title} (${seconds(started)})\n`);
+      return value;
+    } catch (err) {
+      this.err.write(`✖ ${title}\n`);
+      throw err;
+    }
+  }
+
+  async confirm(req: ConfirmRequest): Promise<boolean> {
+    if (this.opts.yes) {
+      this.info(`${req.message} yes ${this.style.dim('(auto-confirmed: --yes)')}`);
+      return true;
+    }
+    throw new UsageError(`${req.message.replace(/\?$/, '')}: confirmation needed, but there is no terminal to ask`, {
+      hint: 'pass --yes to accept, or run it in a terminal',
+    });
+  }
+
+  async select<T>(req: SelectRequest<T>): Promise<T> {
+    if (req.default !== undefined) return req.default;
+    throw missing(req.flag, req.message);
+  }
+
+  async input(req: InputRequest): Promise<string> {
+    if (req.default !== undefined) return req.default;
+    throw missing(req.flag, req.message);
+  }
+
+  plan(report: RunReport): void {
+    this.out.write(`${renderPlan(report, this.style)}\n`);
+  }
+
+  result(report: RunReport): void {
+    // A successful plan was the result itself, already shown by plan().
+    if (report.command === 'plan' && report.ok) return;
+    this.out.write(`${renderSummary(report, this.style)}\n`);
+  }
+}
+
+const missing = (flag: string, question: string) =>
+  new UsageError(`${flag} is required: no terminal to ask "${question}"`, { hint: `pass ${flag} or set it in ssm-setup.json` });
+
+export const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
+
+/** No TTY, or CI: plain lines, no colour, no animation, never a prompt. */
+export class PlainIo extends BaseIo {
+  readonly interactive = false;
+}

@@ -1,0 +1,67 @@
+import { confirm, input, select } from '@inquirer/prompts';
+import { Chalk } from 'chalk';
+import ora from 'ora';
+import { AbortedError } from '../core/errors.js';
+import { BaseIo, seconds, type IoOptions } from './base-io.js';
+import type { ConfirmRequest, InputRequest, SelectRequest } from './io.js';
+
+export interface TerminalIoOptions extends IoOptions {
+  /** False under `--yes`: output stays rich, answers come from BaseIo. */
+  readonly interactive: boolean;
+  readonly color: boolean;
+}
+
+/** A person at a TTY: colours, one spinner per task, inquirer prompts (on stderr, so stdout stays clean). */
+export class TerminalIo extends BaseIo {
+  readonly interactive: boolean;
+
+  constructor(private readonly topts: TerminalIoOptions) {
+    super(topts);
+    this.interactive = topts.interactive;
+    const chalk = new Chalk({ level: topts.color ? 1 : 0 });
+    this.style = { bold: chalk.bold, dim: chalk.dim, green: chalk.green, yellow: chalk.yellow, red: chalk.red, cyan: chalk.cyan };
+  }
+
+  override async task<T>(title: string, work: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    const spinner = ora({ text: title, stream: this.err, color: 'cyan' }).start();
+    try {
+      const value = await work();
+      spinner.stopAndPersist({ symbol: this.style.green('✔'), text: `${title} ${this.style.dim(seconds(started))}` });
+      return value;
+    } catch (err) {
+      spinner.stopAndPersist({ symbol: this.style.red('✖'), text: title });
+      throw err;
+    }
+  }
+
+  override async confirm(req: ConfirmRequest): Promise<boolean> {
+    if (!this.interactive) return super.confirm(req);
+    return this.ask(() => confirm({ message: req.message, default: req.default }, this.context()));
+  }
+
+  override async select<T>(req: SelectRequest<T>): Promise<T> {
+    if (!this.interactive) return super.select(req);
+    const choices = req.choices.map((c) => ({ name: c.label, value: c.value, description: c.hint }));
+    return this.ask(() => select<T>({ message: req.message, choices, default: req.default }, this.context()));
+  }
+
+  override async input(req: InputRequest): Promise<string> {
+    if (!this.interactive) return super.input(req);
+    return this.ask(() => input({ message: req.message, default: req.default, validate: req.validate }, this.context()));
+  }
+
+  private context() {
+    return { output: this.err as NodeJS.WritableStream & { isTTY?: boolean } } as Parameters<typeof input>[1];
+  }
+
+  /** Ctrl-C inside a prompt is the operator leaving: exit 130, not a crash. */
+  private async ask<T>(prompt: () => Promise<T>): Promise<T> {
+    try {
+      return await prompt();
+    } catch (err) {
+      if ((err as Error).name === 'ExitPromptError') throw new AbortedError('Cancelled: nothing more was changed.');
+      throw err;
+    }
+  }
+}
