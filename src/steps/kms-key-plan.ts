@@ -1,4 +1,4 @@
-import { resourceTagsFor } from '../config/schema.js';
+import { MANAGED_BY_TAG, resourceTagsFor } from '../config/schema.js';
 import { StepError } from '../core/errors.js';
 import type { Change, PlanInput } from '../core/step.js';
 import { cloudWatchLogsStatement } from '../policies/kms-key-policy.js';
@@ -35,7 +35,7 @@ export function planKmsKey(state: KmsKeyState, input: PlanInput): Change<KmsChan
   }
   if (!key.rotation) changes.push({ kind: 'enable-rotation', action: 'update', resource: `key rotation of ${alias}`, detail: 'disabled → enabled (yearly)' });
   // Only keys ssm-setup created get its tags: tagging an adopted key would claim it for `destroy`.
-  if (key.tags.ManagedBy === 'ssm-setup') {
+  if (key.tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value) {
     const missing = Object.entries(keyTagsFor(input)).filter(([k, v]) => key.tags[k] !== v);
     if (missing.length) changes.push({ kind: 'tag-key', action: 'update', resource: `tags of ${alias}`, detail: `set ${formatTags(Object.fromEntries(missing))}` });
   }

@@ -9,6 +9,7 @@ import {
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
 import { errorName, isAccessDenied } from '../aws/errors.js';
+import { MANAGED_BY_TAG } from '../config/schema.js';
 import type { StepContext } from '../core/step.js';
 import { parsePolicy, type PolicyDocument } from '../policies/types.js';
 
@@ -80,7 +81,7 @@ async function keyTags(kms: KMSClient, keyId: string): Promise<Record<string, st
 }
 
 /**
- * Keys without any alias that carry our alias tag. Only alias-less keys are looked at, so an
+ * Keys without any alias that carry our ManagedBy and alias tags. Only alias-less keys are looked at, so an
  * ordinary account costs two list calls; keys we may not read are not ours and are passed over.
  */
 async function findOrphan(kms: KMSClient, alias: string): Promise<KeyMetadata | undefined> {
@@ -95,7 +96,7 @@ async function findOrphan(kms: KMSClient, alias: string): Promise<KeyMetadata | 
         if (isAccessDenied(err)) return {} as Record<string, string>;
         throw err;
       });
-      if (tags[ALIAS_TAG] !== alias) continue;
+      if (tags[MANAGED_BY_TAG.key] !== MANAGED_BY_TAG.value || tags[ALIAS_TAG] !== alias) continue;
       const meta = (await kms.send(new DescribeKeyCommand({ KeyId: k.KeyId }))).KeyMetadata;
       if (meta?.KeyState === 'Enabled') return meta;
     }

@@ -57,8 +57,8 @@ export abstract class BaseIo implements Io {
       this.info(`${req.message} yes ${this.style.dim('(auto-confirmed: --yes)')}`);
       return true;
     }
-    throw new UsageError(`${req.message.replace(/\?$/, '')}: confirmation needed, but there is no terminal to ask`, {
-      hint: 'pass --yes to accept, or run it in a terminal',
+    throw new UsageError(`--yes is required: no terminal to ask "${req.message}"`, {
+      hint: 'pass --yes to accept, or run the command in a terminal',
     });
   }
 

@@ -1,0 +1,88 @@
+// `npm run demo`: ssm-setup against a throwaway moto_server (127.0.0.1 only), no real AWS account.
+// Seeds a small EC2 fleet, runs `init --yes`, then `plan` to show that a rerun has nothing to do,
+// and reads the key back with the SDK to show it really exists.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { motoEnv, startMoto } from './moto.mjs';
+
+// Same as bin/ssm-setup.js: silence the SDK's Node 20 end-of-support notice on every client.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const REGION = 'us-east-1';
+const AMI_PARAM = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+const FALLBACK_AMI = 'ami-0ed094fb1304fd857';
+const KEY_ALIAS = 'alias/ssm-session-manager';
+
+/** SDK client options for the emulator: fake credentials, never a real account. */
+const sdk = (endpoint) => ({ endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+
+async function latestAmi(endpoint) {
+  try {
+    const out = await new SSMClient(sdk(endpoint)).send(new GetParameterCommand({ Name: AMI_PARAM }));
+    return out.Parameter?.Value ?? FALLBACK_AMI;
+  } catch {
+    return FALLBACK_AMI; // older moto versions do not ship the public AMI parameters
+  }
+}
+
+async function seedFleet(endpoint, count = 3) {
+  const ec2 = new EC2Client(sdk(endpoint));
+  const ImageId = await latestAmi(endpoint);
+  const seeded = [];
+  for (let i = 1; i <= count; i++) {
+    const name = `demo-web-${i}`;
+    const out = await ec2.send(
+      new RunInstancesCommand({
+        ImageId,
+        InstanceType: 't3.micro',
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: name }, { Key: 'Env', Value: 'demo' }] }],
+      }),
+    );
+    seeded.push({ id: out.Instances[0].InstanceId, name, ami: ImageId });
+  }
+  return seeded;
+}
+
+/** Runs ssm-setup with the terminal attached, so the user sees its real output. Rejects on failure. */
+function ssmSetup(endpoint, args) {
+  console.log(`\n$ ssm-setup ${args.join(' ')}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/ssm-setup.js', ...args], { cwd: ROOT, env: motoEnv(endpoint), stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`ssm-setup ${args.join(' ')} failed (${signal ?? `exit ${code}`})`)),
+    );
+  });
+}
+
+const moto = await startMoto();
+let stopping;
+const stopMoto = () => (stopping ??= moto.stop()); // once, whether from finally or from Ctrl-C
+process.once('SIGINT', () => void stopMoto().finally(() => process.exit(130)));
+
+try {
+  console.log(`moto_server (pid ${moto.pid}) at ${moto.endpoint}`);
+  const fleet = await seedFleet(moto.endpoint);
+  console.log(`Seeded ${fleet.length} EC2 instances in ${REGION}:`);
+  for (const i of fleet) console.log(`  ${i.id}  Name=${i.name}  Env=demo  (${i.ami})`);
+
+  await ssmSetup(moto.endpoint, ['init', '--yes']);
+  // --detailed-exitcode makes "something is still pending" (exit 3) a demo failure, not just text.
+  await ssmSetup(moto.endpoint, ['plan', '--detailed-exitcode']);
+
+  const kms = new KMSClient(sdk(moto.endpoint));
+  const { KeyMetadata: key } = await kms.send(new DescribeKeyCommand({ KeyId: KEY_ALIAS }));
+  const { KeyRotationEnabled } = await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }));
+  console.log(`\nCreated key ${key.Arn} (rotation on: ${KeyRotationEnabled})`);
+} catch (err) {
+  console.error(`\ndemo failed: ${err.message}`);
+  process.exitCode = 1;
+} finally {
+  await stopMoto();
+}

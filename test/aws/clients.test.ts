@@ -1,0 +1,52 @@
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AwsClients, clientConfig, resolveRegion } from '../../src/aws/clients.js';
+import { CallRecorder, isWriteCall } from '../../src/aws/calls.js';
+import { toStepError } from '../../src/aws/errors.js';
+import { StepError, UsageError } from '../../src/core/errors.js';
+
+afterEach(() => vi.unstubAllEnvs());
+
+describe('client factory', () => {
+  it('sends every service to the endpoint override, S3 in path style, with adaptive retries', () => {
+    expect(clientConfig({ region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:5000', profile: 'dev' })).toEqual({
+      region: 'eu-west-1', profile: 'dev', retryMode: 'adaptive', endpoint: 'http://127.0.0.1:5000', forcePathStyle: true,
+    });
+    expect(clientConfig({ region: 'eu-west-1' })).toEqual({ region: 'eu-west-1', retryMode: 'adaptive' });
+  });
+
+  it('creates each client once', () => {
+    const aws = new AwsClients({ region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:9' }, new CallRecorder(''));
+    expect(aws.get(KMSClient)).toBe(aws.get(KMSClient));
+  });
+
+  it('records each call and tags its error with Service.Operation (real middleware, closed port)', async () => {
+    vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
+    const recorder = new CallRecorder('');
+    const aws = new AwsClients({ region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:9' }, recorder);
+    const error = await aws.get(KMSClient).send(new DescribeKeyCommand({ KeyId: 'alias/x' })).catch((e: unknown) => e);
+    expect(recorder.calls).toEqual([{ service: 'KMS', operation: 'DescribeKey', write: false }]);
+    const wrapped = toStepError('kms-key', error);
+    expect(wrapped).toBeInstanceOf(StepError);
+    expect((wrapped as StepError).call).toBe('KMS.DescribeKey');
+  });
+
+  it('classifies writes by operation name', () => {
+    expect(['CreateKey', 'PutKeyPolicy', 'TagResource', 'EnableKeyRotation'].every(isWriteCall)).toBe(true);
+    expect(['DescribeKey', 'GetKeyPolicy', 'ListAliases', 'HeadBucket'].some(isWriteCall)).toBe(false);
+  });
+});
+
+describe('region', () => {
+  it('takes the setting when given', async () => {
+    expect(await resolveRegion({ region: 'ap-northeast-1' })).toBe('ap-northeast-1');
+  });
+
+  it('without any region: a UsageError naming --region, and pointing out AWS_DEFAULT_REGION', async () => {
+    vi.stubEnv('AWS_DEFAULT_REGION', 'eu-central-1');
+    const error = await resolveRegion({}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toContain('--region');
+    expect((error as UsageError).hint).toContain('--region eu-central-1');
+  });
+});

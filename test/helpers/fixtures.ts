@@ -1,0 +1,22 @@
+import { AwsClients, type Identity } from '../../src/aws/clients.js';
+import { CallRecorder } from '../../src/aws/calls.js';
+import { loadSettings, type LoadedSettings } from '../../src/config/load.js';
+import type { StepContext } from '../../src/core/step.js';
+import type { Io } from '../../src/ui/io.js';
+import { TestIo } from './test-io.js';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'eu-west-1';
+export const IDENTITY: Identity = { account: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/alice`, userId: 'AIDAALICE', partition: 'aws' };
+
+/** Settings as if typed as flags (validated like the CLI does). */
+export const settingsFrom = (flags: Record<string, unknown> = {}): Promise<LoadedSettings> =>
+  loadSettings({ flags, env: {}, cwd: '/nonexistent-dir-for-tests' });
+
+/** Clients aimed at a closed loopback port: only aws-sdk-client-mock answers. */
+export const testClients = () => new AwsClients({ region: REGION, endpointUrl: 'http://127.0.0.1:9' }, new CallRecorder(''));
+
+export async function makeContext(flags: Record<string, unknown> = {}, io: Io = new TestIo()): Promise<StepContext> {
+  const loaded = await settingsFrom(flags);
+  return { settings: loaded.settings, sources: loaded.sources, identity: IDENTITY, region: REGION, outputs: {}, aws: testClients(), io };
+}
