@@ -46,7 +46,7 @@ describe('non-interactive Io', () => {
     const s = streams();
     expect(await new PlainIo({ stdout: s.out, stderr: s.err, yes: true }).confirm({ id: 'runner.apply', message: 'Apply 2 changes?', default: true })).toBe(true);
     expect(s.text.err).toContain('Apply 2 changes? yes (auto-confirmed: --yes)');
-    await expect(new PlainIo({ ...streams() }).confirm({ id: 'runner.apply', message: 'Apply?', default: true })).rejects.toThrow(/pass --yes/);
+    await expect(new PlainIo({ ...streams() }).confirm({ id: 'runner.apply', message: 'Apply?', default: true })).rejects.toThrow(/--yes is required/);
   });
 
   it('writes progress to stderr and the plan and summary to stdout', async () => {
