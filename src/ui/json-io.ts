@@ -3,7 +3,7 @@ import { PlainIo } from './base-io.js';
 
 /** `--json`: progress on stderr, and exactly one JSON object on stdout when the command ends. */
 export class JsonIo extends PlainIo {
-  override plan(): void {
+  override plan(_report: RunReport): void {
     // The plan is part of the final object; stdout carries nothing else.
   }
   override result(report: RunReport): void {

@@ -113,7 +113,7 @@ describe('kms-key', () => {
     ['Disabled', 'is disabled', 'aws kms enable-key --key-id'],
     ['PendingDeletion', 'is scheduled for deletion', 'aws kms cancel-key-deletion --key-id'],
     ['PendingImport', 'is in state PendingImport', 'wait for the key'],
-  ])('refuses a %s key with the command that fixes it, and writes nothing', async (KeyState, problem, fix) => {
+  ] as const)('refuses a %s key with the command that fixes it, and writes nothing', async (KeyState, problem, fix) => {
     const id = kms.addKey({ KeyState, Enabled: false });
     kms.aliases.set(ALIAS, id);
     const error = await planOnly().catch((e: unknown) => e);

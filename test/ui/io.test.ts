@@ -12,7 +12,7 @@ function streams() {
   const text = { out: '', err: '' };
   out.on('data', (d) => (text.out += d));
   err.on('data', (d) => (text.err += d));
-  return { out, err, text };
+  return { stdout: out, stderr: err, text };
 }
 
 const report = (over: Partial<RunReport> = {}): RunReport => ({
@@ -44,14 +44,14 @@ describe('non-interactive Io', () => {
 
   it('confirms under --yes and says so; without --yes it names --yes', async () => {
     const s = streams();
-    expect(await new PlainIo({ stdout: s.out, stderr: s.err, yes: true }).confirm({ id: 'runner.apply', message: 'Apply 2 changes?', default: true })).toBe(true);
+    expect(await new PlainIo({ stdout: s.stdout, stderr: s.stderr, yes: true }).confirm({ id: 'runner.apply', message: 'Apply 2 changes?', default: true })).toBe(true);
     expect(s.text.err).toContain('Apply 2 changes? yes (auto-confirmed: --yes)');
     await expect(new PlainIo({ ...streams() }).confirm({ id: 'runner.apply', message: 'Apply?', default: true })).rejects.toThrow(/--yes is required/);
   });
 
   it('writes progress to stderr and the plan and summary to stdout', async () => {
     const s = streams();
-    const io = new PlainIo({ stdout: s.out, stderr: s.err });
+    const io = new PlainIo({ stdout: s.stdout, stderr: s.stderr });
     await io.task('Reading key', async () => 1);
     io.plan(report());
     io.result(report());
@@ -64,7 +64,7 @@ describe('non-interactive Io', () => {
 describe('JSON Io', () => {
   it('prints exactly one JSON object on stdout, in the contract shape', async () => {
     const s = streams();
-    const io = new JsonIo({ stdout: s.out, stderr: s.err, yes: true });
+    const io = new JsonIo({ stdout: s.stdout, stderr: s.stderr, yes: true });
     await io.task('Reading', async () => 1);
     io.plan(report());
     io.result(report({ steps: [{ id: 'kms-key', title: 'KMS key', status: 'created', changes: [{ action: 'create', resource: 'KMS key', detail: 'd' }], outputs: { kmsKeyArn: 'arn:k' } }] }));

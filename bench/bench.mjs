@@ -1,0 +1,118 @@
+// `npm run bench`: start-up cost of the CLI, and the KMS step (runbook step 2) against a fresh
+// moto_server, next to the same step done by hand with the AWS CLI. See bench/README.md.
+// `--json` prints one JSON object instead of the table. Exit 1 when a rerun of `init` writes.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { motoEnv, resetMoto, startMoto } from '../scripts/moto.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'bin/ssm-setup.js');
+const BASELINE = join(ROOT, 'bench/baseline-aws-cli.sh');
+const STARTUP_RUNS = 20;
+const json = process.argv.includes('--json');
+
+const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
+const round = (n) => Math.round(n * 10) / 10;
+
+/** Runs a child to completion and times it; throws with its stderr when it fails. */
+function timed(cmd, args, env) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: ROOT, env, encoding: 'utf8' });
+  const wall = ms(start);
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr}`);
+  return { ms: wall, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** (a) Mean and min wall time over STARTUP_RUNS, after one untimed run to warm the file cache. */
+function startup(args, env) {
+  timed(process.execPath, args, env);
+  const times = Array.from({ length: STARTUP_RUNS }, () => timed(process.execPath, args, env).ms);
+  return { meanMs: round(times.reduce((a, b) => a + b, 0) / times.length), minMs: round(Math.min(...times)) };
+}
+
+/**
+ * Empties moto, then warms it with a read-only `plan`: after a reset moto rebuilds its backends
+ * (STS, KMS, the managed IAM policies) on first use, which costs ~0.5 s that neither contender
+ * should be charged for.
+ */
+async function freshAccount(endpoint) {
+  await resetMoto(endpoint);
+  timed(process.execPath, [CLI, 'plan'], motoEnv(endpoint));
+}
+
+/** (b) One `init --yes`, with its AWS calls counted from SSM_SETUP_CALL_LOG. */
+function initRun(endpoint, logFile) {
+  const { ms: wall } = timed(process.execPath, [CLI, 'init', '--yes'], motoEnv(endpoint, { SSM_SETUP_CALL_LOG: logFile }));
+  const calls = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const writes = calls.filter((c) => c.write).length;
+  return { ms: round(wall), calls: calls.length, reads: calls.length - writes, writes };
+}
+
+/** (c) The runbook by hand. One AWS call per `aws` command, read from the script's xtrace. */
+function baseline(endpoint) {
+  if (spawnSync('aws', ['--version']).error) return { skipped: 'aws CLI not found' };
+  const { ms: wall, stderr } = timed('bash', [BASELINE, endpoint], motoEnv(endpoint));
+  const ops = [...stderr.matchAll(/^\++ aws \S+ (\S+)/gm)].map((m) => m[1]);
+  const reads = ops.filter((op) => /^(get|describe|list|head)-/.test(op)).length;
+  return { ms: round(wall), calls: ops.length, reads, writes: ops.length - reads };
+}
+
+function table(r) {
+  const { node, cli, ratio } = r.startup;
+  const row = (name, x) => `  ${name.padEnd(26)}${String(x.ms).padStart(9)} ms${String(x.calls).padStart(7)}${String(x.reads).padStart(7)}${String(x.writes).padStart(8)}`;
+  const lines = [
+    `Start-up (${STARTUP_RUNS} runs each)          mean        min`,
+    `  node -e 0                 ${String(node.meanMs).padStart(9)} ms ${String(node.minMs).padStart(7)} ms`,
+    `  ssm-setup --help          ${String(cli.meanMs).padStart(9)} ms ${String(cli.minMs).padStart(7)} ms`,
+    `  ratio (mean)              ${String(ratio).padStart(9)} x`,
+    '',
+    'KMS key setup against moto (runbook step 2)   wall  calls  reads  writes',
+    row('ssm-setup init --yes', r.ssmSetup.first),
+    row('ssm-setup init --yes again', r.ssmSetup.rerun),
+    r.baseline.skipped ? `  baseline skipped: ${r.baseline.skipped}` : row('aws CLI by hand (baseline)', r.baseline),
+  ];
+  return lines.join('\n');
+}
+
+const moto = await startMoto();
+let stopping;
+const stopMoto = () => (stopping ??= moto.stop()); // by PID, once, whether from finally or Ctrl-C
+process.once('SIGINT', () => void stopMoto().finally(() => process.exit(130)));
+const tmp = mkdtempSync(join(tmpdir(), 'ssm-setup-bench-'));
+
+try {
+  const env = motoEnv(moto.endpoint);
+  const node = startup(['-e', '0'], env);
+  const cli = startup([CLI, '--help'], env);
+
+  await freshAccount(moto.endpoint);
+  const first = initRun(moto.endpoint, join(tmp, 'first.jsonl'));
+  const rerun = initRun(moto.endpoint, join(tmp, 'rerun.jsonl'));
+
+  await freshAccount(moto.endpoint); // the baseline starts from the same empty, warm account
+  const base = baseline(moto.endpoint);
+
+  const result = {
+    startup: { runs: STARTUP_RUNS, node, cli, ratio: round(cli.meanMs / node.meanMs) },
+    ssmSetup: { first, rerun },
+    baseline: base,
+    pass: rerun.writes === 0,
+  };
+  console.log(json ? JSON.stringify(result) : table(result));
+  if (json && base.skipped) console.error(`baseline skipped: ${base.skipped}`);
+  if (!result.pass) {
+    // With --json, stdout stays one JSON object; the verdict goes to stderr.
+    (json ? console.error : console.log)(`FAIL: the rerun of init --yes made ${rerun.writes} write call(s); it must make none`);
+    process.exitCode = 1;
+  }
+} catch (err) {
+  console.error(`bench failed: ${err.message}`);
+  process.exitCode = 1;
+} finally {
+  await stopMoto();
+  rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { inject } from 'vitest';
+import type { CallRecord } from '../../src/aws/calls.js';
+import { motoEnv, resetMoto } from '../../scripts/moto.mjs';
+
+export const BIN = join(import.meta.dirname, '../../bin/ssm-setup.js');
+
+/** The emulator's endpoint; refuses anything but loopback so no test can reach AWS. */
+export function endpoint(): string {
+  const url = inject('motoEndpoint');
+  if (!url || !/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`refusing to run e2e tests without a loopback endpoint override (got ${url})`);
+  return url;
+}
+
+export const reset = () => resetMoto(endpoint());
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Every AWS call the run made (SSM_SETUP_CALL_LOG). */
+  calls: CallRecord[];
+  writes: CallRecord[];
+}
+
+/** Runs the built CLI as a child process against the emulator, with fake credentials. */
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'ssm-setup-e2e-'));
+  const log = join(dir, 'calls.jsonl');
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? dir,
+    env: motoEnv(endpoint(), { SSM_SETUP_CALL_LOG: log, CI: 'true', ...opts.env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const calls = existsSync(log)
+        ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as CallRecord)
+        : [];
+      resolve({ code, stdout, stderr, calls, writes: calls.filter((c) => c.write) });
+    });
+  });
+}
+
+/** An SDK client of the test itself, to seed and to read back what the CLI did. */
+export function sdk<C>(Client: new (config: Record<string, unknown>) => C): C {
+  return new Client({ region: 'us-east-1', endpoint: endpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1, forcePathStyle: true });
+}
+
+export const kms = () => sdk(KMSClient);
