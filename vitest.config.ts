@@ -6,6 +6,7 @@ const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 
 export default defineConfig({
   define: { __SSM_SETUP_VERSION__: JSON.stringify(pkg.version) },
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     // Tests never reach AWS: fake credentials, no instance metadata, no shared config, and an
     // endpoint on a closed loopback port for anything that escapes a mock.
     env: {

@@ -62,15 +62,23 @@ export async function startMoto({ timeoutMs = 30_000 } = {}) {
   };
 }
 
-/** Clears every service of the emulator. */
+/**
+ * Clears every service of the emulator.
+ * @param {string} endpoint
+ */
 export async function resetMoto(endpoint) {
   const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
   if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status}`);
 }
 
-/** Environment for a child ssm-setup run against the emulator: fake credentials only. */
+/**
+ * Environment for a child ssm-setup run against the emulator: fake credentials only.
+ * @param {string} endpoint
+ * @param {Record<string, string>} [extra]
+ * @returns {Record<string, string>}
+ */
 export function motoEnv(endpoint, extra = {}) {
-  const env = { ...process.env };
+  const env = /** @type {Record<string, string>} */ ({ ...process.env });
   for (const k of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete env[k];
   return {
     ...env,

@@ -31,19 +31,26 @@ const iamName = (max: number) =>
 
 const keyValue = z.string().regex(/^[^=]+=.*$/, { error: 'must be Key=Value' });
 
-const tagKey = z
-  .string()
-  .min(1)
-  .max(128, { error: 'tag keys are at most 128 characters' })
-  .refine((k) => !k.toLowerCase().startsWith('aws:'), { error: 'tag keys must not start with aws:' })
-  .refine((k) => k !== MANAGED_BY_TAG.key, { error: `${MANAGED_BY_TAG.key} is set by ssm-setup itself` });
+/** AWS tag rules, checked per key so each message names the offending tag. */
+function tagProblem(key: string, value: string): string | undefined {
+  if (!key || key.length > 128) return 'tag keys are 1 to 128 characters';
+  if (key.toLowerCase().startsWith('aws:')) return 'tag keys must not start with aws:';
+  if (key === MANAGED_BY_TAG.key) return `${MANAGED_BY_TAG.key} is set by ssm-setup itself`;
+  if (value.length > 256) return 'tag values are at most 256 characters';
+  return undefined;
+}
 
 /** `--tags` / `tags`: a list of K=V (flag) or an object (config file) → a map. */
 const resourceTags = z
   .union([z.array(keyValue), z.record(z.string(), z.string())])
-  .transform((v) => (Array.isArray(v) ? Object.fromEntries(v.map(splitKeyValue)) : v))
-  .pipe(z.record(tagKey, z.string().max(256, { error: 'tag values are at most 256 characters' })))
-  .refine((t) => Object.keys(t).length <= 49, { error: 'at most 49 tags (AWS allows 50, one is ManagedBy)' });
+  .transform((v) => (Array.isArray(v) ? Object.fromEntries(v.map(splitKeyValue)) : v) as Record<string, string>)
+  .superRefine((tags, ctx) => {
+    for (const [key, value] of Object.entries(tags)) {
+      const message = tagProblem(key, value);
+      if (message) ctx.addIssue({ code: 'custom', path: [key], message });
+    }
+    if (Object.keys(tags).length > 49) ctx.addIssue({ code: 'custom', message: 'at most 49 tags (AWS allows 50, one is ManagedBy)' });
+  });
 
 export function splitKeyValue(s: string): [string, string] {
   const i = s.indexOf('=');

@@ -51,6 +51,8 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const outputs: StepOutputs = {};
   const ctx = (): StepContext => ({ settings: loaded.settings, sources: loaded.sources, identity, region, outputs, aws, io });
   const report: RunReport = { command: opts.command, account: identity.account, region, ok: true, steps: [] };
+  // Before the first question: the operator sees which account they are about to change.
+  io.info(`AWS account ${identity.account} (${identity.arn}), region ${region}`);
 
   const order = withDependencies(opts.selected, catalog);
   const chosen = new Set(opts.selected.map((e) => e.id));

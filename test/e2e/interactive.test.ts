@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { motoEnv } from '../../scripts/moto.mjs';
+import { BIN, endpoint, kms, reset } from './harness.js';
+import { TmuxTerminal } from './tmux.js';
+
+let term: TmuxTerminal | undefined;
+beforeEach(reset);
+afterEach(() => term?.close());
+
+/** `ssm-setup init` in a real pseudo-terminal, as an operator would start it. */
+function startInit(cwd: string) {
+  const env = motoEnv(endpoint());
+  const pass = Object.fromEntries(
+    ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_ENDPOINT_URL', 'AWS_EC2_METADATA_DISABLED', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'PATH', 'HOME'].map((k) => [k, env[k] ?? '']),
+  );
+  // A person's terminal: no CI variable, colours allowed.
+  term = new TmuxTerminal(`env -u CI -u NO_COLOR TERM=xterm-256color ${process.execPath} ${BIN} init`, { cwd, env: pass });
+  return term;
+}
+
+describe('interactive init in a terminal', () => {
+  it('offers existing keys, shows the plan, asks once, applies, and saves the answers', async () => {
+    const existing = await kms().send(new CreateKeyCommand({}));
+    await kms().send(new CreateAliasCommand({ AliasName: 'alias/team-key', TargetKeyId: existing.KeyMetadata!.KeyId }));
+    const cwd = mkdtempSync(join(tmpdir(), 'ssm-setup-tty-'));
+    const t = startInit(cwd);
+
+    let screen = await t.waitFor('KMS key for session encryption');
+    expect(screen).toContain('Create a new key: alias/ssm-session-manager');
+    expect(screen).toContain('alias/team-key (existing key)');
+    expect(screen).toContain('Another alias…');
+    t.send('Down', 'Down', 'Enter'); // "Another alias…"
+    await t.waitFor('Alias of the key');
+    t.send('C-u');
+    t.send('-l', 'alias/aws/x');
+    t.send('Enter');
+    await t.waitFor('must not start with alias/aws/'); // validated as typed, not after
+    t.send('C-u');
+    t.send('-l', 'alias/tty-key');
+    t.send('Enter');
+
+    screen = await t.waitFor('Apply 3 changes?');
+    expect(screen).toContain('+ create KMS key');
+    expect(screen).toContain('+ create KMS alias alias/tty-key');
+    expect(screen).toContain('~ update key rotation');
+    t.send('y', 'Enter');
+
+    screen = await t.waitFor('Save these answers');
+    expect(screen).toMatch(/kms-key\s+✔ created/);
+    t.send('y', 'Enter');
+    screen = await t.waitFor('EXIT=');
+    expect(screen).toContain('EXIT=0');
+
+    const { KeyMetadata } = await kms().send(new DescribeKeyCommand({ KeyId: 'alias/tty-key' }));
+    expect(KeyMetadata?.KeyState).toBe('Enabled');
+    const saved = JSON.parse(readFileSync(join(cwd, 'ssm-setup.json'), 'utf8'));
+    expect(saved).toEqual({ region: 'us-east-1', keyAlias: 'alias/tty-key' });
+  });
+
+  it('Ctrl-C at a prompt exits 130 and changes nothing', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ssm-setup-tty-'));
+    const t = startInit(cwd);
+    await t.waitFor('KMS key for session encryption');
+    t.send('C-c');
+    const screen = await t.waitFor('EXIT=');
+    expect(screen).toContain('EXIT=130');
+    expect((await kms().send(new ListKeysCommand({}))).Keys ?? []).toEqual([]);
+    expect(existsSync(join(cwd, 'ssm-setup.json'))).toBe(false);
+  });
+
+  it('declining the plan exits 130 and creates nothing', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ssm-setup-tty-'));
+    const t = startInit(cwd);
+    await t.waitFor('KMS key for session encryption');
+    t.send('Enter');
+    await t.waitFor('Apply 3 changes?');
+    t.send('n', 'Enter');
+    const screen = await t.waitFor('EXIT=');
+    expect(screen).toContain('Declined: nothing was changed.');
+    expect(screen).toContain('EXIT=130');
+    expect((await kms().send(new ListKeysCommand({}))).Keys ?? []).toEqual([]);
+  });
+});

@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+
+/**
+ * A real terminal for the interactive tests: a detached tmux session on its own socket,
+ * typed into with send-keys and read with capture-pane, the way a person sees it.
+ */
+export class TmuxTerminal {
+  private readonly socket = `ssm-setup-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly target = 'main';
+
+  constructor(command: string, opts: { cwd: string; env: Record<string, string>; width?: number; height?: number }) {
+    const env = Object.entries(opts.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    // The shell keeps the pane open after the command, printing its exit code for the test.
+    const shell = `${command}; echo "EXIT=$?"; sleep 600`;
+    this.tmux('new-session', '-d', '-s', this.target, '-x', String(opts.width ?? 140), '-y', String(opts.height ?? 50), '-c', opts.cwd, ...env, shell);
+  }
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  }
+
+  /** The screen and its scrollback, as plain text. */
+  screen(): string {
+    return this.tmux('capture-pane', '-p', '-J', '-t', this.target, '-S', '-1000');
+  }
+
+  /** Keys as tmux names them: 'Enter', 'Down', 'C-c', or literal text. */
+  send(...keys: string[]): void {
+    this.tmux('send-keys', '-t', this.target, ...keys);
+  }
+
+  async waitFor(text: string | RegExp, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = this.screen();
+      if (typeof text === 'string' ? screen.includes(text) : text.test(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(text)}; screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  close(): void {
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  }
+}
