@@ -62,20 +62,20 @@ function baseline(endpoint) {
 }
 
 function table(r) {
+  const line = (label, ...cells) => `  ${label.padEnd(34)}${cells.map((c) => String(c).padStart(9)).join('')}`;
+  const aws = (label, x) => line(label, x.ms.toFixed(1), x.calls, x.reads, x.writes);
   const { node, cli, ratio } = r.startup;
-  const row = (name, x) => `  ${name.padEnd(26)}${String(x.ms).padStart(9)} ms${String(x.calls).padStart(7)}${String(x.reads).padStart(7)}${String(x.writes).padStart(8)}`;
-  const lines = [
-    `Start-up (${STARTUP_RUNS} runs each)          mean        min`,
-    `  node -e 0                 ${String(node.meanMs).padStart(9)} ms ${String(node.minMs).padStart(7)} ms`,
-    `  ssm-setup --help          ${String(cli.meanMs).padStart(9)} ms ${String(cli.minMs).padStart(7)} ms`,
-    `  ratio (mean)              ${String(ratio).padStart(9)} x`,
+  return [
+    `Start-up, ${r.startup.runs} runs each`.padEnd(36) + ['mean ms', 'min ms'].map((h) => h.padStart(9)).join(''),
+    line('node -e 0', node.meanMs.toFixed(1), node.minMs.toFixed(1)),
+    line('node bin/ssm-setup.js --help', cli.meanMs.toFixed(1), cli.minMs.toFixed(1)),
+    line('ratio ssm-setup / node (mean)', `${ratio.toFixed(2)}x`),
     '',
-    'KMS key setup against moto (runbook step 2)   wall  calls  reads  writes',
-    row('ssm-setup init --yes', r.ssmSetup.first),
-    row('ssm-setup init --yes again', r.ssmSetup.rerun),
-    r.baseline.skipped ? `  baseline skipped: ${r.baseline.skipped}` : row('aws CLI by hand (baseline)', r.baseline),
-  ];
-  return lines.join('\n');
+    'KMS key setup against moto'.padEnd(36) + ['wall ms', 'calls', 'reads', 'writes'].map((h) => h.padStart(9)).join(''),
+    aws('ssm-setup init --yes (first)', r.ssmSetup.first),
+    aws('ssm-setup init --yes (rerun)', r.ssmSetup.rerun),
+    r.baseline.skipped ? `  baseline skipped: ${r.baseline.skipped}` : aws('aws CLI by hand (baseline script)', r.baseline),
+  ].join('\n');
 }
 
 const moto = await startMoto();
@@ -97,7 +97,7 @@ try {
   const base = baseline(moto.endpoint);
 
   const result = {
-    startup: { runs: STARTUP_RUNS, node, cli, ratio: round(cli.meanMs / node.meanMs) },
+    startup: { runs: STARTUP_RUNS, node, cli, ratio: Math.round((cli.meanMs / node.meanMs) * 100) / 100 },
     ssmSetup: { first, rerun },
     baseline: base,
     pass: rerun.writes === 0,
