@@ -111,7 +111,8 @@ async function readConfigFile(explicit: string | undefined, cwd: string) {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UsageError(`--config: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    const why = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new UsageError(`${explicit ? '--config: ' : ''}cannot read ${path} (${why})`);
   }
   let values: unknown;
   try {

@@ -8,14 +8,13 @@ const MACHINE_LOCAL = new Set(['profile', 'endpointUrl']);
 /**
  * Writes the settings the operator chose (flags, config, answers; not built-in defaults) to
  * the config file that was read, or ./ssm-setup.json, keeping keys already in it.
- * The region is always written, wherever it came from, so the file alone repeats the run.
+ * The region the run used is always written (it may have come from the profile), so the file
+ * alone repeats the run.
  */
-export async function writeSettingsFile(loaded: LoadedSettings, cwd = process.cwd()): Promise<string> {
+export async function writeSettingsFile(loaded: LoadedSettings, region: string, cwd = process.cwd()): Promise<string> {
   const path = resolve(cwd, loaded.configFile ?? DEFAULT_CONFIG_FILE);
   const existing = await readFile(path, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
-  const chosen = Object.entries(loaded.raw).filter(
-    ([key]) => !MACHINE_LOCAL.has(key) && (key === 'region' || loaded.sources[key] !== 'default'),
-  );
-  await writeFile(path, `${JSON.stringify({ ...existing, ...Object.fromEntries(chosen) }, null, 2)}\n`);
+  const chosen = Object.entries(loaded.raw).filter(([key]) => !MACHINE_LOCAL.has(key) && loaded.sources[key] !== 'default');
+  await writeFile(path, `${JSON.stringify({ ...existing, region, ...Object.fromEntries(chosen) }, null, 2)}\n`);
   return path;
 }

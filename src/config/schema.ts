@@ -140,6 +140,9 @@ export const settingsSchema = z
     tags: resourceTags,
   })
   .superRefine((s, ctx) => {
+    // Only between two values that passed their own rules: one bad value, one message.
+    const valid = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 36500;
+    if (!valid(s.logExpirationDays) || !valid(s.logTransitionDays)) return;
     if (s.logExpirationDays !== 0 && s.logTransitionDays !== 0 && s.logExpirationDays <= s.logTransitionDays) {
       ctx.addIssue({
         code: 'custom',

@@ -13,7 +13,7 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
       message: 'Save these answers to a settings file, so the next run (or a pipeline with --yes) repeats them?',
       default: true,
     });
-    if (save) io.info(`Saved to ${await writeSettingsFile(result.loaded)}`);
+    if (save) io.info(`Saved to ${await writeSettingsFile(result.loaded, result.report.region!)}`);
   }
   return exitCode;
 }

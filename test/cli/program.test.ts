@@ -1,0 +1,313 @@
+import { readFileSync } from 'node:fs';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  EnableKeyRotationCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+  ListAliasesCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+  NotFoundException,
+  PutKeyPolicyCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { STEP_IDS } from '../../src/steps/index.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const sts = mockClient(STSClient);
+const kms = mockClient(KMSClient);
+
+let stdout: string[];
+let stderr: string[];
+
+beforeEach(() => {
+  sts.reset();
+  kms.reset();
+  stdout = [];
+  stderr = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout.push(String(chunk));
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr.push(String(chunk));
+    return true;
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+});
+
+const out = () => stdout.join('');
+const err = () => stderr.join('');
+
+/** Runs `ssm-setup <args>` in-process. */
+const run = (...args: string[]) => main(['node', 'ssm-setup', ...args]);
+
+/** True when no AWS client was asked to send anything. */
+function expectNoAwsCalls() {
+  expect(sts.calls().length).toBe(0);
+  expect(kms.calls().length).toBe(0);
+}
+
+/** The names of the KMS commands sent so far, e.g. `DescribeKeyCommand`. */
+const kmsCommands = () => kms.calls().map((call) => (call.args[0] as object).constructor.name);
+
+/** Only reads were sent to KMS: no create, alias, rotation, tag or policy write. */
+function expectNoKmsWrites() {
+  expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
+  expect(kms.commandCalls(CreateAliasCommand)).toHaveLength(0);
+  expect(kms.commandCalls(EnableKeyRotationCommand)).toHaveLength(0);
+  expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+  expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  expect(kmsCommands().filter((name) => !/^(Describe|Get|List)/.test(name))).toEqual([]);
+}
+
+const ACCOUNT = '123456789012';
+const ALIAS = 'alias/ssm-session-manager';
+const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/${KEY_ID}`;
+
+function mockIdentity() {
+  sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/alice`, UserId: 'AIDAEXAMPLE' });
+}
+
+/** The default alias exists, on a usable key ssm-setup created, with rotation on: nothing to do. */
+function mockConvergedKey() {
+  kms.on(DescribeKeyCommand, { KeyId: ALIAS }).resolves({
+    KeyMetadata: {
+      KeyId: KEY_ID,
+      Arn: KEY_ARN,
+      KeyState: 'Enabled',
+      KeyManager: 'CUSTOMER',
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+    },
+  });
+  kms.on(GetKeyRotationStatusCommand, { KeyId: KEY_ID }).resolves({ KeyRotationEnabled: true });
+  kms.on(ListResourceTagsCommand, { KeyId: KEY_ID }).resolves({
+    Tags: [
+      { TagKey: 'ManagedBy', TagValue: 'ssm-setup' },
+      { TagKey: 'ssm-setup:alias', TagValue: ALIAS },
+    ],
+  });
+}
+
+/** Neither the alias nor an orphaned key exists: the key would be created. */
+function mockNoKey() {
+  kms.on(DescribeKeyCommand).rejects(new NotFoundException({ message: 'x', $metadata: {} }));
+  kms.on(ListAliasesCommand).resolves({ Aliases: [] });
+  kms.on(ListKeysCommand).resolves({ Keys: [] });
+}
+
+describe('help and version', () => {
+  it.each([['--help'], ['-h']])('%s prints the usage and returns 0', async (flag) => {
+    expect(await run(flag)).toBe(0);
+    expect(out()).toContain('Usage: ssm-setup');
+    for (const id of STEP_IDS) expect(out()).toContain(id);
+    expect(out()).toContain('Exit codes');
+    expectNoAwsCalls();
+  });
+
+  it('prints the help of a command', async () => {
+    expect(await run('plan', '--help')).toBe(0);
+    expect(out()).toContain('--detailed-exitcode');
+    expect(out()).toContain('--idle-timeout');
+  });
+
+  it.each([['--version'], ['-V']])('%s prints package.json\'s version and returns 0', async (flag) => {
+    expect(await run(flag)).toBe(0);
+    expect(out().trim()).toBe(pkg.version);
+    expectNoAwsCalls();
+  });
+});
+
+describe('bad input exits 2 before any AWS call', () => {
+  it('refuses an unknown step, listing the valid ones', async () => {
+    expect(await run('run', 'nope', '--region', 'us-east-1')).toBe(2);
+    expect(err()).toContain('unknown step: nope');
+    expect(err()).toContain(`valid steps: ${STEP_IDS.join(', ')}`);
+    expectNoAwsCalls();
+  });
+
+  it('refuses a step that is not available yet', async () => {
+    expect(await run('run', 'log-bucket', '--region', 'us-east-1')).toBe(2);
+    expect(err()).toContain('log-bucket not available in this version yet');
+    expect(err()).toContain('available now: kms-key');
+    expectNoAwsCalls();
+  });
+
+  it('refuses a mix of an available and an unavailable step', async () => {
+    expect(await run('run', 'kms-key', 'preferences', '--region', 'us-east-1')).toBe(2);
+    expect(err()).toContain('preferences not available');
+    expectNoAwsCalls();
+  });
+
+  it.each([[['check']], [['check', '--all']], [['ssh-config']], [['ssh-config', '--write']], [['destroy']], [['export', 'cloudformation']]])(
+    '%j is not available in this version yet',
+    async (args) => {
+      expect(await run(...args, '--region', 'us-east-1')).toBe(2);
+      expect(err()).toContain(`\`ssm-setup ${args[0]}\` is not available in this version yet`);
+      expectNoAwsCalls();
+    },
+  );
+
+  it.each([
+    [['plan', '--no-such-flag']],
+    [['--bogus', 'plan']],
+    [['frobnicate']],
+    [['run']],
+    [['plan', '--idle-timeout']],
+  ])('refuses the command line %j', async (args) => {
+    expect(await run(...args)).toBe(2);
+    expect(err()).toMatch(/error: /);
+    expectNoAwsCalls();
+  });
+
+  it('names both bad flags in one message', async () => {
+    expect(await run('plan', '--region', 'us-east-1', '--idle-timeout', '0', '--key-alias', 'alias/aws/x')).toBe(2);
+    const message = err();
+    expect(message).toContain('Invalid input:');
+    expect(message).toContain('--idle-timeout: must be from 1 to 60 (got 0)');
+    expect(message).toContain('--key-alias: must not start with alias/aws/');
+    expect(message.match(/^Error: /gm)).toHaveLength(1);
+    expect(out()).toBe('');
+    expectNoAwsCalls();
+  });
+
+  it('names both bad flags without a region too (values are checked before the region)', async () => {
+    expect(await run('plan', '--idle-timeout', '0', '--key-alias', 'alias/aws/x')).toBe(2);
+    expect(err()).toContain('--idle-timeout');
+    expect(err()).toContain('--key-alias');
+    expectNoAwsCalls();
+  });
+
+  it('prints exactly one JSON error object on stdout with --json', async () => {
+    expect(await run('plan', '--json', '--region', 'us-east-1', '--idle-timeout', '0', '--key-alias', 'alias/aws/x')).toBe(2);
+    const printed = JSON.parse(out()) as { command: string; ok: boolean; steps: unknown[]; error: { message: string; hint?: string } };
+    expect(printed).toMatchObject({ command: 'plan', ok: false, steps: [] });
+    expect(printed.error.message).toContain('--idle-timeout');
+    expect(printed.error.message).toContain('--key-alias');
+    expect(printed.error.hint).toContain('Nothing was changed');
+    expectNoAwsCalls();
+  });
+
+  it('prints a JSON error object for a command-line error with --json', async () => {
+    expect(await run('plan', '--json', '--no-such-flag')).toBe(2);
+    const printed = JSON.parse(out()) as { ok: boolean; error: { message: string } };
+    expect(printed.ok).toBe(false);
+    expect(printed.error.message).toContain('--no-such-flag');
+    expectNoAwsCalls();
+  });
+
+  it('prints a JSON error object for an unknown step with --json', async () => {
+    expect(await run('run', 'nope', '--json', '--region', 'us-east-1')).toBe(2);
+    const printed = JSON.parse(out()) as { command: string; ok: boolean; error: { message: string; hint: string } };
+    expect(printed).toMatchObject({ command: 'run', ok: false, error: { message: 'unknown step: nope' } });
+    expect(printed.error.hint).toContain('kms-key');
+    expectNoAwsCalls();
+  });
+
+  it('refuses to run without any region, naming --region', async () => {
+    expect(process.env.AWS_REGION).toBe('');
+    expect(process.env.AWS_CONFIG_FILE).toBe('/dev/null');
+    expect(await run('plan')).toBe(2);
+    expect(err()).toContain('No AWS region');
+    expect(err()).toContain('--region');
+    expectNoAwsCalls();
+  });
+
+  it('refuses an invalid --region value', async () => {
+    expect(await run('plan', '--region', 'Frankfurt')).toBe(2);
+    expect(err()).toContain('--region: is not an AWS region name');
+    expectNoAwsCalls();
+  });
+
+  it('refuses a missing --config file, naming --config', async () => {
+    expect(await run('plan', '--region', 'us-east-1', '--config', '/nonexistent/ssm-setup.json')).toBe(2);
+    expect(err()).toContain('--config: cannot read /nonexistent/ssm-setup.json');
+    expectNoAwsCalls();
+  });
+});
+
+describe('plan', () => {
+  it('shows a converged key as unchanged (--json)', async () => {
+    mockIdentity();
+    mockConvergedKey();
+    expect(await run('plan', '--region', 'us-east-1', '--json')).toBe(0);
+    const report = JSON.parse(out()) as {
+      command: string;
+      account: string;
+      region: string;
+      ok: boolean;
+      steps: { id: string; status: string; changes: unknown[]; outputs: Record<string, string> }[];
+    };
+    expect(report).toMatchObject({ command: 'plan', account: ACCOUNT, region: 'us-east-1', ok: true });
+    expect(report.steps[0]).toMatchObject({
+      id: 'kms-key',
+      status: 'unchanged',
+      changes: [],
+      outputs: { kmsKeyId: KEY_ID, kmsKeyArn: KEY_ARN, kmsKeyAlias: ALIAS },
+    });
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
+    expect(kmsCommands().sort()).toEqual(['DescribeKeyCommand', 'GetKeyRotationStatusCommand', 'ListResourceTagsCommand']);
+    expectNoKmsWrites();
+  });
+
+  it('returns 0 without --detailed-exitcode even when changes are pending', async () => {
+    mockIdentity();
+    mockNoKey();
+    expect(await run('plan', '--region', 'us-east-1')).toBe(0);
+    expect(out()).toContain(ALIAS);
+    expectNoKmsWrites();
+  });
+
+  it('returns 3 with --detailed-exitcode when the key would be created', async () => {
+    mockIdentity();
+    mockNoKey();
+    expect(await run('plan', '--region', 'us-east-1', '--detailed-exitcode')).toBe(3);
+    expect(kmsCommands()).toEqual(['DescribeKeyCommand', 'ListAliasesCommand', 'ListKeysCommand']);
+    expectNoKmsWrites();
+  });
+
+  it('returns 0 with --detailed-exitcode when nothing would change', async () => {
+    mockIdentity();
+    mockConvergedKey();
+    expect(await run('plan', '--region', 'us-east-1', '--detailed-exitcode')).toBe(0);
+    expectNoKmsWrites();
+  });
+});
+
+describe('init', () => {
+  let stdinTty: PropertyDescriptor | undefined;
+
+  beforeEach(() => {
+    // Make "no terminal" explicit whatever runs the tests.
+    stdinTty = Object.getOwnPropertyDescriptor(process.stdin, 'isTTY');
+    Object.defineProperty(process.stdin, 'isTTY', { value: false, configurable: true, writable: true });
+  });
+
+  afterEach(() => {
+    if (stdinTty) Object.defineProperty(process.stdin, 'isTTY', stdinTty);
+    else delete (process.stdin as { isTTY?: boolean }).isTTY;
+  });
+
+  it('refuses to apply without --yes when there is no terminal, naming --yes and writing nothing', async () => {
+    mockIdentity();
+    mockNoKey();
+    expect(await run('init', '--region', 'us-east-1')).toBe(2);
+    expect(err()).toMatch(/^Error: .*no terminal/m);
+    expect(err()).toContain('--yes');
+    expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
+    expectNoKmsWrites();
+  });
+});
