@@ -22,6 +22,19 @@ export const isAccessDenied = (err: unknown) =>
   /AccessDenied|UnauthorizedOperation|AuthorizationError|Forbidden/.test(errorName(err)) ||
   (err as SdkErrorLike)?.$metadata?.httpStatusCode === 403;
 
+/**
+ * The call's result, or undefined when AWS answers that the thing is not there (a bucket
+ * without a policy, a key without tags…). Other errors pass through.
+ */
+export async function unlessMissing<T>(call: Promise<T>, ...missing: string[]): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    if (missing.includes(errorName(err))) return undefined;
+    throw err;
+  }
+}
+
 /** Wraps anything a step throws into a StepError naming the step and the failed AWS call, with a fix. */
 export function toStepError(stepId: string, err: unknown): SetupError {
   if (err instanceof SetupError) return err;

@@ -81,12 +81,14 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       await discover(entry, step, ctx, outputs, io);
       continue;
     }
-    if (!step) {
+    const skipped = step ? step.skip?.(loaded.settings) : 'not available in this version yet';
+    if (skipped) {
       row.status = 'skipped';
-      row.note = 'not available in this version yet';
+      row.note = skipped;
       continue;
     }
     try {
+      if (!step) continue;
       const state = await io.task(`Reading ${entry.title}`, () => step.read(ctx()));
       const changes = step.plan(state, ctx());
       row.changes = changes.map(({ action, resource, detail }) => ({ action, resource, detail }));
@@ -123,7 +125,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
 
 /** Reads a step that was not selected, for the outputs the selected ones need. */
 async function discover(entry: StepEntry, step: AnyStep | undefined, ctx: () => StepContext, outputs: StepOutputs, io: Io) {
-  if (!step) return;
+  if (!step || step.skip?.(ctx().settings)) return;
   const state = await io.task(`Reading ${entry.title}`, () => step.read(ctx())).catch((err) => {
     throw toStepError(entry.id, err);
   });

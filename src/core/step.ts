@@ -8,6 +8,11 @@ export interface StepOutputs {
   kmsKeyId?: string;
   kmsKeyArn?: string;
   kmsKeyAlias?: string;
+  bucketName?: string;
+  bucketArn?: string;
+  s3Prefix?: string;
+  logGroupName?: string;
+  logGroupArn?: string;
 }
 
 /** One planned change; `kind` tells `apply` what to do, the rest is what a person reads. */
@@ -39,6 +44,8 @@ export interface StepContext extends PlanInput {
  */
 export interface Step<State, K extends string = string> {
   readonly id: string;
+  /** Why the step does not apply to these settings (e.g. CloudWatch Logs off), or undefined. */
+  skip?(settings: Settings): string | undefined;
   /**
    * Interactive `init` only, before anything is read for the plan: ask for the settings this
    * step owns that the operator did not give. Returns answers by config key.

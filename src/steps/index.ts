@@ -14,8 +14,8 @@ export interface StepEntry {
 
 export const STEPS: readonly StepEntry[] = [
   { id: 'kms-key', title: 'KMS key for session data', dependsOn: [], load: async () => (await import('./kms-key.js')).kmsKeyStep },
-  { id: 'log-bucket', title: 'S3 bucket for session logs', dependsOn: ['kms-key'] },
-  { id: 'log-group', title: 'CloudWatch Logs group', dependsOn: ['kms-key'] },
+  { id: 'log-bucket', title: 'S3 bucket for session logs', dependsOn: ['kms-key'], load: async () => (await import('./log-bucket.js')).logBucketStep },
+  { id: 'log-group', title: 'CloudWatch Logs group', dependsOn: ['kms-key'], load: async () => (await import('./log-group.js')).logGroupStep },
   { id: 'instance-role', title: 'IAM role and policy for instances', dependsOn: ['kms-key', 'log-bucket', 'log-group'] },
   { id: 'operator-policy', title: 'IAM policy for operators', dependsOn: ['kms-key'] },
   { id: 'preferences', title: 'Session Manager preferences', dependsOn: ['kms-key', 'log-bucket', 'log-group'] },

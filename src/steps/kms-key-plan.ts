@@ -2,6 +2,7 @@ import { MANAGED_BY_TAG, resourceTagsFor } from '../config/schema.js';
 import { StepError } from '../core/errors.js';
 import type { Change, PlanInput } from '../core/step.js';
 import { cloudWatchLogsStatement } from '../policies/kms-key-policy.js';
+import { formatTags, missingTags } from '../policies/tags.js';
 import { mergeStatement, type PolicyDocument } from '../policies/types.js';
 import { ALIAS_TAG, type KeyInfo, type KmsKeyState } from './kms-key-state.js';
 
@@ -36,8 +37,8 @@ export function planKmsKey(state: KmsKeyState, input: PlanInput): Change<KmsChan
   if (!key.rotation) changes.push({ kind: 'enable-rotation', action: 'update', resource: `key rotation of ${alias}`, detail: 'disabled → enabled (yearly)' });
   // Only keys ssm-setup created get its tags: tagging an adopted key would claim it for `destroy`.
   if (key.tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value) {
-    const missing = Object.entries(keyTagsFor(input)).filter(([k, v]) => key.tags[k] !== v);
-    if (missing.length) changes.push({ kind: 'tag-key', action: 'update', resource: `tags of ${alias}`, detail: `set ${formatTags(Object.fromEntries(missing))}` });
+    const missing = missingTags(key.tags, keyTagsFor(input));
+    if (missing) changes.push({ kind: 'tag-key', action: 'update', resource: `tags of ${alias}`, detail: `set ${formatTags(missing)}` });
   }
   if (policyUpdate(key, input)) {
     changes.push({ kind: 'key-policy', action: 'update', resource: `key policy of ${alias}`, detail: `allow logs.${input.region} to use the key for this account's log groups` });
@@ -61,5 +62,3 @@ function assertUsable(key: KeyInfo, alias: string, region: string): void {
   }
   if (key.state !== 'Enabled') fail(`is in state ${key.state}; it must be Enabled`, `wait for the key to become Enabled and rerun, ${other}`);
 }
-
-const formatTags = (tags: Record<string, string>) => Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ');

@@ -6,37 +6,21 @@ import {
   PutKeyPolicyCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
-import { checkSetting } from '../config/schema.js';
 import type { Step, StepContext } from '../core/step.js';
 import { sessionKeyPolicy } from '../policies/kms-key-policy.js';
+import { pickName, unanswered } from './ask.js';
 import { keyTagsFor, planKmsKey, policyUpdate, type KmsChange } from './kms-key-plan.js';
 import { listKeyAliases, readKmsKey, type KmsKeyState } from './kms-key-state.js';
-
-const OTHER = '\u0000other';
 
 /** Runbook step 2: the symmetric key that encrypts session data (and the logs at rest). */
 export const kmsKeyStep: Step<KmsKeyState, KmsChange> = {
   id: 'kms-key',
 
   async ask(ctx) {
-    if (ctx.sources.keyAlias !== 'default') return {};
-    const current = ctx.settings.keyAlias;
+    if (!unanswered(ctx, 'keyAlias')) return {};
     const existing = await listKeyAliases(ctx.aws.get(KMSClient));
-    const choices = [
-      { value: current, label: existing.includes(current) ? `${current} (existing key)` : `Create a new key: ${current}` },
-      ...existing.filter((a) => a !== current).map((a) => ({ value: a, label: `${a} (existing key)` })),
-      { value: OTHER, label: 'Another alias…' },
-    ];
-    const picked = await ctx.io.select({ id: 'kms-key.alias', message: 'KMS key for session encryption', choices, default: current, flag: '--key-alias' });
-    if (picked !== OTHER) return { keyAlias: picked };
-    const typed = await ctx.io.input({
-      id: 'kms-key.alias-name',
-      message: 'Alias of the key (created when it does not exist)',
-      default: current,
-      flag: '--key-alias',
-      validate: (v) => checkSetting('keyAlias', v),
-    });
-    return { keyAlias: typed };
+    const message = 'KMS key for session encryption';
+    return { keyAlias: await pickName(ctx, { id: 'kms-key.alias', message, key: 'keyAlias', proposed: ctx.settings.keyAlias, existing, what: 'key' }) };
   },
 
   read: (ctx) => readKmsKey(ctx),
