@@ -13,16 +13,28 @@ import {
   PutKeyPolicyCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
+import {
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { fullPublicAccessBlock, sessionLogsRule, sseKmsRule, tlsOnlyStatement } from '../../src/policies/log-bucket.js';
 import { STEP_IDS } from '../../src/steps/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const sts = mockClient(STSClient);
 const kms = mockClient(KMSClient);
+const s3 = mockClient(S3Client);
 
 let stdout: string[];
 let stderr: string[];
@@ -30,6 +42,7 @@ let stderr: string[];
 beforeEach(() => {
   sts.reset();
   kms.reset();
+  s3.reset();
   stdout = [];
   stderr = [];
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -57,6 +70,7 @@ const run = (...args: string[]) => main(['node', 'ssm-setup', ...args]);
 function expectNoAwsCalls() {
   expect(sts.calls().length).toBe(0);
   expect(kms.calls().length).toBe(0);
+  expect(s3.calls().length).toBe(0);
 }
 
 /** The names of the KMS commands sent so far, e.g. `DescribeKeyCommand`. */
@@ -102,6 +116,24 @@ function mockConvergedKey() {
   });
 }
 
+const BUCKET = `ssm-session-logs-${ACCOUNT}-us-east-1`;
+
+/** The default log bucket exists and is configured as ssm-setup wants it. */
+function mockConvergedBucket() {
+  s3.on(HeadBucketCommand).resolves({ BucketRegion: 'us-east-1' });
+  s3.on(GetBucketTaggingCommand).resolves({ TagSet: [{ Key: 'ManagedBy', Value: 'ssm-setup' }] });
+  s3.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: fullPublicAccessBlock() });
+  s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [sseKmsRule(KEY_ARN)] } });
+  s3.on(GetBucketPolicyCommand).resolves({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: [tlsOnlyStatement('aws', BUCKET)] }) });
+  s3.on(GetBucketLifecycleConfigurationCommand).resolves({ Rules: [sessionLogsRule({ prefix: 'session-logs/', transitionDays: 90, expirationDays: 365 })] });
+  s3.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+}
+
+/** No bucket of that name: it would be created. */
+function mockNoBucket() {
+  s3.on(HeadBucketCommand).rejects({ name: 'NotFound', message: '', $metadata: { httpStatusCode: 404 } });
+}
+
 /** Neither the alias nor an orphaned key exists: the key would be created. */
 function mockNoKey() {
   kms.on(DescribeKeyCommand).rejects(new NotFoundException({ message: 'x', $metadata: {} }));
@@ -140,9 +172,9 @@ describe('bad input exits 2 before any AWS call', () => {
   });
 
   it('refuses a step that is not available yet', async () => {
-    expect(await run('run', 'log-bucket', '--region', 'us-east-1')).toBe(2);
-    expect(err()).toContain('log-bucket not available in this version yet');
-    expect(err()).toContain('available now: kms-key');
+    expect(await run('run', 'instance-role', '--region', 'us-east-1')).toBe(2);
+    expect(err()).toContain('instance-role not available in this version yet');
+    expect(err()).toContain('available now: kms-key, log-bucket, log-group');
     expectNoAwsCalls();
   });
 
@@ -243,6 +275,7 @@ describe('plan', () => {
   it('shows a converged key as unchanged (--json)', async () => {
     mockIdentity();
     mockConvergedKey();
+    mockConvergedBucket();
     expect(await run('plan', '--region', 'us-east-1', '--json')).toBe(0);
     const report = JSON.parse(out()) as {
       command: string;
@@ -266,6 +299,7 @@ describe('plan', () => {
   it('returns 0 without --detailed-exitcode even when changes are pending', async () => {
     mockIdentity();
     mockNoKey();
+    mockNoBucket();
     expect(await run('plan', '--region', 'us-east-1')).toBe(0);
     expect(out()).toContain(ALIAS);
     expectNoKmsWrites();
@@ -274,6 +308,7 @@ describe('plan', () => {
   it('returns 3 with --detailed-exitcode when the key would be created', async () => {
     mockIdentity();
     mockNoKey();
+    mockConvergedBucket();
     expect(await run('plan', '--region', 'us-east-1', '--detailed-exitcode')).toBe(3);
     expect(kmsCommands()).toEqual(['DescribeKeyCommand', 'ListAliasesCommand', 'ListKeysCommand']);
     expectNoKmsWrites();
@@ -282,6 +317,7 @@ describe('plan', () => {
   it('returns 0 with --detailed-exitcode when nothing would change', async () => {
     mockIdentity();
     mockConvergedKey();
+    mockConvergedBucket();
     expect(await run('plan', '--region', 'us-east-1', '--detailed-exitcode')).toBe(0);
     expectNoKmsWrites();
   });
@@ -304,6 +340,7 @@ describe('init', () => {
   it('refuses to apply without --yes when there is no terminal, naming --yes and writing nothing', async () => {
     mockIdentity();
     mockNoKey();
+    mockNoBucket();
     expect(await run('init', '--region', 'us-east-1')).toBe(2);
     expect(err()).toMatch(/^Error: .*no terminal/m);
     expect(err()).toContain('--yes');
