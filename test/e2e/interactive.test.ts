@@ -7,6 +7,7 @@ import { motoEnv } from '../../scripts/moto.mjs';
 import { BIN, endpoint, kms, reset } from './harness.js';
 import { TmuxTerminal } from './tmux.js';
 
+const BUCKET = 'ssm-session-logs-123456789012-us-east-1';
 let term: TmuxTerminal | undefined;
 beforeEach(reset);
 afterEach(() => term?.close());
@@ -32,9 +33,9 @@ describe('interactive init in a terminal', () => {
     let screen = await t.waitFor('KMS key for session encryption');
     expect(screen).toContain('Create a new key: alias/ssm-session-manager');
     expect(screen).toContain('alias/team-key (existing key)');
-    expect(screen).toContain('Another alias…');
-    t.send('Down', 'Down', 'Enter'); // "Another alias…"
-    await t.waitFor('Alias of the key');
+    expect(screen).toContain('Another name…');
+    t.send('Down', 'Down', 'Enter'); // "Another name…"
+    await t.waitFor('Name of the key');
     t.send('C-u');
     t.send('-l', 'alias/aws/x');
     t.send('Enter');
@@ -43,14 +44,37 @@ describe('interactive init in a terminal', () => {
     t.send('-l', 'alias/tty-key');
     t.send('Enter');
 
-    screen = await t.waitFor('Apply 3 changes?');
+    screen = await t.waitFor('S3 bucket for session logs');
+    expect(screen).toContain(`Create a new bucket: ${BUCKET}`);
+    t.send('Enter');
+    await t.waitFor('Days before session logs move to Glacier');
+    t.send('Enter'); // the default, 90
+    await t.waitFor('Days before session logs are deleted');
+    t.send('-l', '60');
+    t.send('Enter');
+    await t.waitFor('must be greater than the transition days (90)');
+    t.send('C-u');
+    t.send('-l', '400');
+    t.send('Enter');
+    await t.waitFor('Also stream session logs to CloudWatch Logs');
+    t.send('y', 'Enter');
+    await t.waitFor('CloudWatch Logs group for session logs');
+    t.send('Enter');
+    await t.waitFor('Keep session logs in CloudWatch for');
+    t.send('Enter');
+
+    screen = await t.waitFor('Apply 5 changes?');
     expect(screen).toContain('+ create KMS key');
     expect(screen).toContain('+ create KMS alias alias/tty-key');
     expect(screen).toContain('~ update key rotation');
+    expect(screen).toContain(`+ create S3 bucket ${BUCKET}`);
+    expect(screen).toContain('expire after 400 days');
+    expect(screen).toContain('+ create log group /aws/ssm/session-logs');
     t.send('y', 'Enter');
 
     screen = await t.waitFor('Save these answers');
     expect(screen).toMatch(/kms-key\s+✔ created/);
+    expect(screen).toMatch(/log-group\s+✔ created/);
     t.send('y', 'Enter');
     screen = await t.waitFor('EXIT=');
     expect(screen).toContain('EXIT=0');
@@ -58,7 +82,10 @@ describe('interactive init in a terminal', () => {
     const { KeyMetadata } = await kms().send(new DescribeKeyCommand({ KeyId: 'alias/tty-key' }));
     expect(KeyMetadata?.KeyState).toBe('Enabled');
     const saved = JSON.parse(readFileSync(join(cwd, 'ssm-setup.json'), 'utf8'));
-    expect(saved).toEqual({ region: 'us-east-1', keyAlias: 'alias/tty-key' });
+    expect(saved).toEqual({
+      region: 'us-east-1', keyAlias: 'alias/tty-key', bucket: BUCKET, logTransitionDays: 90, logExpirationDays: 400,
+      cloudwatchLogs: true, logGroup: '/aws/ssm/session-logs', logRetentionDays: 365,
+    });
   });
 
   it('Ctrl-C at a prompt exits 130 and changes nothing', async () => {
@@ -77,7 +104,15 @@ describe('interactive init in a terminal', () => {
     const t = startInit(cwd);
     await t.waitFor('KMS key for session encryption');
     t.send('Enter');
-    await t.waitFor('Apply 3 changes?');
+    await t.waitFor('S3 bucket for session logs');
+    t.send('Enter');
+    await t.waitFor('Days before session logs move to Glacier');
+    t.send('Enter');
+    await t.waitFor('Days before session logs are deleted');
+    t.send('Enter');
+    await t.waitFor('Also stream session logs to CloudWatch Logs');
+    t.send('Enter'); // default: no
+    await t.waitFor('Apply 4 changes?');
     t.send('n', 'Enter');
     const screen = await t.waitFor('EXIT=');
     expect(screen).toContain('Declined: nothing was changed.');
