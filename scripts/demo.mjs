@@ -4,6 +4,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { motoEnv, startMoto } from './moto.mjs';
@@ -72,14 +74,21 @@ try {
   console.log(`Seeded ${fleet.length} EC2 instances in ${REGION}:`);
   for (const i of fleet) console.log(`  ${i.id}  Name=${i.name}  Env=demo  (${i.ami})`);
 
-  await ssmSetup(moto.endpoint, ['init', '--yes']);
+  await ssmSetup(moto.endpoint, ['init', '--yes', '--cloudwatch-logs']);
   // --detailed-exitcode makes "something is still pending" (exit 3) a demo failure, not just text.
-  await ssmSetup(moto.endpoint, ['plan', '--detailed-exitcode']);
+  await ssmSetup(moto.endpoint, ['plan', '--cloudwatch-logs', '--detailed-exitcode']);
 
   const kms = new KMSClient(sdk(moto.endpoint));
   const { KeyMetadata: key } = await kms.send(new DescribeKeyCommand({ KeyId: KEY_ALIAS }));
   const { KeyRotationEnabled } = await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }));
   console.log(`\nCreated key ${key.Arn} (rotation on: ${KeyRotationEnabled})`);
+  const s3 = new S3Client({ ...sdk(moto.endpoint), forcePathStyle: true });
+  const bucket = `ssm-session-logs-123456789012-${REGION}`;
+  const sse = (await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration.Rules[0];
+  console.log(`Created bucket ${bucket} (${sse.ApplyServerSideEncryptionByDefault.SSEAlgorithm} with ${sse.ApplyServerSideEncryptionByDefault.KMSMasterKeyID})`);
+  const logs = new CloudWatchLogsClient(sdk(moto.endpoint));
+  const [group] = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/ssm/session-logs' }))).logGroups;
+  console.log(`Created log group ${group.logGroupName} (retention ${group.retentionInDays} days, key ${group.kmsKeyId})`);
 } catch (err) {
   console.error(`\ndemo failed: ${err.message}`);
   process.exitCode = 1;
