@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { AwsClients, resolveRegion } from '../aws/clients.js';
 import { CallRecorder } from '../aws/calls.js';
-import { loadSettings, type LoadedSettings } from '../config/load.js';
+import { assertProfileExists } from '../aws/profile.js';
+import { labelFor, loadSettings, type LoadedSettings } from '../config/load.js';
 import type { Io } from '../ui/io.js';
 import { switches, typedSettings } from './options.js';
 
@@ -30,6 +31,7 @@ const isCi = () => Boolean(process.env.CI && process.env.CI !== 'false');
  */
 export async function openSession(cmd: Command, io: Io): Promise<Session> {
   const loaded = await loadSettings({ flags: typedSettings(cmd), configPath: switches(cmd).config });
+  if (loaded.settings.profile) await assertProfileExists(loaded.settings.profile, labelFor('profile', loaded.sources.profile, loaded.configFile));
   const region = await resolveRegion(loaded.settings);
   const { profile, endpointUrl } = loaded.settings;
   const recorder = new CallRecorder(process.env.SSM_SETUP_CALL_LOG, (c) => io.debug(`  aws ${c.service}.${c.operation}`));

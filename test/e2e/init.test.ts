@@ -71,6 +71,7 @@ describe('ssm-setup init against moto_server', () => {
     [['init', '--yes', '--region', 'moon-1'], ['--region']],
     [['init', '--yes', '--endpoint-url', 'ftp://127.0.0.1'], ['--endpoint-url']],
     [['init', '--yes', '--tags', 'ManagedBy=me'], ['--tags']],
+    [['init', '--yes', '--profile', 'nope'], ['--profile: no profile "nope"']],
     [['run', 'kms-key', 'nope'], ['unknown step: nope']],
   ])('bad input %j exits 2 naming it, before any AWS call', async (args, named) => {
     const run = await runCli(args);
