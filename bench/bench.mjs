@@ -1,4 +1,4 @@
-// `npm run bench`: start-up cost of the CLI, and the KMS step (runbook step 2) against a fresh
+// `npm run bench`: start-up cost of the CLI, and init (runbook steps 2 and 3) against a fresh
 // moto_server, next to the same step done by hand with the AWS CLI. See bench/README.md.
 // `--json` prints one JSON object instead of the table. Exit 1 when a rerun of `init` writes.
 import { spawnSync } from 'node:child_process';
@@ -71,7 +71,7 @@ function table(r) {
     line('node bin/ssm-setup.js --help', cli.meanMs.toFixed(1), cli.minMs.toFixed(1)),
     line('ratio ssm-setup / node (mean)', `${ratio.toFixed(2)}x`),
     '',
-    'KMS key setup against moto'.padEnd(36) + ['wall ms', 'calls', 'reads', 'writes'].map((h) => h.padStart(9)).join(''),
+    'init against moto (key + log bucket)'.padEnd(36) + ['wall ms', 'calls', 'reads', 'writes'].map((h) => h.padStart(9)).join(''),
     aws('ssm-setup init --yes (first)', r.ssmSetup.first),
     aws('ssm-setup init --yes (rerun)', r.ssmSetup.rerun),
     r.baseline.skipped ? `  baseline skipped: ${r.baseline.skipped}` : aws('aws CLI by hand (baseline script)', r.baseline),
