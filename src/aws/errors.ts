@@ -47,7 +47,9 @@ export function toStepError(stepId: string, err: unknown): SetupError {
 function hintFor(stepId: string, err: unknown, call?: string): string {
   const rerun = `rerun \`ssm-setup run ${stepId}\`: finished work is not repeated`;
   if (isAccessDenied(err)) {
-    return `the credentials in use may not call ${call ?? 'this AWS API'}; grant it (README, "IAM permissions ssm-setup needs"), then ${rerun}`;
+    const action = call ? iamActionFor(call) : undefined;
+    const what = action ? `${action} (needed by ${call})` : 'the permission for this call';
+    return `grant the credentials in use ${what}: README, "IAM permissions ssm-setup itself needs"; then ${rerun}`;
   }
   if (/ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/.test(errorName(err))) {
     return `refresh your AWS credentials (for SSO: aws sso login), then ${rerun}`;
@@ -56,4 +58,26 @@ function hintFor(stepId: string, err: unknown, call?: string): string {
     return `AWS throttled the requests; wait a moment and ${rerun}`;
   }
   return rerun;
+}
+
+const IAM_PREFIX: Record<string, string> = { KMS: 'kms', S3: 's3', CloudWatchLogs: 'logs', STS: 'sts', IAM: 'iam', SSM: 'ssm', EC2: 'ec2' };
+
+/** S3 operations whose IAM action has another name. */
+const S3_ACTIONS: Record<string, string> = {
+  HeadBucket: 'ListBucket',
+  ListBuckets: 'ListAllMyBuckets',
+  GetBucketEncryption: 'GetEncryptionConfiguration',
+  PutBucketEncryption: 'PutEncryptionConfiguration',
+  GetPublicAccessBlock: 'GetBucketPublicAccessBlock',
+  PutPublicAccessBlock: 'PutBucketPublicAccessBlock',
+  GetBucketLifecycleConfiguration: 'GetLifecycleConfiguration',
+  PutBucketLifecycleConfiguration: 'PutLifecycleConfiguration',
+};
+
+/** The IAM action behind an SDK call, e.g. `S3.GetBucketEncryption` → `s3:GetEncryptionConfiguration`. */
+export function iamActionFor(call: string): string | undefined {
+  const [service = '', operation = ''] = call.split('.');
+  const prefix = IAM_PREFIX[service];
+  if (!prefix || !operation) return undefined;
+  return `${prefix}:${(prefix === 's3' && S3_ACTIONS[operation]) || operation}`;
 }

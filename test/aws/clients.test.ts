@@ -50,3 +50,19 @@ describe('region', () => {
     expect((error as UsageError).hint).toContain('--region eu-central-1');
   });
 });
+
+describe('access denied', () => {
+  it.each([
+    ['S3.GetBucketPolicy', 's3:GetBucketPolicy'],
+    ['S3.PutBucketEncryption', 's3:PutEncryptionConfiguration'],
+    ['S3.HeadBucket', 's3:ListBucket'],
+    ['CloudWatchLogs.CreateLogGroup', 'logs:CreateLogGroup'],
+    ['KMS.CreateKey', 'kms:CreateKey'],
+  ])('names the IAM action missing behind %s', (call, action) => {
+    const err = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 }, $ssmSetupCall: call });
+    const wrapped = toStepError('log-bucket', err) as StepError;
+    expect(wrapped.call).toBe(call);
+    expect(wrapped.hint).toContain(`grant the credentials in use ${action} (needed by ${call})`);
+    expect(wrapped.hint).toContain('ssm-setup run log-bucket');
+  });
+});
