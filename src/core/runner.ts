@@ -92,8 +92,11 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       const state = await io.task(`Reading ${entry.title}`, () => step.read(ctx()));
       const changes = step.plan(state, ctx());
       row.changes = changes.map(({ action, resource, detail }) => ({ action, resource, detail }));
+      // What exists is known now, pending changes or not (an existing key whose rotation is
+      // off still has its ARN): later steps plan against it instead of "to be created".
+      const known = publish(outputs, step.outputs(state));
       if (changes.length) row.status = 'pending';
-      else row.outputs = publish(outputs, step.outputs(state));
+      else row.outputs = known;
       planned.push({ entry, step, state, changes, row });
     } catch (err) {
       fail(report, row, err);

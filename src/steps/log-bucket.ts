@@ -9,7 +9,7 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { errorName } from '../aws/errors.js';
+import { errorName, isAccessDenied } from '../aws/errors.js';
 import { resourceTagsFor } from '../config/schema.js';
 import { StepError } from '../core/errors.js';
 import type { Step, StepContext } from '../core/step.js';
@@ -55,7 +55,7 @@ export const logBucketStep: Step<BucketState, BucketChange> = {
     const s3 = ctx.aws.get(S3Client);
     const kinds = new Set(changes.map((c) => c.kind));
     if (kinds.has('create-bucket')) {
-      await createBucket(s3, bucket.name, ctx.region);
+      await createBucket(s3, bucket.name, ctx.region, resourceTagsFor(ctx.settings));
       BUCKET_SETTINGS.forEach((k) => kinds.add(k));
     }
     for (const kind of BUCKET_SETTINGS) if (kinds.has(kind)) await APPLY[kind](s3, bucket, ctx);
@@ -92,11 +92,27 @@ const APPLY: Record<Exclude<BucketChange, 'create-bucket'>, Apply> = {
   },
 };
 
-async function createBucket(s3: S3Client, Bucket: string, region: string): Promise<void> {
+/** Answers that mean "not with tags" (an endpoint or partition without tag-on-create) rather than "not this bucket". */
+const TAGS_REFUSED = ['InvalidArgument', 'InvalidRequest', 'MalformedXML', 'NotImplemented'];
+
+/**
+ * Creates the bucket with its tags in the same call, so a run interrupted right after still
+ * left a bucket marked as ours. Tagging on create needs s3:TagResource; without it (or where
+ * tags on create are refused) the bucket is created untagged and PutBucketTagging, which
+ * follows at once, tags it.
+ */
+async function createBucket(s3: S3Client, Bucket: string, region: string, tags: Record<string, string>): Promise<void> {
+  // us-east-1 rejects its own name as a location constraint.
+  const location = region === 'us-east-1' ? {} : { LocationConstraint: region as never };
+  const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  const create = async (withTags: boolean) => {
+    await s3.send(new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { ...location, ...(withTags ? { Tags } : {}) } }));
+  };
   try {
-    // us-east-1 rejects its own name as a location constraint.
-    const config = region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } };
-    await s3.send(new CreateBucketCommand({ Bucket, ...config }));
+    await create(true).catch((err: unknown) => {
+      if (isAccessDenied(err) || TAGS_REFUSED.includes(errorName(err))) return create(false);
+      throw err;
+    });
   } catch (err) {
     if (errorName(err) === 'BucketAlreadyOwnedByYou') return; // an earlier, interrupted run made it
     if (errorName(err) === 'BucketAlreadyExists') throw nameTaken(Bucket);

@@ -23,16 +23,23 @@ export const logGroupStep: Step<LogGroupState, LogGroupChange> = {
   skip: (settings) => (settings.cloudwatchLogs ? undefined : 'CloudWatch Logs off; --cloudwatch-logs turns it on'),
 
   async ask(ctx) {
-    if (!unanswered(ctx, 'cloudwatchLogs') || !unanswered(ctx, 'logGroup')) return {};
-    const on = await ctx.io.confirm({ id: 'log-group.enable', message: 'Also stream session logs to CloudWatch Logs (encrypted with the session key)?', default: false });
-    if (!on) return { cloudwatchLogs: false };
-    const existing = (await listGroups(ctx, MAX_LISTED)).map((g) => g.name);
-    const logGroup = await pickName(ctx, { id: 'log-group.name', message: 'CloudWatch Logs group for session logs', key: 'logGroup', proposed: ctx.settings.logGroup, existing, what: 'log group' });
-    const choices = LOG_RETENTION_DAYS.map((d) => ({ value: d, label: `${d} days` }));
-    const logRetentionDays = unanswered(ctx, 'logRetentionDays')
-      ? await ctx.io.select({ id: 'log-group.retention', message: 'Keep session logs in CloudWatch for', choices, default: ctx.settings.logRetentionDays, flag: '--log-retention-days' })
-      : ctx.settings.logRetentionDays;
-    return { cloudwatchLogs: true, logGroup, logRetentionDays };
+    const answers: Record<string, unknown> = {};
+    if (unanswered(ctx, 'cloudwatchLogs') && unanswered(ctx, 'logGroup')) {
+      const on = await ctx.io.confirm({ id: 'log-group.enable', message: 'Also stream session logs to CloudWatch Logs (encrypted with the session key)?', default: false });
+      answers.cloudwatchLogs = on;
+      if (!on) return answers;
+    } else if (!ctx.settings.cloudwatchLogs) {
+      return answers;
+    }
+    if (unanswered(ctx, 'logGroup')) {
+      const existing = (await listGroups(ctx, MAX_LISTED)).map((g) => g.name);
+      answers.logGroup = await pickName(ctx, { id: 'log-group.name', message: 'CloudWatch Logs group for session logs', key: 'logGroup', proposed: ctx.settings.logGroup, existing, what: 'log group' });
+    }
+    if (unanswered(ctx, 'logRetentionDays')) {
+      const choices = LOG_RETENTION_DAYS.map((d) => ({ value: d, label: `${d} days` }));
+      answers.logRetentionDays = await ctx.io.select({ id: 'log-group.retention', message: 'Keep session logs in CloudWatch for', choices, default: ctx.settings.logRetentionDays, flag: '--log-retention-days' });
+    }
+    return answers;
   },
 
   async read(ctx) {
