@@ -71,7 +71,7 @@ function table(r) {
     line('node bin/ssm-setup.js --help', cli.meanMs.toFixed(1), cli.minMs.toFixed(1)),
     line('ratio ssm-setup / node (mean)', `${ratio.toFixed(2)}x`),
     '',
-    'init against moto (key + log bucket)'.padEnd(36) + ['wall ms', 'calls', 'reads', 'writes'].map((h) => h.padStart(9)).join(''),
+    'init against moto (all available steps)'.padEnd(36) + ['wall ms', 'calls', 'reads', 'writes'].map((h) => h.padStart(9)).join(''),
     aws('ssm-setup init --yes (first)', r.ssmSetup.first),
     aws('ssm-setup init --yes (rerun)', r.ssmSetup.rerun),
     r.baseline.skipped ? `  baseline skipped: ${r.baseline.skipped}` : aws('aws CLI by hand (baseline script)', r.baseline),

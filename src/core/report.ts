@@ -26,12 +26,15 @@ export interface ErrorView {
   readonly hint?: string;
 }
 
+/** A published output: an ARN or name, a list of names, or a map (instance id → profile). */
+export type OutputValue = string | readonly string[] | Readonly<Record<string, string>>;
+
 export interface StepReport {
   readonly id: string;
   readonly title: string;
   status: StepStatus;
   changes: ChangeView[];
-  outputs: Record<string, string>;
+  outputs: Record<string, OutputValue>;
   note?: string;
   error?: ErrorView;
 }

@@ -4,8 +4,8 @@ import { withAnswers, type LoadedSettings } from '../config/load.js';
 import type { StepEntry } from '../steps/index.js';
 import type { Io } from '../ui/io.js';
 import { AbortedError, SetupError, StepError, UsageError } from './errors.js';
-import type { RunReport, StepReport } from './report.js';
-import type { AnyStep, Change, StepContext, StepOutputs } from './step.js';
+import type { OutputValue, RunReport, StepReport } from './report.js';
+import type { AnyStep, Change, StepContext, StepOutputs, TargetInstance } from './step.js';
 
 export interface RunOptions {
   readonly command: string;
@@ -49,7 +49,13 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const region = aws.target.region;
   let loaded = opts.loaded;
   const outputs: StepOutputs = {};
-  const ctx = (): StepContext => ({ settings: loaded.settings, sources: loaded.sources, identity, region, outputs, aws, io });
+  // Resolved once, on first use, for the settings of that moment (after the wizard); EC2 loads only then.
+  let targets: Promise<readonly TargetInstance[]> | undefined;
+  const resolve = () =>
+    (targets ??= loaded.settings.instanceIds.length || loaded.settings.tag.length
+      ? import('../aws/targets.js').then((m) => m.resolveTargets(aws, loaded.settings, region))
+      : Promise.resolve([]));
+  const ctx = (): StepContext => ({ settings: loaded.settings, sources: loaded.sources, identity, region, outputs, aws, io, targets: resolve });
   const report: RunReport = { command: opts.command, account: identity.account, region, ok: true, steps: [] };
   // Before the first question: the operator sees which account they are about to change.
   io.info(`AWS account ${identity.account} (${identity.arn}), region ${region}`);
@@ -95,6 +101,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       // What exists is known now, pending changes or not (an existing key whose rotation is
       // off still has its ARN): later steps plan against it instead of "to be created".
       const known = publish(outputs, step.outputs(state));
+      row.note = step.note?.(state);
       if (changes.length) row.status = 'pending';
       else row.outputs = known;
       planned.push({ entry, step, state, changes, row });
@@ -141,9 +148,9 @@ async function discover(entry: StepEntry, step: AnyStep | undefined, ctx: () => 
   publish(outputs, out);
 }
 
-function publish(outputs: StepOutputs, out: StepOutputs | undefined): Record<string, string> {
+function publish(outputs: StepOutputs, out: StepOutputs | undefined): Record<string, OutputValue> {
   Object.assign(outputs, out);
-  return Object.fromEntries(Object.entries(out ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  return Object.fromEntries(Object.entries(out ?? {}).filter(([, v]) => v !== undefined)) as Record<string, OutputValue>;
 }
 
 /**

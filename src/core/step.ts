@@ -5,6 +5,12 @@ import type { ChangeView } from './report.js';
 
 /** Values a step publishes for later steps (ARNs, names). */
 export interface StepOutputs {
+  instancePolicyArn?: string;
+  /** Roles the instance policy is attached to. */
+  instanceRoles?: string[];
+  /** Instance id → the instance profile it uses. */
+  instanceProfiles?: Record<string, string>;
+  operatorPolicyArn?: string;
   kmsKeyId?: string;
   kmsKeyArn?: string;
   kmsKeyAlias?: string;
@@ -18,6 +24,21 @@ export interface StepOutputs {
 /** One planned change; `kind` tells `apply` what to do, the rest is what a person reads. */
 export interface Change<K extends string = string> extends ChangeView {
   readonly kind: K;
+  /** What the change applies to when a step changes many things of one kind (a role, an instance id). */
+  readonly subject?: string;
+}
+
+/** An EC2 instance the instance steps work on (running or stopped). */
+export interface TargetInstance {
+  readonly id: string;
+  readonly name?: string;
+  readonly state: string;
+  readonly platform: string;
+  /** The instance profile it has now, if any. */
+  readonly profileArn?: string;
+  readonly vpcId?: string;
+  readonly subnetId?: string;
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 /** What a step's pure `plan` sees: settings, who and where we are, outputs of earlier steps. */
@@ -35,6 +56,11 @@ export interface StepContext extends PlanInput {
   readonly io: Io;
   /** The layer each setting came from: the wizard asks only about `default` ones. */
   readonly sources: Readonly<Record<string, string>>;
+  /**
+   * The target instances (`--instance-ids`, `--tag`), resolved once per run on first use;
+   * empty when none were chosen. Unknown ids are a UsageError.
+   */
+  targets(): Promise<readonly TargetInstance[]>;
 }
 
 /**
@@ -59,6 +85,8 @@ export interface Step<State, K extends string = string> {
   apply(ctx: StepContext, state: State, changes: readonly Change<K>[]): Promise<StepOutputs>;
   /** Outputs of a state that needs no change; undefined when the resource does not exist. */
   outputs(state: State): StepOutputs | undefined;
+  /** A remark for the plan and summary about this state (e.g. "no target instances"). */
+  note?(state: State): string | undefined;
 }
 
 // Steps are stored in one list whatever their state type.

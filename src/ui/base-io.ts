@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { RunReport } from '../core/report.js';
-import type { ConfirmRequest, InputRequest, Io, SelectRequest } from './io.js';
+import type { CheckboxRequest, ConfirmRequest, InputRequest, Io, SelectRequest } from './io.js';
 import { NO_STYLE, renderPlan, renderSummary, type Style } from './render.js';
 
 export interface IoOptions {
@@ -69,6 +69,11 @@ export abstract class BaseIo implements Io {
 
   async input(req: InputRequest): Promise<string> {
     if (req.default !== undefined) return req.default;
+    throw missing(req.flag, req.message);
+  }
+
+  async checkbox<T>(req: CheckboxRequest<T>): Promise<T[]> {
+    if (req.default !== undefined) return [...req.default];
     throw missing(req.flag, req.message);
   }
 

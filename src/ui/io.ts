@@ -22,6 +22,8 @@ export interface Io {
   select<T>(req: SelectRequest<T>): Promise<T>;
   /** Non-interactive: the default, else a UsageError naming `req.flag`. */
   input(req: InputRequest): Promise<string>;
+  /** Several of the choices. Non-interactive: the default, else a UsageError naming `req.flag`. */
+  checkbox<T>(req: CheckboxRequest<T>): Promise<T[]>;
   /** The plan of a run, before any change is made (the `plan` command's result). */
   plan(report: RunReport): void;
   /** The end result: a summary on stdout, or the one JSON object of `--json`. */
@@ -48,6 +50,12 @@ export interface SelectRequest<T> extends PromptBase {
   readonly choices: readonly Choice<T>[];
   readonly default?: T;
   /** The flag that answers this question without a prompt. */
+  readonly flag: string;
+}
+
+export interface CheckboxRequest<T> extends PromptBase {
+  readonly choices: readonly Choice<T>[];
+  readonly default?: readonly T[];
   readonly flag: string;
 }
 

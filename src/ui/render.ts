@@ -1,4 +1,4 @@
-import type { ChangeAction, RunReport, StepReport, StepStatus } from '../core/report.js';
+import type { ChangeAction, OutputValue, RunReport, StepReport, StepStatus } from '../core/report.js';
 
 /** Colour functions; identity functions when colour is off. Keeps this module chalk-free. */
 export interface Style {
@@ -29,6 +29,7 @@ export function renderPlan(report: RunReport, st: Style = NO_STYLE): string {
       lines.push(`    ${st.red('✖ could not be planned (see below)')}`);
       continue;
     }
+    if (step.note) lines.push(`    ${st.yellow(`! ${step.note}`)}`);
     if (step.changes.length === 0) lines.push(`    ${st.dim('= no changes')}`);
     for (const c of step.changes) {
       const [mark, colour] = MARK[c.action];
@@ -69,7 +70,7 @@ export function renderSummary(report: RunReport, st: Style = NO_STYLE): string {
 function stepLines(step: StepReport, width: number, st: Style): string[] {
   const [label, colour] = STATUS[step.status];
   const lines = [`  ${step.id.padEnd(width)}  ${st[colour](label)}${step.note ? st.dim(` (${step.note})`) : ''}`];
-  for (const [k, v] of Object.entries(step.outputs)) lines.push(`  ${' '.repeat(width)}    ${st.dim(`${k}:`)} ${v}`);
+  for (const [k, v] of Object.entries(step.outputs)) lines.push(`  ${' '.repeat(width)}    ${st.dim(`${k}:`)} ${formatOutput(v)}`);
   return lines;
 }
 
@@ -82,4 +83,10 @@ function skippedLines(steps: StepReport[], st: Style): string[] {
 
 function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
   return [items.filter(test), items.filter((i) => !test(i))];
+}
+
+function formatOutput(v: OutputValue): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.join(', ');
+  return Object.entries(v).map(([k, x]) => `${k} → ${x}`).join(', ');
 }

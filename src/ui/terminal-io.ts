@@ -1,9 +1,9 @@
-import { confirm, input, select } from '@inquirer/prompts';
+import { checkbox, confirm, input, select } from '@inquirer/prompts';
 import { Chalk } from 'chalk';
 import ora from 'ora';
 import { AbortedError } from '../core/errors.js';
 import { BaseIo, seconds, type IoOptions } from './base-io.js';
-import type { ConfirmRequest, InputRequest, SelectRequest } from './io.js';
+import type { CheckboxRequest, ConfirmRequest, InputRequest, SelectRequest } from './io.js';
 
 export interface TerminalIoOptions extends IoOptions {
   /** False under `--yes`: output stays rich, answers come from BaseIo. */
@@ -49,6 +49,13 @@ export class TerminalIo extends BaseIo {
   override async input(req: InputRequest): Promise<string> {
     if (!this.interactive) return super.input(req);
     return this.ask(() => input({ message: req.message, default: req.default, validate: req.validate }, this.context()));
+  }
+
+  override async checkbox<T>(req: CheckboxRequest<T>): Promise<T[]> {
+    if (!this.interactive) return super.checkbox(req);
+    const chosen = new Set(req.default ?? []);
+    const choices = req.choices.map((c) => ({ name: c.label, value: c.value, description: c.hint, checked: chosen.has(c.value) }));
+    return this.ask(() => checkbox<T>({ message: req.message, choices, pageSize: 15 }, this.context()));
   }
 
   private context() {

@@ -24,17 +24,22 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetPolicyCommand, GetPolicyVersionCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fullPublicAccessBlock, sessionLogsRule, sseKmsRule, tlsOnlyStatement } from '../../src/policies/log-bucket.js';
 import { STEP_IDS } from '../../src/steps/index.js';
+import { desiredInstancePolicy } from '../../src/steps/instance-role-plan.js';
+import { desiredOperatorPolicy } from '../../src/steps/operator-policy.js';
+import { settingsFrom } from '../helpers/fixtures.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const sts = mockClient(STSClient);
 const kms = mockClient(KMSClient);
 const s3 = mockClient(S3Client);
+const iam = mockClient(IAMClient);
 
 let stdout: string[];
 let stderr: string[];
@@ -43,6 +48,7 @@ beforeEach(() => {
   sts.reset();
   kms.reset();
   s3.reset();
+  iam.reset();
   stdout = [];
   stderr = [];
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -71,6 +77,7 @@ function expectNoAwsCalls() {
   expect(sts.calls().length).toBe(0);
   expect(kms.calls().length).toBe(0);
   expect(s3.calls().length).toBe(0);
+  expect(iam.calls().length).toBe(0);
 }
 
 /** The names of the KMS commands sent so far, e.g. `DescribeKeyCommand`. */
@@ -129,6 +136,27 @@ function mockConvergedBucket() {
   s3.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
 }
 
+/** Both managed policies exist with exactly the documents these settings want. */
+async function mockConvergedPolicies() {
+  const input = {
+    settings: (await settingsFrom({ region: 'us-east-1' })).settings,
+    identity: { account: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/alice`, userId: 'AIDAEXAMPLE', partition: 'aws' },
+    region: 'us-east-1',
+    outputs: { kmsKeyArn: KEY_ARN, bucketName: BUCKET },
+  };
+  const docs: Record<string, unknown> = {
+    [`arn:aws:iam::${ACCOUNT}:policy/SSMSessionManagerInstancePolicy`]: desiredInstancePolicy(input),
+    [`arn:aws:iam::${ACCOUNT}:policy/SSMSessionManagerOperatorPolicy`]: desiredOperatorPolicy(input),
+  };
+  iam.on(GetPolicyCommand).callsFake(async (i: { PolicyArn: string }) => ({ Policy: { Arn: i.PolicyArn, DefaultVersionId: 'v1' } }));
+  iam.on(GetPolicyVersionCommand).callsFake(async (i: { PolicyArn: string }) => ({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(docs[i.PolicyArn])) } }));
+}
+
+/** Neither managed policy exists yet. */
+function mockNoPolicies() {
+  iam.on(GetPolicyCommand).rejects(new NoSuchEntityException({ message: 'not found', $metadata: {} }));
+}
+
 /** No bucket of that name: it would be created. */
 function mockNoBucket() {
   s3.on(HeadBucketCommand).rejects({ name: 'NotFound', message: '', $metadata: { httpStatusCode: 404 } });
@@ -172,9 +200,9 @@ describe('bad input exits 2 before any AWS call', () => {
   });
 
   it('refuses a step that is not available yet', async () => {
-    expect(await run('run', 'instance-role', '--region', 'us-east-1')).toBe(2);
-    expect(err()).toContain('instance-role not available in this version yet');
-    expect(err()).toContain('available now: kms-key, log-bucket, log-group');
+    expect(await run('run', 'preferences', '--region', 'us-east-1')).toBe(2);
+    expect(err()).toContain('preferences not available in this version yet');
+    expect(err()).toContain('available now: kms-key, log-bucket, log-group, instance-role, operator-policy');
     expectNoAwsCalls();
   });
 
@@ -276,6 +304,7 @@ describe('plan', () => {
     mockIdentity();
     mockConvergedKey();
     mockConvergedBucket();
+    await mockConvergedPolicies();
     expect(await run('plan', '--region', 'us-east-1', '--json')).toBe(0);
     const report = JSON.parse(out()) as {
       command: string;
@@ -300,6 +329,7 @@ describe('plan', () => {
     mockIdentity();
     mockNoKey();
     mockNoBucket();
+    mockNoPolicies();
     expect(await run('plan', '--region', 'us-east-1')).toBe(0);
     expect(out()).toContain(ALIAS);
     expectNoKmsWrites();
@@ -309,6 +339,7 @@ describe('plan', () => {
     mockIdentity();
     mockNoKey();
     mockConvergedBucket();
+    await mockConvergedPolicies();
     expect(await run('plan', '--region', 'us-east-1', '--detailed-exitcode')).toBe(3);
     expect(kmsCommands()).toEqual(['DescribeKeyCommand', 'ListAliasesCommand', 'ListKeysCommand']);
     expectNoKmsWrites();
@@ -318,6 +349,7 @@ describe('plan', () => {
     mockIdentity();
     mockConvergedKey();
     mockConvergedBucket();
+    await mockConvergedPolicies();
     expect(await run('plan', '--region', 'us-east-1', '--detailed-exitcode')).toBe(0);
     expectNoKmsWrites();
   });
@@ -341,6 +373,7 @@ describe('init', () => {
     mockIdentity();
     mockNoKey();
     mockNoBucket();
+    mockNoPolicies();
     expect(await run('init', '--region', 'us-east-1')).toBe(2);
     expect(err()).toMatch(/^Error: .*no terminal/m);
     expect(err()).toContain('--yes');

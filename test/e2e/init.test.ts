@@ -61,7 +61,7 @@ describe('ssm-setup init against moto_server', () => {
     expect(out.steps[0]).toMatchObject({ id: 'kms-key', status: 'created', outputs: { kmsKeyAlias: ALIAS } });
     expect(out.steps[0].changes).toContainEqual({ action: 'create', resource: `KMS alias ${ALIAS}`, detail: '→ the new key' });
     expect(out.steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`).slice(0, 4)).toEqual([
-      'kms-key:created', 'log-bucket:created', 'log-group:skipped', 'instance-role:skipped',
+      'kms-key:created', 'log-bucket:created', 'log-group:skipped', 'instance-role:created',
     ]);
   });
 

@@ -62,14 +62,19 @@ describe('interactive init in a terminal', () => {
     t.send('Enter');
     await t.waitFor('Keep session logs in CloudWatch for');
     t.send('Enter');
+    screen = await t.waitFor('What may operators do?');
+    expect(screen).toContain('No running or stopped instances in us-east-1');
+    t.send('Enter'); // restricted
 
-    screen = await t.waitFor('Apply 5 changes?');
+    screen = await t.waitFor('Apply 7 changes?');
     expect(screen).toContain('+ create KMS key');
     expect(screen).toContain('+ create KMS alias alias/tty-key');
     expect(screen).toContain('~ update key rotation');
     expect(screen).toContain(`+ create S3 bucket ${BUCKET}`);
     expect(screen).toContain('expire after 400 days');
     expect(screen).toContain('+ create log group /aws/ssm/session-logs');
+    expect(screen).toContain('+ create IAM policy SSMSessionManagerInstancePolicy');
+    expect(screen).toContain('+ create IAM policy SSMSessionManagerOperatorPolicy');
     t.send('y', 'Enter');
 
     screen = await t.waitFor('Save these answers');
@@ -84,7 +89,7 @@ describe('interactive init in a terminal', () => {
     const saved = JSON.parse(readFileSync(join(cwd, 'ssm-setup.json'), 'utf8'));
     expect(saved).toEqual({
       region: 'us-east-1', keyAlias: 'alias/tty-key', bucket: BUCKET, logTransitionDays: 90, logExpirationDays: 400,
-      cloudwatchLogs: true, logGroup: '/aws/ssm/session-logs', logRetentionDays: 365,
+      cloudwatchLogs: true, logGroup: '/aws/ssm/session-logs', logRetentionDays: 365, operatorAccess: 'restricted',
     });
   });
 
@@ -112,7 +117,9 @@ describe('interactive init in a terminal', () => {
     t.send('Enter');
     await t.waitFor('Also stream session logs to CloudWatch Logs');
     t.send('Enter'); // default: no
-    await t.waitFor('Apply 4 changes?');
+    await t.waitFor('What may operators do?');
+    t.send('Enter');
+    await t.waitFor('Apply 6 changes?');
     t.send('n', 'Enter');
     const screen = await t.waitFor('EXIT=');
     expect(screen).toContain('Declined: nothing was changed.');

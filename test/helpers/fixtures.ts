@@ -1,7 +1,7 @@
 import { AwsClients, type Identity } from '../../src/aws/clients.js';
 import { CallRecorder } from '../../src/aws/calls.js';
 import { loadSettings, type LoadedSettings } from '../../src/config/load.js';
-import type { StepContext } from '../../src/core/step.js';
+import type { StepContext, TargetInstance } from '../../src/core/step.js';
 import type { Io } from '../../src/ui/io.js';
 import { TestIo } from './test-io.js';
 
@@ -16,7 +16,7 @@ export const settingsFrom = (flags: Record<string, unknown> = {}): Promise<Loade
 /** Clients aimed at a closed loopback port: only aws-sdk-client-mock answers. */
 export const testClients = () => new AwsClients({ region: REGION, endpointUrl: 'http://127.0.0.1:9' }, new CallRecorder(''));
 
-export async function makeContext(flags: Record<string, unknown> = {}, io: Io = new TestIo()): Promise<StepContext> {
+export async function makeContext(flags: Record<string, unknown> = {}, io: Io = new TestIo(), targets: readonly TargetInstance[] = []): Promise<StepContext> {
   const loaded = await settingsFrom(flags);
-  return { settings: loaded.settings, sources: loaded.sources, identity: IDENTITY, region: REGION, outputs: {}, aws: testClients(), io };
+  return { settings: loaded.settings, sources: loaded.sources, identity: IDENTITY, region: REGION, outputs: {}, aws: testClients(), io, targets: async () => targets };
 }

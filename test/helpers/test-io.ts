@@ -1,5 +1,5 @@
 import type { RunReport } from '../../src/core/report.js';
-import type { ConfirmRequest, InputRequest, Io, SelectRequest } from '../../src/ui/io.js';
+import type { CheckboxRequest, ConfirmRequest, InputRequest, Io, SelectRequest } from '../../src/ui/io.js';
 
 /**
  * A scripted person: answers prompts by id (never by text), records everything shown, and
@@ -40,6 +40,9 @@ export class TestIo implements Io {
   }
   async select<T>(req: SelectRequest<T>) {
     return this.answer<T>(req.id);
+  }
+  async checkbox<T>(req: CheckboxRequest<T>) {
+    return this.answer<T[]>(req.id);
   }
   async input(req: InputRequest) {
     const value = this.answer<string>(req.id);

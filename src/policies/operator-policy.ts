@@ -1,0 +1,135 @@
+import type { PolicyDocument, PolicyStatement } from './types.js';
+
+export interface OperatorPolicyInput {
+  partition: string;
+  account: string;
+  region: string;
+  /** The session key: the operator's plugin generates each session's data key with it. */
+  keyArn: string;
+  /** `restricted`: the runbook's quick-start variant (default); `full`: the broad variant. */
+  access: 'restricted' | 'full';
+}
+
+/** The preferences document; the account creates it, so its ARN holds the account. */
+const runShellDocumentArn = (i: OperatorPolicyInput) => `arn:${i.partition}:ssm:${i.region}:${i.account}:document/SSM-SessionManagerRunShell`;
+
+/**
+ * AWS-owned documents have no account in the ARN IAM checks (`arn:aws:ssm:<region>::document/AWS-…`);
+ * `*` in the account field also matches that empty account, and stays right should AWS ever
+ * put one there.
+ */
+const awsDocumentArn = (i: OperatorPolicyInput, name: string) => `arn:${i.partition}:ssm:${i.region}:*:document/${name}`;
+
+/**
+ * StartSession on this account's instances of the region, with the shell preferences document or
+ * the SSH document (runbook step 10). StartSession is authorised on the target and on the session
+ * document; a named document is always checked, and the document access check makes IAM check
+ * SSM-SessionManagerRunShell too when the CLI names none. No other session document (port
+ * forwarding, custom shells) is granted.
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-restrict-access-quickstart.html
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-sessiondocumentaccesscheck.html
+ */
+function startSessionStatement(i: OperatorPolicyInput): PolicyStatement {
+  return {
+    Sid: 'StartSessionOnInstances',
+    Effect: 'Allow',
+    Action: 'ssm:StartSession',
+    Resource: [`arn:${i.partition}:ec2:${i.region}:${i.account}:instance/*`, runShellDocumentArn(i), awsDocumentArn(i, 'AWS-StartSSHSession')],
+    Condition: { BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } },
+  };
+}
+
+/**
+ * What the console and the CLI read to list instances and sessions. These list actions support no
+ * resource types (GetConnectionStatus does, but is a read of the agent's status only).
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
+ */
+function sessionStatusStatement(): PolicyStatement {
+  return {
+    Sid: 'SessionStatus',
+    Effect: 'Allow',
+    Action: ['ssm:DescribeSessions', 'ssm:GetConnectionStatus', 'ssm:DescribeInstanceProperties', 'ssm:DescribeInstanceInformation', 'ec2:DescribeInstances'],
+    Resource: '*',
+  };
+}
+
+/**
+ * Read the preferences (the console shows them). Deliberately without ssm:CreateDocument and
+ * ssm:UpdateDocument, although the runbook's quick-start lists them: an operator who may edit the
+ * preferences can switch session logging and encryption off for everyone. The preferences are
+ * ssm-setup's (or an administrator's) to change.
+ */
+function readPreferencesStatement(i: OperatorPolicyInput): PolicyStatement {
+  return { Sid: 'ReadPreferences', Effect: 'Allow', Action: 'ssm:GetDocument', Resource: runShellDocumentArn(i) };
+}
+
+const OWN_SESSION_ACTIONS = ['ssm:TerminateSession', 'ssm:ResumeSession'];
+
+/**
+ * An IAM user's session IDs start with the user name, so the resource itself names the owner.
+ * `${aws:username}` exists for IAM users only.
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-restrict-access-examples.html
+ */
+function ownSessionsAsUserStatement(i: OperatorPolicyInput): PolicyStatement {
+  return { Sid: 'OwnSessionsAsIamUser', Effect: 'Allow', Action: OWN_SESSION_ACTIONS, Resource: `arn:${i.partition}:ssm:*:${i.account}:session/\${aws:username}-*` };
+}
+
+/**
+ * For assumed roles and IAM Identity Center, whose session IDs start with the role session name,
+ * which any caller of the role may choose: Session Manager tags each session with the starter's
+ * user ID (`AROA…:session-name`), and `${aws:userid}` is the caller's (AWS's "Example 4").
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-restrict-access-examples.html
+ */
+function ownSessionsAsRoleStatement(i: OperatorPolicyInput): PolicyStatement {
+  return {
+    Sid: 'OwnSessionsAsRole',
+    Effect: 'Allow',
+    Action: OWN_SESSION_ACTIONS,
+    Resource: `arn:${i.partition}:ssm:*:${i.account}:session/*`,
+    Condition: { StringLike: { 'ssm:resourceTag/aws:ssmmessages:session-id': '${aws:userid}' } },
+  };
+}
+
+/**
+ * The session-manager-plugin on the operator's machine generates the session's data key with the
+ * session key; without this sessions fail with "KMSEncryption failed on client".
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/session-preferences-enable-encryption.html
+ */
+function sessionKeyStatement(i: OperatorPolicyInput): PolicyStatement {
+  return { Sid: 'SessionKey', Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: i.keyArn };
+}
+
+/** The runbook's broad variant: sessions on every instance and document, and every session's end. */
+function fullAccessStatement(): PolicyStatement {
+  return {
+    Sid: 'SessionsOnAllInstances',
+    Effect: 'Allow',
+    Action: [
+      'ssm:StartSession',
+      'ssm:TerminateSession',
+      'ssm:ResumeSession',
+      'ssm:DescribeSessions',
+      'ssm:GetConnectionStatus',
+      'ssm:DescribeInstanceProperties',
+      'ssm:DescribeInstanceInformation',
+      'ec2:DescribeInstances',
+    ],
+    Resource: '*',
+  };
+}
+
+/** The managed policy attached to operators (runbook steps 5 and 10). */
+export function operatorPolicy(input: OperatorPolicyInput): PolicyDocument {
+  const Statement =
+    input.access === 'full'
+      ? [fullAccessStatement(), sessionKeyStatement(input)]
+      : [
+          startSessionStatement(input),
+          sessionStatusStatement(),
+          readPreferencesStatement(input),
+          ownSessionsAsUserStatement(input),
+          ownSessionsAsRoleStatement(input),
+          sessionKeyStatement(input),
+        ];
+  return { Version: '2012-10-17', Statement };
+}

@@ -1,0 +1,264 @@
+import { describe, expect, it } from 'vitest';
+import { sessionKeyPolicy } from '../../src/policies/kms-key-policy.js';
+import { operatorPolicy, type OperatorPolicyInput } from '../../src/policies/operator-policy.js';
+import type { PolicyDocument } from '../../src/policies/types.js';
+import { actionsOf, SIM_ACCOUNT as ACCOUNT, simulate, simulateUnvalidated, type SimRequest } from '../helpers/simulate.js';
+
+const REGION = 'eu-west-1';
+const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const OTHER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/ffffffff-12ab-34cd-56ef-1234567890ab`;
+const RESTRICTED: OperatorPolicyInput = { partition: 'aws', account: ACCOUNT, region: REGION, keyArn: KEY, access: 'restricted' };
+const FULL: OperatorPolicyInput = { ...RESTRICTED, access: 'full' };
+
+const INSTANCE = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`;
+const FOREIGN_INSTANCE = `arn:aws:ec2:${REGION}:999999999999:instance/i-0123456789abcdef0`;
+const OTHER_REGION_INSTANCE = `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/i-0123456789abcdef0`;
+const RUN_SHELL = `arn:aws:ssm:${REGION}:${ACCOUNT}:document/SSM-SessionManagerRunShell`;
+const SSH_DOCUMENT = `arn:aws:ssm:${REGION}::document/AWS-StartSSHSession`;
+const PORT_FORWARDING = `arn:aws:ssm:${REGION}::document/AWS-StartPortForwardingSession`;
+const session = (id: string) => `arn:aws:ssm:${REGION}:${ACCOUNT}:session/${id}`;
+
+/** An IAM user: session IDs start with the user name. */
+const ALICE = { principal: `arn:aws:iam::${ACCOUNT}:user/alice`, context: { 'aws:username': 'alice', 'aws:userid': 'AIDAALICEEXAMPLE' } };
+/** An assumed role (SSO alike): session IDs start with the role session name, which the caller picks. */
+const BOB = { principal: `arn:aws:sts::${ACCOUNT}:assumed-role/Operators/bob`, context: { 'aws:userid': 'AROAOPERATORS:bob' } };
+/** Tags Session Manager puts on a session: the starter's user ID. */
+const startedBy = (userid: string) => ({ 'ssm:resourceTag/aws:ssmmessages:session-id': userid });
+
+/** KMS needs the key policy too: both keys have ssm-setup's, which delegates to IAM. */
+const KEY_POLICY = sessionKeyPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, cloudWatchLogs: false });
+
+const decide = (policy: PolicyDocument, req: SimRequest) => simulate(req, [policy], req.action.startsWith('kms:') ? KEY_POLICY : undefined);
+
+describe('operatorPolicy: the documents', () => {
+  it('restricted: the quick-start variant', () => {
+    expect(operatorPolicy(RESTRICTED)).toMatchInlineSnapshot(`
+      {
+        "Statement": [
+          {
+            "Action": "ssm:StartSession",
+            "Condition": {
+              "BoolIfExists": {
+                "ssm:SessionDocumentAccessCheck": "true",
+              },
+            },
+            "Effect": "Allow",
+            "Resource": [
+              "arn:aws:ec2:eu-west-1:123456789012:instance/*",
+              "arn:aws:ssm:eu-west-1:123456789012:document/SSM-SessionManagerRunShell",
+              "arn:aws:ssm:eu-west-1:*:document/AWS-StartSSHSession",
+            ],
+            "Sid": "StartSessionOnInstances",
+          },
+          {
+            "Action": [
+              "ssm:DescribeSessions",
+              "ssm:GetConnectionStatus",
+              "ssm:DescribeInstanceProperties",
+              "ssm:DescribeInstanceInformation",
+              "ec2:DescribeInstances",
+            ],
+            "Effect": "Allow",
+            "Resource": "*",
+            "Sid": "SessionStatus",
+          },
+          {
+            "Action": "ssm:GetDocument",
+            "Effect": "Allow",
+            "Resource": "arn:aws:ssm:eu-west-1:123456789012:document/SSM-SessionManagerRunShell",
+            "Sid": "ReadPreferences",
+          },
+          {
+            "Action": [
+              "ssm:TerminateSession",
+              "ssm:ResumeSession",
+            ],
+            "Effect": "Allow",
+            "Resource": "arn:aws:ssm:*:123456789012:session/\${aws:username}-*",
+            "Sid": "OwnSessionsAsIamUser",
+          },
+          {
+            "Action": [
+              "ssm:TerminateSession",
+              "ssm:ResumeSession",
+            ],
+            "Condition": {
+              "StringLike": {
+                "ssm:resourceTag/aws:ssmmessages:session-id": "\${aws:userid}",
+              },
+            },
+            "Effect": "Allow",
+            "Resource": "arn:aws:ssm:*:123456789012:session/*",
+            "Sid": "OwnSessionsAsRole",
+          },
+          {
+            "Action": "kms:GenerateDataKey",
+            "Effect": "Allow",
+            "Resource": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "Sid": "SessionKey",
+          },
+        ],
+        "Version": "2012-10-17",
+      }
+    `);
+  });
+
+  it('full: the broad variant, with the same key statement', () => {
+    expect(operatorPolicy(FULL)).toMatchInlineSnapshot(`
+      {
+        "Statement": [
+          {
+            "Action": [
+              "ssm:StartSession",
+              "ssm:TerminateSession",
+              "ssm:ResumeSession",
+              "ssm:DescribeSessions",
+              "ssm:GetConnectionStatus",
+              "ssm:DescribeInstanceProperties",
+              "ssm:DescribeInstanceInformation",
+              "ec2:DescribeInstances",
+            ],
+            "Effect": "Allow",
+            "Resource": "*",
+            "Sid": "SessionsOnAllInstances",
+          },
+          {
+            "Action": "kms:GenerateDataKey",
+            "Effect": "Allow",
+            "Resource": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "Sid": "SessionKey",
+          },
+        ],
+        "Version": "2012-10-17",
+      }
+    `);
+  });
+
+  it('never lets operators edit the preferences document', () => {
+    for (const input of [RESTRICTED, FULL]) {
+      expect(actionsOf(operatorPolicy(input)).filter((a) => /Document$/.test(a) && a !== 'ssm:GetDocument')).toEqual([]);
+    }
+  });
+
+  it.each([RESTRICTED, FULL])('grants only actions IAM knows ($access)', async (input) => {
+    const policy = operatorPolicy(input);
+    // simulate throws with iam-simulate's errors on an unknown action.
+    for (const action of actionsOf(policy)) expect(['Allowed', 'ImplicitlyDenied']).toContain(await decide(policy, { ...ALICE, action, resource: '*' }));
+  });
+
+  it('builds every ARN in the caller’s partition and region', () => {
+    const cnKey = `arn:aws-cn:kms:cn-north-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const policy = operatorPolicy({ ...RESTRICTED, partition: 'aws-cn', region: 'cn-north-1', keyArn: cnKey });
+    const scoped = policy.Statement.flatMap((s) => ([] as string[]).concat(s.Resource)).filter((r) => r !== '*');
+    expect(scoped).toEqual([
+      `arn:aws-cn:ec2:cn-north-1:${ACCOUNT}:instance/*`,
+      `arn:aws-cn:ssm:cn-north-1:${ACCOUNT}:document/SSM-SessionManagerRunShell`,
+      'arn:aws-cn:ssm:cn-north-1:*:document/AWS-StartSSHSession',
+      `arn:aws-cn:ssm:cn-north-1:${ACCOUNT}:document/SSM-SessionManagerRunShell`,
+      `arn:aws-cn:ssm:*:${ACCOUNT}:session/\${aws:username}-*`,
+      `arn:aws-cn:ssm:*:${ACCOUNT}:session/*`,
+      cnKey,
+    ]);
+  });
+});
+
+describe('operatorPolicy restricted: what IAM allows (iam-simulate)', () => {
+  const policy = operatorPolicy(RESTRICTED);
+
+  it('allows starting a session on an instance of the account and region', async () => {
+    expect(await decide(policy, { ...ALICE, action: 'ssm:StartSession', resource: INSTANCE })).toBe('Allowed');
+    expect(await decide(policy, { ...BOB, action: 'ssm:StartSession', resource: INSTANCE })).toBe('Allowed');
+  });
+
+  it('allows it with the preferences document and with the SSH document', async () => {
+    expect(await decide(policy, { ...ALICE, action: 'ssm:StartSession', resource: RUN_SHELL })).toBe('Allowed');
+    // AWS-owned document ARNs have an empty account, which iam-simulate's validation rejects.
+    expect(simulateUnvalidated({ ...ALICE, action: 'ssm:StartSession', resource: SSH_DOCUMENT }, [policy])).toBe('Allowed');
+    expect(simulateUnvalidated({ ...ALICE, action: 'ssm:StartSession', resource: PORT_FORWARDING }, [policy])).toBe('ImplicitlyDenied');
+  });
+
+  it('denies it on another account’s instance and on another region’s', async () => {
+    expect(await decide(policy, { ...ALICE, action: 'ssm:StartSession', resource: FOREIGN_INSTANCE })).toBe('ImplicitlyDenied');
+    expect(await decide(policy, { ...ALICE, action: 'ssm:StartSession', resource: OTHER_REGION_INSTANCE })).toBe('ImplicitlyDenied');
+  });
+
+  it('requires the document access check', async () => {
+    const req = { ...ALICE, action: 'ssm:StartSession', resource: INSTANCE };
+    expect(await decide(policy, { ...req, context: { ...req.context, 'ssm:SessionDocumentAccessCheck': 'true' } })).toBe('Allowed');
+    expect(await decide(policy, { ...req, context: { ...req.context, 'ssm:SessionDocumentAccessCheck': 'false' } })).toBe('ImplicitlyDenied');
+  });
+
+  it.each(['ssm:DescribeSessions', 'ssm:GetConnectionStatus', 'ssm:DescribeInstanceProperties', 'ssm:DescribeInstanceInformation', 'ec2:DescribeInstances'])(
+    'allows %s',
+    async (action) => {
+      expect(await decide(policy, { ...ALICE, action, resource: '*' })).toBe('Allowed');
+    },
+  );
+
+  it('lets operators read the preferences, not change them', async () => {
+    expect(await decide(policy, { ...ALICE, action: 'ssm:GetDocument', resource: RUN_SHELL })).toBe('Allowed');
+    expect(await decide(policy, { ...ALICE, action: 'ssm:UpdateDocument', resource: RUN_SHELL })).toBe('ImplicitlyDenied');
+    expect(await decide(policy, { ...ALICE, action: 'ssm:UpdateDocumentDefaultVersion', resource: RUN_SHELL })).toBe('ImplicitlyDenied');
+    expect(await decide(policy, { ...ALICE, action: 'ssm:GetDocument', resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:document/Other` })).toBe('ImplicitlyDenied');
+  });
+
+  it.each(['ssm:TerminateSession', 'ssm:ResumeSession'])('allows an IAM user to %s their own session, by its name', async (action) => {
+    expect(await decide(policy, { ...ALICE, action, resource: session('alice-0123456789abcdef0') })).toBe('Allowed');
+  });
+
+  it.each(['ssm:TerminateSession', 'ssm:ResumeSession'])('allows an assumed role to %s its own session, by its tag', async (action) => {
+    const context = { ...BOB.context, ...startedBy('AROAOPERATORS:bob') };
+    expect(await decide(policy, { ...BOB, context, action, resource: session('bob-0123456789abcdef0') })).toBe('Allowed');
+  });
+
+  it('denies ending another user’s session', async () => {
+    const terminate = (caller: typeof ALICE | typeof BOB, id: string, starter: string) =>
+      decide(policy, { ...caller, context: { ...caller.context, ...startedBy(starter) }, action: 'ssm:TerminateSession', resource: session(id) });
+    // An IAM user, a session of a role's.
+    expect(await terminate(ALICE, 'bob-0123456789abcdef0', 'AROAOPERATORS:bob')).toBe('ImplicitlyDenied');
+    // A role, a session of another caller of the same role.
+    expect(await terminate(BOB, 'carol-0123456789abcdef0', 'AROAOPERATORS:carol')).toBe('ImplicitlyDenied');
+    // A role whose session is named after an IAM user: the name is the caller's choice, not proof.
+    const impostor = { principal: `arn:aws:sts::${ACCOUNT}:assumed-role/Operators/alice`, context: { 'aws:userid': 'AROAOPERATORS:alice' } };
+    expect(await terminate(impostor, 'alice-0123456789abcdef0', 'AIDAALICEEXAMPLE')).toBe('ImplicitlyDenied');
+  });
+
+  it('allows generating data keys with the session key only, and no decryption', async () => {
+    expect(await decide(policy, { ...ALICE, action: 'kms:GenerateDataKey', resource: KEY })).toBe('Allowed');
+    expect(await decide(policy, { ...ALICE, action: 'kms:GenerateDataKey', resource: OTHER_KEY })).toBe('ImplicitlyDenied');
+    expect(await decide(policy, { ...ALICE, action: 'kms:Decrypt', resource: KEY })).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('operatorPolicy full: what IAM allows (iam-simulate)', () => {
+  const policy = operatorPolicy(FULL);
+
+  it('allows starting a session on any instance, with any document', async () => {
+    for (const resource of [INSTANCE, FOREIGN_INSTANCE, OTHER_REGION_INSTANCE, RUN_SHELL]) {
+      expect(await decide(policy, { ...ALICE, action: 'ssm:StartSession', resource }), resource).toBe('Allowed');
+    }
+    expect(simulateUnvalidated({ ...ALICE, action: 'ssm:StartSession', resource: PORT_FORWARDING }, [policy])).toBe('Allowed');
+  });
+
+  it('allows ending and resuming any session', async () => {
+    for (const action of ['ssm:TerminateSession', 'ssm:ResumeSession']) {
+      expect(await decide(policy, { ...ALICE, action, resource: session('bob-0123456789abcdef0') }), action).toBe('Allowed');
+    }
+  });
+
+  it.each(['ssm:DescribeSessions', 'ssm:GetConnectionStatus', 'ssm:DescribeInstanceProperties', 'ssm:DescribeInstanceInformation', 'ec2:DescribeInstances'])(
+    'allows %s',
+    async (action) => {
+      expect(await decide(policy, { ...ALICE, action, resource: '*' })).toBe('Allowed');
+    },
+  );
+
+  it('allows generating data keys with the session key only', async () => {
+    expect(await decide(policy, { ...ALICE, action: 'kms:GenerateDataKey', resource: KEY })).toBe('Allowed');
+    expect(await decide(policy, { ...ALICE, action: 'kms:GenerateDataKey', resource: OTHER_KEY })).toBe('ImplicitlyDenied');
+  });
+
+  it('still does not let operators change the preferences', async () => {
+    expect(await decide(policy, { ...ALICE, action: 'ssm:UpdateDocument', resource: RUN_SHELL })).toBe('ImplicitlyDenied');
+  });
+});
