@@ -26,6 +26,7 @@ export const DEFAULTS = {
   operatorUsers: [],
   operatorGroups: [],
   idleTimeout: 20,
+  normalize: false,
   shellProfileLinux: '',
   shellProfileWindows: '',
   instanceIds: [],

@@ -123,6 +123,8 @@ export const settingsSchema = z
       .regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: 'must be a Linux user name (lower-case letters, digits, _ and -, at most 32)' })
       .refine((u) => u !== 'root', { error: 'root is refused: sessions must not run as root' })
       .optional(),
+    /** Rewrite a preferences document whose values differ only in form. @default false */
+    normalize: z.boolean({ error: 'must be true or false' }),
     shellProfileLinux: z.string().max(16_384, { error: 'must be at most 16384 characters' }),
     shellProfileWindows: z.string().max(16_384, { error: 'must be at most 16384 characters' }),
     instanceIds: z.array(z.string().regex(/^i-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: 'is not an instance id (i- and 8 or 17 hex digits)' })),

@@ -59,6 +59,7 @@ export const STEP_SETTINGS: readonly SettingSpec[] = [
   { key: 'runAs', flag: '--run-as', kind: 'string', arg: '<user>', description: 'OS user for sessions instead of ssm-user (root is refused)' },
   { key: 'shellProfileLinux', flag: '--shell-profile-linux', kind: 'string', arg: '<cmds>', description: 'commands run at the start of Linux sessions' },
   { key: 'shellProfileWindows', flag: '--shell-profile-windows', kind: 'string', arg: '<cmds>', description: 'commands run at the start of Windows sessions' },
+  { key: 'normalize', flag: '--normalize', kind: 'boolean', description: 'rewrite the preferences document even when it differs only in the form of its values ("true" for true)' },
   { key: 'instanceIds', flag: '--instance-ids', kind: 'list', arg: '<i-…,…>', description: 'target instances' },
   { key: 'tag', flag: '--tag', kind: 'repeated', arg: '<Key=Value>', description: 'target instances with this tag (repeatable; all must match)' },
   { key: 'cloudwatchAgent', flag: '--no-cloudwatch-agent', kind: 'negated', description: 'do not install the CloudWatch agent' },

@@ -101,7 +101,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       // What exists is known now, pending changes or not (an existing key whose rotation is
       // off still has its ARN): later steps plan against it instead of "to be created".
       const known = publish(outputs, step.outputs(state));
-      row.note = step.note?.(state);
+      row.note = step.note?.(state, ctx());
       if (changes.length) row.status = 'pending';
       else row.outputs = known;
       planned.push({ entry, step, state, changes, row });

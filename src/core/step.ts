@@ -11,6 +11,8 @@ export interface StepOutputs {
   /** Instance id → the instance profile it uses. */
   instanceProfiles?: Record<string, string>;
   operatorPolicyArn?: string;
+  /** The default version of SSM-SessionManagerRunShell after the preferences step. */
+  preferencesVersion?: string;
   kmsKeyId?: string;
   kmsKeyArn?: string;
   kmsKeyAlias?: string;
@@ -86,7 +88,7 @@ export interface Step<State, K extends string = string> {
   /** Outputs of a state that needs no change; undefined when the resource does not exist. */
   outputs(state: State): StepOutputs | undefined;
   /** A remark for the plan and summary about this state (e.g. "no target instances"). */
-  note?(state: State): string | undefined;
+  note?(state: State, input: PlanInput): string | undefined;
 }
 
 // Steps are stored in one list whatever their state type.

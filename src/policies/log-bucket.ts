@@ -1,4 +1,5 @@
 import type { LifecycleRule, PublicAccessBlockConfiguration, ServerSideEncryptionRule } from '@aws-sdk/client-s3';
+import { isSameKey, type KeyRef } from './kms-ref.js';
 import type { PolicyDocument, PolicyStatement } from './types.js';
 
 export const TLS_STATEMENT_SID = 'DenyInsecureTransport';
@@ -109,14 +110,13 @@ export function withSessionLogsRule(rules: readonly LifecycleRule[], d: Lifecycl
  * How the default encryption differs from SSE-KMS with our key and the bucket key, as a plan
  * line; undefined when it matches. `keyArn` undefined means the key is created in this run.
  */
-export function encryptionDrift(rule: ServerSideEncryptionRule | undefined, key: { arn?: string; id?: string; alias: string }): string | undefined {
+export function encryptionDrift(rule: ServerSideEncryptionRule | undefined, key: KeyRef): string | undefined {
   const target = `SSE-KMS with ${key.alias} (bucket key on)`;
   const sse = rule?.ApplyServerSideEncryptionByDefault;
   if (!sse) return `none → ${target}`;
   if (sse.SSEAlgorithm !== 'aws:kms') return `${sse.SSEAlgorithm === 'AES256' ? 'SSE-S3' : sse.SSEAlgorithm} → ${target}`;
   const current = sse.KMSMasterKeyID ?? '';
-  const ours = [key.arn, key.id, key.alias, key.arn && key.alias ? key.arn.replace(/:key\/.*/, `:${key.alias}`) : undefined];
-  if (!key.arn || !ours.includes(current)) return `SSE-KMS with ${current || 'the AWS managed key'} → ${target}`;
+  if (!isSameKey(current, key)) return `SSE-KMS with ${current || 'the AWS managed key'} → ${target}`;
   if (rule.BucketKeyEnabled !== true) return 'bucket key off → on (fewer KMS requests)';
   return undefined;
 }

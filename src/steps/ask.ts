@@ -4,7 +4,7 @@ import type { StepContext } from '../core/step.js';
 
 const OTHER = '\u0000other';
 type NameKey = 'keyAlias' | 'bucket' | 'logGroup';
-type NumberKey = 'logTransitionDays' | 'logExpirationDays' | 'logRetentionDays';
+type NumberKey = 'logTransitionDays' | 'logExpirationDays' | 'logRetentionDays' | 'idleTimeout';
 
 /** The wizard asks only about settings still at their built-in default (not flags, config or env). */
 export const unanswered = (ctx: StepContext, key: keyof Settings) => (ctx.sources[key] ?? 'default') === 'default';
@@ -38,12 +38,12 @@ export async function pickName(
 /** Asks for a whole number with the current value as default, checked by the setting's rule (+ `extra`). */
 export async function askNumber(
   ctx: StepContext,
-  opts: { id: string; message: string; key: NumberKey; extra?: (n: number) => string | true },
+  opts: { id: string; message: string; key: NumberKey; extra?: (n: number) => string | true; default?: number },
 ): Promise<number> {
   const answer = await ctx.io.input({
     id: opts.id,
     message: opts.message,
-    default: String(ctx.settings[opts.key]),
+    default: String(opts.default ?? ctx.settings[opts.key]),
     flag: settingSpec(opts.key)!.flag,
     validate: (v) => {
       const n = /^\d+$/.test(v.trim()) ? Number(v) : Number.NaN;

@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { GetPolicyCommand, GetPolicyVersionCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { DescribeDocumentCommand, GetDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -32,6 +33,7 @@ import { fullPublicAccessBlock, sessionLogsRule, sseKmsRule, tlsOnlyStatement } 
 import { STEP_IDS } from '../../src/steps/index.js';
 import { desiredInstancePolicy } from '../../src/steps/instance-role-plan.js';
 import { desiredOperatorPolicy } from '../../src/steps/operator-policy.js';
+import { desiredPreferences } from '../../src/steps/preferences-plan.js';
 import { settingsFrom } from '../helpers/fixtures.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -40,6 +42,7 @@ const sts = mockClient(STSClient);
 const kms = mockClient(KMSClient);
 const s3 = mockClient(S3Client);
 const iam = mockClient(IAMClient);
+const ssm = mockClient(SSMClient);
 
 let stdout: string[];
 let stderr: string[];
@@ -49,6 +52,7 @@ beforeEach(() => {
   kms.reset();
   s3.reset();
   iam.reset();
+  ssm.reset();
   stdout = [];
   stderr = [];
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -78,6 +82,7 @@ function expectNoAwsCalls() {
   expect(kms.calls().length).toBe(0);
   expect(s3.calls().length).toBe(0);
   expect(iam.calls().length).toBe(0);
+  expect(ssm.calls().length).toBe(0);
 }
 
 /** The names of the KMS commands sent so far, e.g. `DescribeKeyCommand`. */
@@ -152,6 +157,23 @@ async function mockConvergedPolicies() {
   iam.on(GetPolicyVersionCommand).callsFake(async (i: { PolicyArn: string }) => ({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(docs[i.PolicyArn])) } }));
 }
 
+/** The preferences document holds what these settings want, default = latest. */
+async function mockConvergedPreferences() {
+  const input = {
+    settings: (await settingsFrom({ region: 'us-east-1' })).settings,
+    identity: { account: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/alice`, userId: 'AIDAEXAMPLE', partition: 'aws' },
+    region: 'us-east-1',
+    outputs: { kmsKeyArn: KEY_ARN, bucketName: BUCKET },
+  };
+  ssm.on(DescribeDocumentCommand).resolves({ Document: { DefaultVersion: '1', LatestVersion: '1', Status: 'Active', Tags: [] } });
+  ssm.on(GetDocumentCommand).resolves({ Content: JSON.stringify(desiredPreferences(input)) });
+}
+
+/** No preferences document yet. */
+function mockNoPreferences() {
+  ssm.on(DescribeDocumentCommand).rejects({ name: 'InvalidDocument', message: 'not found', $metadata: {} });
+}
+
 /** Neither managed policy exists yet. */
 function mockNoPolicies() {
   iam.on(GetPolicyCommand).rejects(new NoSuchEntityException({ message: 'not found', $metadata: {} }));
@@ -200,15 +222,15 @@ describe('bad input exits 2 before any AWS call', () => {
   });
 
   it('refuses a step that is not available yet', async () => {
-    expect(await run('run', 'preferences', '--region', 'us-east-1')).toBe(2);
-    expect(err()).toContain('preferences not available in this version yet');
-    expect(err()).toContain('available now: kms-key, log-bucket, log-group, instance-role, operator-policy');
+    expect(await run('run', 'agents', '--region', 'us-east-1')).toBe(2);
+    expect(err()).toContain('agents not available in this version yet');
+    expect(err()).toContain('available now: kms-key, log-bucket, log-group, instance-role, operator-policy, preferences');
     expectNoAwsCalls();
   });
 
   it('refuses a mix of an available and an unavailable step', async () => {
-    expect(await run('run', 'kms-key', 'preferences', '--region', 'us-east-1')).toBe(2);
-    expect(err()).toContain('preferences not available');
+    expect(await run('run', 'kms-key', 'agents', '--region', 'us-east-1')).toBe(2);
+    expect(err()).toContain('agents not available');
     expectNoAwsCalls();
   });
 
@@ -305,6 +327,7 @@ describe('plan', () => {
     mockConvergedKey();
     mockConvergedBucket();
     await mockConvergedPolicies();
+    await mockConvergedPreferences();
     expect(await run('plan', '--region', 'us-east-1', '--json')).toBe(0);
     const report = JSON.parse(out()) as {
       command: string;
@@ -330,6 +353,7 @@ describe('plan', () => {
     mockNoKey();
     mockNoBucket();
     mockNoPolicies();
+    mockNoPreferences();
     expect(await run('plan', '--region', 'us-east-1')).toBe(0);
     expect(out()).toContain(ALIAS);
     expectNoKmsWrites();
@@ -340,6 +364,7 @@ describe('plan', () => {
     mockNoKey();
     mockConvergedBucket();
     await mockConvergedPolicies();
+    await mockConvergedPreferences();
     expect(await run('plan', '--region', 'us-east-1', '--detailed-exitcode')).toBe(3);
     expect(kmsCommands()).toEqual(['DescribeKeyCommand', 'ListAliasesCommand', 'ListKeysCommand']);
     expectNoKmsWrites();
@@ -350,6 +375,7 @@ describe('plan', () => {
     mockConvergedKey();
     mockConvergedBucket();
     await mockConvergedPolicies();
+    await mockConvergedPreferences();
     expect(await run('plan', '--region', 'us-east-1', '--detailed-exitcode')).toBe(0);
     expectNoKmsWrites();
   });
@@ -374,6 +400,7 @@ describe('init', () => {
     mockNoKey();
     mockNoBucket();
     mockNoPolicies();
+    mockNoPreferences();
     expect(await run('init', '--region', 'us-east-1')).toBe(2);
     expect(err()).toMatch(/^Error: .*no terminal/m);
     expect(err()).toContain('--yes');

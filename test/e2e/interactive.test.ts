@@ -65,8 +65,29 @@ describe('interactive init in a terminal', () => {
     screen = await t.waitFor('What may operators do?');
     expect(screen).toContain('No running or stopped instances in us-east-1');
     t.send('Enter'); // restricted
+    screen = await t.waitFor('Idle session timeout, minutes');
+    expect(screen).toContain('not content-logged'); // the SSH audit gap, said before the question
+    t.send('C-u');
+    t.send('-l', '61');
+    t.send('Enter');
+    await t.waitFor('must be from 1 to 60');
+    t.send('C-u');
+    t.send('-l', '30');
+    t.send('Enter');
+    await t.waitFor('Maximum session duration');
+    t.send('Enter');
+    await t.waitFor('Run sessions as this OS user');
+    t.send('-l', 'root');
+    t.send('Enter');
+    await t.waitFor('root is refused');
+    t.send('C-u');
+    t.send('Enter');
+    await t.waitFor('Commands run at the start of Linux sessions');
+    t.send('Enter');
 
-    screen = await t.waitFor('Apply 7 changes?');
+    screen = await t.waitFor('Apply 8 changes?');
+    expect(screen).toContain('+ create preferences SSM-SessionManagerRunShell');
+    expect(screen).toContain('idle 30 min; Run As off');
     expect(screen).toContain('+ create KMS key');
     expect(screen).toContain('+ create KMS alias alias/tty-key');
     expect(screen).toContain('~ update key rotation');
@@ -90,6 +111,7 @@ describe('interactive init in a terminal', () => {
     expect(saved).toEqual({
       region: 'us-east-1', keyAlias: 'alias/tty-key', bucket: BUCKET, logTransitionDays: 90, logExpirationDays: 400,
       cloudwatchLogs: true, logGroup: '/aws/ssm/session-logs', logRetentionDays: 365, operatorAccess: 'restricted',
+      idleTimeout: 30, shellProfileLinux: '',
     });
   });
 
@@ -119,7 +141,11 @@ describe('interactive init in a terminal', () => {
     t.send('Enter'); // default: no
     await t.waitFor('What may operators do?');
     t.send('Enter');
-    await t.waitFor('Apply 6 changes?');
+    for (const question of ['Idle session timeout', 'Maximum session duration', 'Run sessions as', 'Commands run at the start']) {
+      await t.waitFor(question);
+      t.send('Enter');
+    }
+    await t.waitFor('Apply 7 changes?');
     t.send('n', 'Enter');
     const screen = await t.waitFor('EXIT=');
     expect(screen).toContain('Declined: nothing was changed.');
