@@ -11,10 +11,11 @@ import { consistency } from '../aws/retry.js';
 import { checkSetting, MANAGED_BY_TAG, resourceTagsFor } from '../config/schema.js';
 import { StepError } from '../core/errors.js';
 import type { Step, StepContext } from '../core/step.js';
-import { PREFERENCES_DOCUMENT as Name, type PreferencesDocument } from '../policies/preferences-document.js';
+import type { KeyRef } from '../policies/kms-ref.js';
+import { diffPreferences, PREFERENCES_DOCUMENT as Name, type PreferencesDocument } from '../policies/preferences-document.js';
 import { sameJson } from '../policies/types.js';
 import { askNumber, unanswered } from './ask.js';
-import { desiredPreferences, planPreferences, preferencesNote, type PreferencesChange } from './preferences-plan.js';
+import { desiredPreferences, keyRefOf, planPreferences, preferencesNote, type PreferencesChange } from './preferences-plan.js';
 import { inputsOf, ORIGINAL_DEFAULT_TAG, readPreferences, type PreferencesState } from './preferences-state.js';
 
 /** How many older versions a duplicate-content answer is looked up in. */
@@ -38,15 +39,13 @@ export const preferencesStep: Step<PreferencesState, PreferencesChange> = {
       const Tags = Object.entries(resourceTagsFor(ctx.settings)).map(([Key, Value]) => ({ Key, Value }));
       const out = await ssm.send(new CreateDocumentCommand({ Name, Content, DocumentType: 'Session', DocumentFormat: 'JSON', Tags }));
       version = out.DocumentDescription?.DocumentVersion ?? '1';
-    } else if (changes.every((c) => c.kind === 'set-default')) {
-      version = state.doc.latestVersion;
     } else {
       await recordOriginalDefault(ssm, state);
-      version = await updateContent(ssm, Content, state.doc.latestVersion, desired);
+      version = changes.every((c) => c.kind === 'set-default') ? state.doc.latestVersion : await updateContent(ssm, Content, state.doc.latestVersion, desired);
     }
     await waitActive(ssm);
     if (state.kind === 'present') await ssm.send(new UpdateDocumentDefaultVersionCommand({ Name, DocumentVersion: version }));
-    await verify(ssm, version, desired);
+    await verify(ssm, version, desired, keyRefOf(ctx));
     return { preferencesVersion: version };
   },
 
@@ -65,13 +64,14 @@ async function recordOriginalDefault(ssm: SSMClient, state: Extract<PreferencesS
  * version stale: reread and retry once. Content equal to an older version is refused by SSM:
  * that version is found and becomes the default instead.
  */
-async function updateContent(ssm: SSMClient, Content: string, latest: string, desired: PreferencesDocument): Promise<string> {
+async function updateContent(ssm: SSMClient, Content: string, latestRead: string, desired: PreferencesDocument): Promise<string> {
   const update = (DocumentVersion: string) => ssm.send(new UpdateDocumentCommand({ Name, Content, DocumentVersion, DocumentFormat: 'JSON' }));
+  let latest = latestRead;
   try {
     const out = await update(latest).catch(async (err: unknown) => {
       if (errorName(err) !== 'InvalidDocumentVersion') throw err;
-      const reread = await ssm.send(new DescribeDocumentCommand({ Name }));
-      return update(reread.Document?.LatestVersion ?? latest);
+      latest = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document?.LatestVersion ?? latest;
+      return update(latest);
     });
     return out.DocumentDescription?.DocumentVersion ?? latest;
   } catch (err) {
@@ -94,13 +94,13 @@ async function waitActive(ssm: SSMClient): Promise<void> {
   }
 }
 
-/** Reads back: the default version is the one written, and it holds exactly the desired inputs. */
-async function verify(ssm: SSMClient, version: string, desired: PreferencesDocument): Promise<void> {
+/** Reads back: the default version is the one chosen, and it means what is desired (key by id, "true" for true allowed). */
+async function verify(ssm: SSMClient, version: string, desired: PreferencesDocument, key: KeyRef): Promise<void> {
   const d = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document;
   if (d?.DefaultVersion !== version) {
     throw new StepError('preferences', `${Name}: default version is ${d?.DefaultVersion}, expected ${version} after the update`, { hint: 'another writer may be changing the preferences; rerun `ssm-setup run preferences`' });
   }
-  if (!sameJson(await inputsOf(ssm, version), desired.inputs)) {
+  if (diffPreferences(await inputsOf(ssm, version), desired.inputs, key).some((d) => !d.formOnly)) {
     throw new StepError('preferences', `${Name} version ${version} does not hold what was written`, { hint: 'rerun `ssm-setup run preferences`' });
   }
 }
