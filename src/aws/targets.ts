@@ -17,6 +17,8 @@ export function toTarget(i: Instance): TargetInstance {
     profileArn: i.IamInstanceProfile?.Arn,
     vpcId: i.VpcId,
     subnetId: i.SubnetId,
+    imageId: i.ImageId,
+    architecture: i.Architecture,
     tags,
   };
 }

@@ -13,6 +13,12 @@ export interface StepOutputs {
   operatorPolicyArn?: string;
   /** The default version of SSM-SessionManagerRunShell after the preferences step. */
   preferencesVersion?: string;
+  /** Instance id → what the agents step did there. */
+  agentResults?: Record<string, string>;
+  /** Instance id → why Run Command cannot reach it, and the fix. */
+  unmanaged?: Record<string, string>;
+  /** Names of the host-management associations. */
+  associations?: string[];
   kmsKeyId?: string;
   kmsKeyArn?: string;
   kmsKeyAlias?: string;
@@ -40,6 +46,9 @@ export interface TargetInstance {
   readonly profileArn?: string;
   readonly vpcId?: string;
   readonly subnetId?: string;
+  readonly imageId?: string;
+  /** `x86_64` or `arm64`. */
+  readonly architecture?: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 

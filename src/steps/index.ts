@@ -19,8 +19,8 @@ export const STEPS: readonly StepEntry[] = [
   { id: 'instance-role', title: 'IAM role and policy for instances', dependsOn: ['kms-key', 'log-bucket', 'log-group'], load: async () => (await import('./instance-role.js')).instanceRoleStep },
   { id: 'operator-policy', title: 'IAM policy for operators', dependsOn: ['kms-key'], load: async () => (await import('./operator-policy.js')).operatorPolicyStep },
   { id: 'preferences', title: 'Session Manager preferences', dependsOn: ['kms-key', 'log-bucket', 'log-group'], load: async () => (await import('./preferences.js')).preferencesStep },
-  { id: 'agents', title: 'SSM and CloudWatch agents', dependsOn: ['instance-role'] },
-  { id: 'host-management', title: 'Host-management associations', dependsOn: ['instance-role'] },
+  { id: 'agents', title: 'SSM and CloudWatch agents', dependsOn: [], load: async () => (await import('./agents.js')).agentsStep },
+  { id: 'host-management', title: 'Host-management associations', dependsOn: [], load: async () => (await import('./host-management.js')).hostManagementStep },
   { id: 'ssh-config', title: 'SSH over Session Manager', dependsOn: [] },
   { id: 'check', title: 'Connectivity check', dependsOn: [] },
 ];

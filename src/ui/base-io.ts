@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { RunReport } from '../core/report.js';
-import type { CheckboxRequest, ConfirmRequest, InputRequest, Io, SelectRequest } from './io.js';
+import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Io, type Progress, type SelectRequest } from './io.js';
 import { NO_STYLE, renderPlan, renderSummary, type Style } from './render.js';
 
 export interface IoOptions {
@@ -50,6 +50,18 @@ export abstract class BaseIo implements Io {
       this.err.write(`✖ ${title}\n`);
       throw err;
     }
+  }
+
+  progress(title: string, total: number): Progress {
+    let last = '';
+    return {
+      update: (counts) => {
+        const line = formatCounts(counts, total);
+        if (line !== last) this.err.write(`  ${title}: ${line}\n`);
+        last = line;
+      },
+      stop: () => {},
+    };
   }
 
   async confirm(req: ConfirmRequest): Promise<boolean> {

@@ -16,6 +16,8 @@ export interface Io {
   debug(message: string): void;
   /** Runs `work` under a spinner (TTY) or between start/done lines. */
   task<T>(title: string, work: () => Promise<T>): Promise<T>;
+  /** A live count of a fleet-wide operation: a spinner line on a TTY, a line per change elsewhere. */
+  progress(title: string, total: number): Progress;
   /** Non-interactive: true under `--yes` (saying so), else a UsageError naming `--yes`. */
   confirm(req: ConfirmRequest): Promise<boolean>;
   /** Non-interactive: the default, else a UsageError naming `req.flag`. */
@@ -65,3 +67,17 @@ export interface InputRequest extends PromptBase {
   /** Returns an error message, or true when the value is acceptable. */
   readonly validate?: (value: string) => string | true;
 }
+
+export interface ProgressCounts {
+  readonly done: number;
+  readonly failed: number;
+  readonly pending: number;
+}
+
+export interface Progress {
+  update(counts: ProgressCounts): void;
+  stop(): void;
+}
+
+/** `12/50 done, 1 failed, 37 pending`. */
+export const formatCounts = (c: ProgressCounts, total: number) => `${c.done}/${total} done, ${c.failed} failed, ${c.pending} pending`;

@@ -29,7 +29,7 @@ export function renderPlan(report: RunReport, st: Style = NO_STYLE): string {
       lines.push(`    ${st.red('✖ could not be planned (see below)')}`);
       continue;
     }
-    if (step.note) lines.push(`    ${st.yellow(`! ${step.note}`)}`);
+    if (step.note) lines.push(`    ${st.yellow(`! ${step.note.replace(/\n/g, '\n      ')}`)}`);
     if (step.changes.length === 0) lines.push(`    ${st.dim('= no changes')}`);
     for (const c of step.changes) {
       const [mark, colour] = MARK[c.action];
@@ -69,7 +69,8 @@ export function renderSummary(report: RunReport, st: Style = NO_STYLE): string {
 
 function stepLines(step: StepReport, width: number, st: Style): string[] {
   const [label, colour] = STATUS[step.status];
-  const lines = [`  ${step.id.padEnd(width)}  ${st[colour](label)}${step.note ? st.dim(` (${step.note})`) : ''}`];
+  const note = step.note?.split('\n')[0];
+  const lines = [`  ${step.id.padEnd(width)}  ${st[colour](label)}${note ? st.dim(` (${note})`) : ''}`];
   for (const [k, v] of Object.entries(step.outputs)) lines.push(`  ${' '.repeat(width)}    ${st.dim(`${k}:`)} ${formatOutput(v)}`);
   return lines;
 }

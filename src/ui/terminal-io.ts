@@ -3,7 +3,7 @@ import { Chalk } from 'chalk';
 import ora from 'ora';
 import { AbortedError } from '../core/errors.js';
 import { BaseIo, seconds, type IoOptions } from './base-io.js';
-import type { CheckboxRequest, ConfirmRequest, InputRequest, SelectRequest } from './io.js';
+import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Progress, type SelectRequest } from './io.js';
 
 export interface TerminalIoOptions extends IoOptions {
   /** False under `--yes`: output stays rich, answers come from BaseIo. */
@@ -33,6 +33,18 @@ export class TerminalIo extends BaseIo {
       spinner.stopAndPersist({ symbol: this.style.red('✖'), text: title });
       throw err;
     }
+  }
+
+  override progress(title: string, total: number): Progress {
+    const spinner = ora({ text: `${title}: ${formatCounts({ done: 0, failed: 0, pending: total }, total)}`, stream: this.err }).start();
+    return {
+      update: (counts) => {
+        const width = 20;
+        const filled = Math.round(((counts.done + counts.failed) / Math.max(total, 1)) * width);
+        spinner.text = `${title} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatCounts(counts, total)}`;
+      },
+      stop: () => spinner.stopAndPersist({ symbol: this.style.green('✔'), text: spinner.text }),
+    };
   }
 
   override async confirm(req: ConfirmRequest): Promise<boolean> {

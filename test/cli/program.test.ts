@@ -222,15 +222,15 @@ describe('bad input exits 2 before any AWS call', () => {
   });
 
   it('refuses a step that is not available yet', async () => {
-    expect(await run('run', 'agents', '--region', 'us-east-1')).toBe(2);
-    expect(err()).toContain('agents not available in this version yet');
-    expect(err()).toContain('available now: kms-key, log-bucket, log-group, instance-role, operator-policy, preferences');
+    expect(await run('run', 'ssh-config', '--region', 'us-east-1')).toBe(2);
+    expect(err()).toContain('ssh-config not available in this version yet');
+    expect(err()).toContain('available now: kms-key, log-bucket, log-group, instance-role, operator-policy, preferences, agents, host-management');
     expectNoAwsCalls();
   });
 
   it('refuses a mix of an available and an unavailable step', async () => {
-    expect(await run('run', 'kms-key', 'agents', '--region', 'us-east-1')).toBe(2);
-    expect(err()).toContain('agents not available');
+    expect(await run('run', 'kms-key', 'ssh-config', '--region', 'us-east-1')).toBe(2);
+    expect(err()).toContain('ssh-config not available');
     expectNoAwsCalls();
   });
 

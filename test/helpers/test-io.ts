@@ -1,5 +1,5 @@
 import type { RunReport } from '../../src/core/report.js';
-import type { CheckboxRequest, ConfirmRequest, InputRequest, Io, SelectRequest } from '../../src/ui/io.js';
+import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Io, type Progress, type ProgressCounts, type SelectRequest } from '../../src/ui/io.js';
 
 /**
  * A scripted person: answers prompts by id (never by text), records everything shown, and
@@ -26,6 +26,12 @@ export class TestIo implements Io {
     this.lines.push(`error: ${m}`);
   }
   debug() {}
+  progress(title: string, total: number): Progress {
+    return {
+      update: (c: ProgressCounts) => this.lines.push(`progress: ${title}: ${formatCounts(c, total)}`),
+      stop: () => {},
+    };
+  }
   async task<T>(title: string, work: () => Promise<T>): Promise<T> {
     this.lines.push(`task: ${title}`);
     return work();

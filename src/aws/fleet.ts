@@ -1,0 +1,149 @@
+import {
+  ListCommandInvocationsCommand,
+  paginateDescribeInstanceInformation,
+  SendCommandCommand,
+  SSMClient,
+  type CommandInvocation,
+} from '@aws-sdk/client-ssm';
+import type { Io } from '../ui/io.js';
+import { chunks } from './batch.js';
+import type { AwsClients } from './clients.js';
+
+/** What Systems Manager knows of one instance. */
+export interface ManagedInfo {
+  readonly instanceId: string;
+  /** Online, ConnectionLost or Inactive. */
+  readonly pingStatus: string;
+  readonly agentVersion?: string;
+  readonly isLatest: boolean;
+  readonly platformType?: string;
+  readonly platformName?: string;
+}
+
+/**
+ * The managed-instance inventory of the given instances: DescribeInstanceInformation filtered
+ * by 50 ids per call, paginated. An instance missing from the answer is not managed.
+ */
+export async function managedInventory(aws: AwsClients, instanceIds: readonly string[]): Promise<Map<string, ManagedInfo>> {
+  const ssm = aws.get(SSMClient);
+  const found = new Map<string, ManagedInfo>();
+  for (const batch of chunks(instanceIds)) {
+    const pages = paginateDescribeInstanceInformation({ client: ssm, pageSize: 50 }, { Filters: [{ Key: 'InstanceIds', Values: batch }] });
+    for await (const page of pages) {
+      for (const i of page.InstanceInformationList ?? []) {
+        if (!i.InstanceId) continue;
+        found.set(i.InstanceId, {
+          instanceId: i.InstanceId,
+          pingStatus: i.PingStatus ?? 'Inactive',
+          agentVersion: i.AgentVersion,
+          isLatest: i.IsLatestVersion === true,
+          platformType: i.PlatformType,
+          platformName: i.PlatformName,
+        });
+      }
+    }
+  }
+  return found;
+}
+
+export interface CommandSpec {
+  readonly document: string;
+  readonly parameters: Record<string, string[]>;
+  /** Progress label, e.g. "Updating SSM Agent". */
+  readonly label: string;
+}
+
+export interface InvocationResult {
+  readonly instanceId: string;
+  /** Success, Failed, TimedOut, Cancelled… */
+  readonly status: string;
+  readonly detail?: string;
+}
+
+/** Polling and concurrency of Run Command; tests shorten the waits. */
+export const runTiming = { firstPollMs: 2_000, maxPollMs: 15_000, timeoutMs: 15 * 60_000, inFlight: 4 };
+
+const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+
+/**
+ * Runs one document on many instances: one SendCommand per 50 instances, a few commands in
+ * flight at once, each polled with ListCommandInvocations (all its instances per call) with
+ * back-off, until every invocation is final or the time is up. One instance failing does not
+ * stop the others; the results say who failed and why.
+ */
+export async function runOnFleet(aws: AwsClients, io: Io, spec: CommandSpec, instanceIds: readonly string[]): Promise<InvocationResult[]> {
+  const ssm = aws.get(SSMClient);
+  const results = new Map<string, InvocationResult>(instanceIds.map((id) => [id, { instanceId: id, status: 'Pending' }]));
+  const progress = io.progress(spec.label, instanceIds.length);
+  const report = () => {
+    const all = [...results.values()];
+    const failed = all.filter((r) => TERMINAL.has(r.status) && r.status !== 'Success').length;
+    const done = all.filter((r) => r.status === 'Success').length;
+    progress.update({ done, failed, pending: all.length - done - failed });
+  };
+  const deadline = Date.now() + runTiming.timeoutMs;
+
+  await pool(chunks(instanceIds), runTiming.inFlight, async (batch) => {
+    let commandId: string | undefined;
+    try {
+      const out = await ssm.send(new SendCommandCommand({
+        DocumentName: spec.document,
+        InstanceIds: batch,
+        Parameters: spec.parameters,
+        Comment: `ssm-setup: ${spec.label}`.slice(0, 100),
+        TimeoutSeconds: 600,
+      }));
+      commandId = out.Command?.CommandId;
+    } catch (err) {
+      const detail = `SendCommand failed: ${(err as Error).name}: ${(err as Error).message}`;
+      for (const id of batch) results.set(id, { instanceId: id, status: 'Failed', detail });
+      report();
+      return;
+    }
+    for (let wait = runTiming.firstPollMs; ; wait = Math.min(wait * 2, runTiming.maxPollMs)) {
+      await sleep(wait);
+      for (const inv of await invocations(ssm, commandId!)) {
+        if (inv.InstanceId && results.has(inv.InstanceId)) results.set(inv.InstanceId, toResult(inv));
+      }
+      report();
+      if (batch.every((id) => TERMINAL.has(results.get(id)!.status))) return;
+      if (Date.now() + wait > deadline) {
+        for (const id of batch.filter((i) => !TERMINAL.has(results.get(i)!.status))) {
+          results.set(id, { instanceId: id, status: 'TimedOut', detail: `still ${results.get(id)!.status} when ssm-setup stopped waiting (command ${commandId})` });
+        }
+        report();
+        return;
+      }
+    }
+  });
+  progress.stop();
+  return [...results.values()];
+}
+
+async function invocations(ssm: SSMClient, CommandId: string): Promise<CommandInvocation[]> {
+  const all: CommandInvocation[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ssm.send(new ListCommandInvocationsCommand({ CommandId, NextToken, MaxResults: 50 }));
+    all.push(...(page.CommandInvocations ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return all;
+}
+
+function toResult(inv: CommandInvocation): InvocationResult {
+  const status = inv.Status ?? 'Pending';
+  const detail = inv.StatusDetails && inv.StatusDetails !== status ? inv.StatusDetails : undefined;
+  return { instanceId: inv.InstanceId!, status, ...(detail ? { detail } : {}) };
+}
+
+/** Runs `work` over `items` with at most `limit` at a time. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
