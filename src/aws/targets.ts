@@ -19,6 +19,9 @@ export function toTarget(i: Instance): TargetInstance {
     subnetId: i.SubnetId,
     imageId: i.ImageId,
     architecture: i.Architecture,
+    privateIp: i.PrivateIpAddress,
+    publicIp: i.PublicIpAddress,
+    securityGroupIds: (i.SecurityGroups ?? []).map((g) => g.GroupId ?? '').filter(Boolean),
     tags,
   };
 }

@@ -49,6 +49,9 @@ export interface TargetInstance {
   readonly imageId?: string;
   /** `x86_64` or `arm64`. */
   readonly architecture?: string;
+  readonly privateIp?: string;
+  readonly publicIp?: string;
+  readonly securityGroupIds?: readonly string[];
   readonly tags: Readonly<Record<string, string>>;
 }
 
