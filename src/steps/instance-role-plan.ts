@@ -93,7 +93,7 @@ export function profilesOf(state: InstanceRoleState, ownProfile?: string): Recor
 /** What is in place when nothing needs to change. */
 export function instanceRoleOutputs(state: InstanceRoleState): StepOutputs | undefined {
   if (state.policy.kind === 'absent') return undefined;
-  const instanceRoles = [...state.attached].filter(([, arns]) => arns.has(state.policy.arn)).map(([r]) => r);
+  const instanceRoles = [...state.attached].filter(([, arns]) => arns.has(state.policy.arn)).map(([r]) => r).sort();
   return { instancePolicyArn: state.policy.arn, instanceRoles, instanceProfiles: profilesOf(state) };
 }
 
