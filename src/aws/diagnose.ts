@@ -1,4 +1,4 @@
-import type { EC2Client, RouteTable, VpcEndpoint } from '@aws-sdk/client-ec2';
+import type { EC2Client, IpPermission, RouteTable, SecurityGroup, VpcEndpoint } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { DEFAULTS } from '../config/load.js';
 import type { TargetInstance } from '../core/step.js';
@@ -45,6 +45,12 @@ export interface DiagnoseContext {
    * customer policy of the same name, has the agent's rights. Defaults to the default name.
    */
   readonly instancePolicyArn?: string;
+  /**
+   * What the session preferences use: KMS encryption, CloudWatch Logs, S3 logging. An instance
+   * without a route out then also needs the `kms` and `logs` interface endpoints and the S3
+   * gateway endpoint. None by default.
+   */
+  readonly needs?: { readonly kms?: boolean; readonly logs?: boolean; readonly s3?: boolean };
 }
 
 /** The `check` of each finding. */
@@ -54,7 +60,9 @@ export const CHECKS = {
   rights: 'role-rights',
   route: 'route',
   endpoints: 'endpoints',
-  endpoint: (service: EndpointService) => `endpoint:${service}` as const,
+  endpoint: <S extends EndpointService | FeatureEndpointService>(service: S) => `endpoint:${service}` as const,
+  /** The security groups of the interface endpoints the instance uses admit TCP 443 from it. */
+  endpointSg: 'endpoint-sg',
   agent: 'agent',
 } as const;
 
@@ -65,6 +73,19 @@ export const CHECKS = {
 export const ENDPOINT_SERVICES = ['ssm', 'ssmmessages', 'ec2messages'] as const;
 export type EndpointService = (typeof ENDPOINT_SERVICES)[number];
 const REQUIRED: ReadonlySet<EndpointService> = new Set(['ssm', 'ssmmessages']);
+
+/**
+ * Endpoints needed only for what the session preferences use ({@link DiagnoseContext.needs}):
+ * `kms` and `logs` are interface endpoints, `s3` a gateway endpoint on the subnet's route table.
+ */
+export const FEATURE_ENDPOINT_SERVICES = ['kms', 'logs', 's3'] as const;
+export type FeatureEndpointService = (typeof FEATURE_ENDPOINT_SERVICES)[number];
+type InterfaceService = EndpointService | 'kms' | 'logs';
+
+/** The interface endpoints an instance of this context may use: the Systems Manager ones, then kms and logs when needed. */
+function interfaceServices(ctx: DiagnoseContext): InterfaceService[] {
+  return [...ENDPOINT_SERVICES, ...(ctx.needs?.kms ? (['kms'] as const) : []), ...(ctx.needs?.logs ? (['logs'] as const) : [])];
+}
 
 /** AWS managed policies that give the agent what it needs to register and open sessions. */
 export const AGENT_MANAGED_POLICIES = ['AmazonSSMManagedInstanceCore', 'AmazonSSMManagedEC2InstanceDefaultPolicy'] as const;
@@ -78,9 +99,10 @@ const IAM_CONCURRENCY = 8;
  * Explains, for each instance that Systems Manager does not list as managed, the most likely
  * reason, from what can be read: EC2 state, instance profile and its role's policies, the
  * subnet's route table and the VPC's endpoints, and the AMI. Reads scale with the fleet, not
- * with the instances: one call per batch of 50 distinct subnets, VPCs or images, and one IAM
- * read per distinct profile and role. A read the caller may not make becomes a warning finding
- * ("could not read … (missing <action>)"); other errors are thrown. Read-only.
+ * with the instances: one call per batch of 50 distinct subnets, VPCs, images or endpoint
+ * security groups, and one IAM read per distinct profile and role. A read the caller may not
+ * make becomes a warning finding ("could not read … (missing <action>)"); other errors are
+ * thrown. Read-only.
  */
 export async function diagnoseUnmanaged(aws: AwsClients, ctx: DiagnoseContext, instances: readonly TargetInstance[]): Promise<Diagnosis[]> {
   if (!instances.length) return [];
@@ -129,6 +151,8 @@ interface RouteInfo {
   readonly main: boolean;
   /** Where 0.0.0.0/0 goes: an internet or NAT gateway, something else (transit gateway, appliance…), nowhere. */
   readonly egress: 'internet' | 'other' | 'none';
+  /** For `internet`: a NAT gateway, or an internet gateway (which serves only instances with a public IP). */
+  readonly via?: 'nat' | 'igw';
   readonly target?: string;
 }
 interface ImageInfo {
@@ -140,6 +164,8 @@ interface Reads {
   readonly roles: ReadonlyMap<string, RoleRead>;
   readonly routes: ReadonlyMap<string, RouteInfo> | Denied;
   readonly endpoints: ReadonlyMap<string, readonly VpcEndpoint[]> | Denied;
+  /** The security groups of the usable interface endpoints, by id (a group that could not be found is absent). */
+  readonly groups: ReadonlyMap<string, SecurityGroup> | Denied;
   readonly images: ReadonlyMap<string, ImageInfo> | Denied;
 }
 
@@ -151,13 +177,23 @@ async function readAll(aws: AwsClients, ctx: DiagnoseContext, instances: readonl
   const ec2mod = await import('@aws-sdk/client-ec2');
   const ec2 = aws.get(ec2mod.EC2Client);
   const imageIds = distinct(instances.filter((t) => agentPlatform(t.platform) === 'linux').map((t) => t.imageId));
-  const [routes, endpoints, images, iam] = await Promise.all([
+  const vpcIds = distinct(instances.map((t) => t.vpcId));
+  const [routes, { endpoints, groups }, images, iam] = await Promise.all([
     allowed('ec2:DescribeRouteTables', () => readRoutes(ec2mod, ec2, instances)),
-    allowed('ec2:DescribeVpcEndpoints', () => readEndpoints(ec2mod, ec2, distinct(instances.map((t) => t.vpcId)), ctx.region)),
+    readEndpointsAndGroups(ec2mod, ec2, vpcIds, ctx),
     allowed('ec2:DescribeImages', () => readImages(ec2mod, ec2, imageIds)),
     readIam(aws, ctx, distinct(instances.map((t) => t.profileArn))),
   ]);
-  return { routes, endpoints, images, ...iam };
+  return { routes, endpoints, groups, images, ...iam };
+}
+
+/** The endpoints, then the security groups of those the instances use (private DNS sends the whole VPC to them). */
+async function readEndpointsAndGroups(mod: Ec2Module, ec2: EC2Client, vpcIds: string[], ctx: DiagnoseContext): Promise<Pick<Reads, 'endpoints' | 'groups'>> {
+  const endpoints = await allowed('ec2:DescribeVpcEndpoints', () => readEndpoints(mod, ec2, vpcIds, ctx));
+  if (isDenied(endpoints)) return { endpoints, groups: new Map() };
+  const groupIds = distinct([...endpoints.values()].flatMap((inVpc) => usedEndpoints(inVpc, ctx).flatMap(({ endpoint }) => endpointGroups(endpoint))));
+  const groups = groupIds.length ? await allowed('ec2:DescribeSecurityGroups', () => readGroups(mod, ec2, groupIds)) : new Map<string, SecurityGroup>();
+  return { endpoints, groups };
 }
 
 type Ec2Module = typeof import('@aws-sdk/client-ec2');
@@ -194,8 +230,8 @@ function routeInfo(table: RouteTable, main: boolean): RouteInfo {
   const tableId = table.RouteTableId ?? '?';
   const route = (table.Routes ?? []).find((r) => r.DestinationCidrBlock === '0.0.0.0/0' && r.State !== 'blackhole');
   if (!route) return { tableId, main, egress: 'none' };
-  if (route.NatGatewayId) return { tableId, main, egress: 'internet', target: route.NatGatewayId };
-  if (route.GatewayId?.startsWith('igw-')) return { tableId, main, egress: 'internet', target: route.GatewayId };
+  if (route.NatGatewayId) return { tableId, main, egress: 'internet', via: 'nat', target: route.NatGatewayId };
+  if (route.GatewayId?.startsWith('igw-')) return { tableId, main, egress: 'internet', via: 'igw', target: route.GatewayId };
   const target =
     route.TransitGatewayId ?? route.NetworkInterfaceId ?? route.InstanceId ?? route.VpcPeeringConnectionId ?? route.GatewayId ??
     route.LocalGatewayId ?? route.CarrierGatewayId ?? route.CoreNetworkArn ?? 'another target';
@@ -208,14 +244,26 @@ function serviceNames(region: string, service: string): string[] {
   return region.startsWith('cn-') ? [name, `cn.${name}`] : [name];
 }
 
-/** VPC → its endpoints for the Systems Manager services. */
-async function readEndpoints(mod: Ec2Module, ec2: EC2Client, vpcIds: string[], region: string): Promise<Map<string, VpcEndpoint[]>> {
+/** VPC → its endpoints for the Systems Manager services, and for kms, logs and s3 when needed. */
+async function readEndpoints(mod: Ec2Module, ec2: EC2Client, vpcIds: string[], ctx: DiagnoseContext): Promise<Map<string, VpcEndpoint[]>> {
   const found = new Map<string, VpcEndpoint[]>(vpcIds.map((v) => [v, []]));
-  const names = ENDPOINT_SERVICES.flatMap((s) => serviceNames(region, s));
+  const services = [...interfaceServices(ctx), ...(ctx.needs?.s3 ? ['s3'] : [])];
+  const names = services.flatMap((s) => serviceNames(ctx.region, s));
   for (const batch of chunks(vpcIds)) {
     const Filters = [{ Name: 'vpc-id', Values: batch }, { Name: 'service-name', Values: names }];
     for await (const page of mod.paginateDescribeVpcEndpoints({ client: ec2 }, { Filters })) {
       for (const e of page.VpcEndpoints ?? []) if (e.VpcId) found.get(e.VpcId)?.push(e);
+    }
+  }
+  return found;
+}
+
+/** Security group id → the group. A filter, not GroupIds: a group that is gone is just absent. */
+async function readGroups(mod: Ec2Module, ec2: EC2Client, groupIds: string[]): Promise<Map<string, SecurityGroup>> {
+  const found = new Map<string, SecurityGroup>();
+  for (const batch of chunks(groupIds)) {
+    for await (const page of mod.paginateDescribeSecurityGroups({ client: ec2 }, { Filters: [{ Name: 'group-id', Values: batch }] })) {
+      for (const g of page.SecurityGroups ?? []) if (g.GroupId) found.set(g.GroupId, g);
     }
   }
   return found;
@@ -316,7 +364,7 @@ const missing = (what: string, d: Denied) => `could not read ${what} (missing ${
 
 function diagnose(t: TargetInstance, reads: Reads, ctx: DiagnoseContext): Diagnosis {
   const os = resolveOs(t, reads, ctx);
-  const checked = [checkState(t, ctx), ...checkIam(t, reads, ctx), checkNetwork(t, reads, ctx), checkAgent(t, os, ctx)];
+  const checked = [checkState(t, ctx), ...checkIam(t, reads, ctx), ...checkNetwork(t, reads, ctx), checkAgent(t, os, ctx)];
   const findings = checked.flatMap((c) => c.findings);
   const causes = checked.flatMap((c) => (c.cause ? [c.cause] : []));
   const userData = checked.find((c) => c.userData)?.userData;
@@ -401,37 +449,62 @@ function checkRights(role: string, read: RoleRead | undefined, runRole: string, 
 }
 
 /** The usable endpoint for a service, else the closest one (to say what is wrong with it). */
-function endpointFor(endpoints: readonly VpcEndpoint[], region: string, service: EndpointService): { endpoint?: VpcEndpoint; usable: boolean; pending: boolean } {
+function endpointFor(endpoints: readonly VpcEndpoint[], region: string, service: InterfaceService): { endpoint?: VpcEndpoint; usable: boolean; pending: boolean } {
   const names = new Set(serviceNames(region, service));
   const mine = endpoints.filter((e) => !!e.ServiceName && names.has(e.ServiceName));
-  const available = (e: VpcEndpoint) => (e.State ?? '').toLowerCase() === 'available';
-  const usable = mine.find((e) => available(e) && e.PrivateDnsEnabled === true);
+  const usable = mine.find((e) => isAvailable(e) && e.PrivateDnsEnabled === true);
   if (usable) return { endpoint: usable, usable: true, pending: false };
   const pending = mine.find((e) => /^pending/i.test(e.State ?? ''));
   if (pending) return { endpoint: pending, usable: false, pending: true };
-  return { endpoint: mine.find(available) ?? mine[0], usable: false, pending: false };
+  return { endpoint: mine.find(isAvailable) ?? mine[0], usable: false, pending: false };
 }
 
-function checkNetwork(t: TargetInstance, reads: Reads, ctx: DiagnoseContext): Checked {
-  if (!t.subnetId || !t.vpcId) return { findings: [{ check: CHECKS.route, status: 'warning', detail: 'no VPC subnet known for this instance' }] };
+/** EC2 answers `available` although the SDK enum says `Available`: compared case-insensitively. */
+const isAvailable = (e: VpcEndpoint) => (e.State ?? '').toLowerCase() === 'available';
+const endpointGroups = (e: VpcEndpoint) => distinct((e.Groups ?? []).map((g) => g.GroupId));
+
+/**
+ * The interface endpoints the instances of a VPC use: the usable ones (available, private DNS
+ * on). Private DNS points the service's name at the endpoint for the whole VPC, so instances
+ * with an internet route go through them too.
+ */
+function usedEndpoints(inVpc: readonly VpcEndpoint[], ctx: DiagnoseContext): { service: InterfaceService; endpoint: VpcEndpoint }[] {
+  return interfaceServices(ctx).flatMap((service) => {
+    const { endpoint, usable } = endpointFor(inVpc, ctx.region, service);
+    return usable && endpoint ? [{ service, endpoint }] : [];
+  });
+}
+
+const FEATURE_NEED: Readonly<Record<FeatureEndpointService, string>> = {
+  kms: 'KMS session encryption needs it',
+  logs: 'CloudWatch Logs session logging needs it',
+  s3: 'S3 session logging needs it',
+};
+
+function checkNetwork(t: TargetInstance, reads: Reads, ctx: DiagnoseContext): Checked[] {
+  if (!t.subnetId || !t.vpcId) return [{ findings: [{ check: CHECKS.route, status: 'warning', detail: 'no VPC subnet known for this instance' }] }];
   const region = `--region ${ctx.region}`;
   const read = isDenied(reads.routes) ? reads.routes : reads.routes.get(t.subnetId);
   const route = read && !isDenied(read) ? read : undefined;
   const where = route ? `${route.tableId}${route.main ? ` (main table of ${t.vpcId})` : ''}` : '';
-  const internet = route?.egress === 'internet' ? route.target : undefined;
-  const noEgress = route?.egress === 'none';
+  // An internet gateway carries only instances with a public IP. Judged on running instances whose
+  // addresses are known (a private IP): a stopped instance has no public IP until it starts.
+  const noPublicIp = route?.via === 'igw' && t.state === 'running' && !!t.privateIp && !t.publicIp;
+  const internet = route?.egress === 'internet' && !noPublicIp ? route.target : undefined;
+  const noEgress = route?.egress === 'none' || noPublicIp;
 
   // The endpoints matter only where the subnet has no route out; they are listed either way.
   const findings: Finding[] = [];
   const missingRequired: EndpointService[] = [];
   const endpointFixes: string[] = [];
   let requiredUsable = false;
+  let groups: Checked | undefined;
   if (isDenied(reads.endpoints)) {
     findings.push({ check: CHECKS.endpoints, status: 'warning', detail: missing(`the VPC endpoints of ${t.vpcId}`, reads.endpoints) });
   } else {
     const inVpc = reads.endpoints.get(t.vpcId) ?? [];
     requiredUsable = [...REQUIRED].every((s) => endpointFor(inVpc, ctx.region, s).usable);
-    for (const service of ENDPOINT_SERVICES) {
+    for (const service of interfaceServices(ctx)) {
       const check = CHECKS.endpoint(service);
       const { endpoint, usable, pending } = endpointFor(inVpc, ctx.region, service);
       const id = endpoint?.VpcEndpointId;
@@ -439,10 +512,10 @@ function checkNetwork(t: TargetInstance, reads: Reads, ctx: DiagnoseContext): Ch
         findings.push({ check, status: 'ok', detail: `${id} available, private DNS on` });
         continue;
       }
-      const dnsOff = !!endpoint && !pending && (endpoint.State ?? '').toLowerCase() === 'available';
+      const dnsOff = !!endpoint && !pending && isAvailable(endpoint);
       const problem = !endpoint ? 'no interface endpoint' : dnsOff ? `${id} has private DNS off` : `${id} is ${endpoint.State}`;
       if (internet) {
-        findings.push({ check, status: 'ok', detail: `${problem} (not needed: the subnet routes to ${internet})` });
+        findings.push({ check, status: 'ok', detail: `${problem} (not needed: via the internet route to ${internet})` });
         continue;
       }
       const fix = dnsOff
@@ -450,39 +523,210 @@ function checkNetwork(t: TargetInstance, reads: Reads, ctx: DiagnoseContext): Ch
         : pending
           ? `wait until ${id} is available: aws ec2 describe-vpc-endpoints --vpc-endpoint-ids ${id} ${region}`
           : `aws ec2 create-vpc-endpoint --vpc-id ${t.vpcId} --vpc-endpoint-type Interface --service-name com.amazonaws.${ctx.region}.${service} --subnet-ids ${t.subnetId} --security-group-ids <group admitting TCP 443 from the instance> --private-dns-enabled ${region}`;
-      // With no route out, a missing ssm/ssmmessages endpoint is the cause; with an unknown route, a suspicion only.
-      const status = noEgress && REQUIRED.has(service) && !pending ? 'error' : 'warning';
-      const why = service === 'ec2messages' ? ' (agents older than 3.3.40.0 need it)' : '';
+      const feature = service === 'kms' || service === 'logs';
+      // With no route out, a missing ssm/ssmmessages endpoint is the cause, and a missing kms/logs
+      // one breaks the sessions that use them; with an unknown route, a suspicion only.
+      const status = noEgress && (REQUIRED.has(service as EndpointService) || feature) && !pending ? 'error' : 'warning';
+      const why = service === 'ec2messages' ? ' (agents older than 3.3.40.0 need it)' : feature ? ` (${FEATURE_NEED[service]})` : '';
       findings.push({ check, status, detail: `${problem}${why}`, fix });
-      if (status === 'error') {
-        missingRequired.push(service);
+      if (status === 'error' && !feature) {
+        missingRequired.push(service as EndpointService);
         endpointFixes.push(fix);
       }
     }
+    if (ctx.needs?.s3) findings.push(checkS3Gateway(t, inVpc, route, internet, noEgress, ctx));
+    groups = checkEndpointGroups(t, inVpc, reads, ctx);
   }
+  const after = groups ? [groups] : [];
 
   // The route, first in the row.
   const check = CHECKS.route;
   if (!route) {
     const detail = read ? missing(`the route table of ${t.subnetId}`, read as Denied) : `no route table found for ${t.subnetId}`;
-    return { findings: [{ check, status: 'warning', detail }, ...findings] };
+    return [{ findings: [{ check, status: 'warning', detail }, ...findings] }, ...after];
   }
-  if (internet) return { findings: [{ check, status: 'ok', detail: `${where} sends 0.0.0.0/0 to ${internet}` }, ...findings] };
+  if (internet) return [{ findings: [{ check, status: 'ok', detail: `${where} sends 0.0.0.0/0 to ${internet}` }, ...findings] }, ...after];
   if (route.egress === 'other') {
     const detail = `${where} sends 0.0.0.0/0 to ${route.target}: it reaches Systems Manager only if that path has a NAT or the endpoints`;
-    return { findings: [{ check, status: requiredUsable ? 'ok' : 'warning', detail }, ...findings] };
+    return [{ findings: [{ check, status: requiredUsable ? 'ok' : 'warning', detail }, ...findings] }, ...after];
   }
-  const privateSubnet = `${where} has no 0.0.0.0/0 route to an internet or NAT gateway (private subnet)`;
-  if (requiredUsable) return { findings: [{ check, status: 'ok', detail: `${privateSubnet}: the VPC endpoints are used` }, ...findings] };
-  if (!missingRequired.length) return { findings: [{ check, status: 'warning', detail: `${privateSubnet}, and the ssm and ssmmessages endpoints are not all usable yet or could not be read` }, ...findings] };
+  const noWayOut = noPublicIp
+    ? `${where} sends 0.0.0.0/0 to the internet gateway ${route.target}, but the instance has no public IP (public subnet route but no public IP)`
+    : `${where} has no 0.0.0.0/0 route to an internet or NAT gateway (private subnet)`;
+  if (requiredUsable) return [{ findings: [{ check, status: 'ok', detail: `${noWayOut}: the VPC endpoints are used` }, ...findings] }, ...after];
+  if (!missingRequired.length) {
+    const detail = `${noWayOut}, and the ssm and ssmmessages endpoints are not all usable yet or could not be read`;
+    return [{ findings: [{ check, status: 'warning', detail }, ...findings] }, ...after];
+  }
+  const noEndpoint = `VPC ${t.vpcId} has no usable ${missingRequired.join(' or ')} interface endpoint`;
+  if (noPublicIp) {
+    const eip = `aws ec2 associate-address --instance-id ${t.id} --allocation-id <eipalloc-id> ${region}`;
+    return [
+      {
+        findings: [{ check, status: 'error', detail: noWayOut, fix: eip }, ...findings],
+        cause: {
+          text: `public subnet route but no public IP: subnet ${t.subnetId} routes to ${route.target}, which carries only instances with a public IP, and ${noEndpoint}`,
+          fix: [
+            `associate an Elastic IP: aws ec2 allocate-address --domain vpc ${region}, then ${eip}`,
+            `or use a NAT gateway: give subnet ${t.subnetId} a route table whose 0.0.0.0/0 goes to a NAT gateway (aws ec2 associate-route-table --subnet-id ${t.subnetId} --route-table-id <table-with-nat-route> ${region}), or move the instance to such a subnet`,
+            ...endpointFixes.map((f, i) => (i ? f : `or add the endpoints: ${f}`)),
+          ],
+        },
+      },
+      ...after,
+    ];
+  }
   const fix = `aws ec2 create-route --route-table-id ${route.tableId} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat-gateway-id> ${region}`;
-  return {
-    findings: [{ check, status: 'error', detail: privateSubnet, fix }, ...findings],
-    cause: {
-      text: `no route to the SSM endpoints: subnet ${t.subnetId} has no internet or NAT route and VPC ${t.vpcId} has no usable ${missingRequired.join(' or ')} interface endpoint`,
-      fix: [...endpointFixes, `or give the subnet a route through a NAT gateway: ${fix}`],
+  return [
+    {
+      findings: [{ check, status: 'error', detail: noWayOut, fix }, ...findings],
+      cause: {
+        text: `no route to the SSM endpoints: subnet ${t.subnetId} has no internet or NAT route and ${noEndpoint}`,
+        fix: [...endpointFixes, `or give the subnet a route through a NAT gateway: ${fix}`],
+      },
     },
-  };
+    ...after,
+  ];
+}
+
+/** S3 logging without a route out: a gateway endpoint for S3 on the subnet's route table. */
+function checkS3Gateway(t: TargetInstance, inVpc: readonly VpcEndpoint[], route: RouteInfo | undefined, internet: string | undefined, noEgress: boolean, ctx: DiagnoseContext): Finding {
+  const check = CHECKS.endpoint('s3');
+  const region = `--region ${ctx.region}`;
+  const names = new Set(serviceNames(ctx.region, 's3'));
+  const gateways = inVpc.filter((e) => !!e.ServiceName && names.has(e.ServiceName) && (e.VpcEndpointType ?? '').toLowerCase() === 'gateway');
+  const table = route?.tableId;
+  const onTable = (e: VpcEndpoint) => !!table && (e.RouteTableIds ?? []).includes(table);
+  const good = gateways.find((e) => isAvailable(e) && onTable(e));
+  if (good) return { check, status: 'ok', detail: `${good.VpcEndpointId} (gateway) available, on route table ${table}` };
+  const pending = gateways.find((e) => /^pending/i.test(e.State ?? '') && (onTable(e) || !table));
+  const elsewhere = gateways.find(isAvailable);
+  const tables = (e: VpcEndpoint) => (e.RouteTableIds?.length ? `it is on ${e.RouteTableIds.join(', ')}` : 'it is on no route table');
+  const problem = pending
+    ? `${pending.VpcEndpointId} (gateway) is ${pending.State}`
+    : elsewhere
+      ? table
+        ? `${elsewhere.VpcEndpointId} (gateway) is not on route table ${table}: ${tables(elsewhere)}`
+        : `${elsewhere.VpcEndpointId} (gateway) exists, but the route table of ${t.subnetId} is unknown`
+      : gateways[0]
+        ? `${gateways[0].VpcEndpointId} (gateway) is ${gateways[0].State}`
+        : 'no S3 gateway endpoint';
+  if (internet) return { check, status: 'ok', detail: `${problem} (not needed: via the internet route to ${internet})` };
+  const tableArg = table ?? '<route-table-id>';
+  const fix = pending
+    ? `wait until ${pending.VpcEndpointId} is available: aws ec2 describe-vpc-endpoints --vpc-endpoint-ids ${pending.VpcEndpointId} ${region}`
+    : elsewhere
+      ? `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${elsewhere.VpcEndpointId} --add-route-table-ids ${tableArg} ${region}`
+      : `aws ec2 create-vpc-endpoint --vpc-id ${t.vpcId} --vpc-endpoint-type Gateway --service-name com.amazonaws.${ctx.region}.s3 --route-table-ids ${tableArg} ${region}`;
+  return { check, status: noEgress && !pending ? 'error' : 'warning', detail: `${problem} (${FEATURE_NEED.s3})`, fix };
+}
+
+/** Whether a security group admits TCP 443 from the instance: by which source, or why it cannot be told. */
+type Admission = { readonly open: string } | { readonly unsure: string } | { readonly closed: true };
+
+/** An ingress rule whose protocol and ports take TCP 443. */
+function takes443(rule: IpPermission): boolean {
+  const protocol = (rule.IpProtocol ?? '').toLowerCase();
+  if (protocol === '-1' || protocol === 'all') return true;
+  if (protocol !== 'tcp' && protocol !== '6') return false;
+  return (rule.FromPort ?? 0) <= 443 && 443 <= (rule.ToPort ?? 65535);
+}
+
+function admission(groupId: string, group: SecurityGroup | undefined, t: TargetInstance): Admission {
+  if (!group) return { unsure: `${groupId} was not found` };
+  const unsure: string[] = [];
+  for (const rule of (group.IpPermissions ?? []).filter(takes443)) {
+    for (const { CidrIp } of rule.IpRanges ?? []) {
+      if (!CidrIp) continue;
+      if (/\/0$/.test(CidrIp.trim())) return { open: `${groupId} (${CidrIp})` };
+      if (!t.privateIp) unsure.push(`${groupId} admits ${CidrIp}, and the instance's private IP is unknown`);
+      else if (ipv4InCidr(t.privateIp, CidrIp)) return { open: `${groupId} (${CidrIp})` };
+    }
+    for (const { GroupId } of rule.UserIdGroupPairs ?? []) {
+      if (!GroupId) continue;
+      if (t.securityGroupIds?.includes(GroupId)) return { open: `${groupId} (${GroupId})` };
+      if (!t.securityGroupIds) unsure.push(`${groupId} admits ${GroupId}, and the instance's security groups are unknown`);
+    }
+    for (const { PrefixListId } of rule.PrefixListIds ?? []) unsure.push(`${groupId} admits prefix list ${PrefixListId}, which is not resolved here`);
+  }
+  return unsure[0] ? { unsure: unsure[0] } : { closed: true };
+}
+
+/**
+ * Each interface endpoint the instance uses needs a security group admitting TCP 443 from it.
+ * EC2 always lists an interface endpoint's groups (the VPC's default one when none was given):
+ * an endpoint listed without any is not judged. Undefined when there is nothing to judge.
+ */
+function checkEndpointGroups(t: TargetInstance, inVpc: readonly VpcEndpoint[], reads: Reads, ctx: DiagnoseContext): Checked | undefined {
+  const used = usedEndpoints(inVpc, ctx).filter(({ endpoint }) => endpointGroups(endpoint).length);
+  if (!used.length) return undefined;
+  const check = CHECKS.endpointSg;
+  const label = ({ service, endpoint }: (typeof used)[number]) => `${endpoint.VpcEndpointId} (${service})`;
+  if (isDenied(reads.groups)) return { findings: [{ check, status: 'warning', detail: missing(`the security groups of ${used.map(label).join(', ')}`, reads.groups) }] };
+  const known = reads.groups;
+  const from = `the instance${t.privateIp ? ` (${t.privateIp})` : ''}`;
+  const open: string[] = [];
+  const unsure: string[] = [];
+  const closed: { service: InterfaceService; endpoint: VpcEndpoint; groupIds: string[] }[] = [];
+  for (const u of used) {
+    const groupIds = endpointGroups(u.endpoint);
+    const verdicts = groupIds.map((id) => admission(id, known.get(id), t));
+    const yes = verdicts.find((v): v is { open: string } => 'open' in v);
+    if (yes) {
+      open.push(`${label(u)} by ${yes.open}`);
+      continue;
+    }
+    const maybe = verdicts.find((v): v is { unsure: string } => 'unsure' in v);
+    if (maybe) unsure.push(`${label(u)}: ${maybe.unsure}`);
+    else closed.push({ ...u, groupIds });
+  }
+  if (closed.length) {
+    const which = closed.map((c) => `${label(c)} with ${c.groupIds.join(', ')}`).join('; ');
+    // One group per endpoint is enough: the first one listed.
+    const fixes = distinct(closed.map((c) => c.groupIds[0])).map(
+      (id) => `aws ec2 authorize-security-group-ingress --group-id ${id} --protocol tcp --port 443 --cidr <CIDR of ${t.vpcId} or ${t.subnetId}> --region ${ctx.region}`,
+    );
+    const finding: Finding = { check, status: 'error', detail: `no security group admits TCP 443 from ${from}: ${which}`, fix: fixes.join(' && ') };
+    const blocking = closed.filter((c) => REQUIRED.has(c.service as EndpointService));
+    if (!blocking.length) return { findings: [finding] };
+    const groupsOf = distinct(blocking.flatMap((c) => c.groupIds)).join(', ');
+    return {
+      findings: [finding],
+      cause: {
+        text: `the ${blocking.map((c) => c.service).join(' and ')} endpoint${blocking.length > 1 ? 's' : ''} of VPC ${t.vpcId} (security groups ${groupsOf}) do not admit TCP 443 from the instance, and private DNS sends the agent there`,
+        fix: fixes,
+      },
+    };
+  }
+  if (unsure.length) return { findings: [{ check, status: 'warning', detail: `could not tell whether TCP 443 from ${from} is admitted: ${unsure.join('; ')}` }] };
+  return { findings: [{ check, status: 'ok', detail: `TCP 443 from ${from} is admitted: ${open.join('; ')}` }] };
+}
+
+/** The number of an IPv4 address in dotted-quad form, or undefined. */
+function ipv4(address: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address.trim());
+  if (!m) return undefined;
+  const octets = m.slice(1).map(Number);
+  return octets.every((o) => o <= 255) ? octets.reduce((n, o) => n * 256 + o, 0) : undefined;
+}
+
+/** Whether an IPv4 address lies in an IPv4 CIDR block (`10.0.0.0/16`; no prefix means /32). False for anything malformed. */
+export function ipv4InCidr(address: string, cidr: string): boolean {
+  const [base = '', bits, ...rest] = cidr.trim().split('/');
+  const prefix = bits === undefined ? 32 : /^\d{1,2}$/.test(bits) ? Number(bits) : NaN;
+  if (rest.length || !(prefix >= 0 && prefix <= 32)) return false;
+  const ip = ipv4(address);
+  const net = ipv4(base);
+  if (ip === undefined || net === undefined) return false;
+  const size = 2 ** (32 - prefix);
+  return Math.floor(ip / size) === Math.floor(net / size);
+}
+
+const NETWORK_CHECKS: ReadonlySet<string> = new Set([CHECKS.route, CHECKS.endpoints, CHECKS.endpointSg]);
+
+/** The network findings of a diagnosis (route, endpoints, endpoint security groups), in their order. */
+export function networkFindings(diagnosis: Diagnosis): Finding[] {
+  return diagnosis.findings.filter((f) => NETWORK_CHECKS.has(f.check) || f.check.startsWith('endpoint:'));
 }
 
 /** The OS behind an instance: PlatformDetails when it names one, else its AMI's name or description. */

@@ -39,6 +39,21 @@ export interface StepReport {
   error?: ErrorView;
 }
 
+/** One finding of `check`: ok, warning or error, with the fix. */
+export interface FindingView {
+  readonly check: string;
+  readonly status: 'ok' | 'warning' | 'error';
+  readonly detail: string;
+  readonly fix?: string;
+}
+
+export interface TargetView {
+  readonly instanceId: string;
+  readonly name?: string;
+  readonly ready: boolean;
+  readonly findings: readonly FindingView[];
+}
+
 export interface RunReport {
   readonly command: string;
   account?: string;
@@ -47,4 +62,10 @@ export interface RunReport {
   steps: StepReport[];
   /** A failure outside any step (bad input, credentials). */
   error?: ErrorView;
+  /** `check`: one entry per instance. */
+  targets?: readonly TargetView[];
+  /** `check`: account-level, operator and local findings. */
+  checks?: { readonly account: readonly FindingView[]; readonly operator: readonly FindingView[]; readonly local: readonly FindingView[] };
+  /** `check`: the command that opens a session on a ready target. */
+  connect?: string;
 }

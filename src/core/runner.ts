@@ -80,6 +80,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   }
 
   const planned: Planned[] = [];
+  const verifiers: { entry: StepEntry; step: AnyStep; row: StepReport }[] = [];
   for (const entry of order) {
     const step = steps.get(entry.id);
     const row = rows.get(entry.id);
@@ -91,6 +92,10 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     if (skipped) {
       row.status = 'skipped';
       row.note = skipped;
+      continue;
+    }
+    if (step?.afterApply) {
+      verifiers.push({ entry, step, row });
       continue;
     }
     try {
@@ -112,22 +117,34 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     }
   }
 
+  for (const v of verifiers) v.row.note = 'runs after the changes are applied';
   io.plan(report);
+  if (opts.mode === 'plan') return { report, loaded };
   const pending = planned.filter((p) => p.changes.length);
-  if (opts.mode === 'plan' || pending.length === 0) return { report, loaded };
-
-  const count = pending.reduce((n, p) => n + p.changes.length, 0);
-  if (!(await io.confirm({ id: 'runner.apply', message: `Apply ${count} change${count === 1 ? '' : 's'}?`, default: true }))) {
-    throw new AbortedError('Declined: nothing was changed.');
+  if (pending.length) {
+    const count = pending.reduce((n, p) => n + p.changes.length, 0);
+    if (!(await io.confirm({ id: 'runner.apply', message: `Apply ${count} change${count === 1 ? '' : 's'}?`, default: true }))) {
+      throw new AbortedError('Declined: nothing was changed.');
+    }
+    for (const p of pending) {
+      try {
+        const out = await io.task(`Applying ${p.entry.title}`, () => p.step.apply(ctx(), p.state, p.changes));
+        p.row.outputs = publish(outputs, out);
+        p.row.status = p.changes.some((c) => c.action === 'create') ? 'created' : 'updated';
+      } catch (err) {
+        fail(report, p.row, err);
+        break;
+      }
+    }
   }
-  for (const p of pending) {
+  // Read-only steps that look at the result (check) run last, on what is there now.
+  for (const v of report.ok ? verifiers : []) {
     try {
-      const out = await io.task(`Applying ${p.entry.title}`, () => p.step.apply(ctx(), p.state, p.changes));
-      p.row.outputs = publish(outputs, out);
-      p.row.status = p.changes.some((c) => c.action === 'create') ? 'created' : 'updated';
+      const state = await io.task(v.entry.title, () => v.step.read(ctx()));
+      v.row.note = v.step.note?.(state, ctx());
+      v.row.outputs = publish(outputs, v.step.outputs(state));
     } catch (err) {
-      fail(report, p.row, err);
-      break;
+      fail(report, v.row, err);
     }
   }
   return { report, loaded };

@@ -19,6 +19,8 @@ export interface StepOutputs {
   unmanaged?: Record<string, string>;
   /** Names of the host-management associations. */
   associations?: string[];
+  /** Instance id → `ready`, or its first problem (the check step). */
+  readiness?: Record<string, string>;
   kmsKeyId?: string;
   kmsKeyArn?: string;
   kmsKeyAlias?: string;
@@ -84,6 +86,8 @@ export interface StepContext extends PlanInput {
  */
 export interface Step<State, K extends string = string> {
   readonly id: string;
+  /** Read-only steps that look at the result (check): read after the others applied; never planned. */
+  readonly afterApply?: boolean;
   /** Why the step does not apply to these settings (e.g. CloudWatch Logs off), or undefined. */
   skip?(settings: Settings): string | undefined;
   /**

@@ -21,8 +21,8 @@ export const STEPS: readonly StepEntry[] = [
   { id: 'preferences', title: 'Session Manager preferences', dependsOn: ['kms-key', 'log-bucket', 'log-group'], load: async () => (await import('./preferences.js')).preferencesStep },
   { id: 'agents', title: 'SSM and CloudWatch agents', dependsOn: [], load: async () => (await import('./agents.js')).agentsStep },
   { id: 'host-management', title: 'Host-management associations', dependsOn: [], load: async () => (await import('./host-management.js')).hostManagementStep },
-  { id: 'ssh-config', title: 'SSH over Session Manager', dependsOn: [] },
-  { id: 'check', title: 'Connectivity check', dependsOn: [] },
+  { id: 'ssh-config', title: 'SSH over Session Manager', dependsOn: [], load: async () => (await import('./ssh-config.js')).sshConfigStep },
+  { id: 'check', title: 'Connectivity check', dependsOn: [], load: async () => (await import('./check.js')).checkStep },
 ];
 
 export const STEP_IDS = STEPS.map((s) => s.id);

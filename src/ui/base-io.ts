@@ -1,6 +1,7 @@
 import { UsageError } from '../core/errors.js';
 import type { RunReport } from '../core/report.js';
 import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Io, type Progress, type SelectRequest } from './io.js';
+import { renderCheck } from './render-check.js';
 import { NO_STYLE, renderPlan, renderSummary, type Style } from './render.js';
 
 export interface IoOptions {
@@ -96,6 +97,10 @@ export abstract class BaseIo implements Io {
   result(report: RunReport): void {
     // A successful plan was the result itself, already shown by plan().
     if (report.command === 'plan' && report.ok) return;
+    if (report.command === 'check') {
+      this.out.write(`${renderCheck(report, this.style)}\n`);
+      return;
+    }
     this.out.write(`${renderSummary(report, this.style)}\n`);
   }
 }

@@ -1,12 +1,15 @@
 import {
   DescribeImagesCommand,
   DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
   DescribeVpcEndpointsCommand,
   EC2Client,
   type Filter,
   type Image,
+  type IpPermission,
   type Route,
   type RouteTable,
+  type SecurityGroup,
   type State,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
@@ -19,7 +22,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { CHECKS, diagnoseUnmanaged, type DiagnoseContext, type Diagnosis, type Finding } from '../../src/aws/diagnose.js';
+import { CHECKS, diagnoseUnmanaged, ipv4InCidr, networkFindings, type DiagnoseContext, type Diagnosis, type Finding } from '../../src/aws/diagnose.js';
 import type { TargetInstance } from '../../src/core/step.js';
 import { ACCOUNT, REGION, testClients } from '../helpers/fixtures.js';
 
@@ -33,6 +36,8 @@ interface World {
   /** Route table id → its VPC, the subnets associated with it, whether it is the main one, its default route. */
   tables: Record<string, { vpc: string; subnets?: string[]; main?: boolean; defaultRoute?: Route }>;
   endpoints: VpcEndpoint[];
+  /** Security groups (of the endpoints). */
+  groups: SecurityGroup[];
   images: Image[];
   /** Instance profile name → role names. */
   profiles: Record<string, string[]>;
@@ -96,6 +101,7 @@ beforeEach(() => {
       'rtb-main-b': { vpc: 'vpc-b', main: true },
     },
     endpoints: [],
+    groups: [],
     images: [
       { ImageId: 'ami-al2023', Name: 'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64', Description: 'Amazon Linux 2023 AMI 2023.5.20240805.0 x86_64 HVM kernel-6.1' },
       { ImageId: 'ami-rhel9-arm', Name: 'RHEL-9.4.0_HVM-20240605-arm64-82-Hourly2-GP3', Description: 'Provided by Red Hat, Inc.' },
@@ -130,6 +136,10 @@ beforeEach(() => {
     const vpcs = values(Filters, 'vpc-id') ?? [];
     const services = values(Filters, 'service-name') ?? [];
     return { VpcEndpoints: world.endpoints.filter((e) => vpcs.includes(e.VpcId!) && services.includes(e.ServiceName!)) };
+  });
+  ec2.on(DescribeSecurityGroupsCommand).callsFake(async ({ Filters }: { Filters?: Filter[] }) => {
+    const ids = values(Filters, 'group-id') ?? [];
+    return { SecurityGroups: world.groups.filter((g) => ids.includes(g.GroupId!)) };
   });
   ec2.on(DescribeImagesCommand).callsFake(async ({ Filters }: { Filters?: Filter[] }) => {
     const ids = values(Filters, 'image-id') ?? [];
@@ -463,5 +473,370 @@ describe('diagnoseUnmanaged at fleet scale', () => {
     expect(sizes(DescribeVpcEndpointsCommand, 'vpc-id')).toEqual([50, 50, 20]);
     expect(sizes(DescribeImagesCommand, 'image-id')).toEqual([50, 50, 20]);
     expect(iam.calls()).toHaveLength(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The network path: kms/logs/s3 endpoints, endpoint security groups, public route without public IP
+
+/** A running instance in the private subnet (no route out), with its address and security group. */
+const privateInstance = (over: Partial<TargetInstance> = {}) =>
+  instance({ subnetId: 'subnet-private', privateIp: '10.0.2.15', securityGroupIds: ['sg-app'], ...over });
+const ALL_NEEDS: DiagnoseContext = { ...ctx, needs: { kms: true, logs: true, s3: true } };
+const https = (over: Partial<IpPermission> = {}): IpPermission => ({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, ...over });
+const group = (GroupId: string, ...IpPermissions: IpPermission[]): SecurityGroup => ({ GroupId, GroupName: GroupId, VpcId: 'vpc-a', IpPermissions });
+/** Interface endpoints in vpc-a behind `sg-endpoints`. */
+const guarded = (services: string[], GroupId = 'sg-endpoints') => services.map((s) => endpoint('vpc-a', s, { Groups: [{ GroupId, GroupName: GroupId }] }));
+const s3Gateway = (over: Partial<VpcEndpoint> = {}) =>
+  endpoint('vpc-a', 's3', { VpcEndpointId: 'vpce-s3', VpcEndpointType: 'Gateway', PrivateDnsEnabled: false, RouteTableIds: ['rtb-private'], ...over });
+const SSM = ['ssm', 'ssmmessages', 'ec2messages'];
+
+describe('diagnoseUnmanaged: kms, logs and S3 endpoints (needs)', () => {
+  it('without route out, missing kms, logs and S3 gateway endpoints are errors with the create commands', async () => {
+    world.endpoints = SSM.map((s) => endpoint('vpc-a', s));
+    const d = await diagnoseOne(privateInstance(), ALL_NEEDS);
+    expect(statuses(d)).toMatchObject({ route: 'ok', 'endpoint:kms': 'error', 'endpoint:logs': 'error', 'endpoint:s3': 'error' });
+    expect(finding(d, 'endpoint:kms')).toEqual({
+      check: 'endpoint:kms',
+      status: 'error',
+      detail: 'no interface endpoint (KMS session encryption needs it)',
+      fix: `aws ec2 create-vpc-endpoint --vpc-id vpc-a --vpc-endpoint-type Interface --service-name com.amazonaws.${REGION}.kms --subnet-ids subnet-private --security-group-ids <group admitting TCP 443 from the instance> --private-dns-enabled --region ${REGION}`,
+    });
+    expect(finding(d, 'endpoint:logs')).toMatchObject({ detail: 'no interface endpoint (CloudWatch Logs session logging needs it)', fix: expect.stringContaining(`--service-name com.amazonaws.${REGION}.logs `) });
+    expect(finding(d, 'endpoint:s3')).toEqual({
+      check: 'endpoint:s3',
+      status: 'error',
+      detail: 'no S3 gateway endpoint (S3 session logging needs it)',
+      fix: `aws ec2 create-vpc-endpoint --vpc-id vpc-a --vpc-endpoint-type Gateway --service-name com.amazonaws.${REGION}.s3 --route-table-ids rtb-private --region ${REGION}`,
+    });
+    // They break sessions, not registration: not the cause of an unmanaged instance.
+    expect(d.cause).toBe(GENERIC);
+    // The endpoints are read in the same call, the needed services added to the filter.
+    expect(ec2).toHaveReceivedCommandTimes(DescribeVpcEndpointsCommand, 1);
+    expect(values(ec2.commandCalls(DescribeVpcEndpointsCommand)[0]!.args[0].input.Filters, 'service-name')).toEqual(
+      ['ssm', 'ssmmessages', 'ec2messages', 'kms', 'logs', 's3'].map((s) => `com.amazonaws.${REGION}.${s}`),
+    );
+  });
+
+  it('only what the preferences use is checked', async () => {
+    world.endpoints = SSM.map((s) => endpoint('vpc-a', s));
+    const d = await diagnoseOne(privateInstance(), { ...ctx, needs: { logs: true } });
+    expect(finding(d, 'endpoint:logs')?.status).toBe('error');
+    expect(finding(d, 'endpoint:kms')).toBeUndefined();
+    expect(finding(d, 'endpoint:s3')).toBeUndefined();
+    expect(values(ec2.commandCalls(DescribeVpcEndpointsCommand)[0]!.args[0].input.Filters, 'service-name')).toContain(`com.amazonaws.${REGION}.logs`);
+    expect(values(ec2.commandCalls(DescribeVpcEndpointsCommand)[0]!.args[0].input.Filters, 'service-name')).not.toContain(`com.amazonaws.${REGION}.kms`);
+  });
+
+  it('present kms and logs interface endpoints (state in any case) and the S3 gateway on the subnet table are ok', async () => {
+    world.endpoints = [
+      ...SSM.map((s) => endpoint('vpc-a', s)),
+      endpoint('vpc-a', 'kms', { State: state('Available') }),
+      endpoint('vpc-a', 'logs', { State: state('AVAILABLE') }),
+      s3Gateway({ RouteTableIds: ['rtb-other', 'rtb-private'] }),
+    ];
+    const d = await diagnoseOne(privateInstance(), ALL_NEEDS);
+    expect(finding(d, 'endpoint:kms')).toEqual({ check: 'endpoint:kms', status: 'ok', detail: 'vpce-vpc-a-kms available, private DNS on' });
+    expect(finding(d, 'endpoint:logs')?.status).toBe('ok');
+    expect(finding(d, 'endpoint:s3')).toEqual({ check: 'endpoint:s3', status: 'ok', detail: 'vpce-s3 (gateway) available, on route table rtb-private' });
+    expect(d.findings.filter((f) => f.status !== 'ok')).toEqual([]);
+  });
+
+  it('a kms endpoint with private DNS off is an error with the modify command', async () => {
+    world.endpoints = [...SSM.map((s) => endpoint('vpc-a', s)), endpoint('vpc-a', 'kms', { PrivateDnsEnabled: false })];
+    const d = await diagnoseOne(privateInstance(), { ...ctx, needs: { kms: true } });
+    expect(finding(d, 'endpoint:kms')).toMatchObject({
+      status: 'error',
+      detail: 'vpce-vpc-a-kms has private DNS off (KMS session encryption needs it)',
+      fix: `aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-vpc-a-kms --private-dns-enabled --region ${REGION}`,
+    });
+  });
+
+  it('an S3 gateway endpoint on another route table is an error: add the subnet table to it', async () => {
+    world.endpoints = [...SSM.map((s) => endpoint('vpc-a', s)), s3Gateway({ RouteTableIds: ['rtb-nat'] })];
+    const d = await diagnoseOne(privateInstance(), { ...ctx, needs: { s3: true } });
+    expect(finding(d, 'endpoint:s3')).toEqual({
+      check: 'endpoint:s3',
+      status: 'error',
+      detail: 'vpce-s3 (gateway) is not on route table rtb-private: it is on rtb-nat (S3 session logging needs it)',
+      fix: `aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-s3 --add-route-table-ids rtb-private --region ${REGION}`,
+    });
+  });
+
+  it('an S3 interface endpoint is not the gateway endpoint the subnet needs', async () => {
+    world.endpoints = [...SSM.map((s) => endpoint('vpc-a', s)), endpoint('vpc-a', 's3', { RouteTableIds: ['rtb-private'] })];
+    const d = await diagnoseOne(privateInstance(), { ...ctx, needs: { s3: true } });
+    expect(finding(d, 'endpoint:s3')).toMatchObject({ status: 'error', detail: expect.stringMatching(/^no S3 gateway endpoint/) });
+  });
+
+  it('the S3 gateway endpoint on the main table serves a subnet without a table of its own', async () => {
+    world.endpoints = [...SSM.map((s) => endpoint('vpc-b', s)), s3Gateway({ VpcId: 'vpc-b', RouteTableIds: ['rtb-main-b'] })];
+    const d = await diagnoseOne(privateInstance({ subnetId: 'subnet-unassociated', vpcId: 'vpc-b' }), { ...ctx, needs: { s3: true } });
+    expect(finding(d, 'endpoint:s3')).toMatchObject({ status: 'ok', detail: 'vpce-s3 (gateway) available, on route table rtb-main-b' });
+  });
+
+  it('with an internet or NAT route the missing endpoints are ok, via the internet route', async () => {
+    const d = await diagnoseOne(instance({ subnetId: 'subnet-nat', privateIp: '10.0.3.7' }), ALL_NEEDS);
+    for (const check of ['endpoint:kms', 'endpoint:logs', 'endpoint:s3']) {
+      expect(finding(d, check)).toMatchObject({ status: 'ok', detail: expect.stringContaining('not needed: via the internet route to nat-1') });
+      expect(finding(d, check)?.fix).toBeUndefined();
+    }
+  });
+});
+
+describe('diagnoseUnmanaged: endpoint security groups', () => {
+  it.each<[string, IpPermission]>([
+    ['a CIDR containing the private IP', https({ IpRanges: [{ CidrIp: '10.0.0.0/22' }] })],
+    ['a /32 of the private IP', https({ IpRanges: [{ CidrIp: '10.0.2.15/32' }] })],
+    ['a group of the instance', https({ UserIdGroupPairs: [{ GroupId: 'sg-app', UserId: ACCOUNT }] })],
+    ['0.0.0.0/0', https({ IpRanges: [{ CidrIp: '0.0.0.0/0' }] })],
+    ['all traffic (protocol -1) from the VPC', { IpProtocol: '-1', IpRanges: [{ CidrIp: '10.0.0.0/16' }] }],
+    ['a port range around 443', https({ FromPort: 400, ToPort: 500, IpRanges: [{ CidrIp: '10.0.0.0/16' }] })],
+  ])('ok when a rule admits TCP 443 from %s', async (_, rule) => {
+    world.endpoints = guarded(SSM);
+    world.groups = [group('sg-endpoints', https({ IpRanges: [{ CidrIp: '192.168.0.0/16' }] }), rule)];
+    const d = await diagnoseOne(privateInstance());
+    const sg = finding(d, CHECKS.endpointSg);
+    expect(sg?.status).toBe('ok');
+    expect(sg?.detail).toMatch(/^TCP 443 from the instance \(10\.0\.2\.15\) is admitted: vpce-vpc-a-ssm \(ssm\) by sg-endpoints \(/);
+    expect(d.cause).toBe(GENERIC);
+    expect(ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupsCommand, 1);
+    expect(values(ec2.commandCalls(DescribeSecurityGroupsCommand)[0]!.args[0].input.Filters, 'group-id')).toEqual(['sg-endpoints']);
+  });
+
+  it.each<[string, IpPermission[]]>([
+    ['no rule', []],
+    ['SSH only', [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }]],
+    ['UDP 443', [{ IpProtocol: 'udp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }]],
+    ['443 from a neighbouring CIDR', [https({ IpRanges: [{ CidrIp: '10.0.4.0/22' }] })]],
+    ['443 from another group', [https({ UserIdGroupPairs: [{ GroupId: 'sg-bastion' }] })]],
+  ])('an error naming the endpoints and the group when it admits %s', async (_, rules) => {
+    world.endpoints = guarded(SSM);
+    world.groups = [group('sg-endpoints', ...rules)];
+    const d = await diagnoseOne(privateInstance());
+    const fix = `aws ec2 authorize-security-group-ingress --group-id sg-endpoints --protocol tcp --port 443 --cidr <CIDR of vpc-a or subnet-private> --region ${REGION}`;
+    expect(finding(d, CHECKS.endpointSg)).toEqual({
+      check: 'endpoint-sg',
+      status: 'error',
+      detail:
+        'no security group admits TCP 443 from the instance (10.0.2.15): vpce-vpc-a-ssm (ssm) with sg-endpoints; vpce-vpc-a-ssmmessages (ssmmessages) with sg-endpoints; vpce-vpc-a-ec2messages (ec2messages) with sg-endpoints',
+      fix,
+    });
+    // The endpoints exist, so the route is fine; the closed group is why the agent cannot register.
+    expect(finding(d, CHECKS.route)?.status).toBe('ok');
+    expect(d.cause).toBe('the ssm and ssmmessages endpoints of VPC vpc-a (security groups sg-endpoints) do not admit TCP 443 from the instance, and private DNS sends the agent there');
+    expect(d.fix).toEqual([fix]);
+  });
+
+  it('a group admitting the instance on one endpoint does not open another endpoint: each is named with its group', async () => {
+    world.endpoints = [...guarded(['ssm', 'ssmmessages']), ...guarded(['ec2messages'], 'sg-closed')];
+    world.groups = [group('sg-endpoints', https({ IpRanges: [{ CidrIp: '10.0.0.0/16' }] })), group('sg-closed')];
+    const d = await diagnoseOne(privateInstance());
+    expect(finding(d, CHECKS.endpointSg)).toMatchObject({
+      status: 'error',
+      detail: 'no security group admits TCP 443 from the instance (10.0.2.15): vpce-vpc-a-ec2messages (ec2messages) with sg-closed',
+      fix: expect.stringContaining('--group-id sg-closed '),
+    });
+    // ec2messages only: an error in the row, not the cause.
+    expect(d.cause).toBe(GENERIC);
+  });
+
+  it('one open group among an endpoint\'s groups is enough', async () => {
+    world.endpoints = SSM.map((s) => endpoint('vpc-a', s, { Groups: [{ GroupId: 'sg-closed' }, { GroupId: 'sg-open' }] }));
+    world.groups = [group('sg-closed'), group('sg-open', https({ UserIdGroupPairs: [{ GroupId: 'sg-app' }] }))];
+    const d = await diagnoseOne(privateInstance({ securityGroupIds: ['sg-other', 'sg-app'] }));
+    expect(finding(d, CHECKS.endpointSg)).toMatchObject({ status: 'ok', detail: expect.stringContaining('vpce-vpc-a-ssm (ssm) by sg-open (sg-app)') });
+  });
+
+  it('the kms and logs endpoints are checked when the preferences use them', async () => {
+    world.endpoints = [...guarded(SSM), ...guarded(['kms', 'logs'], 'sg-kms')];
+    world.groups = [group('sg-endpoints', https({ IpRanges: [{ CidrIp: '10.0.0.0/16' }] })), group('sg-kms', https({ IpRanges: [{ CidrIp: '172.16.0.0/12' }] }))];
+    const d = await diagnoseOne(privateInstance(), { ...ctx, needs: { kms: true, logs: true } });
+    expect(finding(d, CHECKS.endpointSg)).toMatchObject({
+      status: 'error',
+      detail: expect.stringMatching(/: vpce-vpc-a-kms \(kms\) with sg-kms; vpce-vpc-a-logs \(logs\) with sg-kms$/),
+      fix: expect.stringContaining('--group-id sg-kms '),
+    });
+    expect(d.cause).toBe(GENERIC);
+    // Both groups in one read.
+    expect(ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupsCommand, 1);
+    expect(values(ec2.commandCalls(DescribeSecurityGroupsCommand)[0]!.args[0].input.Filters, 'group-id')).toEqual(['sg-endpoints', 'sg-kms']);
+    // Without the need, the kms endpoint is not looked at.
+    ec2.resetHistory();
+    const without = await diagnoseOne(privateInstance());
+    expect(finding(without, CHECKS.endpointSg)?.status).toBe('ok');
+  });
+
+  it('private DNS sends even an instance with an internet route to the endpoints: a closed group is still the cause', async () => {
+    world.endpoints = guarded(SSM);
+    world.groups = [group('sg-endpoints')];
+    const d = await diagnoseOne(instance({ privateIp: '10.0.1.5', publicIp: '203.0.113.5', securityGroupIds: ['sg-app'] }));
+    expect(finding(d, CHECKS.route)?.status).toBe('ok');
+    expect(finding(d, CHECKS.endpointSg)?.status).toBe('error');
+    expect(d.cause).toMatch(/^the ssm and ssmmessages endpoints of VPC vpc-a/);
+  });
+
+  it('no endpoint in use: no security group is read and no finding made', async () => {
+    world.endpoints = [endpoint('vpc-a', 'ssm', { PrivateDnsEnabled: false, Groups: [{ GroupId: 'sg-endpoints' }] })];
+    const d = await diagnoseOne(instance({ subnetId: 'subnet-nat', privateIp: '10.0.3.7' }));
+    expect(finding(d, CHECKS.endpointSg)).toBeUndefined();
+    expect(ec2).not.toHaveReceivedCommand(DescribeSecurityGroupsCommand);
+  });
+
+  it.each<[string, IpPermission, Partial<TargetInstance>, string]>([
+    ['a prefix list', https({ PrefixListIds: [{ PrefixListId: 'pl-123' }] }), {}, 'sg-endpoints admits prefix list pl-123'],
+    ['a CIDR, with the private IP unknown', https({ IpRanges: [{ CidrIp: '10.0.0.0/16' }] }), { privateIp: undefined }, "the instance's private IP is unknown"],
+    ['a group, with the instance groups unknown', https({ UserIdGroupPairs: [{ GroupId: 'sg-app' }] }), { securityGroupIds: undefined }, "the instance's security groups are unknown"],
+  ])('a warning when only %s might admit it', async (_, rule, over, why) => {
+    world.endpoints = guarded(SSM);
+    world.groups = [group('sg-endpoints', rule)];
+    const d = await diagnoseOne(privateInstance(over));
+    expect(finding(d, CHECKS.endpointSg)).toMatchObject({ status: 'warning', detail: expect.stringContaining(why) });
+    expect(d.findings.filter((f) => f.status === 'error')).toEqual([]);
+  });
+
+  it('a group that is gone is a warning', async () => {
+    world.endpoints = guarded(SSM, 'sg-deleted');
+    const d = await diagnoseOne(privateInstance());
+    expect(finding(d, CHECKS.endpointSg)).toMatchObject({ status: 'warning', detail: expect.stringContaining('sg-deleted was not found') });
+  });
+
+  it('access denied on the security groups is a warning naming the missing action', async () => {
+    world.endpoints = guarded(SSM);
+    ec2.on(DescribeSecurityGroupsCommand).rejects(denied('UnauthorizedOperation'));
+    const d = await diagnoseOne(privateInstance());
+    expect(finding(d, CHECKS.endpointSg)).toEqual({
+      check: 'endpoint-sg',
+      status: 'warning',
+      detail: 'could not read the security groups of vpce-vpc-a-ssm (ssm), vpce-vpc-a-ssmmessages (ssmmessages), vpce-vpc-a-ec2messages (ec2messages) (missing ec2:DescribeSecurityGroups)',
+    });
+    expect(d.findings.filter((f) => f.status === 'error')).toEqual([]);
+  });
+});
+
+describe('diagnoseUnmanaged: public subnet route without public IP', () => {
+  it('an internet gateway route but no public IP, and no endpoints: an error with EIP, NAT and endpoint fixes', async () => {
+    const d = await diagnoseOne(instance({ privateIp: '10.0.1.5' }), { ...ctx, needs: { kms: true } });
+    const eip = `aws ec2 associate-address --instance-id i-0000000000000001 --allocation-id <eipalloc-id> --region ${REGION}`;
+    expect(finding(d, CHECKS.route)).toEqual({
+      check: 'route',
+      status: 'error',
+      detail: 'rtb-public sends 0.0.0.0/0 to the internet gateway igw-1, but the instance has no public IP (public subnet route but no public IP)',
+      fix: eip,
+    });
+    expect(d.cause).toBe(
+      'public subnet route but no public IP: subnet subnet-public routes to igw-1, which carries only instances with a public IP, and VPC vpc-a has no usable ssm or ssmmessages interface endpoint',
+    );
+    expect(d.fix[0]).toBe(`associate an Elastic IP: aws ec2 allocate-address --domain vpc --region ${REGION}, then ${eip}`);
+    expect(d.fix[1]).toMatch(/^or use a NAT gateway: .*associate-route-table --subnet-id subnet-public/);
+    expect(d.fix[2]).toMatch(/^or add the endpoints: aws ec2 create-vpc-endpoint .*com\.amazonaws\.eu-west-1\.ssm /);
+    expect(d.fix[3]).toContain(`com.amazonaws.${REGION}.ssmmessages `);
+    // No way out: the endpoints are needed, kms included.
+    expect(statuses(d)).toMatchObject({ 'endpoint:ssm': 'error', 'endpoint:ssmmessages': 'error', 'endpoint:kms': 'error' });
+  });
+
+  it('an internet gateway route without public IP is ok when the endpoints exist', async () => {
+    world.endpoints = SSM.map((s) => endpoint('vpc-a', s));
+    const d = await diagnoseOne(instance({ privateIp: '10.0.1.5' }));
+    expect(finding(d, CHECKS.route)).toMatchObject({ status: 'ok', detail: expect.stringMatching(/no public IP \(public subnet route but no public IP\): the VPC endpoints are used$/) });
+    expect(d.cause).toBe(GENERIC);
+  });
+
+  it('with a public IP the internet gateway route is ok', async () => {
+    const d = await diagnoseOne(instance({ privateIp: '10.0.1.5', publicIp: '203.0.113.5' }));
+    expect(finding(d, CHECKS.route)).toMatchObject({ status: 'ok', detail: 'rtb-public sends 0.0.0.0/0 to igw-1' });
+    expect(d.cause).toBe(GENERIC);
+  });
+
+  it('a NAT route needs no public IP', async () => {
+    const d = await diagnoseOne(instance({ subnetId: 'subnet-nat', privateIp: '10.0.3.7' }));
+    expect(finding(d, CHECKS.route)?.status).toBe('ok');
+  });
+
+  it('a stopped instance has no public IP until it starts: not held against it', async () => {
+    const d = await diagnoseOne(instance({ state: 'stopped', privateIp: '10.0.1.5' }));
+    expect(finding(d, CHECKS.route)?.status).toBe('ok');
+    expect(d.cause).toBe('the instance is stopped');
+  });
+});
+
+describe('networkFindings', () => {
+  it('keeps the route and endpoint findings of a diagnosis, in order', async () => {
+    world.endpoints = guarded(SSM);
+    world.groups = [group('sg-endpoints', https({ IpRanges: [{ CidrIp: '0.0.0.0/0' }] }))];
+    const d = await diagnoseOne(privateInstance({ state: 'stopped' }), ALL_NEEDS);
+    expect(networkFindings(d).map((f) => f.check)).toEqual([
+      'route',
+      'endpoint:ssm',
+      'endpoint:ssmmessages',
+      'endpoint:ec2messages',
+      'endpoint:kms',
+      'endpoint:logs',
+      'endpoint:s3',
+      'endpoint-sg',
+    ]);
+    expect(networkFindings(d)).toEqual(d.findings.filter((f) => !['state', 'instance-profile', 'role-rights', 'agent'].includes(f.check)));
+  });
+
+  it('keeps the endpoints warning when they could not be read', async () => {
+    ec2.on(DescribeVpcEndpointsCommand).rejects(denied('UnauthorizedOperation'));
+    const d = await diagnoseOne(privateInstance());
+    expect(networkFindings(d).map((f) => [f.check, f.status])).toEqual([
+      ['route', 'warning'],
+      ['endpoints', 'warning'],
+    ]);
+  });
+});
+
+describe('ipv4InCidr', () => {
+  it.each([
+    ['10.0.2.15', '10.0.0.0/16', true],
+    ['10.0.2.15', '10.0.0.0/22', true],
+    ['10.0.4.1', '10.0.0.0/22', false],
+    ['10.1.0.1', '10.0.0.0/16', false],
+    ['10.0.2.15', '10.0.2.15/32', true],
+    ['10.0.2.16', '10.0.2.15/32', false],
+    ['10.0.2.15', '10.0.2.15', true],
+    ['192.168.1.1', '0.0.0.0/0', true],
+    ['255.255.255.255', '128.0.0.0/1', true],
+    ['127.255.255.255', '128.0.0.0/1', false],
+    ['10.0.2.15', '10.0.0.0/33', false],
+    ['10.0.2.15', '10.0.0.0/x', false],
+    ['10.0.2.256', '10.0.0.0/8', false],
+    ['10.0.2', '10.0.0.0/8', false],
+    ['fd00::1', '10.0.0.0/8', false],
+  ])('%s in %s: %s', (ip, cidr, inside) => {
+    expect(ipv4InCidr(ip, cidr)).toBe(inside);
+  });
+});
+
+describe('endpoint security groups at fleet scale', () => {
+  it('one DescribeSecurityGroups per 50 distinct groups, never per instance', async () => {
+    // 120 VPCs, each with its own endpoints group; 2 instances in each.
+    world.tables = Object.fromEntries(Array.from({ length: 120 }, (_, n) => [`rtb-${n}`, { vpc: `vpc-${n}`, subnets: [`subnet-${n}`] }]));
+    world.endpoints = Array.from({ length: 120 }, (_, n) =>
+      SSM.map((s) => endpoint(`vpc-${n}`, s, { Groups: [{ GroupId: `sg-${n}` }] })),
+    ).flat();
+    world.groups = Array.from({ length: 120 }, (_, n) => ({ ...group(`sg-${n}`, https({ IpRanges: [{ CidrIp: n % 2 ? '10.9.0.0/16' : '10.0.0.0/8' }] })), VpcId: `vpc-${n}` }));
+    const fleet = Array.from({ length: 240 }, (_, n) =>
+      instance({ id: `i-${String(n).padStart(17, '0')}`, subnetId: `subnet-${n % 120}`, vpcId: `vpc-${n % 120}`, privateIp: '10.1.2.3', securityGroupIds: ['sg-app'] }),
+    );
+    const out = await diagnoseUnmanaged(testClients(), ctx, fleet);
+    expect(ec2.commandCalls(DescribeSecurityGroupsCommand).map((c) => values(c.args[0].input.Filters, 'group-id')?.length)).toEqual([50, 50, 20]);
+    const groupIds = ec2.commandCalls(DescribeSecurityGroupsCommand).flatMap((c) => values(c.args[0].input.Filters, 'group-id') ?? []);
+    expect(new Set(groupIds).size).toBe(120);
+    // The verdict follows each VPC's group: even VPCs admit 10.0.0.0/8, odd ones do not.
+    expect(finding(out[0]!, CHECKS.endpointSg)?.status).toBe('ok');
+    expect(finding(out[1]!, CHECKS.endpointSg)?.status).toBe('error');
+    expect(finding(out[121]!, CHECKS.endpointSg)).toMatchObject({ status: 'error', detail: expect.stringContaining('sg-1;') });
+  });
+
+  it('instances sharing the endpoints share one read', async () => {
+    world.endpoints = guarded(SSM);
+    world.groups = [group('sg-endpoints', https({ IpRanges: [{ CidrIp: '10.0.0.0/16' }] }))];
+    const fleet = Array.from({ length: 60 }, (_, n) => privateInstance({ id: `i-${String(n).padStart(17, '0')}`, privateIp: `10.0.2.${n + 1}` }));
+    const out = await diagnoseUnmanaged(testClients(), ctx, fleet);
+    expect(ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupsCommand, 1);
+    expect(out.every((d) => finding(d, CHECKS.endpointSg)?.status === 'ok')).toBe(true);
   });
 });

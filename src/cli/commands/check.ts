@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { StartSessionCommand, SSMClient, TerminateSessionCommand } from '@aws-sdk/client-ssm';
+import type { FindingView, RunReport } from '../../core/report.js';
+import type { StepContext, TargetInstance } from '../../core/step.js';
+import { runChecks, type TargetReport } from '../../steps/check-findings.js';
+import type { Io } from '../../ui/io.js';
+import { ExitCode } from '../exit-codes.js';
+import { openSession } from '../session.js';
+
+/** `ssm-setup check`: the readiness report; exit 3 when a target is not ready. */
+export async function run(cmd: Command, _args: string[], io: Io): Promise<number> {
+  const { loaded, aws } = await openSession(cmd, io);
+  const opts = cmd.opts<{ all?: boolean; live?: boolean }>();
+  const identity = await aws.identity();
+  const region = aws.target.region;
+  const { describeInstances, resolveTargets } = await import('../../aws/targets.js');
+  const targets: readonly TargetInstance[] = opts.all ? await describeInstances(aws) : await resolveTargets(aws, loaded.settings, region);
+  const ctx: StepContext = { settings: loaded.settings, sources: loaded.sources, identity, region, outputs: {}, aws, io, targets: async () => targets };
+
+  const result = await io.task(`Checking ${targets.length} target${targets.length === 1 ? '' : 's'}`, () => runChecks(ctx, targets));
+  const reports = opts.live ? await live(ctx, result.targets) : result.targets;
+  const { detectLocalTools } = await import('../../aws/local-tools.js');
+  const local = localFindings(await detectLocalTools());
+  const report: RunReport = {
+    command: 'check', account: identity.account, region, ok: true, steps: [],
+    targets: reports, checks: { account: result.account, operator: result.operator, local }, connect: result.connect,
+  };
+  io.result(report);
+  return reports.every((t) => t.ready) ? ExitCode.Ok : ExitCode.ChangesPending;
+}
+
+/** `--live`: a real StartSession and an immediate TerminateSession on each ready target. */
+async function live(ctx: StepContext, targets: readonly TargetReport[]): Promise<TargetReport[]> {
+  const ssm = ctx.aws.get(SSMClient);
+  const out: TargetReport[] = [];
+  for (const t of targets) {
+    if (!t.ready) {
+      out.push(t);
+      continue;
+    }
+    let finding: FindingView;
+    try {
+      const { SessionId } = await ssm.send(new StartSessionCommand({ Target: t.instanceId, Reason: 'ssm-setup check --live' }));
+      if (SessionId) await ssm.send(new TerminateSessionCommand({ SessionId }));
+      finding = { check: 'live-session', status: 'ok', detail: `StartSession accepted (${SessionId}), terminated` };
+    } catch (err) {
+      finding = { check: 'live-session', status: 'error', detail: `StartSession refused: ${(err as Error).name}: ${(err as Error).message}`, fix: 'see the operator findings' };
+    }
+    out.push({ ...t, ready: finding.status === 'ok', findings: [...t.findings, finding] });
+  }
+  return out;
+}
+
+const PLUGIN_DOCS = 'https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html';
+
+/** The AWS CLI and the Session Manager plugin must be on PATH for `aws ssm start-session` and SSH. */
+export function localFindings(tools: { aws?: string; plugin?: string }): FindingView[] {
+  return [
+    tools.aws
+      ? { check: 'aws-cli', status: 'ok', detail: `AWS CLI ${tools.aws}` }
+      : { check: 'aws-cli', status: 'warning', detail: 'AWS CLI not found on PATH', fix: 'install it: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html' },
+    tools.plugin
+      ? { check: 'session-manager-plugin', status: 'ok', detail: `session-manager-plugin ${tools.plugin}` }
+      : { check: 'session-manager-plugin', status: 'error', detail: 'session-manager-plugin not found on PATH: `aws ssm start-session` fails without it', fix: `install it: ${PLUGIN_DOCS}` },
+  ];
+}

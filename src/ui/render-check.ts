@@ -1,0 +1,35 @@
+import type { FindingView, RunReport } from '../core/report.js';
+import { NO_STYLE, type Style } from './render.js';
+
+const MARK = { ok: '✔', warning: '!', error: '✖' } as const;
+
+/** The readiness table: one row per target, its first problem and fix; then the other sections. */
+export function renderCheck(report: RunReport, st: Style = NO_STYLE): string {
+  const targets = report.targets ?? [];
+  const lines = [st.bold(`Readiness in account ${report.account ?? '?'}, ${report.region ?? '?'}:`)];
+  if (!targets.length) lines.push(st.dim('  no target instances (--instance-ids, --tag, or --all)'));
+  const width = Math.max(...targets.map((t) => label(t).length), 10);
+  for (const t of targets) {
+    const problems = t.findings.filter((f) => f.status !== 'ok');
+    const first = problems.find((f) => f.status === 'error') ?? problems[0];
+    const status = t.ready ? st.green('✔ ready') : st.red('✖ not ready');
+    lines.push(`  ${label(t).padEnd(width)}  ${status}${first ? `  ${first.check}: ${first.detail}` : ''}`);
+    if (first?.fix) lines.push(`  ${' '.repeat(width)}  ${st.yellow(`fix: ${first.fix}`)}`);
+    const more = problems.length - 1;
+    if (more > 0) lines.push(`  ${' '.repeat(width)}  ${st.dim(`(+${more} more; --json lists every finding)`)}`);
+  }
+  for (const [title, findings] of Object.entries(report.checks ?? {}) as [string, readonly FindingView[]][]) {
+    const problems = findings.filter((f) => f.status !== 'ok');
+    lines.push(`${st.bold(title[0]!.toUpperCase() + title.slice(1))}: ${problems.length ? '' : st.green(`✔ ${findings.length} checks ok`)}`);
+    for (const f of problems) {
+      lines.push(`  ${f.status === 'error' ? st.red(MARK.error) : st.yellow(MARK.warning)} ${f.check}: ${f.detail}`);
+      if (f.fix) lines.push(`    ${st.yellow(`fix: ${f.fix}`)}`);
+    }
+  }
+  const ready = targets.filter((t) => t.ready).length;
+  lines.push(st.bold(`${ready} of ${targets.length} target${targets.length === 1 ? '' : 's'} ready.`));
+  if (report.connect) lines.push(`Connect: ${st.cyan(report.connect)}`);
+  return lines.join('\n');
+}
+
+const label = (t: { instanceId: string; name?: string }) => (t.name ? `${t.instanceId} (${t.name})` : t.instanceId);
