@@ -1,6 +1,10 @@
 // `npm run bench`: start-up cost of the CLI, and init (runbook steps 2 and 3) against a fresh
-// moto_server, next to the same step done by hand with the AWS CLI. See bench/README.md.
-// `--json` prints one JSON object instead of the table. Exit 1 when a rerun of `init` writes.
+// moto_server, next to the same step done by hand with the AWS CLI; then the fleet path (the
+// agents step on up to 500 targets) against the fake of test/helpers/fake-fleet.ts, bundled
+// from bench/fleet.ts. See bench/README.md. `--json` prints one JSON object instead of the
+// tables. Exit 1 when a rerun of `init` writes, or when the fleet calls do not follow the
+// batches of 50.
+import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +65,35 @@ function baseline(endpoint) {
   return { ms: round(wall), calls: ops.length, reads, writes: ops.length - reads };
 }
 
+/**
+ * (d) The fleet path: bench/fleet.ts bundled like the CLI (one ESM file, the SDK's ESM build, a
+ * `require` for bundled CJS) into `dir`, then run with node. It talks to no endpoint: the fake
+ * answers every call. Returns its table, or its JSON object with --json.
+ */
+async function fleet(dir) {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const outfile = join(dir, 'fleet.mjs');
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: [join(ROOT, 'bench/fleet.ts')],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    define: { __SSM_SETUP_VERSION__: JSON.stringify(pkg.version) },
+    logLevel: 'warning',
+  });
+  const env = { ...motoEnv('http://127.0.0.1:9'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const r = spawnSync(process.execPath, [outfile, ...(json ? ['--json'] : [])], { cwd: ROOT, env, encoding: 'utf8' });
+  if (r.error) throw r.error;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`bench/fleet.ts exited ${r.status ?? r.signal}:\n${r.stderr}`);
+  if (r.stderr.trim()) console.error(r.stderr.trim());
+  return json ? JSON.parse(r.stdout) : { table: r.stdout.trimEnd(), pass: r.status === 0 };
+}
+
 function table(r) {
   const line = (label, ...cells) => `  ${label.padEnd(34)}${cells.map((c) => String(c).padStart(9)).join('')}`;
   const aws = (label, x) => line(label, x.ms.toFixed(1), x.calls, x.reads, x.writes);
@@ -96,19 +129,23 @@ try {
   await freshAccount(moto.endpoint); // the baseline starts from the same empty, warm account
   const base = baseline(moto.endpoint);
 
+  const fleetResult = await fleet(tmp);
+
   const result = {
     startup: { runs: STARTUP_RUNS, node, cli, ratio: Math.round((cli.meanMs / node.meanMs) * 100) / 100 },
     ssmSetup: { first, rerun },
     baseline: base,
-    pass: rerun.writes === 0,
+    ...(json ? { fleet: fleetResult } : {}),
+    pass: rerun.writes === 0 && fleetResult.pass,
   };
-  console.log(json ? JSON.stringify(result) : table(result));
+  console.log(json ? JSON.stringify(result) : `${table(result)}\n\n${fleetResult.table}`);
   if (json && base.skipped) console.error(`baseline skipped: ${base.skipped}`);
-  if (!result.pass) {
+  if (rerun.writes !== 0) {
     // With --json, stdout stays one JSON object; the verdict goes to stderr.
     (json ? console.error : console.log)(`FAIL: the rerun of init --yes made ${rerun.writes} write call(s); it must make none`);
-    process.exitCode = 1;
   }
+  // bench/fleet.ts printed its own FAIL line (in its table, or on stderr with --json).
+  if (!result.pass) process.exitCode = 1;
 } catch (err) {
   console.error(`bench failed: ${err.message}`);
   process.exitCode = 1;

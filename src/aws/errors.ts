@@ -36,16 +36,16 @@ export async function unlessMissing<T>(call: Promise<T>, ...missing: string[]): 
 }
 
 /** Wraps anything a step throws into a StepError naming the step and the failed AWS call, with a fix. */
-export function toStepError(stepId: string, err: unknown): SetupError {
+export function toStepError(stepId: string, err: unknown, rerunCommand = `ssm-setup run ${stepId}`): SetupError {
   if (err instanceof SetupError) return err;
   const e = err as SdkErrorLike;
   const call = e?.[CALL_KEY];
   const name = e?.name && e.name !== 'Error' ? `${e.name}: ` : '';
-  return new StepError(stepId, `${name}${e?.message ?? String(err)}`, { call, cause: err, hint: hintFor(stepId, err, call) });
+  return new StepError(stepId, `${name}${e?.message ?? String(err)}`, { call, cause: err, hint: hintFor(err, call, rerunCommand) });
 }
 
-function hintFor(stepId: string, err: unknown, call?: string): string {
-  const rerun = `rerun \`ssm-setup run ${stepId}\`: finished work is not repeated`;
+function hintFor(err: unknown, call: string | undefined, rerunCommand: string): string {
+  const rerun = `rerun \`${rerunCommand}\`: finished work is not repeated`;
   if (isAccessDenied(err)) {
     const action = call ? iamActionFor(call) : undefined;
     const what = action ? `${action} (needed by ${call})` : 'the permission for this call';

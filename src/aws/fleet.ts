@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { Io } from '../ui/io.js';
 import { chunks } from './batch.js';
+import { errorName } from './errors.js';
 import type { AwsClients } from './clients.js';
 
 /** What Systems Manager knows of one instance. */
@@ -83,22 +84,38 @@ export async function runOnFleet(aws: AwsClients, io: Io, spec: CommandSpec, ins
   };
   const deadline = Date.now() + runTiming.timeoutMs;
 
-  await pool(chunks(instanceIds), runTiming.inFlight, async (batch) => {
+  const send = async (ids: string[]) =>
+    (await ssm.send(new SendCommandCommand({
+      DocumentName: spec.document,
+      InstanceIds: ids,
+      Parameters: spec.parameters,
+      Comment: `ssm-setup: ${spec.label}`.slice(0, 100),
+      TimeoutSeconds: 600,
+    }))).Command?.CommandId;
+  const fail = (ids: readonly string[], detail: string) => {
+    for (const id of ids) results.set(id, { instanceId: id, status: 'Failed', detail });
+    report();
+  };
+
+  await pool(chunks(instanceIds), runTiming.inFlight, async (first) => {
+    let batch = first;
     let commandId: string | undefined;
     try {
-      const out = await ssm.send(new SendCommandCommand({
-        DocumentName: spec.document,
-        InstanceIds: batch,
-        Parameters: spec.parameters,
-        Comment: `ssm-setup: ${spec.label}`.slice(0, 100),
-        TimeoutSeconds: 600,
-      }));
-      commandId = out.Command?.CommandId;
+      commandId = await send(batch);
     } catch (err) {
-      const detail = `SendCommand failed: ${(err as Error).name}: ${(err as Error).message}`;
-      for (const id of batch) results.set(id, { instanceId: id, status: 'Failed', detail });
-      report();
-      return;
+      // One instance that dropped off since the inventory fails the whole call: send again
+      // to those still Online, and fail only the others.
+      if (errorName(err) !== 'InvalidInstanceId') return fail(batch, `SendCommand failed: ${errorName(err)}: ${(err as Error).message}`);
+      const now = await managedInventory(aws, batch);
+      const reachable = batch.filter((id) => now.get(id)?.pingStatus === 'Online');
+      fail(batch.filter((id) => !reachable.includes(id)), 'no longer managed and Online when the command was sent (InvalidInstanceId)');
+      if (!reachable.length || reachable.length === batch.length) return fail(reachable, `SendCommand failed: ${(err as Error).message}`);
+      batch = reachable;
+      try {
+        commandId = await send(batch);
+      } catch (again) {
+        return fail(batch, `SendCommand failed: ${errorName(again)}: ${(again as Error).message}`);
+      }
     }
     for (let wait = runTiming.firstPollMs; ; wait = Math.min(wait * 2, runTiming.maxPollMs)) {
       await sleep(wait);

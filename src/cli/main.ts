@@ -9,6 +9,9 @@ const COMMANDS: Record<string, () => Promise<{ run: (cmd: Command, args: string[
   init: () => import('./commands/init.js'),
   plan: () => import('./commands/plan.js'),
   run: () => import('./commands/run.js'),
+  'ssh-config': () => import('./commands/ssh-config.js'),
+  check: () => import('./commands/check.js'),
+  destroy: () => import('./commands/destroy.js'),
 };
 
 /**

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { GLOBAL_SETTINGS, STEP_SETTINGS, type SettingSpec } from '../config/settings.js';
+import { GLOBAL_SETTINGS, settingSpec, STEP_SETTINGS, type SettingSpec } from '../config/settings.js';
 import { STEPS } from '../steps/index.js';
 
 /** What an action does once commander has parsed it; loaded lazily per command by main.ts. */
@@ -45,18 +45,19 @@ export function createProgram(handle: Handler): Command {
     .argument('<step...>', 'step ids, see below')
     .addHelpText('after', `\nSteps:\n${stepList}\n\nExamples:\n  $ ssm-setup run kms-key --key-alias alias/sessions\n  $ ssm-setup run preferences --idle-timeout 30`);
 
-  action(program.command('check').description('read-only readiness report per target instance and for the operator'))
+  action(withSettings(program.command('check').description('read-only readiness report per target instance and for the operator')))
     .option('--all', 'check every instance of the region')
-    .option('--instance-ids <i-…,…>', 'target instances')
-    .option('--tag <Key=Value>', 'target instances with this tag (repeatable)', collect)
+    .option('--live', 'also start and at once end a real session on each ready target')
     .addHelpText('after', `\nExamples:\n  $ ssm-setup check --instance-ids i-0123456789abcdef0\n  $ ssm-setup check --all --json`);
 
   action(program.command('ssh-config').description('print, install or remove the managed ~/.ssh/config block'))
-    .option('--write', 'install or update the block in ~/.ssh/config')
+    .option('--print', 'print the block for the current --profile/--region (the default)')
+    .option('--write', 'install or update the block in ~/.ssh/config, keeping a backup of the file')
     .option('--remove', 'remove the block')
-    .addHelpText('after', `\nExamples:\n  $ ssm-setup ssh-config\n  $ ssm-setup ssh-config --write`);
+    .addOption(optionFor(settingSpec('sshConfigPath')!))
+    .addHelpText('after', `\nExamples:\n  $ ssm-setup ssh-config\n  $ ssm-setup ssh-config --write --profile prod --region eu-west-1\n  $ ssm-setup ssh-config --remove`);
 
-  action(program.command('destroy').description('remove what ssm-setup created; keeps logs and key unless --delete-logs'))
+  action(withSettings(program.command('destroy').description('remove what ssm-setup created; keeps logs and key unless --delete-logs')))
     .option('--delete-logs', 'also delete the log bucket and group, and schedule the key for deletion')
     .option('--force', 'required with --yes --delete-logs')
     .addHelpText('after', `\nExamples:\n  $ ssm-setup destroy\n  $ ssm-setup destroy --delete-logs`);

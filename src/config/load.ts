@@ -36,6 +36,8 @@ export const DEFAULTS = {
   hostManagement: true,
   dhmc: false,
   tags: {},
+  sshConfig: false,
+  // sshConfigPath: none; undefined means ~/.ssh/config (src/steps/ssh-config.ts).
 } as const satisfies Partial<Record<keyof Settings, unknown>>;
 
 export interface LoadedSettings {

@@ -140,6 +140,10 @@ export const settingsSchema = z
     dhmc: z.boolean({ error: 'must be true or false' }),
     /** Extra tags for created resources; ManagedBy=ssm-setup is always added. */
     tags: resourceTags,
+    /** Write the managed SSH block during init (asked interactively). @default false */
+    sshConfig: z.boolean({ error: 'must be true or false' }),
+    /** The SSH config file; undefined means ~/.ssh/config. A leading ~ is the home directory. */
+    sshConfigPath: z.string().trim().min(1, { error: 'must not be empty' }).optional(),
   })
   .superRefine((s, ctx) => {
     // Only between two values that passed their own rules: one bad value, one message.

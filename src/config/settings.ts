@@ -67,6 +67,8 @@ export const STEP_SETTINGS: readonly SettingSpec[] = [
   { key: 'hostManagement', flag: '--no-host-management', kind: 'negated', description: 'do not create the host-management associations' },
   { key: 'dhmc', flag: '--dhmc', kind: 'boolean', description: 'turn on Default Host Management Configuration' },
   { key: 'tags', flag: '--tags', kind: 'list', arg: '<K=V,…>', description: 'tags for what ssm-setup creates (ManagedBy=ssm-setup is always added)' },
+  { key: 'sshConfig', flag: '--ssh-config', kind: 'boolean', description: 'write the SSH block for i-*/mi-* hosts (ProxyCommand through Session Manager) into the SSH config' },
+  { key: 'sshConfigPath', flag: '--ssh-config-path', kind: 'string', arg: '<file>', description: 'SSH config file of the ssh-config step and command (default ~/.ssh/config)' },
 ];
 
 export const ALL_SETTINGS: readonly SettingSpec[] = [...GLOBAL_SETTINGS, ...STEP_SETTINGS];

@@ -15,9 +15,9 @@ export interface ChangeView {
 
 /**
  * `pending` only appears in `plan` output (changes found, not applied);
- * `skipped` also covers steps not run after a failure (see `note`).
+ * `skipped` also covers steps not run after a failure (see `note`); `deleted` only in `destroy`.
  */
-export type StepStatus = 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'pending';
+export type StepStatus = 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'pending' | 'deleted';
 
 export interface ErrorView {
   readonly message: string;

@@ -56,7 +56,9 @@ export async function runChecks(ctx: StepContext, targets: readonly TargetInstan
     reports.push({ instanceId: t.id, name: t.name, ready: !findings.some((f) => f.status === 'error'), findings });
   }
   const operator = await operatorFindings(ctx, targets, claims);
-  const ready = reports.find((r) => r.ready);
+  // A broken account or operator link stops every session, whatever the rows say.
+  const blocked = [...account, ...operator].some((f) => f.status === 'error');
+  const ready = blocked ? undefined : reports.find((r) => r.ready);
   const connect = ready && `aws ssm start-session --target ${ready.instanceId}${ctx.settings.profile ? ` --profile ${ctx.settings.profile}` : ''} --region ${ctx.region}`;
   return { targets: reports, account, operator, connect };
 }
@@ -64,7 +66,9 @@ export async function runChecks(ctx: StepContext, targets: readonly TargetInstan
 function managedFinding(info: ManagedInfo | undefined, d: Diagnosis | undefined): Finding {
   if (info?.pingStatus === 'Online') return ok('managed', `managed, Online, agent ${info.agentVersion ?? '?'}`);
   const cause = d ? `: ${d.cause}` : '';
-  const fix = d?.fix.join(' && ') || 'sudo systemctl restart amazon-ssm-agent';
+  // One line to run: the commands of the diagnosis' fix, without its prose.
+  const commands = (d?.fix ?? []).filter((line) => /^(sudo |aws |ssm-setup )/.test(line));
+  const fix = commands.join(' && ') || d?.fix[0] || 'sudo systemctl restart amazon-ssm-agent';
   return err('managed', info ? `managed but ${info.pingStatus}${cause}` : `not managed by Systems Manager${cause}`, fix);
 }
 

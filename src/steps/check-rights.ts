@@ -42,10 +42,15 @@ export async function rightsFindings(aws: AwsClients, check: string, principalAr
     if (!fallback) {
       try {
         const out = await iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: principalArn, ActionNames: [...need.actions], ResourceArns: [...need.resources], ContextEntries: need.context }));
-        const results = out.EvaluationResults ?? [];
-        const refused = results.filter((r) => r.EvalDecision !== 'allowed');
-        denied.push([...new Set(refused.map((r) => r.EvalResourceName ?? ''))]);
-        decisions.push(refused.some((r) => r.EvalDecision === 'explicitDeny') ? 'denied' : results.length && !refused.length ? 'allowed' : 'implicit-deny');
+        // One result per action; with several resources the verdict per resource is nested.
+        const verdicts = (out.EvaluationResults ?? []).flatMap((r) =>
+          r.ResourceSpecificResults?.length
+            ? r.ResourceSpecificResults.map((x) => ({ resource: x.EvalResourceName ?? '', decision: x.EvalResourceDecision }))
+            : [{ resource: r.EvalResourceName ?? need.resources[0] ?? '', decision: r.EvalDecision }],
+        );
+        const refused = verdicts.filter((v) => v.decision !== 'allowed');
+        denied.push([...new Set(refused.map((v) => v.resource))]);
+        decisions.push(refused.some((v) => v.decision === 'explicitDeny') ? 'denied' : verdicts.length && !refused.length ? 'allowed' : 'implicit-deny');
         continue;
       } catch (err) {
         // Denied, or an endpoint without the API (local emulators): read the policies instead.

@@ -49,6 +49,7 @@ const STATUS: Record<StepStatus, [string, keyof Style]> = {
   pending: ['~ pending', 'yellow'],
   skipped: ['- skipped', 'dim'],
   failed: ['✖ failed', 'red'],
+  deleted: ['✔ removed', 'green'],
 };
 
 /** One line per step with its status and outputs, then the failure with its fix, if any. */

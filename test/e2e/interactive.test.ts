@@ -84,6 +84,8 @@ describe('interactive init in a terminal', () => {
     t.send('Enter');
     await t.waitFor('Commands run at the start of Linux sessions');
     t.send('Enter');
+    await t.waitFor('Set up ssh and scp to instances through Session Manager');
+    t.send('n', 'Enter'); // not into the HOME of whoever runs the tests
 
     screen = await t.waitFor('Apply 8 changes?');
     expect(screen).toContain('+ create preferences SSM-SessionManagerRunShell');
@@ -145,6 +147,8 @@ describe('interactive init in a terminal', () => {
       await t.waitFor(question);
       t.send('Enter');
     }
+    await t.waitFor('Set up ssh and scp to instances through Session Manager');
+    t.send('n', 'Enter');
     await t.waitFor('Apply 7 changes?');
     t.send('n', 'Enter');
     const screen = await t.waitFor('EXIT=');

@@ -26,7 +26,8 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
     targets: reports, checks: { account: result.account, operator: result.operator, local }, connect: result.connect,
   };
   io.result(report);
-  return reports.every((t) => t.ready) ? ExitCode.Ok : ExitCode.ChangesPending;
+  const broken = [...result.account, ...result.operator, ...local].some((f) => f.status === 'error');
+  return reports.every((t) => t.ready) && !broken ? ExitCode.Ok : ExitCode.ChangesPending;
 }
 
 /** `--live`: a real StartSession and an immediate TerminateSession on each ready target. */

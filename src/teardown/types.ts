@@ -1,0 +1,28 @@
+import type { AwsClients, Identity } from '../aws/clients.js';
+import type { Settings } from '../config/schema.js';
+import type { Io } from '../ui/io.js';
+
+/** One thing `destroy` will do, shown before it is done. */
+export interface Removal {
+  /** Which part of the setup it belongs to (a step id). */
+  readonly step: string;
+  readonly action: 'delete' | 'update';
+  readonly resource: string;
+  readonly detail: string;
+  readonly run: () => Promise<void>;
+}
+
+export interface TeardownContext {
+  readonly settings: Settings;
+  readonly identity: Identity;
+  readonly region: string;
+  readonly aws: AwsClients;
+  readonly io: Io;
+  /** `--delete-logs`: the log group, the emptied bucket and (scheduled) the key go too. */
+  readonly deleteLogs: boolean;
+}
+
+export const isOurs = (tags: Readonly<Record<string, string>> | undefined) => tags?.ManagedBy === 'ssm-setup';
+
+export const tagMap = (tags: readonly { Key?: string; Value?: string }[] | undefined) =>
+  Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));

@@ -1,0 +1,198 @@
+// moto (the local emulator) implements neither DescribeInstanceInformation nor associations nor
+// ListCommandInvocations: the fleet path is covered here with aws-sdk-client-mock and the
+// stateful fake of test/helpers/fake-fleet.ts. Timers are faked: the polls' back-off and the
+// overall timeout take no real time.
+import { DescribeInstanceInformationCommand, ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { managedInventory, runOnFleet, runTiming, type CommandSpec } from '../../src/aws/fleet.js';
+import { INSTALL_CW_AGENT, UPDATE_AGENT } from '../../src/steps/agents.js';
+import { fakeFleet, settle, type FakeFleet } from '../helpers/fake-fleet.js';
+import { testClients } from '../helpers/fixtures.js';
+import { TestIo } from '../helpers/test-io.js';
+
+const TIMING = { ...runTiming };
+let fleet: FakeFleet;
+
+/** Moves fake time to the next timer, or lets real I/O happen when no timer is pending. */
+const tick = async () => {
+  if (vi.getTimerCount() > 0) await vi.advanceTimersToNextTimerAsync();
+  else await new Promise((r) => setImmediate(r));
+};
+const batches = (n: number) => Math.ceil(n / 50);
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  fleet = fakeFleet();
+});
+afterEach(() => {
+  fleet.restore();
+  vi.useRealTimers();
+  Object.assign(runTiming, TIMING);
+});
+
+async function run(ids: readonly string[], spec: CommandSpec = UPDATE_AGENT, io = new TestIo()) {
+  const started = Date.now();
+  const results = await settle(runOnFleet(testClients(), io, spec, ids), tick);
+  return { results, io, elapsedMs: Date.now() - started, byId: new Map(results.map((r) => [r.instanceId, r])) };
+}
+
+describe('managedInventory', () => {
+  it.each([0, 1, 50, 51, 500])('%i targets: one DescribeInstanceInformation per 50 ids, 50 per page', async (n) => {
+    const ids = fleet.addMany(n);
+    const found = await managedInventory(testClients(), ids);
+    expect(found.size).toBe(n);
+    expect(fleet.count('DescribeInstanceInformation')).toBe(batches(n));
+    expect(fleet.calls()).toEqual(n ? { DescribeInstanceInformation: batches(n) } : {});
+    const inputs = fleet.ssm.commandCalls(DescribeInstanceInformationCommand).map((c) => c.args[0].input);
+    for (const input of inputs) {
+      expect(input.Filters).toEqual([{ Key: 'InstanceIds', Values: expect.any(Array) }]);
+      expect(input.Filters![0]!.Values!.length).toBeLessThanOrEqual(50);
+      expect(input.MaxResults).toBe(50);
+    }
+    expect(inputs.flatMap((i) => i.Filters![0]!.Values!)).toEqual(ids);
+  });
+
+  it('follows NextToken when the service returns short pages', async () => {
+    fleet = (fleet.restore(), fakeFleet({ describePageCap: 20 }));
+    const ids = fleet.addMany(120);
+    const found = await managedInventory(testClients(), ids);
+    expect([...found.keys()].sort()).toEqual([...ids].sort());
+    // Batches of 50, 50 and 20 ids: 3 + 3 + 1 pages.
+    expect(fleet.count('DescribeInstanceInformation')).toBe(7);
+  });
+
+  it('gives ping status, agent version, whether it is the latest and the platform; unmanaged ids are absent', async () => {
+    const online = fleet.add({ isLatest: true, platformType: 'Windows', platformName: 'Microsoft Windows Server 2022 Datacenter' });
+    const lost = fleet.add({ pingStatus: 'ConnectionLost', agentVersion: '3.1.0.0' });
+    const unmanaged = fleet.add({ managed: false });
+    const found = await managedInventory(testClients(), [online, lost, unmanaged]);
+    expect(found.get(online)).toEqual({
+      instanceId: online, pingStatus: 'Online', agentVersion: fleet.latest, isLatest: true, platformType: 'Windows', platformName: 'Microsoft Windows Server 2022 Datacenter',
+    });
+    expect(found.get(lost)).toMatchObject({ pingStatus: 'ConnectionLost', agentVersion: '3.1.0.0', isLatest: false, platformType: 'Linux' });
+    expect(found.has(unmanaged)).toBe(false);
+  });
+});
+
+describe('runOnFleet', () => {
+  it.each([0, 1, 50, 51, 500])('%i instances: ceil(n/50) SendCommand, one ListCommandInvocations per command and poll, none per instance', async (n) => {
+    const ids = fleet.addMany(n);
+    const { results } = await run(ids);
+    expect(results).toHaveLength(n);
+    expect(results.every((r) => r.status === 'Success')).toBe(true);
+    const sends = fleet.ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input);
+    expect(sends).toHaveLength(batches(n));
+    for (const s of sends) expect(s.InstanceIds!.length).toBeLessThanOrEqual(50);
+    expect(sends.flatMap((s) => s.InstanceIds!).sort()).toEqual([...ids].sort());
+    // Each command ends on its third poll (Pending, InProgress, Success): 3 list calls per command.
+    expect(fleet.count('ListCommandInvocations')).toBe(3 * batches(n));
+    expect(fleet.count('GetCommandInvocation')).toBe(0);
+    for (const c of fleet.ssm.commandCalls(ListCommandInvocationsCommand)) expect(c.args[0].input).toMatchObject({ MaxResults: 50 });
+    expect([...fleet.instances.values()].every((i) => i.isLatest)).toBe(true);
+  });
+
+  it('sends the document, its parameters, a delivery timeout and a comment', async () => {
+    await run(fleet.addMany(2), INSTALL_CW_AGENT);
+    expect(fleet.ssm).toHaveReceivedCommandWith(SendCommandCommand, {
+      DocumentName: 'AWS-ConfigureAWSPackage',
+      Parameters: { action: ['Install'], name: ['AmazonCloudWatchAgent'] },
+      TimeoutSeconds: 600,
+      Comment: 'ssm-setup: Installing CloudWatch agent',
+    });
+    expect([...fleet.instances.values()].every((i) => i.packages.has('AmazonCloudWatchAgent'))).toBe(true);
+  });
+
+  it('keeps at most runTiming.inFlight commands in flight', async () => {
+    await run(fleet.addMany(500));
+    expect(fleet.commands.size).toBe(10);
+    expect(fleet.maxInFlight()).toBe(runTiming.inFlight);
+
+    fleet.restore();
+    fleet = fakeFleet();
+    runTiming.inFlight = 2;
+    await run(fleet.addMany(500));
+    expect(fleet.maxInFlight()).toBe(2);
+  });
+
+  it('backs off between polls of a command: 2 s, doubling, at most 15 s', async () => {
+    const [id] = fleet.addMany(1, { finishAtPoll: 7 });
+    await run([id!]);
+    const [cmd] = fleet.commands.values();
+    const gaps = cmd!.polls.map((t, i) => t - (i ? cmd!.polls[i - 1]! : cmd!.sentAt));
+    expect(gaps).toEqual([2_000, 4_000, 8_000, 15_000, 15_000, 15_000, 15_000]);
+  });
+
+  it('follows NextToken of ListCommandInvocations within one poll', async () => {
+    fleet = (fleet.restore(), fakeFleet({ invocationPageCap: 20 }));
+    const ids = fleet.addMany(50);
+    const { results } = await run(ids);
+    expect(results.filter((r) => r.status === 'Success')).toHaveLength(50);
+    expect(fleet.count('ListCommandInvocations')).toBe(3 * 3); // 3 polls of 3 pages
+    expect(fleet.commands.values().next().value!.polls).toHaveLength(3);
+  });
+
+  it('mixed results: every instance finishes; failures carry their status and detail', async () => {
+    const ids = fleet.addMany(120);
+    const failed = fleet.add({ outcomes: { 'AWS-UpdateSSMAgent': { status: 'Failed', details: 'Failed' } }, finishAtPoll: 2 });
+    const slow = fleet.add({ outcomes: { 'AWS-UpdateSSMAgent': { status: 'TimedOut', details: 'Execution Timed Out' } }, finishAtPoll: 5 });
+    const { results, byId } = await run([...ids, failed, slow]);
+    expect(results).toHaveLength(122);
+    expect(results.filter((r) => r.status === 'Success')).toHaveLength(120);
+    expect(byId.get(failed)).toEqual({ instanceId: failed, status: 'Failed' });
+    expect(byId.get(slow)).toEqual({ instanceId: slow, status: 'TimedOut', detail: 'Execution Timed Out' });
+    expect([...fleet.commands.values()].flatMap((c) => c.invocations).every((v) => ['Success', 'Failed', 'TimedOut'].includes(v.status))).toBe(true);
+  });
+
+  it('an instance that goes ConnectionLost mid-run times out on delivery; the others succeed', async () => {
+    const ids = fleet.addMany(59);
+    const lost = fleet.add({ loseConnectionAtPoll: 1 });
+    const { byId, elapsedMs } = await run([...ids, lost]);
+    expect(ids.every((id) => byId.get(id)!.status === 'Success')).toBe(true);
+    // Delayed while SSM retries, then Delivery Timed Out after SendCommand's TimeoutSeconds (600).
+    expect(byId.get(lost)).toEqual({ instanceId: lost, status: 'TimedOut', detail: 'Delivery Timed Out' });
+    expect(elapsedMs).toBeGreaterThanOrEqual(600_000);
+    expect(elapsedMs).toBeLessThan(runTiming.timeoutMs);
+    expect(fleet.instances.get(lost)!.pingStatus).toBe('ConnectionLost');
+  });
+
+  it('an instance that dropped off before SendCommand fails alone: its 49 batch mates still run', async () => {
+    const ids = fleet.addMany(50);
+    fleet.lose(ids[10]!); // between the inventory and the command
+    const { byId } = await run(ids);
+    expect(byId.get(ids[10]!)!.status).not.toBe('Success');
+    expect(byId.get(ids[10]!)!.detail).toContain('InvalidInstanceId');
+    expect(ids.filter((id) => byId.get(id)!.status === 'Success')).toHaveLength(49);
+  });
+
+  it('the overall timeout marks what is still running TimedOut, and says how it was left', async () => {
+    const ids = fleet.addMany(60);
+    const stuck = fleet.addMany(3, { finishAtPoll: Infinity });
+    const { byId, elapsedMs } = await run([...ids, ...stuck]);
+    expect(ids.every((id) => byId.get(id)!.status === 'Success')).toBe(true);
+    for (const id of stuck) {
+      expect(byId.get(id)!.status).toBe('TimedOut');
+      expect(byId.get(id)!.detail).toMatch(/^still InProgress when ssm-setup stopped waiting \(command [0-9a-f-]{36}\)$/);
+    }
+    expect(elapsedMs).toBeLessThanOrEqual(runTiming.timeoutMs + runTiming.maxPollMs);
+    expect(elapsedMs).toBeGreaterThan(runTiming.timeoutMs - 2 * runTiming.maxPollMs);
+  });
+
+  it('a shorter runTiming.timeoutMs is honoured', async () => {
+    runTiming.timeoutMs = 60_000;
+    const [id] = fleet.addMany(1, { finishAtPoll: Infinity });
+    const { byId, elapsedMs } = await run([id!]);
+    expect(byId.get(id!)!.status).toBe('TimedOut');
+    expect(elapsedMs).toBeLessThanOrEqual(60_000 + runTiming.maxPollMs);
+  });
+
+  it('reports live counts: done, failed and pending', async () => {
+    const ok = fleet.addMany(2);
+    const bad = fleet.add({ outcomes: { 'AWS-UpdateSSMAgent': { status: 'Failed', details: 'Failed' } }, finishAtPoll: 2 });
+    const { io } = await run([...ok, bad]);
+    expect(io.lines).toEqual([
+      'progress: Updating SSM Agent: 0/3 done, 0 failed, 3 pending',
+      'progress: Updating SSM Agent: 0/3 done, 1 failed, 2 pending',
+      'progress: Updating SSM Agent: 2/3 done, 1 failed, 0 pending',
+    ]);
+  });
+});

@@ -1,0 +1,584 @@
+import { CreateTagsCommand, EC2Client, type CreateTagsCommandInput } from '@aws-sdk/client-ec2';
+import {
+  AssociationDoesNotExist,
+  CreateAssociationCommand,
+  DescribeAssociationCommand,
+  DescribeInstanceInformationCommand,
+  DuplicateInstanceId,
+  GetCommandInvocationCommand,
+  GetServiceSettingCommand,
+  InvalidCommandId,
+  InvalidDocument,
+  InvalidFilterKey,
+  InvalidInstanceId,
+  InvalidInstanceInformationFilterValue,
+  InvalidNextToken,
+  InvalidParameters,
+  InvalidSchedule,
+  InvalidTarget,
+  ListAssociationsCommand,
+  ListCommandInvocationsCommand,
+  SendCommandCommand,
+  ServiceSettingNotFound,
+  SSMClient,
+  UpdateAssociationCommand,
+  UpdateServiceSettingCommand,
+  ValidationException,
+  type AssociationDescription,
+  type DescribeInstanceInformationCommandInput,
+  type SendCommandCommandInput,
+  type ListCommandInvocationsCommandInput,
+  type GetCommandInvocationCommandInput,
+  type ListAssociationsCommandInput,
+  type DescribeAssociationCommandInput,
+  type CreateAssociationCommandInput,
+  type UpdateAssociationCommandInput,
+  type GetServiceSettingCommandInput,
+  type UpdateServiceSettingCommandInput,
+  type CommandInvocation,
+  type InstanceInformation,
+  type Target,
+} from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { TargetInstance } from '../../src/core/step.js';
+import { ACCOUNT, REGION } from './fixtures.js';
+
+/**
+ * A small stateful fake of the Systems Manager fleet calls behind aws-sdk-client-mock: managed
+ * instances, Run Command, State Manager associations, one service setting, and EC2 CreateTags.
+ *
+ * moto implements neither DescribeInstanceInformation nor associations nor
+ * ListCommandInvocations, so the fleet path is tested against this fake. What it models, with
+ * the limits of the API model (aws-sdk-go `ssm/2014-11-06`, ../shared/design/aws-reference.md
+ * sections 6 to 8):
+ *
+ * - DescribeInstanceInformation: the `InstanceIds` filter (1 to 100 values, the model's
+ *   InstanceInformationFilterValueSet; more → InvalidInstanceInformationFilterValue),
+ *   `PingStatus` and `PlatformTypes`; MaxResults 5..50 (default 10) → ValidationException
+ *   outside; NextToken pagination. Unregistered instances are simply missing.
+ * - SendCommand: InstanceIds only, 1 to 50 (ValidationException beyond, DuplicateInstanceId),
+ *   the whole call fails with InvalidInstanceId when one id is not managed or not Online;
+ *   document and parameter names checked (InvalidDocument, InvalidParameters).
+ * - ListCommandInvocations (by CommandId, MaxResults 1..50, paginated): each call without a
+ *   NextToken is one poll of that command and moves its invocations on: poll 1 Pending, poll 2
+ *   InProgress, poll `finishAtPoll` (default 3) the instance's outcome (Success, or e.g. Failed
+ *   with its StatusDetails). A successful AWS-UpdateSSMAgent makes the agent the latest.
+ * - Connection lost (`loseConnectionAtPoll`, or `lose(id)`): the instance turns ConnectionLost.
+ *   Following the documented statuses (aws-reference.md section 6, and the SDK model of
+ *   StatusDetails): an invocation not yet delivered becomes `Delayed` (the service retries),
+ *   then `TimedOut` / `Delivery Timed Out` once the command's TimeoutSeconds (the delivery
+ *   timeout) have passed since SendCommand; one already InProgress stays InProgress until the
+ *   execution timeout (`executionTimeoutSeconds`), then `TimedOut` / `Execution Timed Out`.
+ *   The fake never answers `Undeliverable` (that is for nodes that no longer exist).
+ * - Associations: ListAssociations with the `AssociationName` filter, matched as a prefix (the
+ *   API does not say exact or prefix: the fake returns the wider set, so callers must compare
+ *   names themselves) and the `Name` filter; pages are cut before filtering, so a page can be
+ *   empty and still carry a NextToken. DescribeAssociation has the full state (the list lacks
+ *   Parameters); CreateAssociation does not make names unique; UpdateAssociation replaces the
+ *   whole state: what it is not sent is gone.
+ * - GetServiceSetting / UpdateServiceSetting for the DHMC setting (by path or by ARN; an ARN of
+ *   another account or region is refused); `$None` until set.
+ * - EC2 CreateTags: records the tags on the instances (InvalidInstanceID.NotFound otherwise).
+ *
+ * Anything else sent to these two clients is rejected. Every call is counted: `calls()`.
+ */
+
+export type PingStatus = 'Online' | 'ConnectionLost' | 'Inactive';
+
+/** How an instance's invocation of a document ends. */
+export interface Outcome {
+  readonly status: 'Success' | 'Failed' | 'TimedOut' | 'Cancelled';
+  /** StatusDetails; defaults to the status. */
+  readonly details?: string;
+}
+
+export interface FleetInstanceOptions {
+  /** Registered with Systems Manager (listed by DescribeInstanceInformation). Default true. */
+  managed?: boolean;
+  pingStatus?: PingStatus;
+  agentVersion?: string;
+  /** IsLatestVersion. Default false. */
+  isLatest?: boolean;
+  platformType?: 'Linux' | 'Windows' | 'MacOS';
+  platformName?: string;
+  /** EC2 tags. */
+  tags?: Record<string, string>;
+  /** EC2 state (for targets()). Default running. */
+  state?: string;
+  /** The outcome per document name; Success where not given. */
+  outcomes?: Record<string, Outcome>;
+  /** The poll of a command at which this instance's invocation ends. Default 3; Infinity: never. */
+  finishAtPoll?: number;
+  /** The instance turns ConnectionLost on this poll of the first command sent to it. */
+  loseConnectionAtPoll?: number;
+  /** Extra TargetInstance fields (profile, subnet…) for targets(). */
+  target?: Partial<TargetInstance>;
+}
+
+export interface FakeInstance {
+  readonly id: string;
+  managed: boolean;
+  pingStatus: PingStatus;
+  agentVersion: string;
+  isLatest: boolean;
+  platformType: string;
+  platformName: string;
+  tags: Record<string, string>;
+  state: string;
+  outcomes: Record<string, Outcome>;
+  finishAtPoll: number;
+  loseConnectionAtPoll?: number;
+  /** Packages installed through AWS-ConfigureAWSPackage. */
+  packages: Set<string>;
+  target: Partial<TargetInstance>;
+}
+
+interface Invocation {
+  readonly instanceId: string;
+  status: string;
+  details: string;
+  startedAt?: number;
+}
+
+export interface FakeCommand {
+  readonly id: string;
+  readonly document: string;
+  readonly parameters: Record<string, string[]>;
+  readonly instanceIds: string[];
+  readonly timeoutSeconds: number;
+  readonly sentAt: number;
+  readonly invocations: Invocation[];
+  /** Date.now() of each poll (ListCommandInvocations without NextToken). */
+  readonly polls: number[];
+}
+
+export interface FakeFleetOptions {
+  /** The agent version that is the latest. */
+  latestAgentVersion?: string;
+  /** Cap on DescribeInstanceInformation page size, below MaxResults (forces pagination). */
+  describePageCap?: number;
+  /** Cap on ListCommandInvocations page size, below MaxResults. */
+  invocationPageCap?: number;
+  /** ListAssociations page size (before filtering). Default 50. */
+  associationPageSize?: number;
+  /** The execution timeout of the documents. Default 3600 s. */
+  executionTimeoutSeconds?: number;
+}
+
+const meta = { $metadata: {} };
+const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+const DHMC_PATH = '/ssm/managed-instance/default-ec2-instance-management-role';
+const GATHER_KEYS = ['applications', 'awsComponents', 'networkConfig', 'instanceDetailedInformation', 'windowsUpdates', 'services', 'windowsRoles', 'customInventory', 'billingInfo', 'files', 'windowsRegistry'];
+/** The documents the fake knows, with their parameter names. */
+const DOCUMENTS: Record<string, { params: string[]; required?: string[] }> = {
+  'AWS-UpdateSSMAgent': { params: ['version', 'allowDowngrade'] },
+  'AWS-ConfigureAWSPackage': { params: ['action', 'installationType', 'name', 'version', 'additionalArguments'], required: ['action', 'name'] },
+  'AWS-GatherSoftwareInventory': { params: GATHER_KEYS },
+};
+
+const validation = (message: string) => new ValidationException({ message, ...meta });
+const named = (name: string, message: string) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+
+/** `i-` and 17 hex digits from a counter. */
+export const instanceId = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
+
+export function fakeFleet(opts: FakeFleetOptions = {}) {
+  const latest = opts.latestAgentVersion ?? '3.3.1802.0';
+  const execTimeoutMs = (opts.executionTimeoutSeconds ?? 3600) * 1000;
+  const ssm = mockClient(SSMClient);
+  const ec2 = mockClient(EC2Client);
+  const instances = new Map<string, FakeInstance>();
+  const commands = new Map<string, FakeCommand>();
+  const associations = new Map<string, AssociationDescription & { tags: Record<string, string> }>();
+  const settings = new Map<string, string>();
+  let seq = 0;
+  let maxInFlight = 0;
+
+  ssm.rejects(named('FakeNotImplemented', 'fake fleet: SSM command not implemented'));
+  ec2.rejects(named('FakeNotImplemented', 'fake fleet: EC2 command not implemented'));
+
+  const add = (o: FleetInstanceOptions = {}, id = instanceId(++seq)): string => {
+    instances.set(id, {
+      id,
+      managed: o.managed ?? true,
+      pingStatus: o.pingStatus ?? 'Online',
+      agentVersion: o.agentVersion ?? (o.isLatest ? latest : '3.2.2016.0'),
+      isLatest: o.isLatest ?? false,
+      platformType: o.platformType ?? 'Linux',
+      platformName: o.platformName ?? 'Amazon Linux',
+      tags: { ...o.tags },
+      state: o.state ?? 'running',
+      outcomes: { ...o.outcomes },
+      finishAtPoll: o.finishAtPoll ?? 3,
+      loseConnectionAtPoll: o.loseConnectionAtPoll,
+      packages: new Set(),
+      target: o.target ?? {},
+    });
+    return id;
+  };
+  const addMany = (n: number, o: FleetInstanceOptions = {}) => Array.from({ length: n }, () => add(o));
+
+  /** The targets as ctx.targets() would resolve them now (EC2 tags included). */
+  const targets = (ids: readonly string[] = [...instances.keys()]): TargetInstance[] =>
+    ids.map((id) => {
+      const i = instances.get(id)!;
+      return { id, state: i.state, platform: i.platformType === 'Windows' ? 'Windows' : 'Linux/UNIX', tags: { ...i.tags }, ...i.target };
+    });
+
+  const inFlight = () => [...commands.values()].filter((c) => c.invocations.some((v) => !TERMINAL.has(v.status))).length;
+
+  const page = <T>(items: readonly T[], token: string | undefined, size: number, prefix: string) => {
+    let start = 0;
+    if (token !== undefined) {
+      const m = new RegExp(`^${prefix}:(\\d+)$`).exec(token);
+      if (!m) throw new InvalidNextToken({ message: `The NextToken ${token} is not valid`, ...meta });
+      start = Number(m[1]);
+    }
+    const end = start + size;
+    return { items: items.slice(start, end), NextToken: end < items.length ? `${prefix}:${end}` : undefined };
+  };
+
+  // --- Managed instances -----------------------------------------------------------------------
+
+  ssm.on(DescribeInstanceInformationCommand).callsFake(async (input: DescribeInstanceInformationCommandInput) => {
+    if (input.InstanceInformationFilterList && input.Filters) throw validation('InstanceInformationFilterList and Filters cannot be used together');
+    const max = input.MaxResults ?? 10;
+    if (max < 5 || max > 50) throw validation(`Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value between 5 and 50`);
+    let list = [...instances.values()].filter((i) => i.managed);
+    for (const f of input.Filters ?? []) {
+      const values = f.Values ?? [];
+      if (values.length < 1 || values.length > 100) {
+        throw new InvalidInstanceInformationFilterValue({ message: `filter ${f.Key} takes 1 to 100 values, got ${values.length}`, ...meta });
+      }
+      if (f.Key === 'InstanceIds') list = list.filter((i) => values.includes(i.id));
+      else if (f.Key === 'PingStatus') list = list.filter((i) => values.includes(i.pingStatus));
+      else if (f.Key === 'PlatformTypes') list = list.filter((i) => values.includes(i.platformType));
+      else throw new InvalidFilterKey({ message: `fake fleet: filter key ${f.Key} not modelled`, ...meta });
+    }
+    const { items, NextToken } = page(list, input.NextToken, Math.min(max, opts.describePageCap ?? 50), 'dii');
+    const InstanceInformationList: InstanceInformation[] = items.map((i) => ({
+      InstanceId: i.id,
+      PingStatus: i.pingStatus,
+      AgentVersion: i.agentVersion,
+      IsLatestVersion: i.isLatest,
+      PlatformType: i.platformType as InstanceInformation['PlatformType'],
+      PlatformName: i.platformName,
+      ResourceType: 'EC2Instance',
+    }));
+    return { InstanceInformationList, NextToken };
+  });
+
+  // --- Run Command -----------------------------------------------------------------------------
+
+  const checkParameters = (document: string, parameters: Record<string, string[]> | undefined) => {
+    const doc = DOCUMENTS[document];
+    if (!doc) throw new InvalidDocument({ message: `document ${document} does not exist (fake fleet knows ${Object.keys(DOCUMENTS).join(', ')})`, ...meta });
+    for (const [k, v] of Object.entries(parameters ?? {})) {
+      if (!doc.params.includes(k)) throw new InvalidParameters({ message: `${document} has no parameter ${k}`, ...meta });
+      if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new InvalidParameters({ message: `parameter ${k} must be a list of strings`, ...meta });
+    }
+    for (const k of doc.required ?? []) if (!parameters?.[k]?.length) throw new InvalidParameters({ message: `${document} requires ${k}`, ...meta });
+  };
+
+  ssm.on(SendCommandCommand).callsFake(async (input: SendCommandCommandInput) => {
+    if (input.Targets) throw validation('fake fleet: SendCommand with Targets is not modelled, use InstanceIds');
+    const ids = input.InstanceIds ?? [];
+    if (ids.length < 1 || ids.length > 50) throw validation(`Value at 'instanceIds' failed to satisfy constraint: Member must have length between 1 and 50 (got ${ids.length})`);
+    if (new Set(ids).size !== ids.length) throw new DuplicateInstanceId({ message: 'duplicate instance ids', ...meta });
+    const timeoutSeconds = input.TimeoutSeconds ?? 3600;
+    if (timeoutSeconds < 30 || timeoutSeconds > 2_592_000) throw validation('TimeoutSeconds must be between 30 and 2592000');
+    if ((input.Comment ?? '').length > 100) throw validation('Comment is at most 100 characters');
+    checkParameters(input.DocumentName ?? '', input.Parameters);
+    const bad = ids.filter((id) => instances.get(id)?.managed !== true || instances.get(id)!.pingStatus !== 'Online');
+    if (bad.length) throw new InvalidInstanceId({ message: `Instances [[${bad.join(', ')}]] not in a valid state for account ${ACCOUNT}`, ...meta });
+    const id = `00000000-0000-4000-8000-${(commands.size + 1).toString(16).padStart(12, '0')}`;
+    commands.set(id, {
+      id,
+      document: input.DocumentName!,
+      parameters: input.Parameters ?? {},
+      instanceIds: [...ids],
+      timeoutSeconds,
+      sentAt: Date.now(),
+      invocations: ids.map((instanceId) => ({ instanceId, status: 'Pending', details: 'Pending' })),
+      polls: [],
+    });
+    maxInFlight = Math.max(maxInFlight, inFlight());
+    return { Command: { CommandId: id, DocumentName: input.DocumentName, InstanceIds: [...ids], Status: 'Pending', TimeoutSeconds: timeoutSeconds } };
+  });
+
+  /** One poll: every open invocation of the command moves on. */
+  const advance = (cmd: FakeCommand) => {
+    cmd.polls.push(Date.now());
+    const poll = cmd.polls.length;
+    const now = Date.now();
+    for (const inv of cmd.invocations) {
+      if (TERMINAL.has(inv.status)) continue;
+      const inst = instances.get(inv.instanceId)!;
+      if (inst.loseConnectionAtPoll !== undefined && poll >= inst.loseConnectionAtPoll && inst.pingStatus === 'Online') {
+        inst.pingStatus = 'ConnectionLost';
+        inst.loseConnectionAtPoll = undefined;
+      }
+      if (inst.pingStatus !== 'Online') {
+        if (inv.status === 'InProgress') {
+          if (now - inv.startedAt! >= execTimeoutMs) Object.assign(inv, { status: 'TimedOut', details: 'Execution Timed Out' });
+        } else if (now - cmd.sentAt >= cmd.timeoutSeconds * 1000) Object.assign(inv, { status: 'TimedOut', details: 'Delivery Timed Out' });
+        else Object.assign(inv, { status: 'Delayed', details: 'Delayed' });
+        continue;
+      }
+      if (poll >= inst.finishAtPoll) {
+        const out = inst.outcomes[cmd.document] ?? { status: 'Success' };
+        Object.assign(inv, { status: out.status, details: out.details ?? out.status });
+        if (out.status === 'Success') applied(inst, cmd);
+      } else if (poll >= 2) {
+        if (inv.status !== 'InProgress') Object.assign(inv, { status: 'InProgress', details: 'InProgress', startedAt: now });
+        if (now - inv.startedAt! >= execTimeoutMs) Object.assign(inv, { status: 'TimedOut', details: 'Execution Timed Out' });
+      }
+    }
+  };
+  /** What a successful document changes on the instance. */
+  const applied = (inst: FakeInstance, cmd: FakeCommand) => {
+    if (cmd.document === 'AWS-UpdateSSMAgent') Object.assign(inst, { isLatest: true, agentVersion: latest });
+    if (cmd.document === 'AWS-ConfigureAWSPackage' && cmd.parameters.action?.[0] === 'Install') for (const p of cmd.parameters.name ?? []) inst.packages.add(p);
+  };
+  const toInvocation = (cmd: FakeCommand, inv: Invocation): CommandInvocation => ({
+    CommandId: cmd.id,
+    InstanceId: inv.instanceId,
+    DocumentName: cmd.document,
+    Status: inv.status as CommandInvocation['Status'],
+    StatusDetails: inv.details,
+    RequestedDateTime: new Date(cmd.sentAt),
+  });
+  const findCommand = (id: string | undefined) => {
+    const cmd = commands.get(id ?? '');
+    if (!cmd) throw new InvalidCommandId({ message: `command ${id} not found`, ...meta });
+    return cmd;
+  };
+
+  ssm.on(ListCommandInvocationsCommand).callsFake(async (input: ListCommandInvocationsCommandInput) => {
+    if (!input.CommandId) throw validation('fake fleet: ListCommandInvocations without CommandId is not modelled');
+    const max = input.MaxResults ?? 50;
+    if (max < 1 || max > 50) throw validation(`Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50`);
+    const cmd = findCommand(input.CommandId);
+    if (!input.NextToken) advance(cmd);
+    const all = cmd.invocations.filter((v) => !input.InstanceId || v.instanceId === input.InstanceId);
+    const { items, NextToken } = page(all, input.NextToken, Math.min(max, opts.invocationPageCap ?? 50), `lci-${cmd.id}`);
+    return { CommandInvocations: items.map((v) => toInvocation(cmd, v)), NextToken };
+  });
+
+  // Implemented only so that per-instance polling would be visible in calls(); it moves nothing on.
+  ssm.on(GetCommandInvocationCommand).callsFake(async (input: GetCommandInvocationCommandInput) => {
+    const cmd = findCommand(input.CommandId);
+    const inv = cmd.invocations.find((v) => v.instanceId === input.InstanceId);
+    if (!inv) throw named('InvocationDoesNotExist', 'invocation does not exist');
+    return { CommandId: cmd.id, InstanceId: inv.instanceId, DocumentName: cmd.document, Status: inv.status as CommandInvocation['Status'], StatusDetails: inv.details };
+  });
+
+  // --- Associations ----------------------------------------------------------------------------
+
+  const checkAssociation = (input: { Name?: string; AssociationName?: string; ScheduleExpression?: string; Parameters?: Record<string, string[]>; Targets?: Target[] }) => {
+    checkParameters(input.Name ?? '', input.Parameters);
+    if (input.Name === 'AWS-GatherSoftwareInventory') {
+      for (const [k, v] of Object.entries(input.Parameters ?? {})) {
+        if (k !== 'files' && k !== 'windowsRegistry' && !['Enabled', 'Disabled'].includes(v[0] ?? '')) throw new InvalidParameters({ message: `${k} must be Enabled or Disabled`, ...meta });
+      }
+    }
+    if (input.AssociationName !== undefined && !/^[a-zA-Z0-9_\-.]{3,128}$/.test(input.AssociationName)) throw validation(`AssociationName ${input.AssociationName} does not match ^[a-zA-Z0-9_\\-.]{3,128}$`);
+    if (input.ScheduleExpression !== undefined) {
+      const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(input.ScheduleExpression);
+      const minutes = m ? Number(m[1]) * { minute: 1, minutes: 1, hour: 60, hours: 60, day: 1440, days: 1440 }[m[2] as 'minute'] : NaN;
+      const cron = /^cron\(.+\)$/.test(input.ScheduleExpression);
+      if (!cron && !(minutes >= 30 && minutes < 31 * 1440)) throw new InvalidSchedule({ message: `schedule ${input.ScheduleExpression} is not valid`, ...meta });
+    }
+    const targets = input.Targets ?? [];
+    if (targets.length < 1 || targets.length > 5) throw new InvalidTarget({ message: 'an association takes 1 to 5 targets', ...meta });
+    for (const t of targets) {
+      if (!t.Key || !/^(InstanceIds|tag:.+|tag-key|resource-groups:Name)$/.test(t.Key)) throw new InvalidTarget({ message: `target key ${t.Key} is not valid`, ...meta });
+      if (!t.Values?.length || t.Values.length > 50) throw new InvalidTarget({ message: `target ${t.Key} takes 1 to 50 values`, ...meta });
+    }
+  };
+  const description = (a: AssociationDescription): AssociationDescription => {
+    const { tags: _tags, ...rest } = a as AssociationDescription & { tags?: unknown };
+    return structuredClone(rest);
+  };
+
+  ssm.on(ListAssociationsCommand).callsFake(async (input: ListAssociationsCommandInput) => {
+    const size = Math.min(input.MaxResults ?? 50, opts.associationPageSize ?? 50);
+    const { items, NextToken } = page([...associations.values()], input.NextToken, size, 'la');
+    const matches = (a: AssociationDescription) =>
+      (input.AssociationFilterList ?? []).every((f) => {
+        if (f.key === 'AssociationName') return (a.AssociationName ?? '').startsWith(f.value ?? '');
+        if (f.key === 'Name') return a.Name === f.value;
+        throw named('InvalidFilterKey', `fake fleet: association filter ${f.key} not modelled`);
+      });
+    return {
+      Associations: items.filter(matches).map((a) => ({
+        Name: a.Name,
+        AssociationId: a.AssociationId,
+        AssociationName: a.AssociationName,
+        AssociationVersion: a.AssociationVersion,
+        DocumentVersion: a.DocumentVersion,
+        Targets: structuredClone(a.Targets),
+        ScheduleExpression: a.ScheduleExpression,
+      })),
+      NextToken,
+    };
+  });
+
+  const findAssociation = (id: string | undefined) => {
+    const a = associations.get(id ?? '');
+    if (!a) throw new AssociationDoesNotExist({ message: `association ${id} does not exist`, ...meta });
+    return a;
+  };
+  ssm.on(DescribeAssociationCommand).callsFake(async (input: DescribeAssociationCommandInput) => ({ AssociationDescription: description(findAssociation(input.AssociationId)) }));
+
+  /** Adds an association as if someone made it (returns its id). */
+  const addAssociation = (a: { Name: string; AssociationName?: string; Targets: Target[]; ScheduleExpression?: string; Parameters?: Record<string, string[]>; tags?: Record<string, string> }) => {
+    const AssociationId = `a55${(associations.size + 1).toString(16).padStart(33, '0')}`.slice(0, 36);
+    associations.set(AssociationId, {
+      AssociationId,
+      Name: a.Name,
+      AssociationName: a.AssociationName,
+      AssociationVersion: '1',
+      DocumentVersion: '$DEFAULT',
+      Targets: structuredClone(a.Targets),
+      ScheduleExpression: a.ScheduleExpression,
+      ...(a.Parameters && Object.keys(a.Parameters).length ? { Parameters: structuredClone(a.Parameters) } : {}),
+      tags: { ...a.tags },
+    });
+    return AssociationId;
+  };
+
+  ssm.on(CreateAssociationCommand).callsFake(async (input: CreateAssociationCommandInput) => {
+    checkAssociation(input);
+    const id = addAssociation({
+      Name: input.Name!,
+      AssociationName: input.AssociationName,
+      Targets: input.Targets ?? [],
+      ScheduleExpression: input.ScheduleExpression,
+      Parameters: input.Parameters,
+      tags: Object.fromEntries((input.Tags ?? []).map((t) => [t.Key!, t.Value!])),
+    });
+    return { AssociationDescription: description(associations.get(id)!) };
+  });
+
+  ssm.on(UpdateAssociationCommand).callsFake(async (input: UpdateAssociationCommandInput) => {
+    const old = findAssociation(input.AssociationId);
+    const name = input.Name ?? old.Name!;
+    checkAssociation({ ...input, Name: name, Targets: input.Targets ?? old.Targets });
+    // The whole state is replaced: an optional field not sent is gone (aws-reference.md section 7),
+    // the document name excepted.
+    associations.set(old.AssociationId!, {
+      AssociationId: old.AssociationId,
+      Name: name,
+      AssociationName: input.AssociationName,
+      AssociationVersion: String(Number(old.AssociationVersion ?? '1') + 1),
+      DocumentVersion: input.DocumentVersion ?? '$DEFAULT',
+      Targets: structuredClone(input.Targets),
+      ScheduleExpression: input.ScheduleExpression,
+      ...(input.Parameters && Object.keys(input.Parameters).length ? { Parameters: structuredClone(input.Parameters) } : {}),
+      tags: old.tags,
+    });
+    return { AssociationDescription: description(associations.get(old.AssociationId!)!) };
+  });
+
+  // --- Service setting (DHMC) ------------------------------------------------------------------
+
+  const settingPath = (id: string | undefined) => {
+    const arn = /^arn:([^:]+):ssm:([^:]+):(\d{12}):servicesetting(\/.+)$/.exec(id ?? '');
+    if (arn) {
+      if (arn[2] !== REGION || arn[3] !== ACCOUNT) throw validation(`setting ${id} is not of account ${ACCOUNT} in ${REGION}`);
+      return arn[4]!;
+    }
+    return id ?? '';
+  };
+  const setting = (id: string | undefined) => {
+    const path = settingPath(id);
+    if (path !== DHMC_PATH) throw new ServiceSettingNotFound({ message: `setting ${id} not found (fake fleet knows ${DHMC_PATH})`, ...meta });
+    return path;
+  };
+  ssm.on(GetServiceSettingCommand).callsFake(async (input: GetServiceSettingCommandInput) => {
+    const path = setting(input.SettingId);
+    const value = settings.get(path);
+    return {
+      ServiceSetting: {
+        SettingId: path,
+        SettingValue: value ?? '$None',
+        Status: value === undefined ? 'Default' : 'Customized',
+        ARN: `arn:aws:ssm:${REGION}:${ACCOUNT}:servicesetting${path}`,
+      },
+    };
+  });
+  ssm.on(UpdateServiceSettingCommand).callsFake(async (input: UpdateServiceSettingCommandInput) => {
+    const path = setting(input.SettingId);
+    if (!input.SettingValue) throw validation('SettingValue is required');
+    settings.set(path, input.SettingValue);
+    return {};
+  });
+
+  // --- EC2 -------------------------------------------------------------------------------------
+
+  ec2.on(CreateTagsCommand).callsFake(async (input: CreateTagsCommandInput) => {
+    const ids = input.Resources ?? [];
+    if (!ids.length || ids.length > 1000) throw named('InvalidParameterValue', 'CreateTags takes 1 to 1000 resources');
+    const unknown = ids.filter((id) => !instances.has(id));
+    if (unknown.length) throw named('InvalidInstanceID.NotFound', `The instance IDs '${unknown.join(', ')}' do not exist`);
+    for (const id of ids) for (const t of input.Tags ?? []) instances.get(id)!.tags[t.Key!] = t.Value ?? '';
+    return {};
+  });
+
+  /** Calls so far by operation name (`SendCommand`, `CreateTags`…), both clients. */
+  const calls = (): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const c of [...ssm.calls(), ...ec2.calls()]) {
+      const op = (c.args[0] as object).constructor.name.replace(/Command$/, '');
+      out[op] = (out[op] ?? 0) + 1;
+    }
+    return out;
+  };
+
+  return {
+    ssm,
+    ec2,
+    instances,
+    commands,
+    associations,
+    settings,
+    latest,
+    add,
+    addMany,
+    targets,
+    addAssociation,
+    /** The instance drops off now (its next polls see ConnectionLost). */
+    lose: (id: string) => {
+      instances.get(id)!.pingStatus = 'ConnectionLost';
+    },
+    calls,
+    /** Calls of one operation. */
+    count: (op: string) => calls()[op] ?? 0,
+    /** The most commands whose invocations were not all final at one time (measured at each SendCommand). */
+    maxInFlight: () => maxInFlight,
+    /** Associations carrying that exact name. */
+    named: (name: string) => [...associations.values()].filter((a) => a.AssociationName === name),
+    restore: () => {
+      ssm.restore();
+      ec2.restore();
+    },
+  };
+}
+
+export type FakeFleet = ReturnType<typeof fakeFleet>;
+
+/**
+ * Awaits `work` while `tick` moves (fake) time on: for code that sleeps between polls. `tick`
+ * is e.g. `() => vi.advanceTimersToNextTimerAsync()`; with no timer pending it should yield a
+ * real macrotask so that pending I/O (a dynamic import) can finish.
+ */
+export async function settle<T>(work: Promise<T>, tick: () => Promise<unknown>): Promise<T> {
+  let done = false;
+  const watched = work.finally(() => {
+    done = true;
+  });
+  watched.catch(() => {});
+  while (!done) await tick();
+  return watched;
+}
