@@ -1,0 +1,67 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { labelFor, loadSettings } from '../../config/load.js';
+import { SetupError, UsageError } from '../../core/errors.js';
+import type { RunReport } from '../../core/report.js';
+import { cloudFormationTemplate, exportProblems } from '../../policies/cloudformation.js';
+import type { Io } from '../../ui/io.js';
+import { toYaml } from '../../ui/yaml.js';
+import { ExitCode } from '../exit-codes.js';
+import { switches, typedSettings } from '../options.js';
+
+const FORMATS = ['cloudformation'] as const;
+const STYLES = ['yaml', 'json'] as const;
+
+/**
+ * `ssm-setup export cloudformation [--format yaml|json] [-o file]`: the setup as a template,
+ * parameterised by the settings (their values become the parameters' defaults). Local only:
+ * the settings are validated as usual, but no credentials are needed and no AWS call is made.
+ */
+export async function run(cmd: Command, args: string[], io: Io): Promise<number> {
+  const [format] = args;
+  if (!FORMATS.includes(format as (typeof FORMATS)[number])) {
+    throw new UsageError(`unknown export format "${format}"`, { hint: `the formats are: ${FORMATS.join(', ')} (ssm-setup export cloudformation)` });
+  }
+  const opts = cmd.opts<{ format?: string; output?: string }>();
+  const sw = switches(cmd);
+  const style = opts.format ?? (sw.json && !opts.output ? 'json' : 'yaml');
+  if (!STYLES.includes(style as (typeof STYLES)[number])) {
+    throw new UsageError(`--format: must be yaml or json (got "${style}")`);
+  }
+  if (sw.json && !opts.output && style !== 'json') {
+    throw new UsageError('--json with --format yaml needs -o <file>: stdout can carry only one JSON object', { hint: 'drop --json, or write the template to a file with -o' });
+  }
+
+  const loaded = await loadSettings({ flags: typedSettings(cmd), configPath: sw.config });
+  const problems = exportProblems(loaded.settings).map((p) => `${labelFor(p.key, loaded.sources[p.key], loaded.configFile)}: ${p.message}`);
+  if (problems.length) throw new UsageError(problems, { hint: 'Nothing was written. Change the values above: the template cannot carry them.' });
+
+  const path = opts.output === undefined ? undefined : resolve(opts.output);
+  if (path && loaded.configFile && path === resolve(loaded.configFile)) {
+    throw new UsageError(`-o ${opts.output}: that is the settings file this run read`, { hint: 'write the template to another file, e.g. -o ssm-setup.template.json' });
+  }
+
+  const template = cloudFormationTemplate(loaded.settings);
+  const text = style === 'json' ? `${JSON.stringify(template, null, 2)}\n` : toYaml(template);
+  if (!path) {
+    process.stdout.write(text);
+    return ExitCode.Ok;
+  }
+  try {
+    await writeFile(path, text, 'utf8');
+  } catch (err) {
+    throw new SetupError(`cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { hint: 'choose another -o file' });
+  }
+  if (sw.json) {
+    const report: RunReport = {
+      command: 'export',
+      ok: true,
+      steps: [{ id: 'export', title: 'CloudFormation template', status: 'created', changes: [{ action: 'create', resource: path, detail: `CloudFormation template (${style})` }], outputs: { file: path } }],
+    };
+    io.result(report);
+  } else {
+    io.info(`CloudFormation template (${style}) written to ${path}`);
+  }
+  return ExitCode.Ok;
+}
