@@ -32,7 +32,8 @@ const isCi = () => Boolean(process.env.CI && process.env.CI !== 'false');
 export async function openSession(cmd: Command, io: Io): Promise<Session> {
   const loaded = await loadSettings({ flags: typedSettings(cmd), configPath: switches(cmd).config });
   if (loaded.settings.profile) await assertProfileExists(loaded.settings.profile, labelFor('profile', loaded.sources.profile, loaded.configFile));
-  const region = await resolveRegion(loaded.settings);
+  // With --regions, the first one is the session's; each region gets its own clients (apply.ts).
+  const region = loaded.settings.regions[0] ?? (await resolveRegion(loaded.settings));
   const { profile, endpointUrl } = loaded.settings;
   const recorder = new CallRecorder(process.env.SSM_SETUP_CALL_LOG, (c) => io.debug(`  aws ${c.service}.${c.operation}`));
   return { io, loaded, aws: new AwsClients({ region, profile, endpointUrl }, recorder) };

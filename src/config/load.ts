@@ -12,6 +12,7 @@ export const DEFAULT_CONFIG_FILE = 'ssm-setup.json';
 
 /** Built-in defaults, the lowest layer (../shared/design/product.md, "Options"). */
 export const DEFAULTS = {
+  regions: [],
   keyAlias: 'alias/ssm-session-manager',
   s3Prefix: 'session-logs/',
   logTransitionDays: 90,

@@ -8,6 +8,8 @@ export const LOG_RETENTION_DAYS = [
 /** The tag every resource ssm-setup creates carries; `destroy` touches nothing without it. */
 export const MANAGED_BY_TAG = { key: 'ManagedBy', value: 'ssm-setup' } as const;
 
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+
 const wholeNumber = (min: number, max: number, what = `from ${min} to ${max}`) =>
   z
     .number({ error: 'must be a whole number' })
@@ -66,10 +68,9 @@ export const settingsSchema = z
     /** AWS shared-config profile. */
     profile: z.string().min(1, { error: 'must not be empty' }).optional(),
     /** Region, e.g. eu-west-1. */
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/, { error: 'is not an AWS region name (like eu-west-1)' })
-      .optional(),
+    region: z.string().regex(REGION, { error: 'is not an AWS region name (like eu-west-1)' }).optional(),
+    /** Several regions in one run (init, plan, run); wins over `region`. */
+    regions: z.array(z.string().regex(REGION, { error: 'is not an AWS region name (like eu-west-1)' })),
     /** One endpoint for every service (a local emulator); S3 is then addressed in path style. */
     endpointUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     /** @default alias/ssm-session-manager */

@@ -35,6 +35,7 @@ export interface SettingSpec {
 export const GLOBAL_SETTINGS: readonly SettingSpec[] = [
   { key: 'profile', flag: '--profile', kind: 'string', arg: '<name>', env: 'AWS_PROFILE', description: 'AWS shared-config profile' },
   { key: 'region', flag: '--region', kind: 'string', arg: '<region>', env: 'AWS_REGION', description: 'AWS region (else AWS_REGION, else the profile\'s region)' },
+  { key: 'regions', flag: '--regions', kind: 'list', arg: '<r1,r2>', description: 'set up several regions at once (the IAM names get a -<region> suffix)' },
   { key: 'endpointUrl', flag: '--endpoint-url', kind: 'string', arg: '<url>', env: 'AWS_ENDPOINT_URL', description: 'send every AWS call to this endpoint (S3 in path style), e.g. a local emulator' },
 ];
 

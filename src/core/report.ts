@@ -31,6 +31,8 @@ export type OutputValue = string | readonly string[] | Readonly<Record<string, s
 
 export interface StepReport {
   readonly id: string;
+  /** Set in a several-regions run (`--regions`). */
+  readonly region?: string;
   readonly title: string;
   status: StepStatus;
   changes: ChangeView[];

@@ -24,7 +24,7 @@ export function renderPlan(report: RunReport, st: Style = NO_STYLE): string {
   const lines = [st.bold(`Plan for account ${report.account ?? '?'} in ${report.region ?? '?'}:`)];
   const [skipped, shown] = partition(report.steps, (s) => s.status === 'skipped');
   for (const step of shown) {
-    lines.push(`  ${st.bold(step.id)} ${st.dim(`(${step.title})`)}`);
+    lines.push(`  ${st.bold(step.region ? `${step.region} ${step.id}` : step.id)} ${st.dim(`(${step.title})`)}`);
     if (step.status === 'failed') {
       lines.push(`    ${st.red('✖ could not be planned (see below)')}`);
       continue;
@@ -54,7 +54,7 @@ const STATUS: Record<StepStatus, [string, keyof Style]> = {
 
 /** One line per step with its status and outputs, then the failure with its fix, if any. */
 export function renderSummary(report: RunReport, st: Style = NO_STYLE): string {
-  const width = Math.max(...report.steps.map((s) => s.id.length), 4);
+  const width = Math.max(...report.steps.map((s) => s.id.length + (s.region ? s.region.length + 1 : 0)), 4);
   const lines = [st.bold(`Summary (${report.command}, account ${report.account ?? '?'}, ${report.region ?? '?'}):`)];
   const [skipped, shown] = partition(report.steps, (s) => s.status === 'skipped');
   for (const step of shown) lines.push(...stepLines(step, width, st));
@@ -71,15 +71,18 @@ export function renderSummary(report: RunReport, st: Style = NO_STYLE): string {
 function stepLines(step: StepReport, width: number, st: Style): string[] {
   const [label, colour] = STATUS[step.status];
   const note = step.note?.split('\n')[0];
-  const lines = [`  ${step.id.padEnd(width)}  ${st[colour](label)}${note ? st.dim(` (${note})`) : ''}`];
-  for (const [k, v] of Object.entries(step.outputs)) lines.push(`  ${' '.repeat(width)}    ${st.dim(`${k}:`)} ${formatOutput(v)}`);
+  const id = step.region ? `${step.region} ${step.id}` : step.id;
+  const lines = [`  ${id.padEnd(width)}  ${st[colour](label)}${note ? st.dim(` (${note})`) : ''}`];
+  for (const [k, v] of Object.entries(step.outputs)) {
+    if (formatOutput(v)) lines.push(`  ${' '.repeat(width)}    ${st.dim(`${k}:`)} ${formatOutput(v)}`);
+  }
   return lines;
 }
 
 /** Skipped steps share one line per reason, e.g. `- skipped (not available in this version yet): a, b`. */
 function skippedLines(steps: StepReport[], st: Style): string[] {
   const byNote = new Map<string, string[]>();
-  for (const s of steps) byNote.set(s.note ?? '', [...(byNote.get(s.note ?? '') ?? []), s.id]);
+  for (const s of steps) byNote.set(s.note ?? '', [...(byNote.get(s.note ?? '') ?? []), s.region ? `${s.region} ${s.id}` : s.id]);
   return [...byNote].map(([note, ids]) => `  ${st.dim(`- skipped${note ? ` (${note})` : ''}: ${ids.join(', ')}`)}`);
 }
 

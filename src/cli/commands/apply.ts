@@ -4,7 +4,13 @@ import type { StepEntry } from '../../steps/index.js';
 import { STEPS } from '../../steps/index.js';
 import type { Io } from '../../ui/io.js';
 import { ExitCode } from '../exit-codes.js';
-import { openSession } from '../session.js';
+import { openSession, type Session } from '../session.js';
+import { AwsClients } from '../../aws/clients.js';
+import { toStepError } from '../../aws/errors.js';
+import { withAnswers } from '../../config/load.js';
+import { UsageError, type SetupError } from '../../core/errors.js';
+import type { RunReport } from '../../core/report.js';
+import { RegionIo } from '../../ui/region-io.js';
 
 /** Shared by init, plan and run: open the session, run the chosen steps, show the result. */
 export async function runCommand(
@@ -13,7 +19,61 @@ export async function runCommand(
   opts: Pick<RunOptions, 'command' | 'mode' | 'wizard'> & { selected: readonly StepEntry[] },
 ): Promise<{ result: RunResult; exitCode: number }> {
   const session = await openSession(cmd, io);
+  if (session.loaded.settings.regions.length > 1) return runRegions(session, io, opts);
   const result = await runSteps({ ...opts, catalog: STEPS, loaded: session.loaded, aws: session.aws, io });
   io.result(result.report);
   return { result, exitCode: result.report.ok ? ExitCode.Ok : ExitCode.Failed };
+}
+
+/** Regions at once, at most this many. */
+const REGIONS_IN_FLIGHT = 3;
+
+/**
+ * `--regions r1,r2`: every chosen step in each region, a few regions at once, with one
+ * combined plan and summary. IAM is global, so the IAM names get a `-<region>` suffix: each
+ * region's policies name that region's key, bucket and log group. A failure in one region
+ * does not stop the others; the run exits 1 at the end.
+ */
+async function runRegions(session: Session, io: Io, opts: Pick<RunOptions, 'command' | 'mode' | 'wizard'> & { selected: readonly StepEntry[] }) {
+  const { loaded, aws } = session;
+  if (opts.mode === 'apply' && io.interactive) {
+    throw new UsageError('--regions runs without questions: add --yes, or look first with `ssm-setup plan --regions …`');
+  }
+  const identity = await aws.identity();
+  const regions = loaded.settings.regions;
+  const reports: RunReport[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < regions.length) {
+      const region = regions[next++]!;
+      const regional = withAnswers(loaded, {
+        instanceRole: `${loaded.settings.instanceRole}-${region}`,
+        instancePolicy: `${loaded.settings.instancePolicy}-${region}`,
+        operatorPolicy: `${loaded.settings.operatorPolicy}-${region}`,
+      });
+      const clients = new AwsClients({ ...aws.target, region }, aws.recorder);
+      try {
+        const { report } = await runSteps({ ...opts, wizard: false, catalog: STEPS, loaded: regional, aws: clients, io: new RegionIo(io, region) });
+        reports.push(report);
+      } catch (err) {
+        const e = toStepError('init', err, `ssm-setup ${opts.command} --region ${region}`) as SetupError;
+        reports.push({ command: opts.command, account: identity.account, region, ok: false, steps: [], error: { message: e.message, hint: e.hint } });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REGIONS_IN_FLIGHT, regions.length) }, worker));
+  reports.sort((a, b) => regions.indexOf(a.region!) - regions.indexOf(b.region!));
+  const failed = reports.filter((r) => !r.ok);
+  const combined: RunReport = {
+    command: opts.command,
+    account: identity.account,
+    region: regions.join(','),
+    ok: !failed.length,
+    steps: reports.flatMap((r) => r.steps.map((s) => ({ ...s, region: r.region }))),
+    ...(failed.length ? { error: { message: failed.map((r) => `${r.region}: ${r.error?.message ?? r.steps.find((s) => s.error)?.error?.message ?? 'failed'}`).join('; '), hint: 'the other regions are done; fix the failed ones and rerun' } } : {}),
+  };
+  io.plan(combined);
+  io.result(combined);
+  const result: RunResult = { report: combined, loaded };
+  return { result, exitCode: combined.ok ? ExitCode.Ok : ExitCode.Failed };
 }
