@@ -5,6 +5,7 @@
 // tables. Exit 1 when a rerun of `init` writes, or when the fleet calls do not follow the
 // batches of 50.
 import { build } from 'esbuild';
+import { nodeBundle } from '../scripts/esbuild-options.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,20 +72,12 @@ function baseline(endpoint) {
  * answers every call. Returns its table, or its JSON object with --json.
  */
 async function fleet(dir) {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const outfile = join(dir, 'fleet.mjs');
   await build({
     absWorkingDir: ROOT,
     entryPoints: [join(ROOT, 'bench/fleet.ts')],
     outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    mainFields: ['module', 'main'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    define: { __SSM_SETUP_VERSION__: JSON.stringify(pkg.version) },
-    logLevel: 'warning',
+    ...nodeBundle,
   });
   const env = { ...motoEnv('http://127.0.0.1:9'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   const r = spawnSync(process.execPath, [outfile, ...(json ? ['--json'] : [])], { cwd: ROOT, env, encoding: 'utf8' });

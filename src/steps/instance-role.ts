@@ -7,7 +7,6 @@ import {
 } from '@aws-sdk/client-iam';
 import { profileNotYetVisible, retryWhile } from '../aws/retry.js';
 import { resourceTagsFor } from '../config/schema.js';
-import { StepError } from '../core/errors.js';
 import type { Step, StepContext } from '../core/step.js';
 import { ec2TrustPolicy } from '../policies/instance-policy.js';
 import { askTargets } from './ask-targets.js';
@@ -24,6 +23,7 @@ import {
 } from './instance-role-plan.js';
 import { readInstanceRole, type InstanceRoleState } from './instance-role-state.js';
 import { applyManagedPolicy } from './managed-policy.js';
+import { requireKeyArn } from './require.js';
 
 /** Runbook steps 4 and 11: the instances' rights, on the roles they have or on a new one. */
 export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
@@ -35,7 +35,7 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
   note: instanceRoleNote,
 
   async apply(ctx, state, changes) {
-    if (!ctx.outputs.kmsKeyArn) throw new StepError('instance-role', 'the session key is unknown', { hint: 'run `ssm-setup run kms-key` first' });
+    requireKeyArn(ctx, 'instance-role');
     const iam = ctx.aws.get(IAMClient);
     const tags = Object.entries(resourceTagsFor(ctx.settings)).map(([Key, Value]) => ({ Key, Value }));
     const role = ctx.settings.instanceRole;

@@ -11,12 +11,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { errorName, isAccessDenied } from '../aws/errors.js';
 import { resourceTagsFor } from '../config/schema.js';
-import { StepError } from '../core/errors.js';
 import type { Step, StepContext } from '../core/step.js';
 import { bucketArn, defaultBucketName, fullPublicAccessBlock, sseKmsRule, withSessionLogsRule, withTlsDeny } from '../policies/log-bucket.js';
 import { askNumber, pickName, unanswered } from './ask.js';
 import { BUCKET_SETTINGS, lifecycleDays, nameTaken, planLogBucket, type BucketChange } from './log-bucket-plan.js';
 import { readBucket, type BucketInfo, type BucketState } from './log-bucket-state.js';
+import { requireKeyArn } from './require.js';
 
 /** Runbook steps 3 and 8: the hardened S3 bucket that receives session logs. */
 export const logBucketStep: Step<BucketState, BucketChange> = {
@@ -76,8 +76,7 @@ const APPLY: Record<Exclude<BucketChange, 'create-bucket'>, Apply> = {
   },
   'public-access': (s3, b) => s3.send(new PutPublicAccessBlockCommand({ Bucket: b.name, PublicAccessBlockConfiguration: fullPublicAccessBlock() })),
   encryption: (s3, b, ctx) => {
-    const keyArn = ctx.outputs.kmsKeyArn;
-    if (!keyArn) throw new StepError('log-bucket', 'the session key is unknown', { hint: 'run `ssm-setup run kms-key` first' });
+    const keyArn = requireKeyArn(ctx, 'log-bucket');
     return s3.send(new PutBucketEncryptionCommand({ Bucket: b.name, ServerSideEncryptionConfiguration: { Rules: [sseKmsRule(keyArn)] } }));
   },
   versioning: (s3, b) => s3.send(new PutBucketVersioningCommand({ Bucket: b.name, VersioningConfiguration: { Status: 'Enabled' } })),

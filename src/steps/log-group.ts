@@ -8,10 +8,10 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { LOG_RETENTION_DAYS, resourceTagsFor } from '../config/schema.js';
-import { StepError } from '../core/errors.js';
 import type { Step, StepContext } from '../core/step.js';
 import { pickName, unanswered } from './ask.js';
 import { planLogGroup, type LogGroupChange, type LogGroupInfo, type LogGroupState } from './log-group-plan.js';
+import { requireKeyArn } from './require.js';
 
 /** The wizard lists at most this many groups; beyond that the operator types a name. */
 const MAX_LISTED = 100;
@@ -55,8 +55,7 @@ export const logGroupStep: Step<LogGroupState, LogGroupChange> = {
   async apply(ctx, state, changes) {
     const logs = ctx.aws.get(CloudWatchLogsClient);
     const name = state.kind === 'absent' ? state.name : state.group.name;
-    const kmsKeyId = ctx.outputs.kmsKeyArn;
-    if (!kmsKeyId) throw new StepError('log-group', 'the session key is unknown', { hint: 'run `ssm-setup run kms-key` first' });
+    const kmsKeyId = requireKeyArn(ctx, 'log-group');
     const kinds = new Set(changes.map((c) => c.kind));
     if (kinds.has('create-group')) {
       // The key policy already admits logs.<region> (kms-key runs first), or this is AccessDenied.

@@ -9,12 +9,13 @@ import {
 } from '@aws-sdk/client-iam';
 import { errorName } from '../aws/errors.js';
 import { resourceTagsFor } from '../config/schema.js';
-import { StepError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { Change, PlanInput, Step } from '../core/step.js';
 import { operatorPolicy } from '../policies/operator-policy.js';
 import type { PolicyDocument } from '../policies/types.js';
 import { unanswered } from './ask.js';
 import { applyManagedPolicy, planManagedPolicy, policyArn, readManagedPolicy, type ManagedPolicyState, type PolicyChange } from './managed-policy.js';
+import { requireKeyArn } from './require.js';
 
 type Principal = { readonly kind: 'user' | 'group'; readonly name: string; readonly attached: boolean };
 export interface OperatorPolicyState {
@@ -103,7 +104,7 @@ export const operatorPolicyStep: Step<OperatorPolicyState, OperatorChange> = {
   },
 
   async apply(ctx, state, changes) {
-    if (!ctx.outputs.kmsKeyArn) throw new StepError('operator-policy', 'the session key is unknown', { hint: 'run `ssm-setup run kms-key` first' });
+    requireKeyArn(ctx, 'operator-policy');
     const iam = ctx.aws.get(IAMClient);
     let arn = state.policy.arn;
     for (const change of changes) {

@@ -17,6 +17,7 @@ import { sameJson } from '../policies/types.js';
 import { askNumber, unanswered } from './ask.js';
 import { desiredPreferences, keyRefOf, planPreferences, preferencesNote, type PreferencesChange } from './preferences-plan.js';
 import { inputsOf, ORIGINAL_DEFAULT_TAG, readPreferences, type PreferencesState } from './preferences-state.js';
+import { requireKeyArn } from './require.js';
 
 /** How many older versions a duplicate-content answer is looked up in. */
 const LOOKBACK = 25;
@@ -30,7 +31,7 @@ export const preferencesStep: Step<PreferencesState, PreferencesChange> = {
   note: preferencesNote,
 
   async apply(ctx, state, changes) {
-    if (!ctx.outputs.kmsKeyArn) throw new StepError('preferences', 'the session key is unknown', { hint: 'run `ssm-setup run kms-key` first' });
+    requireKeyArn(ctx, 'preferences');
     const ssm = ctx.aws.get(SSMClient);
     const desired = desiredPreferences(ctx);
     const Content = JSON.stringify(desired, null, 2);

@@ -15,7 +15,7 @@ export interface TerminalIoOptions extends IoOptions {
 export class TerminalIo extends BaseIo {
   readonly interactive: boolean;
 
-  constructor(private readonly topts: TerminalIoOptions) {
+  constructor(topts: TerminalIoOptions) {
     super(topts);
     this.interactive = topts.interactive;
     const chalk = new Chalk({ level: topts.color ? 1 : 0 });
