@@ -145,3 +145,16 @@ describe('the ssh-config step in init', () => {
     expect(existsSync(`${path}.ssm-setup.bak`)).toBe(false);
   });
 });
+
+describe('the ssh-config finding of check', () => {
+  it('is a warning with the fix before --write, and ok after', async () => {
+    const localSsh = async () => {
+      const run = await runCli(['check', '--json', '--ssh-config-path', path], { cwd: dir });
+      const report = JSON.parse(run.stdout) as { checks: { local: { check: string; status: string; fix?: string }[] } };
+      return report.checks.local.find((f) => f.check === 'ssh-config');
+    };
+    expect(await localSsh()).toMatchObject({ status: 'warning', fix: 'ssm-setup ssh-config --write' });
+    expect((await sshConfig('--write')).code).toBe(0);
+    expect(await localSsh()).toMatchObject({ status: 'ok' });
+  });
+});

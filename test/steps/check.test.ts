@@ -1065,6 +1065,7 @@ describe('ssm-setup check (the command, in-process)', () => {
     expect(report.checks!.local).toEqual([
       { check: 'aws-cli', status: 'ok', detail: 'AWS CLI 2.15.30' },
       { check: 'session-manager-plugin', status: 'ok', detail: 'session-manager-plugin 1.2.650.0' },
+      expect.objectContaining({ check: 'ssh-config', status: expect.stringMatching(/^(ok|warning)$/) }),
     ]);
     // Read-only, and no session without --live.
     expect(ssm).not.toHaveReceivedCommand(StartSessionCommand);

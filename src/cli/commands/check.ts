@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { StartSessionCommand, SSMClient, TerminateSessionCommand } from '@aws-sdk/client-ssm';
 import type { FindingView, RunReport } from '../../core/report.js';
 import type { StepContext, TargetInstance } from '../../core/step.js';
+import type { Settings } from '../../config/schema.js';
 import { runChecks, type TargetReport } from '../../steps/check-findings.js';
 import type { Io } from '../../ui/io.js';
 import { ExitCode } from '../exit-codes.js';
@@ -20,7 +21,7 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
   const result = await io.task(`Checking ${targets.length} target${targets.length === 1 ? '' : 's'}`, () => runChecks(ctx, targets));
   const reports = opts.live ? await live(ctx, result.targets) : result.targets;
   const { detectLocalTools } = await import('../../aws/local-tools.js');
-  const local = localFindings(await detectLocalTools());
+  const local = [...localFindings(await detectLocalTools()), await sshConfigFinding(loaded.settings)];
   const report: RunReport = {
     command: 'check', account: identity.account, region, ok: true, steps: [],
     targets: reports, checks: { account: result.account, operator: result.operator, local }, connect: result.connect,
@@ -64,4 +65,20 @@ export function localFindings(tools: { aws?: string; plugin?: string }): Finding
       ? { check: 'session-manager-plugin', status: 'ok', detail: `session-manager-plugin ${tools.plugin}` }
       : { check: 'session-manager-plugin', status: 'error', detail: 'session-manager-plugin not found on PATH: `aws ssm start-session` fails without it', fix: `install it: ${PLUGIN_DOCS}` },
   ];
+}
+
+/** Whether the managed `~/.ssh/config` block is there, as `ssm-setup ssh-config --write` would write it now. */
+async function sshConfigFinding(settings: Settings): Promise<FindingView> {
+  const { blockFor, readSshConfig, resolveSshConfigPath } = await import('../../steps/ssh-config.js');
+  const { BEGIN_MARKER, hasCurrentBlock } = await import('../../policies/ssh-config.js');
+  const path = resolveSshConfigPath(settings.sshConfigPath);
+  const file = await readSshConfig(path).catch(() => ({ text: '', existed: false }));
+  if (hasCurrentBlock(file.text, blockFor(settings, process.platform === 'win32'))) return { check: 'ssh-config', status: 'ok', detail: `SSH over Session Manager configured in ${path}` };
+  const outdated = file.text.includes(BEGIN_MARKER);
+  return {
+    check: 'ssh-config',
+    status: 'warning',
+    detail: outdated ? `the ssm-setup block in ${path} is not current (other --profile/--region?)` : `no ssm-setup block in ${path}: ssh i-… does not go through Session Manager`,
+    fix: 'ssm-setup ssh-config --write',
+  };
 }
