@@ -112,7 +112,7 @@ describe('ssm-setup check against moto_server, with the SSM inventory stubbed', 
       }
     }
     expect(Object.keys(report.checks!).sort()).toEqual(['account', 'local', 'operator']);
-    expect(report.checks!.local.map((f) => f.check)).toEqual(['aws-cli', 'session-manager-plugin']);
+    expect(report.checks!.local.map((f) => f.check)).toEqual(['aws-cli', 'session-manager-plugin', 'ssh-config']);
 
     // What init made agrees with itself: preferences, key, bucket (encryption, public access).
     const account = report.checks!.account;
