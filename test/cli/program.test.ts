@@ -34,6 +34,7 @@ import { STEP_IDS } from '../../src/steps/index.js';
 import { desiredInstancePolicy } from '../../src/steps/instance-role-plan.js';
 import { desiredOperatorPolicy } from '../../src/steps/operator-policy.js';
 import { desiredPreferences } from '../../src/steps/preferences-plan.js';
+import { captureOutput } from '../helpers/capture.js';
 import { settingsFrom } from '../helpers/fixtures.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -44,8 +45,6 @@ const s3 = mockClient(S3Client);
 const iam = mockClient(IAMClient);
 const ssm = mockClient(SSMClient);
 
-let stdout: string[];
-let stderr: string[];
 
 beforeEach(() => {
   sts.reset();
@@ -53,25 +52,9 @@ beforeEach(() => {
   s3.reset();
   iam.reset();
   ssm.reset();
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  });
 });
 
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
-
-const out = () => stdout.join('');
-const err = () => stderr.join('');
+const { out, err, clear } = captureOutput();
 
 /** Runs `ssm-setup <args>` in-process. */
 const run = (...args: string[]) => main(['node', 'ssm-setup', ...args]);
@@ -224,7 +207,7 @@ describe('bad input exits 2 before any AWS call', () => {
   it('maps every command of the contract to an implementation', async () => {
     // A command without one would exit 2 with "not available in this version yet".
     for (const args of [['destroy', '--delete-logs', '--yes'], ['export', 'nope']]) {
-      stderr.length = 0;
+      clear();
       expect(await run(...args, '--region', 'us-east-1')).toBe(2);
       expect(err()).not.toContain('not available in this version yet');
     }

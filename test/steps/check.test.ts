@@ -71,6 +71,7 @@ import type { PolicyDocument } from '../../src/policies/types.js';
 import { checkStep } from '../../src/steps/check.js';
 import { runChecks, type CheckResult } from '../../src/steps/check-findings.js';
 import { ACCOUNT, IDENTITY, makeContext, REGION } from '../helpers/fixtures.js';
+import { captureOutput } from '../helpers/capture.js';
 
 // The operator's local tools are detected by running `aws --version` and
 // `session-manager-plugin --version`: mocked, so the tests do not depend on what is installed.
@@ -1020,33 +1021,14 @@ describe('the check step at the end of init', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('ssm-setup check (the command, in-process)', () => {
-  let stdout: string[];
-  let stderr: string[];
-
-  beforeEach(() => {
-    stdout = [];
-    stderr = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout.push(String(chunk));
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr.push(String(chunk));
-      return true;
-    });
-  });
-
-  afterEach(() => {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-  });
+  const { out, err } = captureOutput();
 
   const run = (...args: string[]) => main(['node', 'ssm-setup', 'check', '--region', REGION, ...args]);
-  const json = () => JSON.parse(stdout.join('')) as RunReport;
+  const json = () => JSON.parse(out()) as RunReport;
 
   it('all ready: exit 0, and the JSON report holds every row, finding and section, and the connect command', async () => {
     const code = await run('--instance-ids', `${A},${B}`, '--json');
-    expect(code, stderr.join('')).toBe(0);
+    expect(code, err()).toBe(0);
     const report = json();
     expect(report).toMatchObject({ command: 'check', account: ACCOUNT, region: REGION, ok: true, connect: `aws ssm start-session --target ${A} --region ${REGION}` });
     expect(report.targets!.map((t) => [t.instanceId, t.name, t.ready])).toEqual([[A, 'app-1', true], [B, 'app-2', true]]);
@@ -1101,13 +1083,13 @@ describe('ssm-setup check (the command, in-process)', () => {
     world.instances[1] = ec2Instance(B, 2, { IamInstanceProfile: undefined });
     const code = await run('--instance-ids', `${A},${B}`);
     expect(code).toBe(3);
-    const out = stdout.join('');
-    expect(out).toContain(`Readiness in account ${ACCOUNT}, ${REGION}:`);
-    expect(out).toMatch(new RegExp(`${A} \\(app-1\\)\\s+✔ ready`));
-    expect(out).toMatch(new RegExp(`${B} \\(app-2\\)\\s+✖ not ready  instance-profile: no instance profile`));
-    expect(out).toContain(`fix: ssm-setup run instance-role --instance-ids ${B}`);
-    expect(out).toContain('1 of 2 targets ready.');
-    expect(out).toContain(`Connect: aws ssm start-session --target ${A} --region ${REGION}`);
+    const text = out();
+    expect(text).toContain(`Readiness in account ${ACCOUNT}, ${REGION}:`);
+    expect(text).toMatch(new RegExp(`${A} \\(app-1\\)\\s+✔ ready`));
+    expect(text).toMatch(new RegExp(`${B} \\(app-2\\)\\s+✖ not ready  instance-profile: no instance profile`));
+    expect(text).toContain(`fix: ssm-setup run instance-role --instance-ids ${B}`);
+    expect(text).toContain('1 of 2 targets ready.');
+    expect(text).toContain(`Connect: aws ssm start-session --target ${A} --region ${REGION}`);
   });
 
   it('a missing session-manager-plugin is a clear error with the install pointer', async () => {
