@@ -56,7 +56,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Finding } from '../../src/aws/diagnose.js';
 import { toTarget } from '../../src/aws/targets.js';
 import { main } from '../../src/cli/main.js';
