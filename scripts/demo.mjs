@@ -75,6 +75,9 @@ try {
   for (const i of fleet) console.log(`  ${i.id}  Name=${i.name}  Env=demo  (${i.ami})`);
 
   await ssmSetup(moto.endpoint, ['init', '--yes', '--cloudwatch-logs']);
+  // The seeded instances have no instance profile: give them one. (Only the IAM step here: the
+  // agents, host-management and check steps need SSM APIs the emulator does not implement.)
+  await ssmSetup(moto.endpoint, ['run', 'instance-role', '--yes', '--cloudwatch-logs', '--tag', 'Env=demo']);
   // --detailed-exitcode makes "something is still pending" (exit 3) a demo failure, not just text.
   await ssmSetup(moto.endpoint, ['plan', '--cloudwatch-logs', '--detailed-exitcode']);
 
