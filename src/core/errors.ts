@@ -31,13 +31,16 @@ export class StepError extends SetupError {
   constructor(
     readonly stepId: string,
     message: string,
-    opts: { hint?: string; cause?: unknown; call?: string } = {},
+    opts: { hint?: string; cause?: unknown; call?: string; outputs?: Record<string, unknown> } = {},
   ) {
     super(message, opts);
     this.call = opts.call;
+    this.outputs = opts.outputs;
   }
   /** The AWS call that failed, as `Service.Operation`, when an AWS call failed. */
   readonly call?: string;
+  /** What the step did finish before it failed (e.g. the instances that succeeded), for the report. */
+  readonly outputs?: Record<string, unknown>;
 }
 
 /** Anything else with AWS that is not a step's fault: credentials, identity (exit 1). */

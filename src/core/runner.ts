@@ -180,6 +180,7 @@ function fail(report: RunReport, row: StepReport, err: unknown): void {
   const e: SetupError = toStepError(row.id, err);
   row.status = 'failed';
   row.error = { message: e.message, call: e instanceof StepError ? e.call : undefined, hint: e.hint };
+  if (e instanceof StepError && e.outputs) row.outputs = e.outputs as StepReport['outputs'];
   report.ok = false;
   const at = report.steps.indexOf(row);
   report.steps.forEach((other, i) => {

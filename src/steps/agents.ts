@@ -73,6 +73,7 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
       const lines = failed.map((r) => `${r.instanceId}: ${r.status}${r.detail ? ` (${r.detail})` : ''}`);
       throw new StepError('agents', `${failed.length} of ${results.length} Run Command invocations failed:\n  ${lines.join('\n  ')}`, {
         hint: 'the other instances are done; look at the failed ones (Run Command history in the console), then rerun `ssm-setup run agents`',
+        outputs: { agentResults: summary, ...unmanagedOutput(state) },
       });
     }
     return { agentResults: summary, ...unmanagedOutput(state) };

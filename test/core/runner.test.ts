@@ -106,6 +106,17 @@ describe('runner', () => {
     expect(report.steps[2]!.note).toBe('not run: b failed');
   });
 
+  it('a step that fails keeps in the report what it did finish (StepError outputs)', async () => {
+    const { entries } = catalog({ a: { changes: [create('A')] } });
+    const step = await entries[0]!.load!();
+    step.apply = async () => {
+      throw new StepError('a', '1 of 3 failed', { outputs: { agentResults: { 'i-1': 'done', 'i-2': 'Failed' } } });
+    };
+    entries[0] = { ...entries[0]!, load: async () => step };
+    const { report } = await run(entries, ['a'], new TestIo({ 'runner.apply': true }));
+    expect(report.steps[0]).toMatchObject({ status: 'failed', outputs: { agentResults: { 'i-1': 'done', 'i-2': 'Failed' } } });
+  });
+
   it('a failure while reading stops before any write', async () => {
     const { entries, log } = catalog({ a: { changes: [create('A')] }, b: { fail: 'read' }, c: {} });
     const io = new TestIo({});

@@ -165,6 +165,11 @@ describe('agents', () => {
     // A failed update does not stop the CloudWatch install there.
     expect(tagged()).toEqual(expect.arrayContaining(badUpdate));
     expect(tagged()).not.toContain(badCw);
+    // The report keeps what was done, instance by instance (--json), though the step failed.
+    const results = (error as StepError).outputs?.agentResults as Record<string, string>;
+    expect(results[ok[0]!]).toBe('agent updated, CloudWatch agent installed');
+    expect(results[badCw]).toBe('agent updated, CloudWatch agent Failed');
+    expect(Object.keys(results)).toHaveLength(120);
   });
 
   it('an instance that goes ConnectionLost mid-run is reported failed while the others succeed', async () => {
