@@ -6,7 +6,7 @@ import {
   type CommandInvocation,
 } from '@aws-sdk/client-ssm';
 import type { Io } from '../ui/io.js';
-import { chunks } from './batch.js';
+import { chunks, pool } from './batch.js';
 import { errorName } from './errors.js';
 import type { AwsClients } from './clients.js';
 
@@ -154,13 +154,5 @@ function toResult(inv: CommandInvocation): InvocationResult {
   return { instanceId: inv.InstanceId!, status, ...(detail ? { detail } : {}) };
 }
 
-/** Runs `work` over `items` with at most `limit` at a time. */
-async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

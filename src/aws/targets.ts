@@ -4,11 +4,12 @@ import { UsageError } from '../core/errors.js';
 import type { TargetInstance } from '../core/step.js';
 import { chunks } from './batch.js';
 import type { AwsClients } from './clients.js';
+import { tagRecord } from '../policies/tags.js';
 
 const STATES: Filter = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] };
 
 export function toTarget(i: Instance): TargetInstance {
-  const tags = Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  const tags = tagRecord(i.Tags);
   return {
     id: i.InstanceId!,
     name: tags.Name,

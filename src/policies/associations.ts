@@ -1,3 +1,5 @@
+import { chunks } from '../aws/batch.js';
+
 /**
  * The State Manager associations Quick Setup's Host Management would create, as data.
  * https://docs.aws.amazon.com/systems-manager/latest/userguide/quick-setup-host-management.html
@@ -39,9 +41,7 @@ export function hostManagementAssociations(opts: { agentUpdate: boolean; cloudwa
  */
 export function associationTargets(tags: readonly { key: string; value: string }[], instanceIds: readonly string[]): AssociationTarget[][] {
   if (tags.length) return [tags.map((t) => ({ Key: `tag:${t.key}`, Values: [t.value] }))];
-  const groups: AssociationTarget[][] = [];
-  for (let i = 0; i < instanceIds.length; i += 50) groups.push([{ Key: 'InstanceIds', Values: instanceIds.slice(i, i + 50) }]);
-  return groups;
+  return chunks(instanceIds).map((Values) => [{ Key: 'InstanceIds', Values }]);
 }
 
 /** The name of the n-th copy (n from 0): `name`, `name-2`, `name-3`… */

@@ -113,7 +113,6 @@ export const isTemplateReference = (name: string): boolean =>
 const sub = (value: unknown) => cfn(value, isTemplateReference);
 const ref = (name: string) => ({ Ref: name });
 const getAtt = (resource: string, attribute: string) => ({ 'Fn::GetAtt': [resource, attribute] });
-const tagList = (tags: Record<string, unknown>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 const retained = { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' } as const;
 const yesNo = (b: boolean) => (b ? 'true' : 'false');
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
@@ -476,6 +475,7 @@ def handler(event, context):
         print(repr(e))
         send(event, context, False, '%s: %s' % (type(e).__name__, e))
 `;
+import { tagList } from './tags.js';
 
 /** The function, its role (this one document only) and log group, and the custom resource. */
 function preferencesResources(document: unknown, tags: Record<string, string>): Record<string, unknown> {

@@ -6,3 +6,10 @@ export function missingTags(current: Readonly<Record<string, string>>, desired: 
 
 export const formatTags = (tags: Readonly<Record<string, string>>) =>
   Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ');
+
+/** AWS's `[{ Key, Value }]` form of a tag map (S3, IAM, SSM, CloudFormation…). */
+export const tagList = <V>(tags: Readonly<Record<string, V>>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+
+/** A tag map from AWS's `[{ Key, Value }]` form; a missing list is no tags. */
+export const tagRecord = (list: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
+  Object.fromEntries((list ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));

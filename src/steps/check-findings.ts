@@ -9,6 +9,7 @@ import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
 import { accountFindings, type Claims } from './check-account.js';
 import { rightsFindings, type Requirement } from './check-rights.js';
 import { readPreferences } from './preferences-state.js';
+import { chunks } from '../aws/batch.js';
 
 export interface TargetReport {
   readonly instanceId: string;
@@ -130,8 +131,8 @@ async function operatorFindings(ctx: StepContext, targets: readonly TargetInstan
   if (!principal) return [{ check: 'operator', status: 'warning', detail: `cannot check the rights of ${arn}` }];
   const caller = arn.split('/').pop() ?? '';
   const needs: Requirement[] = [];
-  for (let i = 0; i < targets.length; i += 50) {
-    needs.push({ what: 'ssm:StartSession on the targets', actions: ['ssm:StartSession'], resources: targets.slice(i, i + 50).map((t) => `arn:${partition}:ec2:${ctx.region}:${account}:instance/${t.id}`) });
+  for (const batch of chunks(targets)) {
+    needs.push({ what: 'ssm:StartSession on the targets', actions: ['ssm:StartSession'], resources: batch.map((t) => `arn:${partition}:ec2:${ctx.region}:${account}:instance/${t.id}`) });
   }
   needs.push({ what: `ssm:StartSession with ${PREFERENCES_DOCUMENT}`, actions: ['ssm:StartSession'], resources: [`arn:${partition}:ssm:${ctx.region}:${account}:document/${PREFERENCES_DOCUMENT}`] });
   if (claims?.keyArn) needs.push({ what: 'kms:GenerateDataKey on the session key', actions: ['kms:GenerateDataKey'], resources: [claims.keyArn] });

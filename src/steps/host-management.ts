@@ -26,6 +26,7 @@ import {
 } from '../policies/associations.js';
 import { sameJson } from '../policies/types.js';
 import { awsManagedPolicyArn } from './instance-role-state.js';
+import { tagList } from '../policies/tags.js';
 
 interface Desired extends AssociationSpec {
   readonly targets: AssociationTarget[];
@@ -84,7 +85,7 @@ export const hostManagementStep: Step<HostManagementState, HostChange> = {
   async apply(ctx, state, changes) {
     const ssm = ctx.aws.get(SSMClient);
     const iam = ctx.aws.get(IAMClient);
-    const Tags = Object.entries(resourceTagsFor(ctx.settings)).map(([Key, Value]) => ({ Key, Value }));
+    const Tags = tagList(resourceTagsFor(ctx.settings));
     for (const c of changes) {
       const d = state.desired.find((x) => x.name === c.subject);
       const fields = d && { Name: d.document, AssociationName: d.name, Targets: d.targets, ScheduleExpression: d.schedule, Parameters: d.parameters };

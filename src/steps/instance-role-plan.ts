@@ -5,11 +5,10 @@ import type { PolicyDocument } from '../policies/types.js';
 import { awsManagedPolicyArn, CLOUDWATCH_AGENT_POLICY, type InstanceRoleState } from './instance-role-state.js';
 import { bucketNameFor } from './log-bucket-state.js';
 import { planManagedPolicy, policyArn, type PolicyChange } from './managed-policy.js';
+import { plannedKeyArn } from './require.js';
 
 export type InstanceRoleChange = PolicyChange | 'create-role' | 'attach' | 'create-profile' | 'add-role' | 'associate';
 
-/** Stands in for the key ARN while the key is still to be created in this run (plan only). */
-const keyToBeCreated = (input: PlanInput) => `arn:${input.identity.partition}:kms:${input.region}:${input.identity.account}:key/(created in this run)`;
 
 /** The instance policy for these settings, scoped to the real key, bucket, prefix and log group. */
 export function desiredInstancePolicy(input: PlanInput): PolicyDocument {
@@ -20,7 +19,7 @@ export function desiredInstancePolicy(input: PlanInput): PolicyDocument {
     partition,
     account,
     region,
-    keyArn: outputs.kmsKeyArn ?? keyToBeCreated(input),
+    keyArn: plannedKeyArn(input),
     bucketName: outputs.bucketName ?? bucketNameFor(settings, account, region),
     s3Prefix: settings.s3Prefix,
     logGroupArn: settings.cloudwatchLogs ? logGroupArn : undefined,

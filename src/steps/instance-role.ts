@@ -24,6 +24,7 @@ import {
 import { readInstanceRole, type InstanceRoleState } from './instance-role-state.js';
 import { applyManagedPolicy } from './managed-policy.js';
 import { requireKeyArn } from './require.js';
+import { tagList } from '../policies/tags.js';
 
 /** Runbook steps 4 and 11: the instances' rights, on the roles they have or on a new one. */
 export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
@@ -37,7 +38,7 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
   async apply(ctx, state, changes) {
     requireKeyArn(ctx, 'instance-role');
     const iam = ctx.aws.get(IAMClient);
-    const tags = Object.entries(resourceTagsFor(ctx.settings)).map(([Key, Value]) => ({ Key, Value }));
+    const tags = tagList(resourceTagsFor(ctx.settings));
     const role = ctx.settings.instanceRole;
     const attach = async (RoleName: string, arns: readonly string[]) => {
       for (const PolicyArn of arns) await iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn }));

@@ -74,7 +74,8 @@ async function keyInfo(kms: KMSClient, meta: KeyMetadata, withPolicy: boolean): 
   return { ...base, rotation, tags, policy };
 }
 
-async function keyTags(kms: KMSClient, keyId: string): Promise<Record<string, string>> {
+/** A key's tags as a map (KMS names them TagKey/TagValue). */
+export async function keyTags(kms: KMSClient, keyId: string): Promise<Record<string, string>> {
   // 50 tags per key at most, so one page holds them all.
   const out = await kms.send(new ListResourceTagsCommand({ KeyId: keyId, Limit: 50 }));
   return Object.fromEntries((out.Tags ?? []).map((t) => [t.TagKey ?? '', t.TagValue ?? '']));

@@ -16,6 +16,7 @@ import type { Settings } from '../config/schema.js';
 import type { StepContext } from '../core/step.js';
 import { bucketArn, defaultBucketName } from '../policies/log-bucket.js';
 import { parsePolicy, type PolicyDocument } from '../policies/types.js';
+import { tagRecord } from '../policies/tags.js';
 
 export interface BucketInfo {
   readonly name: string;
@@ -62,7 +63,7 @@ export async function readBucket(ctx: Pick<StepContext, 'aws' | 'settings' | 'id
     bucket: {
       name,
       arn: bucketArn(ctx.identity.partition, name),
-      tags: Object.fromEntries((tags?.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+      tags: tagRecord(tags?.TagSet),
       publicAccess: publicAccess?.PublicAccessBlockConfiguration,
       encryption: encryption?.ServerSideEncryptionConfiguration?.Rules?.[0],
       policy: parsePolicy(policy?.Policy),

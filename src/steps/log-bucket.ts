@@ -17,6 +17,7 @@ import { askNumber, pickName, unanswered } from './ask.js';
 import { BUCKET_SETTINGS, lifecycleDays, nameTaken, planLogBucket, type BucketChange } from './log-bucket-plan.js';
 import { readBucket, type BucketInfo, type BucketState } from './log-bucket-state.js';
 import { requireKeyArn } from './require.js';
+import { tagList } from '../policies/tags.js';
 
 /** Runbook steps 3 and 8: the hardened S3 bucket that receives session logs. */
 export const logBucketStep: Step<BucketState, BucketChange> = {
@@ -71,7 +72,7 @@ type Apply = (s3: S3Client, bucket: BucketInfo, ctx: StepContext) => Promise<unk
 /** One call per kind of change; each sends the whole desired configuration, merged with what exists. */
 const APPLY: Record<Exclude<BucketChange, 'create-bucket'>, Apply> = {
   tags: (s3, b, ctx) => {
-    const TagSet = Object.entries({ ...b.tags, ...resourceTagsFor(ctx.settings) }).map(([Key, Value]) => ({ Key, Value }));
+    const TagSet = tagList({ ...b.tags, ...resourceTagsFor(ctx.settings) });
     return s3.send(new PutBucketTaggingCommand({ Bucket: b.name, Tagging: { TagSet } }));
   },
   'public-access': (s3, b) => s3.send(new PutPublicAccessBlockCommand({ Bucket: b.name, PublicAccessBlockConfiguration: fullPublicAccessBlock() })),
@@ -103,7 +104,7 @@ const TAGS_REFUSED = ['InvalidArgument', 'InvalidRequest', 'MalformedXML', 'NotI
 async function createBucket(s3: S3Client, Bucket: string, region: string, tags: Record<string, string>): Promise<void> {
   // us-east-1 rejects its own name as a location constraint.
   const location = region === 'us-east-1' ? {} : { LocationConstraint: region as never };
-  const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  const Tags = tagList(tags);
   const create = async (withTags: boolean) => {
     await s3.send(new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { ...location, ...(withTags ? { Tags } : {}) } }));
   };

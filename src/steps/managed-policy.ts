@@ -10,6 +10,7 @@ import {
 import { unlessMissing } from '../aws/errors.js';
 import type { Change } from '../core/step.js';
 import { parsePolicy, sameJson, type PolicyDocument } from '../policies/types.js';
+import { tagList } from '../policies/tags.js';
 
 /** IAM keeps at most five versions of a managed policy. */
 export const MAX_POLICY_VERSIONS = 5;
@@ -64,7 +65,7 @@ export async function applyManagedPolicy(
 ): Promise<string> {
   const PolicyDocument = JSON.stringify(desired);
   if (state.kind === 'absent') {
-    const Tags = Object.entries(opts.tags).map(([Key, Value]) => ({ Key, Value }));
+    const Tags = tagList(opts.tags);
     const out = await iam.send(new CreatePolicyCommand({ PolicyName: state.name, PolicyDocument, Description: opts.description, Tags }));
     return out.Policy?.Arn ?? state.arn;
   }

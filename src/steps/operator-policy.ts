@@ -15,7 +15,7 @@ import { operatorPolicy } from '../policies/operator-policy.js';
 import type { PolicyDocument } from '../policies/types.js';
 import { unanswered } from './ask.js';
 import { applyManagedPolicy, planManagedPolicy, policyArn, readManagedPolicy, type ManagedPolicyState, type PolicyChange } from './managed-policy.js';
-import { requireKeyArn } from './require.js';
+import { plannedKeyArn, requireKeyArn } from './require.js';
 
 type Principal = { readonly kind: 'user' | 'group'; readonly name: string; readonly attached: boolean };
 export interface OperatorPolicyState {
@@ -33,7 +33,7 @@ export function desiredOperatorPolicy(input: PlanInput): PolicyDocument {
     partition,
     account,
     region: input.region,
-    keyArn: input.outputs.kmsKeyArn ?? `arn:${partition}:kms:${input.region}:${account}:key/(created in this run)`,
+    keyArn: plannedKeyArn(input),
     access: input.settings.operatorAccess,
   });
 }

@@ -2,6 +2,7 @@ import { DescribeDocumentCommand, GetDocumentCommand, SSMClient } from '@aws-sdk
 import { unlessMissing } from '../aws/errors.js';
 import type { StepContext } from '../core/step.js';
 import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
+import { tagRecord } from '../policies/tags.js';
 
 /** Tag recording the default version the document had before ssm-setup first changed it (for `destroy`). */
 export const ORIGINAL_DEFAULT_TAG = 'ssm-setup:original-default-version';
@@ -31,7 +32,7 @@ export async function readPreferences(ctx: Pick<StepContext, 'aws'>): Promise<Pr
     inputsOf(ssm, defaultVersion),
     latestVersion !== defaultVersion ? inputsOf(ssm, latestVersion) : undefined,
   ]);
-  const tags = Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  const tags = tagRecord(d.Tags);
   return { kind: 'present', doc: { defaultVersion, latestVersion, status: d.Status ?? 'Active', tags, defaultInputs, latestInputs } };
 }
 

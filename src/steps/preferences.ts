@@ -18,6 +18,7 @@ import { askNumber, unanswered } from './ask.js';
 import { desiredPreferences, keyRefOf, planPreferences, preferencesNote, type PreferencesChange } from './preferences-plan.js';
 import { inputsOf, ORIGINAL_DEFAULT_TAG, readPreferences, type PreferencesState } from './preferences-state.js';
 import { requireKeyArn } from './require.js';
+import { tagList } from '../policies/tags.js';
 
 /** How many older versions a duplicate-content answer is looked up in. */
 const LOOKBACK = 25;
@@ -37,7 +38,7 @@ export const preferencesStep: Step<PreferencesState, PreferencesChange> = {
     const Content = JSON.stringify(desired, null, 2);
     let version: string;
     if (state.kind === 'absent') {
-      const Tags = Object.entries(resourceTagsFor(ctx.settings)).map(([Key, Value]) => ({ Key, Value }));
+      const Tags = tagList(resourceTagsFor(ctx.settings));
       const out = await ssm.send(new CreateDocumentCommand({ Name, Content, DocumentType: 'Session', DocumentFormat: 'JSON', Tags }));
       version = out.DocumentDescription?.DocumentVersion ?? '1';
     } else {

@@ -19,7 +19,8 @@ import {
 } from '@aws-sdk/client-iam';
 import { unlessMissing } from '../aws/errors.js';
 import { policyArn } from '../steps/managed-policy.js';
-import { isOurs, tagMap, type Removal, type TeardownContext } from './types.js';
+import { tagRecord } from '../policies/tags.js';
+import { isOurs, type Removal, type TeardownContext } from './types.js';
 
 /**
  * The IAM part of the setup, if ssm-setup created it (ManagedBy tag): the instance profile
@@ -32,14 +33,14 @@ export async function iamRemovals(ctx: TeardownContext): Promise<Removal[]> {
   const removals: Removal[] = [];
   const role = ctx.settings.instanceRole;
   const profile = (await unlessMissing(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: role })), 'NoSuchEntityException'))?.InstanceProfile;
-  if (profile?.Arn && isOurs(tagMap(profile.Tags))) {
+  if (profile?.Arn && isOurs(tagRecord(profile.Tags))) {
     removals.push(...(await disassociations(ctx, profile.Arn)));
   }
   for (const name of [ctx.settings.instancePolicy, ctx.settings.operatorPolicy]) {
     removals.push(...(await policyRemovals(ctx, iam, name)));
   }
   const ownRole = (await unlessMissing(iam.send(new GetRoleCommand({ RoleName: role })), 'NoSuchEntityException'))?.Role;
-  if (ownRole && isOurs(tagMap(ownRole.Tags))) {
+  if (ownRole && isOurs(tagRecord(ownRole.Tags))) {
     removals.push({
       step: 'instance-role', action: 'delete', resource: `IAM role ${role}`, detail: 'detach its policies, take it out of its instance profile, delete it',
       run: async () => {
@@ -54,7 +55,7 @@ export async function iamRemovals(ctx: TeardownContext): Promise<Removal[]> {
       },
     });
   }
-  if (profile && isOurs(tagMap(profile.Tags))) {
+  if (profile && isOurs(tagRecord(profile.Tags))) {
     removals.push({
       step: 'instance-role', action: 'delete', resource: `instance profile ${role}`, detail: 'delete it',
       run: async () => {
@@ -70,7 +71,7 @@ export async function iamRemovals(ctx: TeardownContext): Promise<Removal[]> {
 async function policyRemovals(ctx: TeardownContext, iam: IAMClient, name: string): Promise<Removal[]> {
   const arn = policyArn(ctx.identity.partition, ctx.identity.account, name);
   const tags = await unlessMissing(iam.send(new ListPolicyTagsCommand({ PolicyArn: arn })), 'NoSuchEntityException');
-  if (!tags || !isOurs(tagMap(tags.Tags))) return [];
+  if (!tags || !isOurs(tagRecord(tags.Tags))) return [];
   const step = name === ctx.settings.operatorPolicy ? 'operator-policy' : 'instance-role';
   const attached = await iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn }));
   const holders = [

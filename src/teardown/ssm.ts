@@ -10,7 +10,8 @@ import {
 import { unlessMissing } from '../aws/errors.js';
 import { PREFERENCES_DOCUMENT as Name } from '../policies/preferences-document.js';
 import { ORIGINAL_DEFAULT_TAG } from '../steps/preferences-state.js';
-import { isOurs, tagMap, type Removal, type TeardownContext } from './types.js';
+import { tagRecord } from '../policies/tags.js';
+import { isOurs, type Removal, type TeardownContext } from './types.js';
 
 /** Associations are ssm-setup's by name: it names them `ssm-setup-…` and never adopts others. */
 const OUR_ASSOCIATIONS = /^ssm-setup-/;
@@ -39,7 +40,7 @@ export async function preferencesRemovals(ctx: TeardownContext): Promise<Removal
   const ssm = ctx.aws.get(SSMClient);
   const doc = (await unlessMissing(ssm.send(new DescribeDocumentCommand({ Name })), 'InvalidDocument'))?.Document;
   if (!doc) return [];
-  const tags = tagMap(doc.Tags);
+  const tags = tagRecord(doc.Tags);
   if (isOurs(tags)) {
     return [{ step: 'preferences', action: 'delete', resource: `preferences ${Name}`, detail: 'ssm-setup created it: delete it (Session Manager falls back to its defaults)', run: async () => void (await ssm.send(new DeleteDocumentCommand({ Name }))) }];
   }

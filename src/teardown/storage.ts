@@ -1,5 +1,6 @@
 import { CloudWatchLogsClient, DeleteLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DeleteAliasCommand, DescribeKeyCommand, KMSClient, ListResourceTagsCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { DeleteAliasCommand, DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { keyTags } from '../steps/kms-key-state.js';
 import {
   DeleteBucketCommand,
   DeleteBucketPolicyCommand,
@@ -10,7 +11,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { unlessMissing } from '../aws/errors.js';
 import { bucketNameFor } from '../steps/log-bucket-state.js';
-import { isOurs, tagMap, type Removal, type TeardownContext } from './types.js';
+import { tagRecord } from '../policies/tags.js';
+import { isOurs, type Removal, type TeardownContext } from './types.js';
 
 /** KMS waits this long before it deletes a key; it can be cancelled meanwhile. */
 export const KEY_DELETION_DAYS = 30;
@@ -34,7 +36,7 @@ async function bucketRemoval(ctx: TeardownContext): Promise<Removal[]> {
   const s3 = ctx.aws.get(S3Client);
   const Bucket = bucketNameFor(ctx.settings, ctx.identity.account, ctx.region);
   const tags = await unlessMissing(s3.send(new GetBucketTaggingCommand({ Bucket })), 'NoSuchBucket', 'NoSuchTagSet', 'NoSuchTagSetError');
-  if (!isOurs(tagMap(tags?.TagSet))) return [];
+  if (!isOurs(tagRecord(tags?.TagSet))) return [];
   return [{
     step: 'log-bucket', action: 'delete', resource: `S3 bucket ${Bucket}`, detail: 'delete every object version and the bucket',
     run: async () => {
@@ -56,8 +58,7 @@ async function keyRemoval(ctx: TeardownContext): Promise<Removal[]> {
   const alias = ctx.settings.keyAlias;
   const meta = (await unlessMissing(kms.send(new DescribeKeyCommand({ KeyId: alias })), 'NotFoundException'))?.KeyMetadata;
   if (!meta?.KeyId || meta.KeyState === 'PendingDeletion') return [];
-  const tags = tagMap((await kms.send(new ListResourceTagsCommand({ KeyId: meta.KeyId }))).Tags?.map((t) => ({ Key: t.TagKey, Value: t.TagValue })));
-  if (!isOurs(tags)) return [];
+  if (!isOurs(await keyTags(kms, meta.KeyId))) return [];
   const KeyId = meta.KeyId;
   return [{
     step: 'kms-key', action: 'delete', resource: `KMS key ${alias}`, detail: `delete the alias; schedule the key for deletion in ${KEY_DELETION_DAYS} days (aws kms cancel-key-deletion undoes it)`,

@@ -23,6 +23,3 @@ export interface TeardownContext {
 }
 
 export const isOurs = (tags: Readonly<Record<string, string>> | undefined) => tags?.ManagedBy === 'ssm-setup';
-
-export const tagMap = (tags: readonly { Key?: string; Value?: string }[] | undefined) =>
-  Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));

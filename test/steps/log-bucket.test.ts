@@ -580,8 +580,8 @@ describe('log-bucket against a stateful fake S3', () => {
   });
 
   it('finishes a run interrupted between CreateBucket and PutBucketTagging: the bucket it made still gets ManagedBy', async () => {
-    // KNOWN BUG (src/steps/log-bucket-plan.ts, driftOf): a bucket without ManagedBy is taken
-    // for an adopted one and never tagged, so the bucket this run created stays unmanaged.
+    // Regression: a bucket without ManagedBy is taken for an adopted one and never tagged, so
+    // the tags now go in the CreateBucket call itself.
     const ctx = await context();
     fake.failOnce(PutBucketTaggingCommand);
     await expect(converge(ctx)).rejects.toThrow('socket hang up');
@@ -591,9 +591,8 @@ describe('log-bucket against a stateful fake S3', () => {
   });
 
   it('in a run, a converged bucket plans no change while kms-key has a pending change of its own', async () => {
-    // KNOWN BUG (src/core/runner.ts, runSteps): the outputs of a step with pending changes are
-    // not published at plan time, so the key ARN is unknown to log-bucket and its encryption
-    // is reported (and rewritten) although it already uses the key.
+    // Regression: the runner once published a step's outputs only when it had no change, so
+    // the key ARN was unknown here and the encryption was rewritten although it used the key.
     const kms = fakeKms();
     const sts = mockClient(STSClient);
     onTestFinished(() => {

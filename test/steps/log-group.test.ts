@@ -231,9 +231,8 @@ describe('log-group', () => {
   });
 
   it('in a run, a converged group plans no change while kms-key has a pending change of its own', async () => {
-    // KNOWN BUG (src/core/runner.ts, runSteps): the outputs of a step with pending changes are
-    // not published at plan time, so the key ARN is unknown here and an AssociateKmsKey is
-    // planned for a group that already uses the key (here kms-key only has a tag to add).
+    // Regression: the runner once published a step's outputs only when it had no change, so
+    // the key ARN was unknown here and an AssociateKmsKey was planned for a group already on it.
     const kms = fakeKms();
     const sts = mockClient(STSClient);
     onTestFinished(() => {

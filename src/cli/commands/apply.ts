@@ -5,6 +5,7 @@ import { STEPS } from '../../steps/index.js';
 import type { Io } from '../../ui/io.js';
 import { ExitCode } from '../exit-codes.js';
 import { openSession, type Session } from '../session.js';
+import { pool } from '../../aws/batch.js';
 import { AwsClients } from '../../aws/clients.js';
 import { toStepError } from '../../aws/errors.js';
 import { withAnswers } from '../../config/load.js';
@@ -42,26 +43,21 @@ async function runRegions(session: Session, io: Io, opts: Pick<RunOptions, 'comm
   const identity = await aws.identity();
   const regions = loaded.settings.regions;
   const reports: RunReport[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < regions.length) {
-      const region = regions[next++]!;
-      const regional = withAnswers(loaded, {
-        instanceRole: `${loaded.settings.instanceRole}-${region}`,
-        instancePolicy: `${loaded.settings.instancePolicy}-${region}`,
-        operatorPolicy: `${loaded.settings.operatorPolicy}-${region}`,
-      });
-      const clients = new AwsClients({ ...aws.target, region }, aws.recorder);
-      try {
-        const { report } = await runSteps({ ...opts, wizard: false, catalog: STEPS, loaded: regional, aws: clients, io: new RegionIo(io, region) });
-        reports.push(report);
-      } catch (err) {
-        const e = toStepError('init', err, `ssm-setup ${opts.command} --region ${region}`) as SetupError;
-        reports.push({ command: opts.command, account: identity.account, region, ok: false, steps: [], error: { message: e.message, hint: e.hint } });
-      }
+  await pool(regions, REGIONS_IN_FLIGHT, async (region) => {
+    const regional = withAnswers(loaded, {
+      instanceRole: `${loaded.settings.instanceRole}-${region}`,
+      instancePolicy: `${loaded.settings.instancePolicy}-${region}`,
+      operatorPolicy: `${loaded.settings.operatorPolicy}-${region}`,
+    });
+    const clients = new AwsClients({ ...aws.target, region }, aws.recorder);
+    try {
+      const { report } = await runSteps({ ...opts, wizard: false, catalog: STEPS, loaded: regional, aws: clients, io: new RegionIo(io, region) });
+      reports.push(report);
+    } catch (err) {
+      const e = toStepError('init', err, `ssm-setup ${opts.command} --region ${region}`) as SetupError;
+      reports.push({ command: opts.command, account: identity.account, region, ok: false, steps: [], error: { message: e.message, hint: e.hint } });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(REGIONS_IN_FLIGHT, regions.length) }, worker));
+  });
   reports.sort((a, b) => regions.indexOf(a.region!) - regions.indexOf(b.region!));
   const failed = reports.filter((r) => !r.ok);
   const combined: RunReport = {

@@ -3,6 +3,7 @@ import { StartSessionCommand, SSMClient, TerminateSessionCommand } from '@aws-sd
 import type { FindingView, RunReport } from '../../core/report.js';
 import type { StepContext, TargetInstance } from '../../core/step.js';
 import type { Settings } from '../../config/schema.js';
+import { AWS_CLI_INSTALL_URL, detectLocalTools, PLUGIN_INSTALL_URL, type LocalTools } from '../../aws/local-tools.js';
 import { runChecks, type TargetReport } from '../../steps/check-findings.js';
 import type { Io } from '../../ui/io.js';
 import { ExitCode } from '../exit-codes.js';
@@ -20,7 +21,6 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
 
   const result = await io.task(`Checking ${targets.length} target${targets.length === 1 ? '' : 's'}`, () => runChecks(ctx, targets));
   const reports = opts.live ? await live(ctx, result.targets) : result.targets;
-  const { detectLocalTools } = await import('../../aws/local-tools.js');
   const local = [...localFindings(await detectLocalTools()), await sshConfigFinding(loaded.settings)];
   const report: RunReport = {
     command: 'check', account: identity.account, region, ok: true, steps: [],
@@ -53,17 +53,16 @@ async function live(ctx: StepContext, targets: readonly TargetReport[]): Promise
   return out;
 }
 
-const PLUGIN_DOCS = 'https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html';
 
 /** The AWS CLI and the Session Manager plugin must be on PATH for `aws ssm start-session` and SSH. */
-export function localFindings(tools: { aws?: string; plugin?: string }): FindingView[] {
+export function localFindings(tools: LocalTools): FindingView[] {
   return [
     tools.aws
       ? { check: 'aws-cli', status: 'ok', detail: `AWS CLI ${tools.aws}` }
-      : { check: 'aws-cli', status: 'warning', detail: 'AWS CLI not found on PATH', fix: 'install it: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html' },
+      : { check: 'aws-cli', status: 'warning', detail: 'AWS CLI not found on PATH', fix: `install it: ${AWS_CLI_INSTALL_URL}` },
     tools.plugin
       ? { check: 'session-manager-plugin', status: 'ok', detail: `session-manager-plugin ${tools.plugin}` }
-      : { check: 'session-manager-plugin', status: 'error', detail: 'session-manager-plugin not found on PATH: `aws ssm start-session` fails without it', fix: `install it: ${PLUGIN_DOCS}` },
+      : { check: 'session-manager-plugin', status: 'error', detail: 'session-manager-plugin not found on PATH: `aws ssm start-session` fails without it', fix: `install it: ${PLUGIN_INSTALL_URL}` },
   ];
 }
 
