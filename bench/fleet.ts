@@ -4,7 +4,7 @@
 // by operation, then a converged rerun. The calls must grow with the batches of 50, not with the
 // instances: exit 1 otherwise. Bundled and run by bench/bench.mjs; `--json` prints one object.
 import { runTiming } from '../src/aws/fleet.js';
-import { agentsStep } from '../src/steps/agents.js';
+import { agentsStep } from '../src/steps/agents/index.js';
 import { fakeFleet } from '../test/helpers/fake-fleet.js';
 import { makeContext } from '../test/helpers/fixtures.js';
 import { TestIo } from '../test/helpers/test-io.js';

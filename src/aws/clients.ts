@@ -1,4 +1,4 @@
-import { AwsError, UsageError } from '../core/errors.js';
+import { AwsError, UsageError } from '../base/errors.js';
 import { CALL_KEY, CallRecorder } from './calls.js';
 
 export interface AwsTarget {

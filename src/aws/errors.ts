@@ -1,4 +1,4 @@
-import { SetupError, StepError } from '../core/errors.js';
+import { SetupError, StepError } from '../base/errors.js';
 import { CALL_KEY } from './calls.js';
 
 interface SdkErrorLike {

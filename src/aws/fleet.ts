@@ -5,8 +5,8 @@ import {
   SSMClient,
   type CommandInvocation,
 } from '@aws-sdk/client-ssm';
-import type { Io } from '../ui/io.js';
-import { chunks, pool } from './batch.js';
+import type { Io } from '../core/io.js';
+import { chunks, pool } from '../base/batch.js';
 import { errorName } from './errors.js';
 import type { AwsClients } from './clients.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 
 /** The shared config and credentials files, where the SDK looks for them. */
 function sharedFiles(env: NodeJS.ProcessEnv): string[] {

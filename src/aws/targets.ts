@@ -1,8 +1,8 @@
 import { EC2Client, paginateDescribeInstances, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import type { Settings } from '../config/schema.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 import type { TargetInstance } from '../core/step.js';
-import { chunks } from './batch.js';
+import { chunks } from '../base/batch.js';
 import type { AwsClients } from './clients.js';
 import { tagRecord } from '../policies/tags.js';
 

@@ -1,4 +1,4 @@
-import { AbortedError, SetupError, UsageError } from '../core/errors.js';
+import { AbortedError, SetupError, UsageError } from '../base/errors.js';
 
 /** Exit codes of the contract (../shared/design/product.md, "Exit codes"). */
 export const ExitCode = {

@@ -1,6 +1,6 @@
 import { CommanderError, type Command } from 'commander';
-import { SetupError, UsageError } from '../core/errors.js';
-import type { Io } from '../ui/io.js';
+import { SetupError, UsageError } from '../base/errors.js';
+import type { Io } from '../core/io.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { createProgram } from './program.js';
 

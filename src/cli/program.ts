@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { GLOBAL_SETTINGS, settingSpec, STEP_SETTINGS, type SettingSpec } from '../config/settings.js';
-import { STEPS } from '../steps/index.js';
+import { STEPS } from '../engine/catalog.js';
 
 /** What an action does once commander has parsed it; loaded lazily per command by main.ts. */
 export type Handler = (name: string, cmd: Command, args: string[]) => Promise<number>;

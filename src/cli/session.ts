@@ -3,7 +3,7 @@ import { AwsClients, resolveRegion } from '../aws/clients.js';
 import { CallRecorder } from '../aws/calls.js';
 import { assertProfileExists } from '../aws/profile.js';
 import { labelFor, loadSettings, type LoadedSettings } from '../config/load.js';
-import type { Io } from '../ui/io.js';
+import type { Io } from '../core/io.js';
 import { switches, typedSettings } from './options.js';
 
 export interface Session {

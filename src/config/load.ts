@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 import { settingsSchema, type Settings } from './schema.js';
 import { ALL_SETTINGS, settingSpec } from './settings.js';
 

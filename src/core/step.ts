@@ -1,6 +1,6 @@
 import type { AwsClients, Identity } from '../aws/clients.js';
 import type { Settings } from '../config/schema.js';
-import type { Io } from '../ui/io.js';
+import type { Io } from './io.js';
 import type { ChangeView } from './report.js';
 
 /** Values a step publishes for later steps (ARNs, names). */

@@ -1,4 +1,4 @@
-import { chunks } from '../aws/batch.js';
+import { chunks } from '../base/batch.js';
 
 /**
  * The State Manager associations Quick Setup's Host Management would create, as data.

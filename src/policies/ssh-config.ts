@@ -3,7 +3,7 @@
  * ../shared/design/aws-reference.md section 8): pure text in, text out. The block sits between
  * two marker comments; everything outside the markers is left byte-for-byte as it was.
  */
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 
 export const BEGIN_MARKER = '# >>> ssm-setup (managed block; edit with ssm-setup ssh-config) >>>';
 export const END_MARKER = '# <<< ssm-setup <<<';

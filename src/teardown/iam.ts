@@ -18,7 +18,7 @@ import {
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
 import { unlessMissing } from '../aws/errors.js';
-import { policyArn } from '../steps/managed-policy.js';
+import { policyArn } from '../steps/shared/managed-policy.js';
 import { tagRecord } from '../policies/tags.js';
 import { isOurs, type Removal, type TeardownContext } from './types.js';
 

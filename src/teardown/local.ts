@@ -1,5 +1,5 @@
 import { removeBlock } from '../policies/ssh-config.js';
-import { readSshConfig, resolveSshConfigPath, writeSshConfig } from '../steps/ssh-config.js';
+import { readSshConfig, resolveSshConfigPath, writeSshConfig } from '../steps/ssh-config/index.js';
 import type { Removal, TeardownContext } from './types.js';
 
 /** The managed ~/.ssh/config block, when it is there; the rest of the file stays as it is. */

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { unlessMissing } from '../aws/errors.js';
 import { PREFERENCES_DOCUMENT as Name } from '../policies/preferences-document.js';
-import { ORIGINAL_DEFAULT_TAG } from '../steps/preferences-state.js';
+import { ORIGINAL_DEFAULT_TAG } from '../steps/preferences/read.js';
 import { tagRecord } from '../policies/tags.js';
 import { isOurs, type Removal, type TeardownContext } from './types.js';
 

@@ -1,6 +1,6 @@
 import { CloudWatchLogsClient, DeleteLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteAliasCommand, DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { keyTags } from '../steps/kms-key-state.js';
+import { keyTags } from '../steps/kms-key/read.js';
 import {
   DeleteBucketCommand,
   DeleteBucketPolicyCommand,
@@ -10,7 +10,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { unlessMissing } from '../aws/errors.js';
-import { bucketNameFor } from '../steps/log-bucket-state.js';
+import { bucketNameFor } from '../steps/log-bucket/read.js';
 import { tagRecord } from '../policies/tags.js';
 import { isOurs, type Removal, type TeardownContext } from './types.js';
 

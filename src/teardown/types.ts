@@ -1,6 +1,6 @@
 import type { AwsClients, Identity } from '../aws/clients.js';
 import type { Settings } from '../config/schema.js';
-import type { Io } from '../ui/io.js';
+import type { Io } from '../core/io.js';
 
 /** One thing `destroy` will do, shown before it is done. */
 export interface Removal {

@@ -1,6 +1,6 @@
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 import type { RunReport } from '../core/report.js';
-import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Io, type Progress, type SelectRequest } from './io.js';
+import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Io, type Progress, type SelectRequest } from '../core/io.js';
 import { renderCheck } from './render-check.js';
 import { NO_STYLE, renderPlan, renderSummary, type Style } from './render.js';
 

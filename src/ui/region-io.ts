@@ -1,5 +1,5 @@
 import type { RunReport } from '../core/report.js';
-import type { CheckboxRequest, ConfirmRequest, InputRequest, Io, Progress, SelectRequest } from './io.js';
+import type { CheckboxRequest, ConfirmRequest, InputRequest, Io, Progress, SelectRequest } from '../core/io.js';
 
 /**
  * The Io of one region in a several-regions run: lines go to the shared Io prefixed with the

@@ -1,9 +1,9 @@
 import { checkbox, confirm, input, select } from '@inquirer/prompts';
 import { Chalk } from 'chalk';
 import ora from 'ora';
-import { AbortedError } from '../core/errors.js';
+import { AbortedError } from '../base/errors.js';
 import { BaseIo, seconds, type IoOptions } from './base-io.js';
-import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Progress, type SelectRequest } from './io.js';
+import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Progress, type SelectRequest } from '../core/io.js';
 
 export interface TerminalIoOptions extends IoOptions {
   /** False under `--yes`: output stays rich, answers come from BaseIo. */

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AwsClients, clientConfig, resolveRegion } from '../../src/aws/clients.js';
 import { CallRecorder, isWriteCall } from '../../src/aws/calls.js';
 import { toStepError } from '../../src/aws/errors.js';
-import { StepError, UsageError } from '../../src/core/errors.js';
+import { StepError, UsageError } from '../../src/base/errors.js';
 
 afterEach(() => vi.unstubAllEnvs());
 

@@ -5,7 +5,7 @@
 import { DescribeInstanceInformationCommand, ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { managedInventory, runOnFleet, runTiming, type CommandSpec } from '../../src/aws/fleet.js';
-import { INSTALL_CW_AGENT, UPDATE_AGENT } from '../../src/steps/agents.js';
+import { INSTALL_CW_AGENT, UPDATE_AGENT } from '../../src/steps/agents/index.js';
 import { fakeFleet, settle, type FakeFleet } from '../helpers/fake-fleet.js';
 import { testClients } from '../helpers/fixtures.js';
 import { TestIo } from '../helpers/test-io.js';

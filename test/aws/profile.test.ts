@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertProfileExists } from '../../src/aws/profile.js';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/base/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ssm-setup-profile-'));
 const config = join(dir, 'config');

@@ -1,9 +1,9 @@
 import { DescribeInstancesCommand, EC2Client, type DescribeInstancesCommandInput, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BATCH } from '../../src/aws/batch.js';
+import { BATCH } from '../../src/base/batch.js';
 import { resolveTargets } from '../../src/aws/targets.js';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/base/errors.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { REGION, settingsFrom, testClients } from '../helpers/fixtures.js';
 

@@ -30,10 +30,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fullPublicAccessBlock, sessionLogsRule, sseKmsRule, tlsOnlyStatement } from '../../src/policies/log-bucket.js';
-import { STEP_IDS } from '../../src/steps/index.js';
-import { desiredInstancePolicy } from '../../src/steps/instance-role-plan.js';
-import { desiredOperatorPolicy } from '../../src/steps/operator-policy.js';
-import { desiredPreferences } from '../../src/steps/preferences-plan.js';
+import { STEP_IDS } from '../../src/engine/catalog.js';
+import { desiredInstancePolicy } from '../../src/steps/instance-role/plan.js';
+import { desiredOperatorPolicy } from '../../src/steps/operator-policy/index.js';
+import { desiredPreferences } from '../../src/steps/preferences/plan.js';
 import { captureOutput } from '../helpers/capture.js';
 import { settingsFrom } from '../helpers/fixtures.js';
 

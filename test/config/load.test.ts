@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS, DEFAULT_CONFIG_FILE, labelFor, loadSettings, withAnswers, type LoadInput } from '../../src/config/load.js';
 import { writeSettingsFile } from '../../src/config/save.js';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/base/errors.js';
 
 let dir: string;
 

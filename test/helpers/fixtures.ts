@@ -2,7 +2,7 @@ import { AwsClients, type Identity } from '../../src/aws/clients.js';
 import { CallRecorder } from '../../src/aws/calls.js';
 import { loadSettings, type LoadedSettings } from '../../src/config/load.js';
 import type { StepContext, TargetInstance } from '../../src/core/step.js';
-import type { Io } from '../../src/ui/io.js';
+import type { Io } from '../../src/core/io.js';
 import { TestIo } from './test-io.js';
 
 export const ACCOUNT = '123456789012';

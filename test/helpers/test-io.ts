@@ -1,5 +1,5 @@
 import type { RunReport } from '../../src/core/report.js';
-import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Io, type Progress, type ProgressCounts, type SelectRequest } from '../../src/ui/io.js';
+import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Io, type Progress, type ProgressCounts, type SelectRequest } from '../../src/core/io.js';
 
 /**
  * A scripted person: answers prompts by id (never by text), records everything shown, and

@@ -16,9 +16,9 @@ import { sessionKeyPolicy } from '../../src/policies/kms-key-policy.js';
 import { fullPublicAccessBlock, sessionLogsRule, sseKmsRule, tlsOnlyStatement } from '../../src/policies/log-bucket.js';
 import { operatorPolicy } from '../../src/policies/operator-policy.js';
 import { PREFERENCES_DOCUMENT, preferencesDocument } from '../../src/policies/preferences-document.js';
-import { CLOUDWATCH_AGENT_POLICY } from '../../src/steps/instance-role-state.js';
-import { ALIAS_TAG } from '../../src/steps/kms-key-state.js';
-import { ORIGINAL_DEFAULT_TAG } from '../../src/steps/preferences-state.js';
+import { CLOUDWATCH_AGENT_POLICY } from '../../src/steps/instance-role/read.js';
+import { ALIAS_TAG } from '../../src/steps/kms-key/read.js';
+import { ORIGINAL_DEFAULT_TAG } from '../../src/steps/preferences/read.js';
 import { toYaml } from '../../src/ui/yaml.js';
 import { settingsFrom } from '../helpers/fixtures.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/base/errors.js';
 import { applyBlock, BEGIN_MARKER, END_MARKER, hasCurrentBlock, removeBlock, sshConfigBlock } from '../../src/policies/ssh-config.js';
 
 const POSIX = sshConfigBlock({ windows: false });

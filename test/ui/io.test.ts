@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/base/errors.js';
 import type { RunReport } from '../../src/core/report.js';
 import { PlainIo } from '../../src/ui/base-io.js';
 import { JsonIo } from '../../src/ui/json-io.js';

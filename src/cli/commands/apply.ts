@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
-import { runSteps, type RunOptions, type RunResult } from '../../core/runner.js';
-import type { StepEntry } from '../../steps/index.js';
-import { STEPS } from '../../steps/index.js';
-import type { Io } from '../../ui/io.js';
+import { runSteps, type RunOptions, type RunResult } from '../../engine/runner.js';
+import type { StepEntry } from '../../engine/catalog.js';
+import { STEPS } from '../../engine/catalog.js';
+import type { Io } from '../../core/io.js';
 import { ExitCode } from '../exit-codes.js';
 import { openSession, type Session } from '../session.js';
-import { pool } from '../../aws/batch.js';
+import { pool } from '../../base/batch.js';
 import { AwsClients } from '../../aws/clients.js';
 import { toStepError } from '../../aws/errors.js';
 import { withAnswers } from '../../config/load.js';
-import { UsageError, type SetupError } from '../../core/errors.js';
+import { UsageError, type SetupError } from '../../base/errors.js';
 import type { RunReport } from '../../core/report.js';
 import { RegionIo } from '../../ui/region-io.js';
 

@@ -4,8 +4,8 @@ import type { FindingView, RunReport } from '../../core/report.js';
 import type { StepContext, TargetInstance } from '../../core/step.js';
 import type { Settings } from '../../config/schema.js';
 import { AWS_CLI_INSTALL_URL, detectLocalTools, PLUGIN_INSTALL_URL, type LocalTools } from '../../aws/local-tools.js';
-import { runChecks, type TargetReport } from '../../steps/check-findings.js';
-import type { Io } from '../../ui/io.js';
+import { runChecks, type TargetReport } from '../../check/index.js';
+import type { Io } from '../../core/io.js';
 import { ExitCode } from '../exit-codes.js';
 import { openSession } from '../session.js';
 
@@ -68,7 +68,7 @@ export function localFindings(tools: LocalTools): FindingView[] {
 
 /** Whether the managed `~/.ssh/config` block is there, as `ssm-setup ssh-config --write` would write it now. */
 async function sshConfigFinding(settings: Settings): Promise<FindingView> {
-  const { blockFor, readSshConfig, resolveSshConfigPath } = await import('../../steps/ssh-config.js');
+  const { blockFor, readSshConfig, resolveSshConfigPath } = await import('../../steps/ssh-config/index.js');
   const { BEGIN_MARKER, hasCurrentBlock } = await import('../../policies/ssh-config.js');
   const path = resolveSshConfigPath(settings.sshConfigPath);
   const file = await readSshConfig(path).catch(() => ({ text: '', existed: false }));

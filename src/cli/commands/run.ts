@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
-import { STEPS, stepEntry, type StepEntry } from '../../steps/index.js';
-import type { Io } from '../../ui/io.js';
+import { UsageError } from '../../base/errors.js';
+import { STEPS, stepEntry, type StepEntry } from '../../engine/catalog.js';
+import type { Io } from '../../core/io.js';
 import { runCommand } from './apply.js';
 
 /** `ssm-setup run <step...>`: only those steps; the others are read for their outputs. */

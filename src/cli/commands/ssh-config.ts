@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { detectLocalTools } from '../../aws/local-tools.js';
 import { assertProfileExists } from '../../aws/profile.js';
 import { labelFor, loadSettings } from '../../config/load.js';
-import { StepError, UsageError } from '../../core/errors.js';
+import { StepError, UsageError } from '../../base/errors.js';
 import type { RunReport, StepReport } from '../../core/report.js';
 import { applyBlock, removeBlock } from '../../policies/ssh-config.js';
-import { stepEntry } from '../../steps/index.js';
-import { blockFor, conflictMessage, readSshConfig, resolveSshConfigPath, toolProblems, writeSshConfig } from '../../steps/ssh-config.js';
-import type { Io } from '../../ui/io.js';
+import { stepEntry } from '../../engine/catalog.js';
+import { blockFor, conflictMessage, readSshConfig, resolveSshConfigPath, toolProblems, writeSshConfig } from '../../steps/ssh-config/index.js';
+import type { Io } from '../../core/io.js';
 import { ExitCode } from '../exit-codes.js';
 import { switches, typedSettings } from '../options.js';
 

@@ -1,0 +1,29 @@
+import type { AnyStep } from '../core/step.js';
+
+/**
+ * Every step of the contract, in run order, with what `--help` and the runner need to know
+ * before loading its code. `load` is absent for steps that a later release brings.
+ */
+export interface StepEntry {
+  readonly id: string;
+  readonly title: string;
+  /** Steps whose outputs this one needs; read-only discovered when not selected themselves. */
+  readonly dependsOn: readonly string[];
+  readonly load?: () => Promise<AnyStep>;
+}
+
+export const STEPS: readonly StepEntry[] = [
+  { id: 'kms-key', title: 'KMS key for session data', dependsOn: [], load: async () => (await import('../steps/kms-key/index.js')).kmsKeyStep },
+  { id: 'log-bucket', title: 'S3 bucket for session logs', dependsOn: ['kms-key'], load: async () => (await import('../steps/log-bucket/index.js')).logBucketStep },
+  { id: 'log-group', title: 'CloudWatch Logs group', dependsOn: ['kms-key'], load: async () => (await import('../steps/log-group/index.js')).logGroupStep },
+  { id: 'instance-role', title: 'IAM role and policy for instances', dependsOn: ['kms-key', 'log-bucket', 'log-group'], load: async () => (await import('../steps/instance-role/index.js')).instanceRoleStep },
+  { id: 'operator-policy', title: 'IAM policy for operators', dependsOn: ['kms-key'], load: async () => (await import('../steps/operator-policy/index.js')).operatorPolicyStep },
+  { id: 'preferences', title: 'Session Manager preferences', dependsOn: ['kms-key', 'log-bucket', 'log-group'], load: async () => (await import('../steps/preferences/index.js')).preferencesStep },
+  { id: 'agents', title: 'SSM and CloudWatch agents', dependsOn: [], load: async () => (await import('../steps/agents/index.js')).agentsStep },
+  { id: 'host-management', title: 'Host-management associations', dependsOn: [], load: async () => (await import('../steps/host-management/index.js')).hostManagementStep },
+  { id: 'ssh-config', title: 'SSH over Session Manager', dependsOn: [], load: async () => (await import('../steps/ssh-config/index.js')).sshConfigStep },
+  { id: 'check', title: 'Connectivity check', dependsOn: [], load: async () => (await import('../check/step.js')).checkStep },
+];
+
+export const STEP_IDS = STEPS.map((s) => s.id);
+export const stepEntry = (id: string) => STEPS.find((s) => s.id === id);

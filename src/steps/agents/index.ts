@@ -1,0 +1,113 @@
+import { chunks } from '../../base/batch.js';
+import { managedInventory, runOnFleet, type CommandSpec, type InvocationResult, type ManagedInfo } from '../../aws/fleet.js';
+import { StepError } from '../../base/errors.js';
+import type { Change, PlanInput, Step, StepContext, TargetInstance } from '../../core/step.js';
+import type { Diagnosis } from '../../diagnose/index.js';
+import { policyArn } from '../shared/managed-policy.js';
+
+/** Set on an instance once the CloudWatch agent was installed through ssm-setup, so a rerun skips it. */
+export const CW_AGENT_TAG = 'ssm-setup:cloudwatch-agent';
+
+export interface AgentsState {
+  readonly targets: readonly TargetInstance[];
+  readonly managed: ReadonlyMap<string, ManagedInfo>;
+  /** Why each target that Run Command cannot reach is not reachable. */
+  readonly diagnoses: readonly Diagnosis[];
+}
+
+type AgentsChange = 'update-agent' | 'install-cloudwatch-agent';
+
+export const UPDATE_AGENT: CommandSpec = { document: 'AWS-UpdateSSMAgent', parameters: { allowDowngrade: ['false'] }, label: 'Updating SSM Agent' };
+export const INSTALL_CW_AGENT: CommandSpec = {
+  document: 'AWS-ConfigureAWSPackage',
+  parameters: { action: ['Install'], name: ['AmazonCloudWatchAgent'] },
+  label: 'Installing CloudWatch agent',
+};
+
+const online = (s: AgentsState) => s.targets.filter((t) => s.managed.get(t.id)?.pingStatus === 'Online');
+export const needsUpdate = (s: AgentsState, input: PlanInput) => (input.settings.agentUpdate ? online(s).filter((t) => !s.managed.get(t.id)!.isLatest) : []);
+export const needsCloudWatch = (s: AgentsState, input: PlanInput) => (input.settings.cloudwatchAgent ? online(s).filter((t) => t.tags[CW_AGENT_TAG] !== 'installed') : []);
+
+const list = (ts: readonly TargetInstance[]) => `${ts.slice(0, 5).map((t) => t.id).join(', ')}${ts.length > 5 ? ` and ${ts.length - 5} more` : ''}`;
+
+/** Runbook steps 1 and 11: the SSM Agent current and the CloudWatch agent installed, through Run Command. */
+export const agentsStep: Step<AgentsState, AgentsChange> = {
+  id: 'agents',
+  skip: (s) => (!s.agentUpdate && !s.cloudwatchAgent ? 'agent update and CloudWatch agent both off' : undefined),
+
+  async read(ctx) {
+    const targets = await ctx.targets();
+    if (!targets.length) return { targets, managed: new Map(), diagnoses: [] };
+    const managed = await managedInventory(ctx.aws, targets.map((t) => t.id));
+    const unreachable = targets.filter((t) => managed.get(t.id)?.pingStatus !== 'Online');
+    const diagnoses = unreachable.length ? await diagnose(ctx, unreachable) : [];
+    return { targets, managed, diagnoses };
+  },
+
+  plan(state, input) {
+    const changes: Change<AgentsChange>[] = [];
+    const update = needsUpdate(state, input);
+    if (update.length) changes.push({ kind: 'update-agent', action: 'update', resource: `SSM Agent on ${update.length} instance${update.length > 1 ? 's' : ''}`, detail: `AWS-UpdateSSMAgent to the latest version: ${list(update)}` });
+    const cw = needsCloudWatch(state, input);
+    if (cw.length) changes.push({ kind: 'install-cloudwatch-agent', action: 'create', resource: `CloudWatch agent on ${cw.length} instance${cw.length > 1 ? 's' : ''}`, detail: `AWS-ConfigureAWSPackage Install AmazonCloudWatchAgent: ${list(cw)}` });
+    return changes;
+  },
+
+  async apply(ctx, state, changes) {
+    const results: InvocationResult[] = [];
+    const summary: Record<string, string> = {};
+    if (changes.some((c) => c.kind === 'update-agent')) {
+      for (const r of await runOnFleet(ctx.aws, ctx.io, UPDATE_AGENT, needsUpdate(state, ctx).map((t) => t.id))) {
+        results.push(r);
+        summary[r.instanceId] = r.status === 'Success' ? 'agent updated' : `agent update ${r.status}`;
+      }
+    }
+    if (changes.some((c) => c.kind === 'install-cloudwatch-agent')) {
+      const cw = await runOnFleet(ctx.aws, ctx.io, INSTALL_CW_AGENT, needsCloudWatch(state, ctx).map((t) => t.id));
+      results.push(...cw);
+      for (const r of cw) summary[r.instanceId] = [summary[r.instanceId], r.status === 'Success' ? 'CloudWatch agent installed' : `CloudWatch agent ${r.status}`].filter(Boolean).join(', ');
+      await markInstalled(ctx, cw.filter((r) => r.status === 'Success').map((r) => r.instanceId));
+    }
+    const failed = results.filter((r) => r.status !== 'Success');
+    if (failed.length) {
+      const lines = failed.map((r) => `${r.instanceId}: ${r.status}${r.detail ? ` (${r.detail})` : ''}`);
+      throw new StepError('agents', `${failed.length} of ${results.length} Run Command invocations failed:\n  ${lines.join('\n  ')}`, {
+        hint: 'the other instances are done; look at the failed ones (Run Command history in the console), then rerun `ssm-setup run agents`',
+        outputs: { agentResults: summary, ...unmanagedOutput(state) },
+      });
+    }
+    return { agentResults: summary, ...unmanagedOutput(state) };
+  },
+
+  outputs: (state) => unmanagedOutput(state),
+  note: (state) => unmanagedNote(state),
+};
+
+/** The unreachable targets and their causes, for --json. */
+function unmanagedOutput(state: AgentsState) {
+  return state.diagnoses.length ? { unmanaged: Object.fromEntries(state.diagnoses.map((d) => [d.instanceId, `${d.cause} → ${d.fix[0] ?? ''}`])) } : {};
+}
+
+/** One line per unreachable target with its most likely cause and the first command of the fix. */
+export function unmanagedNote(state: AgentsState): string | undefined {
+  if (!state.targets.length) return 'no target instances (--instance-ids or --tag)';
+  if (!state.diagnoses.length) return undefined;
+  const name = (id: string) => state.targets.find((t) => t.id === id)?.name;
+  const lines = state.diagnoses.map((d) => `${d.instanceId}${name(d.instanceId) ? ` (${name(d.instanceId)})` : ''}: ${d.cause}${d.fix.length ? `\n    fix: ${d.fix.join('\n         ')}` : ''}`);
+  return `${state.diagnoses.length} of ${state.targets.length} targets cannot be reached by Run Command (left alone):\n  ${lines.join('\n  ')}`;
+}
+
+async function diagnose(ctx: StepContext, instances: readonly TargetInstance[]): Promise<Diagnosis[]> {
+  const { diagnoseUnmanaged } = await import('../../diagnose/index.js');
+  const instancePolicyArn = policyArn(ctx.identity.partition, ctx.identity.account, ctx.settings.instancePolicy);
+  return diagnoseUnmanaged(ctx.aws, { region: ctx.region, partition: ctx.identity.partition, instancePolicyArn }, instances);
+}
+
+/** Tags the instances where the CloudWatch agent went in, 50 per CreateTags call. */
+async function markInstalled(ctx: StepContext, ids: readonly string[]): Promise<void> {
+  if (!ids.length) return;
+  const { CreateTagsCommand, EC2Client } = await import('@aws-sdk/client-ec2');
+  for (const Resources of chunks(ids)) {
+    await ctx.aws.get(EC2Client).send(new CreateTagsCommand({ Resources, Tags: [{ Key: CW_AGENT_TAG, Value: 'installed' }] }));
+  }
+}

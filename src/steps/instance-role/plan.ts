@@ -1,0 +1,104 @@
+import { StepError } from '../../base/errors.js';
+import type { Change, PlanInput, StepOutputs } from '../../core/step.js';
+import { instancePolicy } from '../../policies/instance-policy.js';
+import type { PolicyDocument } from '../../policies/types.js';
+import { awsManagedPolicyArn, CLOUDWATCH_AGENT_POLICY, type InstanceRoleState } from './read.js';
+import { bucketNameFor } from '../log-bucket/read.js';
+import { planManagedPolicy, policyArn, type PolicyChange } from '../shared/managed-policy.js';
+import { plannedKeyArn } from '../shared/session-key.js';
+
+export type InstanceRoleChange = PolicyChange | 'create-role' | 'attach' | 'create-profile' | 'add-role' | 'associate';
+
+
+/** The instance policy for these settings, scoped to the real key, bucket, prefix and log group. */
+export function desiredInstancePolicy(input: PlanInput): PolicyDocument {
+  const { partition, account } = input.identity;
+  const { settings, outputs, region } = input;
+  const logGroupArn = outputs.logGroupArn ?? `arn:${partition}:logs:${region}:${account}:log-group:${settings.logGroup}`;
+  return instancePolicy({
+    partition,
+    account,
+    region,
+    keyArn: plannedKeyArn(input),
+    bucketName: outputs.bucketName ?? bucketNameFor(settings, account, region),
+    s3Prefix: settings.s3Prefix,
+    logGroupArn: settings.cloudwatchLogs ? logGroupArn : undefined,
+  });
+}
+
+/** The managed policies every instance role gets: ours, and the CloudWatch agent's unless --no-cloudwatch-agent. */
+export function wantedPolicies(input: PlanInput): string[] {
+  const { partition, account } = input.identity;
+  const ours = policyArn(partition, account, input.settings.instancePolicy);
+  return input.settings.cloudwatchAgent ? [ours, awsManagedPolicyArn(partition, CLOUDWATCH_AGENT_POLICY)] : [ours];
+}
+
+export const missingOn = (state: InstanceRoleState, role: string, wanted: readonly string[]) =>
+  wanted.filter((arn) => !state.attached.get(role)?.has(arn));
+
+const shortName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+const label = (t: { id: string; name?: string }) => (t.name ? `${t.id} (${t.name})` : t.id);
+
+/** Targets that have no profile and none on its way. */
+export const bareTargets = (state: InstanceRoleState) => state.targets.filter((t) => !t.profileArn && !state.associating.has(t.id));
+
+/** Pure. The order of the changes is the order apply makes them. */
+export function planInstanceRole(state: InstanceRoleState, input: PlanInput): Change<InstanceRoleChange>[] {
+  const changes: Change<InstanceRoleChange>[] = [...planManagedPolicy(state.policy, desiredInstancePolicy(input), 'Session Manager rights for instances')];
+  const wanted = wantedPolicies(input);
+  const role = input.settings.instanceRole;
+  const bare = bareTargets(state);
+
+  const roles = new Map<string, string[]>(); // role → instances using it
+  for (const t of state.targets) {
+    for (const r of (t.profileArn && state.profiles.get(t.profileArn)?.roles) || []) roles.set(r, [...(roles.get(r) ?? []), t.id]);
+  }
+  if (bare.length && state.ownRole?.exists) roles.set(role, [...(roles.get(role) ?? []), ...bare.map((t) => t.id)]);
+  if (bare.length && !state.ownRole?.exists) {
+    changes.push({ kind: 'create-role', subject: role, action: 'create', resource: `IAM role ${role}`, detail: `trusted by EC2; with ${wanted.map(shortName).join(', ')}` });
+  }
+  for (const [r, ids] of roles) {
+    const missing = missingOn(state, r, wanted);
+    if (missing.length) changes.push({ kind: 'attach', subject: r, action: 'update', resource: `IAM role ${r}`, detail: `attach ${missing.map(shortName).join(', ')} (used by ${ids.join(', ')})` });
+  }
+  if (!bare.length) return changes;
+  const profile = state.ownProfile;
+  if (!profile) {
+    changes.push({ kind: 'create-profile', subject: role, action: 'create', resource: `instance profile ${role}`, detail: `holding role ${role}` });
+  } else if (!profile.roles.includes(role)) {
+    if (profile.roles.length) {
+      throw new StepError('instance-role', `instance profile ${role} already holds role ${profile.roles[0]}, not ${role}`, {
+        hint: 'a profile holds one role: pass another --instance-role, or fix the profile by hand',
+      });
+    }
+    changes.push({ kind: 'add-role', subject: role, action: 'update', resource: `instance profile ${role}`, detail: `add role ${role}` });
+  }
+  for (const t of bare) {
+    changes.push({ kind: 'associate', subject: t.id, action: 'update', resource: `instance ${label(t)}`, detail: `associate instance profile ${role} (it has none; ${t.state})` });
+  }
+  return changes;
+}
+
+/** Instance id → profile name; instances without one get `ownProfile` when given (after apply). */
+export function profilesOf(state: InstanceRoleState, ownProfile?: string): Record<string, string> {
+  return Object.fromEntries(
+    state.targets.map((t) => {
+      const arn = t.profileArn ?? state.associating.get(t.id);
+      return [t.id, arn ? shortName(arn) : (ownProfile ?? '(none)')];
+    }),
+  );
+}
+
+/** What is in place when nothing needs to change. */
+export function instanceRoleOutputs(state: InstanceRoleState): StepOutputs | undefined {
+  if (state.policy.kind === 'absent') return undefined;
+  const instanceRoles = [...state.attached].filter(([, arns]) => arns.has(state.policy.arn)).map(([r]) => r).sort();
+  return { instancePolicyArn: state.policy.arn, instanceRoles, instanceProfiles: profilesOf(state) };
+}
+
+/** Remarks for the plan: no targets, or profiles without a role. */
+export function instanceRoleNote(state: InstanceRoleState): string | undefined {
+  if (!state.targets.length) return 'no target instances (--instance-ids or --tag): only the instance policy is managed';
+  const empty = [...state.profiles.values()].filter((p) => !p.roles.length).map((p) => p.name);
+  return empty.length ? `instance profile ${empty.join(', ')} has no role: its instances are left alone` : undefined;
+}

@@ -1,0 +1,130 @@
+import {
+  CreateBucketCommand,
+  paginateListBuckets,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { errorName, isAccessDenied } from '../../aws/errors.js';
+import { resourceTagsFor } from '../../config/schema.js';
+import type { Step, StepContext } from '../../core/step.js';
+import { bucketArn, defaultBucketName, fullPublicAccessBlock, sseKmsRule, withSessionLogsRule, withTlsDeny } from '../../policies/log-bucket.js';
+import { askNumber, pickName, unanswered } from '../shared/ask.js';
+import { BUCKET_SETTINGS, lifecycleDays, nameTaken, planLogBucket, type BucketChange } from './plan.js';
+import { readBucket, type BucketInfo, type BucketState } from './read.js';
+import { requireKeyArn } from '../shared/session-key.js';
+import { tagList } from '../../policies/tags.js';
+
+/** Runbook steps 3 and 8: the hardened S3 bucket that receives session logs. */
+export const logBucketStep: Step<BucketState, BucketChange> = {
+  id: 'log-bucket',
+
+  async ask(ctx) {
+    const answers: Record<string, unknown> = {};
+    if (unanswered(ctx, 'bucket')) {
+      const existing = await regionBuckets(ctx.aws.get(S3Client), ctx.region);
+      const proposed = defaultBucketName(ctx.identity.account, ctx.region);
+      answers.bucket = await pickName(ctx, { id: 'log-bucket.bucket', message: 'S3 bucket for session logs', key: 'bucket', proposed, existing, what: 'bucket' });
+    }
+    let transition = ctx.settings.logTransitionDays;
+    if (unanswered(ctx, 'logTransitionDays')) {
+      transition = await askNumber(ctx, { id: 'log-bucket.transition-days', message: 'Days before session logs move to Glacier Flexible Retrieval (0 = never)', key: 'logTransitionDays' });
+      answers.logTransitionDays = transition;
+    }
+    if (unanswered(ctx, 'logExpirationDays')) {
+      answers.logExpirationDays = await askNumber(ctx, {
+        id: 'log-bucket.expiration-days',
+        message: 'Days before session logs are deleted (0 = never)',
+        key: 'logExpirationDays',
+        extra: (n) => n === 0 || transition === 0 || n > transition || `must be greater than the transition days (${transition}), or 0`,
+      });
+    }
+    return answers;
+  },
+
+  read: (ctx) => readBucket(ctx),
+
+  plan: planLogBucket,
+
+  async apply(ctx, state, changes) {
+    if (state.kind === 'unusable') throw new Error('unreachable: plan refuses an unusable bucket');
+    const bucket: BucketInfo = state.kind === 'present' ? state.bucket : { name: state.name, arn: '', tags: {}, rules: [] };
+    const s3 = ctx.aws.get(S3Client);
+    const kinds = new Set(changes.map((c) => c.kind));
+    if (kinds.has('create-bucket')) {
+      await createBucket(s3, bucket.name, ctx.region, resourceTagsFor(ctx.settings));
+      BUCKET_SETTINGS.forEach((k) => kinds.add(k));
+    }
+    for (const kind of BUCKET_SETTINGS) if (kinds.has(kind)) await APPLY[kind](s3, bucket, ctx);
+    return { bucketName: bucket.name, bucketArn: bucketArn(ctx.identity.partition, bucket.name), s3Prefix: ctx.settings.s3Prefix };
+  },
+
+  outputs: (state) =>
+    state.kind === 'present' ? { bucketName: state.bucket.name, bucketArn: state.bucket.arn, s3Prefix: state.prefix } : undefined,
+};
+
+type Apply = (s3: S3Client, bucket: BucketInfo, ctx: StepContext) => Promise<unknown>;
+
+/** One call per kind of change; each sends the whole desired configuration, merged with what exists. */
+const APPLY: Record<Exclude<BucketChange, 'create-bucket'>, Apply> = {
+  tags: (s3, b, ctx) => {
+    const TagSet = tagList({ ...b.tags, ...resourceTagsFor(ctx.settings) });
+    return s3.send(new PutBucketTaggingCommand({ Bucket: b.name, Tagging: { TagSet } }));
+  },
+  'public-access': (s3, b) => s3.send(new PutPublicAccessBlockCommand({ Bucket: b.name, PublicAccessBlockConfiguration: fullPublicAccessBlock() })),
+  encryption: (s3, b, ctx) => {
+    const keyArn = requireKeyArn(ctx, 'log-bucket');
+    return s3.send(new PutBucketEncryptionCommand({ Bucket: b.name, ServerSideEncryptionConfiguration: { Rules: [sseKmsRule(keyArn)] } }));
+  },
+  versioning: (s3, b) => s3.send(new PutBucketVersioningCommand({ Bucket: b.name, VersioningConfiguration: { Status: 'Enabled' } })),
+  lifecycle: async (s3, b, ctx) => {
+    const Rules = withSessionLogsRule(b.rules, lifecycleDays(ctx));
+    if (Rules) await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b.name, LifecycleConfiguration: { Rules } }));
+  },
+  // Last: once it is in place, every request without TLS is denied.
+  policy: async (s3, b, ctx) => {
+    const policy = withTlsDeny(b.policy, ctx.identity.partition, b.name);
+    if (policy) await s3.send(new PutBucketPolicyCommand({ Bucket: b.name, Policy: JSON.stringify(policy) }));
+  },
+};
+
+/** Answers that mean "not with tags" (an endpoint or partition without tag-on-create) rather than "not this bucket". */
+const TAGS_REFUSED = ['InvalidArgument', 'InvalidRequest', 'MalformedXML', 'NotImplemented'];
+
+/**
+ * Creates the bucket with its tags in the same call, so a run interrupted right after still
+ * left a bucket marked as ours. Tagging on create needs s3:TagResource; without it (or where
+ * tags on create are refused) the bucket is created untagged and PutBucketTagging, which
+ * follows at once, tags it.
+ */
+async function createBucket(s3: S3Client, Bucket: string, region: string, tags: Record<string, string>): Promise<void> {
+  // us-east-1 rejects its own name as a location constraint.
+  const location = region === 'us-east-1' ? {} : { LocationConstraint: region as never };
+  const Tags = tagList(tags);
+  const create = async (withTags: boolean) => {
+    await s3.send(new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { ...location, ...(withTags ? { Tags } : {}) } }));
+  };
+  try {
+    await create(true).catch((err: unknown) => {
+      if (isAccessDenied(err) || TAGS_REFUSED.includes(errorName(err))) return create(false);
+      throw err;
+    });
+  } catch (err) {
+    if (errorName(err) === 'BucketAlreadyOwnedByYou') return; // an earlier, interrupted run made it
+    if (errorName(err) === 'BucketAlreadyExists') throw nameTaken(Bucket);
+    throw err;
+  }
+}
+
+/** The account's buckets in this region, for the wizard's choices. */
+async function regionBuckets(s3: S3Client, region: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateListBuckets({ client: s3 }, { BucketRegion: region })) {
+    for (const b of page.Buckets ?? []) if (b.Name && (!b.BucketRegion || b.BucketRegion === region)) names.push(b.Name);
+  }
+  return names.sort();
+}

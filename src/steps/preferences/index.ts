@@ -1,0 +1,137 @@
+import {
+  AddTagsToResourceCommand,
+  CreateDocumentCommand,
+  DescribeDocumentCommand,
+  SSMClient,
+  UpdateDocumentCommand,
+  UpdateDocumentDefaultVersionCommand,
+} from '@aws-sdk/client-ssm';
+import { errorName } from '../../aws/errors.js';
+import { consistency } from '../../aws/retry.js';
+import { checkSetting, MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
+import { StepError } from '../../base/errors.js';
+import type { Step, StepContext } from '../../core/step.js';
+import type { KeyRef } from '../../policies/kms-ref.js';
+import { diffPreferences, PREFERENCES_DOCUMENT as Name, type PreferencesDocument } from '../../policies/preferences-document.js';
+import { sameJson } from '../../policies/types.js';
+import { askNumber, unanswered } from '../shared/ask.js';
+import { desiredPreferences, keyRefOf, planPreferences, preferencesNote, type PreferencesChange } from './plan.js';
+import { inputsOf, ORIGINAL_DEFAULT_TAG, readPreferences, type PreferencesState } from './read.js';
+import { requireKeyArn } from '../shared/session-key.js';
+import { tagList } from '../../policies/tags.js';
+
+/** How many older versions a duplicate-content answer is looked up in. */
+const LOOKBACK = 25;
+
+/** Runbook steps 6 to 9: the regional Session Manager preferences, created or adopted and updated. */
+export const preferencesStep: Step<PreferencesState, PreferencesChange> = {
+  id: 'preferences',
+  ask: askPreferences,
+  read: readPreferences,
+  plan: planPreferences,
+  note: preferencesNote,
+
+  async apply(ctx, state, changes) {
+    requireKeyArn(ctx, 'preferences');
+    const ssm = ctx.aws.get(SSMClient);
+    const desired = desiredPreferences(ctx);
+    const Content = JSON.stringify(desired, null, 2);
+    let version: string;
+    if (state.kind === 'absent') {
+      const Tags = tagList(resourceTagsFor(ctx.settings));
+      const out = await ssm.send(new CreateDocumentCommand({ Name, Content, DocumentType: 'Session', DocumentFormat: 'JSON', Tags }));
+      version = out.DocumentDescription?.DocumentVersion ?? '1';
+    } else {
+      await recordOriginalDefault(ssm, state);
+      version = changes.every((c) => c.kind === 'set-default') ? state.doc.latestVersion : await updateContent(ssm, Content, state.doc.latestVersion, desired);
+    }
+    await waitActive(ssm);
+    if (state.kind === 'present') await ssm.send(new UpdateDocumentDefaultVersionCommand({ Name, DocumentVersion: version }));
+    await verify(ssm, version, desired, keyRefOf(ctx));
+    return { preferencesVersion: version };
+  },
+
+  outputs: (state) => (state.kind === 'present' ? { preferencesVersion: state.doc.defaultVersion } : undefined),
+};
+
+/** Before ssm-setup first changes a document it did not create, the default version is recorded for `destroy`. */
+async function recordOriginalDefault(ssm: SSMClient, state: Extract<PreferencesState, { kind: 'present' }>) {
+  const { tags, defaultVersion } = state.doc;
+  if (tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value || tags[ORIGINAL_DEFAULT_TAG]) return;
+  await ssm.send(new AddTagsToResourceCommand({ ResourceType: 'Document', ResourceId: Name, Tags: [{ Key: ORIGINAL_DEFAULT_TAG, Value: defaultVersion }] }));
+}
+
+/**
+ * Writes a new version on top of the latest one we read. Another writer in between makes the
+ * version stale: reread and retry once. Content equal to an older version is refused by SSM:
+ * that version is found and becomes the default instead.
+ */
+async function updateContent(ssm: SSMClient, Content: string, latestRead: string, desired: PreferencesDocument): Promise<string> {
+  const update = (DocumentVersion: string) => ssm.send(new UpdateDocumentCommand({ Name, Content, DocumentVersion, DocumentFormat: 'JSON' }));
+  let latest = latestRead;
+  try {
+    const out = await update(latest).catch(async (err: unknown) => {
+      if (errorName(err) !== 'InvalidDocumentVersion') throw err;
+      latest = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document?.LatestVersion ?? latest;
+      return update(latest);
+    });
+    return out.DocumentDescription?.DocumentVersion ?? latest;
+  } catch (err) {
+    if (errorName(err) !== 'DuplicateDocumentContent') throw err;
+    for (let v = Number(latest); v >= Math.max(1, Number(latest) - LOOKBACK); v--) {
+      if (sameJson(await inputsOf(ssm, String(v)), desired.inputs)) return String(v);
+    }
+    throw err;
+  }
+}
+
+/** A new version is usable once the document is Active again. */
+async function waitActive(ssm: SSMClient): Promise<void> {
+  const deadline = Date.now() + consistency.timeoutMs;
+  for (;;) {
+    const status = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document?.Status;
+    if (status === 'Active') return;
+    if (status === 'Failed' || Date.now() > deadline) throw new StepError('preferences', `${Name} is ${status ?? 'not ready'}, not Active`, { hint: 'check the document in the Systems Manager console, then rerun `ssm-setup run preferences`' });
+    await new Promise((r) => setTimeout(r, consistency.delayMs));
+  }
+}
+
+/** Reads back: the default version is the one chosen, and it means what is desired (key by id, "true" for true allowed). */
+async function verify(ssm: SSMClient, version: string, desired: PreferencesDocument, key: KeyRef): Promise<void> {
+  const d = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document;
+  if (d?.DefaultVersion !== version) {
+    throw new StepError('preferences', `${Name}: default version is ${d?.DefaultVersion}, expected ${version} after the update`, { hint: 'another writer may be changing the preferences; rerun `ssm-setup run preferences`' });
+  }
+  if (diffPreferences(await inputsOf(ssm, version), desired.inputs, key).some((d) => !d.formOnly)) {
+    throw new StepError('preferences', `${Name} version ${version} does not hold what was written`, { hint: 'rerun `ssm-setup run preferences`' });
+  }
+}
+
+/** The wizard: current values shown, each asked with the current (or default) value preselected. */
+async function askPreferences(ctx: StepContext): Promise<Record<string, unknown>> {
+  const state = await readPreferences(ctx);
+  const now = state.kind === 'present' ? (state.doc.defaultInputs ?? {}) : {};
+  if (state.kind === 'present') ctx.io.info(`Current Session Manager preferences (version ${state.doc.defaultVersion}): ${JSON.stringify(now)}`);
+  ctx.io.warn('SSH, SCP and port-forwarding sessions are not content-logged by Session Manager (their traffic is end-to-end encrypted).');
+  const answers: Record<string, unknown> = {};
+  if (unanswered(ctx, 'idleTimeout')) {
+    const current = Number(now.idleSessionTimeout) || undefined;
+    answers.idleTimeout = await askNumber(ctx, { id: 'preferences.idle-timeout', message: 'Idle session timeout, minutes (1-60)', key: 'idleTimeout', default: current });
+  }
+  const text = async (id: string, key: 'maxSessionDuration' | 'runAs' | 'shellProfileLinux', message: string, current: string, flag: string) => {
+    const v = await ctx.io.input({ id, message, default: current, flag, validate: (s) => (s === '' ? true : checkSetting(key, key === 'maxSessionDuration' ? Number(s) : s)) });
+    return v === '' ? undefined : key === 'maxSessionDuration' ? Number(v) : v;
+  };
+  if (unanswered(ctx, 'maxSessionDuration')) {
+    answers.maxSessionDuration = await text('preferences.max-session-duration', 'maxSessionDuration', 'Maximum session duration, minutes (1-1440, empty for none)', String(now.maxSessionDuration ?? ''), '--max-session-duration');
+  }
+  if (unanswered(ctx, 'runAs')) {
+    const current = now.runAsEnabled === true || now.runAsEnabled === 'true' ? String(now.runAsDefaultUser ?? '') : '';
+    answers.runAs = await text('preferences.run-as', 'runAs', 'Run sessions as this OS user (empty: ssm-user). It must exist on every instance', current, '--run-as');
+  }
+  if (unanswered(ctx, 'shellProfileLinux')) {
+    const current = String((now.shellProfile as { linux?: string } | undefined)?.linux ?? '');
+    answers.shellProfileLinux = (await text('preferences.shell-profile-linux', 'shellProfileLinux', 'Commands run at the start of Linux sessions (empty for none)', current, '--shell-profile-linux')) ?? '';
+  }
+  return Object.fromEntries(Object.entries(answers).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,179 @@
+import { chmod, mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { AWS_CLI_INSTALL_URL, detectLocalTools, PLUGIN_INSTALL_URL, type LocalTools } from '../../aws/local-tools.js';
+import type { Settings } from '../../config/schema.js';
+import { StepError, UsageError } from '../../base/errors.js';
+import type { Change, Step } from '../../core/step.js';
+import { applyBlock, HOST_PATTERNS, sshConfigBlock } from '../../policies/ssh-config.js';
+import { unanswered } from '../shared/ask.js';
+
+const STEP = 'ssh-config';
+/** session-manager-plugin that can carry SSH (AWS-StartSSHSession). */
+const MIN_PLUGIN_FOR_SSH = '1.1.23.0';
+
+export interface SshConfigState {
+  /** The SSH config file, absolute. */
+  readonly path: string;
+  readonly existed: boolean;
+  /** Its text; empty when it does not exist. */
+  readonly text: string;
+  /** OpenSSH for Windows: the PowerShell form of the ProxyCommand. */
+  readonly windows: boolean;
+  readonly tools: LocalTools;
+}
+
+/** `--ssh-config-path` (a leading `~` is the home directory, relative to the working directory), else ~/.ssh/config. */
+export function resolveSshConfigPath(path: string | undefined, home = homedir(), cwd = process.cwd()): string {
+  if (path === undefined) return join(home, '.ssh', 'config');
+  if (path === '~') return home;
+  if (/^~[/\\]/.test(path)) return join(home, path.slice(2));
+  return resolve(cwd, path);
+}
+
+/** The block for these settings: `--profile`/`--region` are carried when they were given. */
+export const blockFor = (settings: Pick<Settings, 'profile' | 'region'>, windows: boolean) =>
+  sshConfigBlock({ profile: settings.profile, region: settings.region, windows });
+
+export const backupPath = (path: string) => `${path}.ssm-setup.bak`;
+
+export interface SshConfigFile {
+  readonly text: string;
+  readonly existed: boolean;
+  /** Permission bits of the existing file. */
+  readonly mode?: number;
+}
+
+/** The file as it is now; absent is empty. A directory is bad input; anything else unreadable fails the step. */
+export async function readSshConfig(path: string): Promise<SshConfigFile> {
+  try {
+    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    return { text, existed: true, mode: info.mode & 0o7777 };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { text: '', existed: false };
+    if (code === 'EISDIR') throw new UsageError(`--ssh-config-path: ${path} is a directory, not an SSH config file`);
+    throw new StepError(STEP, `cannot read ${path} (${code ?? String(err)})`, {
+      cause: err,
+      hint: 'check the permissions of the file, or choose another one with --ssh-config-path',
+    });
+  }
+}
+
+/**
+ * Replaces the file atomically (a temporary file in the same directory, then a rename), after
+ * saving the previous content as `<path>.ssm-setup.bak` (0600). A new file is 0600, and a
+ * missing directory is made 0700, as ssh wants them; an existing file keeps its mode. A
+ * symlinked config (dotfiles) is written through the link. Returns the backup path, if any.
+ */
+export async function writeSshConfig(path: string, text: string, previous: SshConfigFile): Promise<{ backup?: string }> {
+  try {
+    const target = previous.existed ? await realpath(path) : path;
+    const dir = dirname(target);
+    const made = await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (made) await chmod(dir, 0o700);
+    let backup: string | undefined;
+    if (previous.existed) {
+      backup = backupPath(path);
+      await writeFile(backup, previous.text, { mode: 0o600 });
+      await chmod(backup, 0o600);
+    }
+    const mode = previous.mode ?? 0o600;
+    const tmp = join(dir, `.${basename(target)}.ssm-setup-${process.pid}.tmp`);
+    try {
+      await writeFile(tmp, text, { mode });
+      await chmod(tmp, mode);
+      await rename(tmp, target);
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+    return backup ? { backup } : {};
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new StepError(STEP, `cannot write ${path} (${code ?? String(err)})`, {
+      cause: err,
+      hint: 'check the permissions of the file and its directory, or choose another file with --ssh-config-path',
+    });
+  }
+}
+
+/** Whole-dot-number comparison, e.g. 1.2.650.0 < 1.10.0. */
+function older(version: string, than: string): boolean {
+  const a = version.split('.').map(Number);
+  const b = than.split('.').map(Number);
+  if (a.some(Number.isNaN)) return false;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0);
+  }
+  return false;
+}
+
+/** What is missing on this machine for `ssh i-…` to work, each with where to get it. */
+export function toolProblems(tools: LocalTools): string[] {
+  const problems: string[] = [];
+  if (!tools.aws) problems.push(`AWS CLI not found on PATH (the ProxyCommand runs \`aws ssm start-session\`): install it, ${AWS_CLI_INSTALL_URL}`);
+  if (!tools.plugin) problems.push(`session-manager-plugin not found on PATH (\`aws ssm start-session\` cannot open a session without it): install it, ${PLUGIN_INSTALL_URL}`);
+  else if (older(tools.plugin, MIN_PLUGIN_FOR_SSH)) problems.push(`session-manager-plugin ${tools.plugin} is too old for SSH (needs ${MIN_PLUGIN_FOR_SSH} or later): update it, ${PLUGIN_INSTALL_URL}`);
+  return problems;
+}
+
+/** The conflict of `text` with the block, as one sentence with its fix. */
+export const conflictMessage = (path: string, conflict: string) =>
+  `${path} ${conflict}: an entry for ${HOST_PATTERNS.join('/')} hosts outside the ssm-setup block, so the file was not changed; remove that entry (the block replaces it), then run again`;
+
+/** Runbook step 10: ssh/scp to instances through Session Manager, via a managed block in the SSH config. */
+export const sshConfigStep: Step<SshConfigState, 'write-block'> = {
+  id: STEP,
+
+  skip: (settings) => (settings.sshConfig ? undefined : 'SSH config not written; --ssh-config writes it (or `ssm-setup ssh-config --write`)'),
+
+  async ask(ctx) {
+    if (!unanswered(ctx, 'sshConfig')) return {};
+    const path = resolveSshConfigPath(ctx.settings.sshConfigPath);
+    const write = await ctx.io.confirm({
+      id: 'ssh-config.write',
+      message: `Set up ssh and scp to instances through Session Manager (a managed block for ${HOST_PATTERNS.join(' ')} in ${path})?`,
+      default: true,
+    });
+    return write ? { sshConfig: true } : {};
+  },
+
+  async read(ctx) {
+    const path = resolveSshConfigPath(ctx.settings.sshConfigPath);
+    const [file, tools] = await Promise.all([readSshConfig(path), detectLocalTools()]);
+    return { path, existed: file.existed, text: file.text, windows: process.platform === 'win32', tools };
+  },
+
+  plan(state, input) {
+    const { change } = applyBlock(state.text, blockFor(input.settings, state.windows));
+    // A conflict leaves the file as it is (change none): the note says why.
+    if (change === 'none') return [];
+    const form = state.windows ? 'PowerShell' : 'sh -c';
+    const kept = state.existed ? `; previous file kept as ${backupPath(state.path)}` : ' (new file, mode 0600)';
+    const changes: Change<'write-block'>[] = [
+      change === 'create'
+        ? { kind: 'write-block', action: 'create', resource: `SSH config block in ${state.path}`, detail: `Host ${HOST_PATTERNS.join(' ')} through Session Manager (${form} ProxyCommand)${kept}` }
+        : { kind: 'write-block', action: 'update', resource: `SSH config block in ${state.path}`, detail: `differs from this run's (profile, region or version) → rewritten in place${kept}` },
+    ];
+    return changes;
+  },
+
+  async apply(ctx, state) {
+    const now = await readSshConfig(state.path);
+    if (now.text !== state.text) {
+      throw new StepError(STEP, `${state.path} changed while ssm-setup was running; it was not written`, { hint: 'run the command again' });
+    }
+    const { text } = applyBlock(now.text, blockFor(ctx.settings, state.windows));
+    await writeSshConfig(state.path, text, now);
+    return {};
+  },
+
+  outputs: () => ({}),
+
+  note(state, input) {
+    const { conflict } = applyBlock(state.text, blockFor(input.settings, state.windows));
+    const notes = [...(conflict ? [conflictMessage(state.path, conflict)] : []), ...toolProblems(state.tools)];
+    return notes.length ? notes.join('\n') : undefined;
+  },
+};

@@ -1,0 +1,282 @@
+// moto (the local emulator) implements neither DescribeInstanceInformation nor associations nor
+// ListCommandInvocations: the host-management step is covered here with aws-sdk-client-mock, the
+// stateful associations and service setting of test/helpers/fake-fleet.ts, and a few IAM role
+// calls for the DHMC role.
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  EntityAlreadyExistsException,
+  GetRoleCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  NoSuchEntityException,
+  type AttachRolePolicyCommandInput,
+  type CreateRoleCommandInput,
+} from '@aws-sdk/client-iam';
+import { CreateAssociationCommand, UpdateAssociationCommand, UpdateServiceSettingCommand } from '@aws-sdk/client-ssm';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isWriteCall } from '../../../src/aws/calls.js';
+import type { TargetInstance } from '../../../src/core/step.js';
+import { hostManagementStep } from '../../../src/steps/host-management/index.js';
+import { fakeFleet, type FakeFleet, type FakeFleetOptions } from '../../helpers/fake-fleet.js';
+import { ACCOUNT, makeContext, REGION, settingsFrom } from '../../helpers/fixtures.js';
+
+const AGENT = 'ssm-setup-UpdateSSMAgent';
+const INVENTORY = 'ssm-setup-SoftwareInventory';
+const CWAGENT = 'ssm-setup-UpdateCloudWatchAgent';
+const INVENTORY_PARAMS = Object.fromEntries(
+  ['applications', 'awsComponents', 'networkConfig', 'instanceDetailedInformation', 'services', 'windowsUpdates', 'windowsRoles', 'customInventory'].map((k) => [k, ['Enabled']]),
+);
+const CW_PARAMS = { action: ['Install'], name: ['AmazonCloudWatchAgent'] };
+const DHMC_ROLE = 'AWSSystemsManagerDefaultEC2InstanceManagementRole';
+const DHMC_POLICY_ARN = 'arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy';
+const DHMC_SETTING = `arn:aws:ssm:${REGION}:${ACCOUNT}:servicesetting/ssm/managed-instance/default-ec2-instance-management-role`;
+const DHMC_PATH = '/ssm/managed-instance/default-ec2-instance-management-role';
+
+let fleet: FakeFleet;
+let iam: AwsClientStub<IAMClient>;
+/** IAM roles by name: path, trust policy, attached policy ARNs. */
+let roles: Map<string, { path: string; trust: unknown; attached: Set<string> }>;
+
+function reset(opts: FakeFleetOptions = {}) {
+  fleet?.restore();
+  fleet = fakeFleet(opts);
+}
+
+beforeEach(() => {
+  reset();
+  roles = new Map();
+  iam = mockClient(IAMClient);
+  iam.rejects(Object.assign(new Error('IAM command not implemented'), { name: 'FakeNotImplemented' }));
+  const role = (RoleName: string | undefined) => {
+    const r = roles.get(RoleName ?? '');
+    if (!r) throw new NoSuchEntityException({ message: `The role with name ${RoleName} cannot be found.`, $metadata: {} });
+    return r;
+  };
+  iam.on(GetRoleCommand).callsFake(async ({ RoleName }: { RoleName: string }) => {
+    const r = role(RoleName);
+    return { Role: { RoleName, Path: r.path, Arn: `arn:aws:iam::${ACCOUNT}:role${r.path}${RoleName}`, RoleId: 'AROAX', CreateDate: new Date(), AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(r.trust)) } };
+  });
+  iam.on(CreateRoleCommand).callsFake(async (i: CreateRoleCommandInput) => {
+    if (roles.has(i.RoleName!)) throw new EntityAlreadyExistsException({ message: `Role with name ${i.RoleName} already exists.`, $metadata: {} });
+    roles.set(i.RoleName!, { path: i.Path ?? '/', trust: JSON.parse(i.AssumeRolePolicyDocument!), attached: new Set() });
+    return { Role: { RoleName: i.RoleName!, Path: i.Path ?? '/', Arn: `arn:aws:iam::${ACCOUNT}:role${i.Path ?? '/'}${i.RoleName}`, RoleId: 'AROAX', CreateDate: new Date() } };
+  });
+  iam.on(AttachRolePolicyCommand).callsFake(async (i: AttachRolePolicyCommandInput) => {
+    role(i.RoleName).attached.add(i.PolicyArn!);
+    return {};
+  });
+  iam.on(ListAttachedRolePoliciesCommand).callsFake(async ({ RoleName }: { RoleName: string }) => ({
+    AttachedPolicies: [...role(RoleName).attached].map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })),
+    IsTruncated: false,
+  }));
+});
+afterEach(() => {
+  fleet.restore();
+  iam.restore();
+});
+
+/** read → plan → apply, as the runner does it. */
+async function converge(flags: Record<string, unknown> = {}, targets: readonly TargetInstance[] = fleet.targets()) {
+  const ctx = await makeContext(flags, undefined, targets);
+  const state = await hostManagementStep.read(ctx);
+  const changes = hostManagementStep.plan(state, ctx);
+  const note = hostManagementStep.note?.(state, ctx);
+  const outputs = changes.length ? await hostManagementStep.apply(ctx, state, changes) : hostManagementStep.outputs(state);
+  return { state, changes, note, outputs };
+}
+const ops = () => [...fleet.ssm.calls(), ...iam.calls()].map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''));
+const writes = () => ops().filter(isWriteCall);
+const created = () => fleet.ssm.commandCalls(CreateAssociationCommand).map((c) => c.args[0].input);
+const idsTarget = (ids: readonly string[]) => [{ Key: 'InstanceIds', Values: [...ids] }];
+/** The three associations as ssm-setup wants them for these targets. */
+const desired = (ids: readonly string[]) => [
+  { Name: 'AWS-UpdateSSMAgent', AssociationName: AGENT, Targets: idsTarget(ids), ScheduleExpression: 'rate(14 days)' },
+  { Name: 'AWS-GatherSoftwareInventory', AssociationName: INVENTORY, Targets: idsTarget(ids), ScheduleExpression: 'rate(30 minutes)', Parameters: INVENTORY_PARAMS },
+  { Name: 'AWS-ConfigureAWSPackage', AssociationName: CWAGENT, Targets: idsTarget(ids), ScheduleExpression: 'rate(30 days)', Parameters: CW_PARAMS },
+];
+
+describe('host-management associations', () => {
+  it('absent: creates the three associations with document, schedule, parameters, targets and tags; the rerun writes nothing', async () => {
+    const ids = fleet.addMany(3);
+    const { changes, outputs } = await converge({ tags: ['Team=infra'] });
+    expect(changes.map((c) => [c.kind, c.subject])).toEqual([['create-association', AGENT], ['create-association', INVENTORY], ['create-association', CWAGENT]]);
+    expect(changes[1]!.detail).toBe('AWS-GatherSoftwareInventory, rate(30 minutes), 3 instances');
+    const tags = [{ Key: 'Team', Value: 'infra' }, { Key: 'ManagedBy', Value: 'ssm-setup' }];
+    expect(created()).toEqual([
+      { ...desired(ids)[0], Parameters: {}, Tags: tags },
+      { ...desired(ids)[1], Tags: tags },
+      { ...desired(ids)[2], Tags: tags },
+    ]);
+    expect(outputs).toEqual({ associations: [AGENT, INVENTORY, CWAGENT] });
+
+    const before = writes().length;
+    const again = await converge({ tags: ['Team=infra'] });
+    expect(again.changes).toEqual([]);
+    expect(again.outputs).toEqual({ associations: [AGENT, INVENTORY, CWAGENT] });
+    expect(writes()).toHaveLength(before);
+    for (const name of [AGENT, INVENTORY, CWAGENT]) expect(fleet.named(name)).toHaveLength(1);
+  });
+
+  it('equal: no change and no write call', async () => {
+    const ids = fleet.addMany(2);
+    for (const a of desired(ids)) fleet.addAssociation(a);
+    const { changes, outputs } = await converge();
+    expect(changes).toEqual([]);
+    expect(outputs).toEqual({ associations: [AGENT, INVENTORY, CWAGENT] });
+    expect(writes()).toEqual([]);
+    // The list lacks the parameters: each one found is described.
+    expect(ops().filter((o) => o === 'DescribeAssociation')).toHaveLength(3);
+  });
+
+  it('drifted: UpdateAssociation with the full desired state, after which nothing differs', async () => {
+    const ids = fleet.addMany(2);
+    const [agent, inventory, cw] = desired(ids);
+    const agentId = fleet.addAssociation({ ...agent!, ScheduleExpression: 'rate(7 days)' });
+    const inventoryId = fleet.addAssociation({ ...inventory!, Parameters: { ...INVENTORY_PARAMS, applications: ['Disabled'] } });
+    const cwId = fleet.addAssociation({ ...cw!, Targets: idsTarget(ids.slice(0, 1)) });
+    const { changes } = await converge();
+    expect(changes.map((c) => [c.kind, c.subject])).toEqual([['update-association', AGENT], ['update-association', INVENTORY], ['update-association', CWAGENT]]);
+    expect(changes[0]!.detail).toMatch(/^schedule differ → /);
+    expect(changes[1]!.detail).toMatch(/^parameters differ → /);
+    expect(changes[2]!.detail).toMatch(/^targets differ → /);
+    const updates = fleet.ssm.commandCalls(UpdateAssociationCommand).map((c) => c.args[0].input);
+    expect(updates).toEqual([
+      { AssociationId: agentId, ...agent!, Parameters: {} },
+      { AssociationId: inventoryId, ...inventory! },
+      { AssociationId: cwId, ...cw! },
+    ]);
+    expect(created()).toEqual([]);
+    // The fake drops what UpdateAssociation is not sent: converged only if all of it went.
+    expect((await converge()).changes).toEqual([]);
+  });
+
+  it('a changed document is drift too', async () => {
+    const ids = fleet.addMany(1);
+    fleet.addAssociation({ ...desired(ids)[0]!, Name: 'AWS-ConfigureAWSPackage', Parameters: CW_PARAMS });
+    const { changes } = await converge({ cloudwatchAgent: false });
+    expect(changes[0]).toMatchObject({ kind: 'update-association', subject: AGENT, detail: expect.stringMatching(/^document, parameters differ → /) });
+  });
+
+  it('finds its associations by name across pages (empty pages included), never creating a second one', async () => {
+    reset({ associationPageSize: 2 });
+    const ids = fleet.addMany(3);
+    for (let i = 0; i < 7; i++) fleet.addAssociation({ Name: 'AWS-GatherSoftwareInventory', AssociationName: `someone-else-${i}`, Targets: idsTarget(ids), ScheduleExpression: 'rate(1 day)' });
+    // A stale second copy whose name starts with the first one's: not the first one.
+    fleet.addAssociation({ ...desired(ids)[0]!, AssociationName: `${AGENT}-2` });
+    const inventoryId = fleet.addAssociation(desired(ids)[1]!);
+    const cwId = fleet.addAssociation({ ...desired(ids)[2]!, ScheduleExpression: 'rate(20 days)' });
+    const { changes } = await converge();
+    expect(changes.map((c) => [c.kind, c.subject])).toEqual([['create-association', AGENT], ['update-association', CWAGENT]]);
+    expect(created().map((c) => c.AssociationName)).toEqual([AGENT]);
+    expect(fleet.ssm.commandCalls(UpdateAssociationCommand)[0]!.args[0].input.AssociationId).toBe(cwId);
+    expect(fleet.associations.get(inventoryId)!.AssociationVersion).toBe('1');
+
+    expect((await converge()).changes).toEqual([]);
+    for (const name of [AGENT, INVENTORY, CWAGENT, `${AGENT}-2`]) expect(fleet.named(name)).toHaveLength(1);
+  });
+
+  it('targets the --tag filters when the instances were chosen by tag', async () => {
+    fleet.addMany(3, { tags: { Env: 'prod', Team: 'web' } });
+    await converge({ tag: ['Env=prod', 'Team=web'] });
+    const targets = [{ Key: 'tag:Env', Values: ['prod'] }, { Key: 'tag:Team', Values: ['web'] }];
+    expect(created().map((c) => [c.AssociationName, c.Targets])).toEqual([[AGENT, targets], [INVENTORY, targets], [CWAGENT, targets]]);
+  });
+
+  it('instance ids by 50 per association copy: 120 targets make copies x, x-2 and x-3', async () => {
+    const ids = fleet.addMany(120);
+    const { outputs } = await converge();
+    const names = [AGENT, `${AGENT}-2`, `${AGENT}-3`, INVENTORY, `${INVENTORY}-2`, `${INVENTORY}-3`, CWAGENT, `${CWAGENT}-2`, `${CWAGENT}-3`];
+    expect(created().map((c) => c.AssociationName)).toEqual(names);
+    expect(outputs).toEqual({ associations: names });
+    for (const doc of ['AWS-UpdateSSMAgent', 'AWS-GatherSoftwareInventory', 'AWS-ConfigureAWSPackage']) {
+      const copies = created().filter((c) => c.Name === doc).map((c) => c.Targets!);
+      expect(copies.map((t) => t[0]!.Values!.length)).toEqual([50, 50, 20]);
+      expect(copies.flatMap((t) => t[0]!.Values!)).toEqual(ids);
+    }
+    expect((await converge()).changes).toEqual([]);
+  });
+
+  it('--no-cloudwatch-agent and --no-agent-update drop their associations', async () => {
+    fleet.addMany(1);
+    expect((await converge({ cloudwatchAgent: false })).changes.map((c) => c.subject)).toEqual([AGENT, INVENTORY]);
+    reset();
+    fleet.addMany(1);
+    expect((await converge({ agentUpdate: false })).changes.map((c) => c.subject)).toEqual([INVENTORY, CWAGENT]);
+    expect(created().map((c) => c.AssociationName)).toEqual([INVENTORY, CWAGENT]);
+  });
+
+  it('skip() with --no-host-management only', async () => {
+    expect(hostManagementStep.skip!((await settingsFrom({ hostManagement: false })).settings)).toBe('off (--no-host-management)');
+    expect(hostManagementStep.skip!((await settingsFrom({})).settings)).toBeUndefined();
+  });
+
+  it('no targets: nothing to do, no call, and a note', async () => {
+    const { changes, note, outputs } = await converge({}, []);
+    expect(changes).toEqual([]);
+    expect(note).toBe('no target instances (--instance-ids or --tag): no association made');
+    expect(outputs).toEqual({ associations: [] });
+    expect(ops()).toEqual([]);
+  });
+
+  it('without --dhmc the service setting and the DHMC role are not read', async () => {
+    fleet.addMany(1);
+    await converge();
+    expect(ops().filter((o) => /ServiceSetting|Role/.test(o))).toEqual([]);
+  });
+});
+
+describe('host-management --dhmc', () => {
+  it('role absent: creates it under /service-role/ trusted by ssm.amazonaws.com, attaches the managed policy, turns the setting on', async () => {
+    fleet.addMany(1);
+    const { changes } = await converge({ dhmc: true, tags: ['Team=infra'] });
+    expect(changes.filter((c) => c.kind.startsWith('dhmc')).map((c) => c.kind)).toEqual(['dhmc-role', 'dhmc-setting']);
+    expect(changes.find((c) => c.kind === 'dhmc-setting')!.detail).toMatch(/^\$None → on/);
+    const role = iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
+    expect(role).toMatchObject({ RoleName: DHMC_ROLE, Path: '/service-role/' });
+    expect(JSON.parse(role.AssumeRolePolicyDocument!)).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ssm.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+    expect(role.Tags).toEqual(expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Team', Value: 'infra' }]));
+    expect(iam).toHaveReceivedCommandWith(AttachRolePolicyCommand, { RoleName: DHMC_ROLE, PolicyArn: DHMC_POLICY_ARN });
+    expect(fleet.ssm).toHaveReceivedCommandWith(UpdateServiceSettingCommand, { SettingId: DHMC_SETTING, SettingValue: `service-role/${DHMC_ROLE}` });
+    expect(fleet.settings.get(DHMC_PATH)).toBe(`service-role/${DHMC_ROLE}`);
+
+    const before = writes().length;
+    const again = await converge({ dhmc: true, tags: ['Team=infra'] });
+    expect(again.changes).toEqual([]);
+    expect(again.note).toBe('Default Host Management Configuration is already on');
+    expect(writes()).toHaveLength(before);
+  });
+
+  it('role there without the policy: attaches it only', async () => {
+    roles.set(DHMC_ROLE, { path: '/service-role/', trust: {}, attached: new Set() });
+    fleet.settings.set(DHMC_PATH, `service-role/${DHMC_ROLE}`);
+    const { changes } = await converge({ dhmc: true }, []);
+    expect(changes.map((c) => c.kind)).toEqual(['dhmc-policy']);
+    expect(iam).not.toHaveReceivedCommand(CreateRoleCommand);
+    expect(roles.get(DHMC_ROLE)!.attached).toEqual(new Set([DHMC_POLICY_ARN]));
+    expect(fleet.ssm).not.toHaveReceivedCommand(UpdateServiceSettingCommand);
+  });
+
+  it('a setting pointing at another role is set to ours', async () => {
+    roles.set(DHMC_ROLE, { path: '/service-role/', trust: {}, attached: new Set([DHMC_POLICY_ARN]) });
+    fleet.settings.set(DHMC_PATH, 'service-role/SomeoneElsesRole');
+    const { changes } = await converge({ dhmc: true }, []);
+    expect(changes).toEqual([expect.objectContaining({ kind: 'dhmc-setting', detail: expect.stringMatching(/^service-role\/SomeoneElsesRole → on/) })]);
+    expect(fleet.settings.get(DHMC_PATH)).toBe(`service-role/${DHMC_ROLE}`);
+  });
+
+  it('already on: no change, no write, and the note says so', async () => {
+    roles.set(DHMC_ROLE, { path: '/service-role/', trust: {}, attached: new Set([DHMC_POLICY_ARN]) });
+    fleet.settings.set(DHMC_PATH, `service-role/${DHMC_ROLE}`);
+    const ids = fleet.addMany(2);
+    for (const a of desired(ids)) fleet.addAssociation(a);
+    const { changes, note } = await converge({ dhmc: true });
+    expect(changes).toEqual([]);
+    expect(note).toBe('Default Host Management Configuration is already on');
+    expect(writes()).toEqual([]);
+  });
+});

@@ -1,0 +1,693 @@
+import {
+  CreateBucketCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+  type LifecycleRule,
+  type PublicAccessBlockConfiguration,
+  type ServerSideEncryptionRule,
+} from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { CALL_KEY, isWriteCall } from '../../../src/aws/calls.js';
+import { toStepError } from '../../../src/aws/errors.js';
+import { StepError } from '../../../src/base/errors.js';
+import { runSteps } from '../../../src/engine/runner.js';
+import type { StepContext } from '../../../src/core/step.js';
+import { parsePolicy, type PolicyDocument, type PolicyStatement } from '../../../src/policies/types.js';
+import { STEPS } from '../../../src/engine/catalog.js';
+import { ALIAS_TAG } from '../../../src/steps/kms-key/read.js';
+import { logBucketStep } from '../../../src/steps/log-bucket/index.js';
+import type { BucketState } from '../../../src/steps/log-bucket/read.js';
+import type { SelectRequest } from '../../../src/core/io.js';
+import { fakeKms } from '../../helpers/fake-kms.js';
+import { fakeS3, s3Error } from '../../helpers/fake-s3.js';
+import { ACCOUNT, makeContext, REGION, settingsFrom, testClients } from '../../helpers/fixtures.js';
+import { TestIo } from '../../helpers/test-io.js';
+
+const BUCKET = `ssm-session-logs-${ACCOUNT}-${REGION}`;
+const ALIAS = 'alias/ssm-session-manager';
+const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
+const OTHER_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/ffffffff-0000-0000-0000-000000000000`;
+
+// The desired configuration, written out by hand (aws-reference.md §3) rather than taken
+// from src, so that a wrong helper in src cannot make both sides agree.
+const ALL_BLOCKED = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+const SSE_KMS: ServerSideEncryptionRule = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN }, BucketKeyEnabled: true };
+const tlsStatement = (bucket: string) => ({
+  Sid: 'DenyInsecureTransport',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+});
+const ourRule = (transition = 90, expiration = 365, prefix = 'session-logs/'): LifecycleRule => ({
+  ID: 'ssm-setup-session-logs',
+  Status: 'Enabled',
+  Filter: { Prefix: prefix },
+  Transitions: [{ Days: transition, StorageClass: 'GLACIER' }],
+  Expiration: { Days: expiration },
+  NoncurrentVersionExpiration: { NoncurrentDays: expiration },
+  AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+});
+const FOREIGN_STATEMENTS: PolicyStatement[] = [
+  { Sid: 'AllowAuditRead', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/Audit` }, Action: ['s3:GetObject', 's3:ListBucket'], Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`] },
+  { Sid: 'NoDeletes', Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${BUCKET}/*` },
+];
+const FOREIGN_RULES: LifecycleRule[] = [
+  { ID: 'archive', Status: 'Enabled', Filter: { Prefix: 'archive/' }, Transitions: [{ Days: 30, StorageClass: 'DEEP_ARCHIVE' }] },
+  { ID: 'tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 } },
+];
+
+/** A bucket as its Get* calls describe it; `null` means S3 answers that the thing is not set. */
+interface BucketDescription {
+  region: string;
+  tags: Record<string, string> | null;
+  publicAccess: PublicAccessBlockConfiguration | null;
+  encryption: ServerSideEncryptionRule | null;
+  policy: PolicyDocument | null;
+  rules: LifecycleRule[] | null;
+  versioning: 'Enabled' | 'Suspended' | null;
+}
+
+/** Fully converged for the default settings and KEY_ARN: each test states only its drift. */
+const converged = (bucket = BUCKET): BucketDescription => ({
+  region: REGION,
+  tags: { ManagedBy: 'ssm-setup' },
+  publicAccess: { ...ALL_BLOCKED },
+  encryption: structuredClone(SSE_KMS),
+  policy: { Version: '2012-10-17', Statement: [tlsStatement(bucket) as PolicyStatement] },
+  rules: [ourRule()],
+  versioning: 'Enabled',
+});
+
+const newS3Mock = () => mockClient(S3Client);
+let s3: ReturnType<typeof newS3Mock>;
+
+function mockBucket(drift: Partial<BucketDescription> = {}) {
+  const b = { ...converged(), ...drift };
+  const missing = (name: string) => s3Error(name, 404, name);
+  s3.on(HeadBucketCommand).resolves({ BucketRegion: b.region });
+  if (b.tags === null) s3.on(GetBucketTaggingCommand).rejects(missing('NoSuchTagSet'));
+  else s3.on(GetBucketTaggingCommand).resolves({ TagSet: Object.entries(b.tags).map(([Key, Value]) => ({ Key, Value })) });
+  if (b.publicAccess === null) s3.on(GetPublicAccessBlockCommand).rejects(missing('NoSuchPublicAccessBlockConfiguration'));
+  else s3.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: b.publicAccess });
+  if (b.encryption === null) s3.on(GetBucketEncryptionCommand).rejects(missing('ServerSideEncryptionConfigurationNotFoundError'));
+  else s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [b.encryption] } });
+  if (b.policy === null) s3.on(GetBucketPolicyCommand).rejects(missing('NoSuchBucketPolicy'));
+  else s3.on(GetBucketPolicyCommand).resolves({ Policy: JSON.stringify(b.policy) });
+  if (b.rules === null) s3.on(GetBucketLifecycleConfigurationCommand).rejects(missing('NoSuchLifecycleConfiguration'));
+  else s3.on(GetBucketLifecycleConfigurationCommand).resolves({ Rules: b.rules });
+  s3.on(GetBucketVersioningCommand).resolves(b.versioning ? { Status: b.versioning } : {});
+}
+
+const mockNoBucket = () => s3.on(HeadBucketCommand).rejects({ name: 'NotFound', message: '', $metadata: { httpStatusCode: 404 } });
+
+/** A context with the session key known (kms-key ran before), as the runner builds it. */
+async function context(flags: Record<string, unknown> = {}, opts: { region?: string; keyKnown?: boolean; io?: TestIo } = {}): Promise<StepContext> {
+  const ctx = await makeContext(flags, opts.io);
+  return {
+    ...ctx,
+    region: opts.region ?? ctx.region,
+    outputs: opts.keyKnown === false ? {} : { kmsKeyId: KEY_ID, kmsKeyArn: KEY_ARN, kmsKeyAlias: ALIAS },
+  };
+}
+
+async function readAndPlan(ctx: StepContext) {
+  const state = await logBucketStep.read(ctx);
+  return { state, changes: logBucketStep.plan(state, ctx) };
+}
+
+const commandNames = (calls: { args: unknown[] }[]) => calls.map((c) => (c.args[0] as object).constructor.name);
+const writes = () => commandNames(s3.calls()).filter(isWriteCall);
+const inputOf = <C extends abstract new (...a: never[]) => { input: unknown }>(command: C) => {
+  const calls = s3.commandCalls(command as never);
+  expect(calls).toHaveLength(1);
+  return (calls[0]!.args[0] as InstanceType<C>).input as InstanceType<C>['input'];
+};
+
+describe('log-bucket with mocked S3', () => {
+  beforeEach(() => {
+    s3 = newS3Mock();
+  });
+  afterEach(() => s3.restore());
+
+  describe('a new bucket', () => {
+    it('plans one create change naming the bucket, the region and the key', async () => {
+      mockNoBucket();
+      const { state, changes } = await readAndPlan(await context());
+      expect(state).toEqual({ kind: 'absent', name: BUCKET });
+      expect(changes).toEqual([expect.objectContaining({ kind: 'create-bucket', action: 'create', resource: `S3 bucket ${BUCKET}` })]);
+      expect(changes[0]!.detail).toContain(`in ${REGION}`);
+      expect(changes[0]!.detail).toContain(ALIAS);
+      expect(logBucketStep.outputs(state)).toBeUndefined();
+      expect(writes()).toEqual([]);
+    });
+
+    it('creates it outside us-east-1 with a LocationConstraint, then configures it with the TLS policy last', async () => {
+      mockNoBucket();
+      const ctx = await context({ tags: ['Team=infra'] });
+      const { state, changes } = await readAndPlan(ctx);
+      const outputs = await logBucketStep.apply(ctx, state, changes);
+
+      expect(writes()).toEqual([
+        'CreateBucketCommand',
+        'PutBucketTaggingCommand',
+        'PutPublicAccessBlockCommand',
+        'PutBucketEncryptionCommand',
+        'PutBucketVersioningCommand',
+        'PutBucketLifecycleConfigurationCommand',
+        'PutBucketPolicyCommand',
+      ]);
+      // Tagged in the create call itself, so an interruption right after still leaves it marked as ours.
+      expect(inputOf(CreateBucketCommand)).toEqual({
+        Bucket: BUCKET,
+        CreateBucketConfiguration: { LocationConstraint: REGION, Tags: expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Team', Value: 'infra' }]) },
+      });
+      const tagging = inputOf(PutBucketTaggingCommand);
+      expect(tagging.Bucket).toBe(BUCKET);
+      expect(tagging.Tagging?.TagSet).toHaveLength(2);
+      expect(tagging.Tagging?.TagSet).toEqual(expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Team', Value: 'infra' }]));
+      expect(inputOf(PutPublicAccessBlockCommand)).toEqual({ Bucket: BUCKET, PublicAccessBlockConfiguration: ALL_BLOCKED });
+      expect(inputOf(PutBucketEncryptionCommand)).toEqual({ Bucket: BUCKET, ServerSideEncryptionConfiguration: { Rules: [SSE_KMS] } });
+      expect(inputOf(PutBucketVersioningCommand)).toEqual({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } });
+      expect(inputOf(PutBucketLifecycleConfigurationCommand)).toEqual({ Bucket: BUCKET, LifecycleConfiguration: { Rules: [ourRule()] } });
+      const policy = inputOf(PutBucketPolicyCommand);
+      expect(policy.Bucket).toBe(BUCKET);
+      expect(parsePolicy(policy.Policy)).toEqual({ Version: '2012-10-17', Statement: [tlsStatement(BUCKET)] });
+      expect(outputs).toEqual({ bucketName: BUCKET, bucketArn: `arn:aws:s3:::${BUCKET}`, s3Prefix: 'session-logs/' });
+    });
+
+    it('creates it in us-east-1 without a location constraint', async () => {
+      mockNoBucket();
+      const ctx = await context({}, { region: 'us-east-1' });
+      const bucket = `ssm-session-logs-${ACCOUNT}-us-east-1`;
+      const { state, changes } = await readAndPlan(ctx);
+      expect(state).toEqual({ kind: 'absent', name: bucket });
+      await logBucketStep.apply(ctx, state, changes);
+      const input = inputOf(CreateBucketCommand);
+      expect(input).toEqual({ Bucket: bucket, CreateBucketConfiguration: { Tags: [{ Key: 'ManagedBy', Value: 'ssm-setup' }] } });
+      expect(input.CreateBucketConfiguration).not.toHaveProperty('LocationConstraint');
+      expect(writes()).toHaveLength(7);
+      expect(parsePolicy(inputOf(PutBucketPolicyCommand).Policy)!.Statement).toEqual([tlsStatement(bucket)]);
+    });
+
+    it('uses --bucket, --s3-prefix and the day counts', async () => {
+      mockNoBucket();
+      const ctx = await context({ bucket: 'team-session-logs', s3Prefix: 'ssm/', logTransitionDays: 0, logExpirationDays: 30 });
+      const { state, changes } = await readAndPlan(ctx);
+      expect(s3.commandCalls(HeadBucketCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-session-logs' });
+      const outputs = await logBucketStep.apply(ctx, state, changes);
+      expect(inputOf(PutBucketLifecycleConfigurationCommand).LifecycleConfiguration?.Rules).toEqual([{
+        ID: 'ssm-setup-session-logs',
+        Status: 'Enabled',
+        Filter: { Prefix: 'ssm/' },
+        Expiration: { Days: 30 },
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+      }]);
+      expect(outputs).toEqual({ bucketName: 'team-session-logs', bucketArn: 'arn:aws:s3:::team-session-logs', s3Prefix: 'ssm/' });
+    });
+
+    it('without s3:TagResource, creates the bucket untagged and tags it right after', async () => {
+      mockNoBucket();
+      s3.on(CreateBucketCommand).rejectsOnce(s3Error('AccessDenied', 403, 'not allowed to tag')).resolves({});
+      const ctx = await context();
+      const { state, changes } = await readAndPlan(ctx);
+      await logBucketStep.apply(ctx, state, changes);
+      const creates = s3.commandCalls(CreateBucketCommand).map((c) => c.args[0].input.CreateBucketConfiguration);
+      expect(creates).toEqual([expect.objectContaining({ Tags: expect.any(Array) }), { LocationConstraint: REGION }]);
+      expect(writes()[2]).toBe('PutBucketTaggingCommand');
+    });
+
+    it('takes BucketAlreadyOwnedByYou on create as success (an interrupted run made it) and configures it', async () => {
+      mockNoBucket();
+      s3.on(CreateBucketCommand).rejects(s3Error('BucketAlreadyOwnedByYou', 409, 'you already own it'));
+      const ctx = await context();
+      const { state, changes } = await readAndPlan(ctx);
+      await expect(logBucketStep.apply(ctx, state, changes)).resolves.toMatchObject({ bucketName: BUCKET });
+      expect(writes()).toHaveLength(7);
+      expect(writes().at(-1)).toBe('PutBucketPolicyCommand');
+    });
+
+    it('fails with BucketAlreadyExists naming --bucket, and writes nothing after it', async () => {
+      mockNoBucket();
+      s3.on(CreateBucketCommand).rejects(s3Error('BucketAlreadyExists', 409, 'The requested bucket name is not available.'));
+      const ctx = await context();
+      const { state, changes } = await readAndPlan(ctx);
+      const error = await logBucketStep.apply(ctx, state, changes).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StepError);
+      expect((error as StepError).stepId).toBe('log-bucket');
+      expect((error as StepError).message).toContain(`bucket name ${BUCKET} is taken by another AWS account`);
+      expect((error as StepError).hint).toContain('--bucket');
+      expect(writes()).toEqual(['CreateBucketCommand']);
+    });
+
+    it('fails without the session key ARN before writing its encryption, and never writes the policy', async () => {
+      mockNoBucket();
+      const ctx = await context({}, { keyKnown: false });
+      const { state, changes } = await readAndPlan(ctx);
+      expect(changes[0]!.detail).toContain(ALIAS);
+      const error = await logBucketStep.apply(ctx, state, changes).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StepError);
+      expect((error as StepError).hint).toContain('kms-key');
+      expect(writes()).not.toContain('PutBucketEncryptionCommand');
+      expect(writes()).not.toContain('PutBucketPolicyCommand');
+    });
+  });
+
+  describe('a name that cannot be used', () => {
+    it('HeadBucket 403: the plan refuses with a --bucket suggestion, and nothing is read further or written', async () => {
+      s3.on(HeadBucketCommand).rejects({ name: 'Unknown', message: 'Forbidden', $metadata: { httpStatusCode: 403 } });
+      const ctx = await context();
+      const state = await logBucketStep.read(ctx);
+      expect(state).toMatchObject({ kind: 'unusable', why: 'taken' });
+      let error: unknown;
+      try {
+        logBucketStep.plan(state, ctx);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(StepError);
+      expect((error as StepError).message).toContain('taken by another AWS account');
+      expect((error as StepError).hint).toMatch(/--bucket \S+/);
+      expect(commandNames(s3.calls())).toEqual(['HeadBucketCommand']);
+      expect(writes()).toEqual([]);
+    });
+
+    it('a bucket in another region: the plan refuses naming that region', async () => {
+      s3.on(HeadBucketCommand).resolves({ BucketRegion: 'us-west-2' });
+      const ctx = await context();
+      const state = await logBucketStep.read(ctx);
+      expect(state).toEqual({ kind: 'unusable', name: BUCKET, why: 'other-region', region: 'us-west-2' });
+      expect(() => logBucketStep.plan(state, ctx)).toThrow(StepError);
+      expect(() => logBucketStep.plan(state, ctx)).toThrow(/exists in us-west-2/);
+      try {
+        logBucketStep.plan(state, ctx);
+      } catch (e) {
+        expect((e as StepError).hint).toContain('--region us-west-2');
+        expect((e as StepError).hint).toContain('--bucket');
+      }
+      expect(writes()).toEqual([]);
+    });
+
+    it('a bucket in another region answered with a 301 redirect: the region is taken from the response header', async () => {
+      const redirect = Object.assign(new Error(''), { name: 'Unknown', $metadata: { httpStatusCode: 301 }, $response: { headers: { 'x-amz-bucket-region': 'ap-southeast-2' } } });
+      s3.on(HeadBucketCommand).rejects(redirect);
+      const ctx = await context();
+      const state = await logBucketStep.read(ctx);
+      expect(state).toMatchObject({ kind: 'unusable', why: 'other-region', region: 'ap-southeast-2' });
+      expect(() => logBucketStep.plan(state, ctx)).toThrow(/ap-southeast-2/);
+    });
+  });
+
+  describe('an existing bucket', () => {
+    it('fully converged: no change, no write, and outputs from the state', async () => {
+      mockBucket();
+      const ctx = await context({ tags: [] });
+      const { state, changes } = await readAndPlan(ctx);
+      expect(changes).toEqual([]);
+      expect(logBucketStep.outputs(state)).toEqual({ bucketName: BUCKET, bucketArn: `arn:aws:s3:::${BUCKET}`, s3Prefix: 'session-logs/' });
+      expect(writes()).toEqual([]);
+    });
+
+    it('converged when S3 names our key by its alias and the TLS deny has another Sid', async () => {
+      const policy: PolicyDocument = { Version: '2012-10-17', Statement: [{ ...(tlsStatement(BUCKET) as PolicyStatement), Sid: 'EnforceTLS', Principal: { AWS: '*' } }] };
+      mockBucket({ encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ALIAS }, BucketKeyEnabled: true }, policy });
+      expect((await readAndPlan(await context())).changes).toEqual([]);
+    });
+
+    /** Plans the drift: exactly one change of `kind`; applies it: exactly one write, `command`. */
+    async function singleDrift(drift: Partial<BucketDescription>, kind: string, command: string, flags: Record<string, unknown> = {}) {
+      mockBucket(drift);
+      const ctx = await context(flags);
+      const { state, changes } = await readAndPlan(ctx);
+      expect(changes).toHaveLength(1);
+      expect(changes[0]).toMatchObject({ kind, action: 'update' });
+      expect(changes[0]!.resource).toContain(`of bucket ${BUCKET}`);
+      const outputs = await logBucketStep.apply(ctx, state, changes);
+      expect(writes()).toEqual([command]);
+      expect(outputs).toEqual({ bucketName: BUCKET, bucketArn: `arn:aws:s3:::${BUCKET}`, s3Prefix: 'session-logs/' });
+      return changes[0]!;
+    }
+
+    it('no default encryption → PutBucketEncryption with SSE-KMS, our key ARN and the bucket key', async () => {
+      const change = await singleDrift({ encryption: null }, 'encryption', 'PutBucketEncryptionCommand');
+      expect(change.detail).toBe(`none → SSE-KMS with ${ALIAS} (bucket key on)`);
+      expect(inputOf(PutBucketEncryptionCommand)).toEqual({ Bucket: BUCKET, ServerSideEncryptionConfiguration: { Rules: [SSE_KMS] } });
+    });
+
+    it('SSE-S3 (AES256) instead of KMS → PutBucketEncryption', async () => {
+      const change = await singleDrift({ encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false } }, 'encryption', 'PutBucketEncryptionCommand');
+      expect(change.detail).toMatch(/^SSE-S3 → SSE-KMS/);
+      expect(inputOf(PutBucketEncryptionCommand).ServerSideEncryptionConfiguration?.Rules).toEqual([SSE_KMS]);
+    });
+
+    it('another KMS key → PutBucketEncryption with ours, the plan naming the other one', async () => {
+      const change = await singleDrift({ encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: OTHER_KEY_ARN }, BucketKeyEnabled: true } }, 'encryption', 'PutBucketEncryptionCommand');
+      expect(change.detail).toContain(OTHER_KEY_ARN);
+      expect(inputOf(PutBucketEncryptionCommand).ServerSideEncryptionConfiguration?.Rules).toEqual([SSE_KMS]);
+    });
+
+    it('our key with the bucket key off → PutBucketEncryption turning it on', async () => {
+      const change = await singleDrift({ encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN }, BucketKeyEnabled: false } }, 'encryption', 'PutBucketEncryptionCommand');
+      expect(change.detail).toContain('bucket key off → on');
+      expect(inputOf(PutBucketEncryptionCommand).ServerSideEncryptionConfiguration?.Rules?.[0]?.BucketKeyEnabled).toBe(true);
+    });
+
+    it('public access partly off → PutPublicAccessBlock with all four, the plan naming the flags that are off', async () => {
+      const change = await singleDrift({ publicAccess: { BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: true, RestrictPublicBuckets: false } }, 'public-access', 'PutPublicAccessBlockCommand');
+      expect(change.detail).toBe('IgnorePublicAcls, RestrictPublicBuckets off → all four on');
+      expect(inputOf(PutPublicAccessBlockCommand)).toEqual({ Bucket: BUCKET, PublicAccessBlockConfiguration: ALL_BLOCKED });
+    });
+
+    it('no public access block at all → the plan names all four flags', async () => {
+      const change = await singleDrift({ publicAccess: null }, 'public-access', 'PutPublicAccessBlockCommand');
+      for (const flag of Object.keys(ALL_BLOCKED)) expect(change.detail).toContain(flag);
+    });
+
+    it('no bucket policy → PutBucketPolicy with the TLS statement only', async () => {
+      const change = await singleDrift({ policy: null }, 'policy', 'PutBucketPolicyCommand');
+      expect(change.detail).toContain('DenyInsecureTransport');
+      expect(change.detail).not.toContain('keeps');
+      const put = inputOf(PutBucketPolicyCommand);
+      expect(put.Bucket).toBe(BUCKET);
+      expect(parsePolicy(put.Policy)).toEqual({ Version: '2012-10-17', Statement: [tlsStatement(BUCKET)] });
+    });
+
+    it('a policy with foreign statements but no TLS statement → PutBucketPolicy keeping them', async () => {
+      const policy: PolicyDocument = { Version: '2012-10-17', Id: 'team-policy', Statement: structuredClone(FOREIGN_STATEMENTS) };
+      const change = await singleDrift({ policy }, 'policy', 'PutBucketPolicyCommand');
+      expect(change.detail).toContain('keeps 2 other statements');
+      const put = parsePolicy(inputOf(PutBucketPolicyCommand).Policy)!;
+      expect(put).toEqual({ Version: '2012-10-17', Id: 'team-policy', Statement: [...FOREIGN_STATEMENTS, tlsStatement(BUCKET)] });
+    });
+
+    it('no lifecycle configuration → PutBucketLifecycleConfiguration with our rule', async () => {
+      const change = await singleDrift({ rules: null }, 'lifecycle', 'PutBucketLifecycleConfigurationCommand');
+      expect(change.resource).toContain('ssm-setup-session-logs');
+      expect(change.detail).toMatch(/^none → /);
+      expect(inputOf(PutBucketLifecycleConfigurationCommand)).toEqual({ Bucket: BUCKET, LifecycleConfiguration: { Rules: [ourRule()] } });
+    });
+
+    it('lifecycle with foreign rules only → PutBucketLifecycleConfiguration keeping them and adding ours', async () => {
+      const change = await singleDrift({ rules: structuredClone(FOREIGN_RULES) }, 'lifecycle', 'PutBucketLifecycleConfigurationCommand');
+      expect(change.detail).toContain('keeps 2 other rules');
+      expect(inputOf(PutBucketLifecycleConfigurationCommand).LifecycleConfiguration?.Rules).toEqual([...FOREIGN_RULES, ourRule()]);
+    });
+
+    it('our lifecycle rule with other day counts → replaced by ID, foreign rules kept', async () => {
+      const change = await singleDrift({ rules: [FOREIGN_RULES[0]!, ourRule(30, 180)] }, 'lifecycle', 'PutBucketLifecycleConfigurationCommand');
+      expect(change.detail).toContain('Glacier after 30 days');
+      expect(change.detail).toContain('Glacier after 90 days');
+      expect(inputOf(PutBucketLifecycleConfigurationCommand).LifecycleConfiguration?.Rules).toEqual([FOREIGN_RULES[0], ourRule()]);
+    });
+
+    it('versioning Suspended → PutBucketVersioning Enabled', async () => {
+      const change = await singleDrift({ versioning: 'Suspended' }, 'versioning', 'PutBucketVersioningCommand');
+      expect(change.detail).toBe('Suspended → Enabled');
+      expect(inputOf(PutBucketVersioningCommand)).toEqual({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } });
+    });
+
+    it('versioning never enabled → PutBucketVersioning Enabled', async () => {
+      const change = await singleDrift({ versioning: null }, 'versioning', 'PutBucketVersioningCommand');
+      expect(change.detail).toBe('never enabled → Enabled');
+    });
+
+    it('a managed bucket missing a --tags tag → PutBucketTagging that keeps its existing tags', async () => {
+      const change = await singleDrift({ tags: { ManagedBy: 'ssm-setup', Owner: 'ops' } }, 'tags', 'PutBucketTaggingCommand', { tags: ['Team=infra'] });
+      expect(change.detail).toBe('set Team=infra');
+      const tagSet = inputOf(PutBucketTaggingCommand).Tagging?.TagSet;
+      expect(tagSet).toHaveLength(3);
+      expect(tagSet).toEqual(expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Owner', Value: 'ops' }, { Key: 'Team', Value: 'infra' }]));
+    });
+
+    it.each<[string, Record<string, string> | null]>([
+      ['with foreign tags', { Owner: 'ops' }],
+      ['without tags', null],
+      ['tagged ManagedBy by another tool', { ManagedBy: 'terraform' }],
+    ])('an adopted bucket (%s) is never tagged', async (_what, tags) => {
+      mockBucket({ tags });
+      expect((await readAndPlan(await context({ tags: ['Team=infra'] }))).changes).toEqual([]);
+      expect(writes()).toEqual([]);
+    });
+
+    it('several drifts at once: one change each, applied in order with the policy last', async () => {
+      mockBucket({ policy: null, encryption: null, versioning: null, publicAccess: null, rules: null });
+      const ctx = await context();
+      const { state, changes } = await readAndPlan(ctx);
+      expect(changes.map((c) => c.kind).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'public-access', 'versioning']);
+      await logBucketStep.apply(ctx, state, changes);
+      expect(writes()).toEqual(['PutPublicAccessBlockCommand', 'PutBucketEncryptionCommand', 'PutBucketVersioningCommand', 'PutBucketLifecycleConfigurationCommand', 'PutBucketPolicyCommand']);
+    });
+  });
+
+  describe('access denied', () => {
+    const denied = () => ({ name: 'AccessDenied', message: 'Access Denied', $metadata: { httpStatusCode: 403 } });
+
+    it('GetBucketPolicy AccessDenied: read rejects, and the step error hints at the IAM permissions', async () => {
+      mockBucket();
+      s3.on(GetBucketPolicyCommand).rejects(denied());
+      const err = await logBucketStep.read(await context()).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'AccessDenied', message: 'Access Denied' });
+      const stepError = toStepError('log-bucket', err);
+      expect(stepError).toBeInstanceOf(StepError);
+      expect((stepError as StepError).stepId).toBe('log-bucket');
+      expect(stepError.message).toBe('AccessDenied: Access Denied');
+      expect(stepError.hint).toContain('IAM permissions');
+      expect(stepError.hint).toContain('ssm-setup run log-bucket');
+      expect(writes()).toEqual([]);
+    });
+
+    it.each([
+      [GetBucketTaggingCommand, 'GetBucketTagging', 's3:GetBucketTagging'],
+      [GetPublicAccessBlockCommand, 'GetPublicAccessBlock', 's3:GetBucketPublicAccessBlock'],
+      [GetBucketEncryptionCommand, 'GetBucketEncryption', 's3:GetEncryptionConfiguration'],
+      [GetBucketPolicyCommand, 'GetBucketPolicy', 's3:GetBucketPolicy'],
+      [GetBucketLifecycleConfigurationCommand, 'GetBucketLifecycleConfiguration', 's3:GetLifecycleConfiguration'],
+      [GetBucketVersioningCommand, 'GetBucketVersioning', 's3:GetBucketVersioning'],
+    ] as const)('AccessDenied on %o is not mistaken for "not set"; the error names %s and the IAM action %s', async (command, operation, action) => {
+      mockBucket();
+      // The client middleware (src/aws/clients.ts) tags errors with the call; mocks skip middleware.
+      s3.on(command as never).rejects(Object.assign(new Error('Access Denied'), { ...denied(), [CALL_KEY]: `S3.${operation}` }));
+      const err = await logBucketStep.read(await context()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      const stepError = toStepError('log-bucket', err) as StepError;
+      expect(stepError.call).toBe(`S3.${operation}`);
+      expect(stepError.hint).toContain(`${action} (needed by S3.${operation})`);
+      expect(stepError.hint).toContain('IAM permissions');
+      expect(writes()).toEqual([]);
+    });
+
+    it('a failed write stops apply: the TLS policy is not written before the settings before it', async () => {
+      mockBucket({ encryption: null, policy: null });
+      s3.on(PutBucketEncryptionCommand).rejects(denied());
+      const ctx = await context();
+      const { state, changes } = await readAndPlan(ctx);
+      await expect(logBucketStep.apply(ctx, state, changes)).rejects.toMatchObject({ name: 'AccessDenied' });
+      expect(writes()).toEqual(['PutBucketEncryptionCommand']);
+    });
+  });
+});
+
+describe('log-bucket against a stateful fake S3', () => {
+  let fake: ReturnType<typeof fakeS3>;
+  beforeEach(() => {
+    fake = fakeS3();
+  });
+  afterEach(() => fake.mock.restore());
+
+  async function converge(ctx: StepContext) {
+    const state: BucketState = await logBucketStep.read(ctx);
+    const changes = logBucketStep.plan(state, ctx);
+    const outputs = changes.length ? await logBucketStep.apply(ctx, state, changes) : logBucketStep.outputs(state);
+    return { changes, outputs };
+  }
+
+  it('is idempotent: after creating the bucket the next plan is empty and nothing more is written', async () => {
+    const ctx = await context({ tags: ['Team=infra'] });
+    const first = await converge(ctx);
+    expect(first.changes.map((c) => c.kind)).toEqual(['create-bucket']);
+    const written = fake.writes();
+    expect(written).toHaveLength(7);
+    const bucket = fake.buckets.get(BUCKET)!;
+    expect(bucket.region).toBe(REGION);
+    expect(bucket.tags).toEqual({ ManagedBy: 'ssm-setup', Team: 'infra' });
+
+    const second = await converge(ctx);
+    expect(second.changes).toEqual([]);
+    expect(fake.writes()).toEqual(written);
+    expect(second.outputs).toEqual(first.outputs);
+  });
+
+  it('is idempotent in us-east-1 too', async () => {
+    const ctx = await context({}, { region: 'us-east-1' });
+    await converge(ctx);
+    expect(fake.buckets.get(`ssm-session-logs-${ACCOUNT}-us-east-1`)?.region).toBe('us-east-1');
+    const before = fake.writes().length;
+    expect((await converge(ctx)).changes).toEqual([]);
+    expect(fake.writes()).toHaveLength(before);
+  });
+
+  it('finishes an interrupted run: bucket created and tagged, nothing else → the rerun plans the rest and converges', async () => {
+    const ctx = await context();
+    fake.failOnce(PutPublicAccessBlockCommand);
+    await expect(converge(ctx)).rejects.toThrow('socket hang up');
+    expect(fake.writes()).toEqual(['CreateBucketCommand', 'PutBucketTaggingCommand', 'PutPublicAccessBlockCommand']);
+
+    const rerun = await converge(ctx);
+    // New buckets block public access already (S3's default since 2023); SSE-S3 is not our key.
+    expect(rerun.changes.map((c) => c.kind).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'versioning']);
+    expect(fake.writes().slice(3)).toEqual(['PutBucketEncryptionCommand', 'PutBucketVersioningCommand', 'PutBucketLifecycleConfigurationCommand', 'PutBucketPolicyCommand']);
+    expect(fake.mock.commandCalls(CreateBucketCommand)).toHaveLength(1);
+
+    const third = await converge(ctx);
+    expect(third.changes).toEqual([]);
+    expect(fake.writes()).toHaveLength(7);
+  });
+
+  it('adopts a bucket with foreign statements and rules, keeps them, and then stays converged', async () => {
+    fake.addBucket(BUCKET, {
+      tags: { Owner: 'ops' },
+      policy: JSON.stringify({ Version: '2012-10-17', Statement: FOREIGN_STATEMENTS }),
+      rules: structuredClone(FOREIGN_RULES),
+    });
+    const ctx = await context({ tags: ['Team=infra'] });
+    const first = await converge(ctx);
+    expect(first.changes.map((c) => c.kind).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'public-access', 'versioning']);
+    const bucket = fake.buckets.get(BUCKET)!;
+    expect(parsePolicy(bucket.policy)!.Statement).toEqual([...FOREIGN_STATEMENTS, tlsStatement(BUCKET)]);
+    expect(bucket.rules).toEqual([...FOREIGN_RULES, ourRule()]);
+    expect(bucket.tags).toEqual({ Owner: 'ops' }); // not claimed
+    const before = fake.writes().length;
+    expect((await converge(ctx)).changes).toEqual([]);
+    expect(fake.writes()).toHaveLength(before);
+  });
+
+  it('finishes a run interrupted between CreateBucket and PutBucketTagging: the bucket it made still gets ManagedBy', async () => {
+    // Regression: a bucket without ManagedBy is taken for an adopted one and never tagged, so
+    // the tags now go in the CreateBucket call itself.
+    const ctx = await context();
+    fake.failOnce(PutBucketTaggingCommand);
+    await expect(converge(ctx)).rejects.toThrow('socket hang up');
+    expect(fake.buckets.has(BUCKET)).toBe(true);
+    await converge(ctx);
+    expect(fake.buckets.get(BUCKET)!.tags).toMatchObject({ ManagedBy: 'ssm-setup' });
+  });
+
+  it('in a run, a converged bucket plans no change while kms-key has a pending change of its own', async () => {
+    // Regression: the runner once published a step's outputs only when it had no change, so
+    // the key ARN was unknown here and the encryption was rewritten although it used the key.
+    const kms = fakeKms();
+    const sts = mockClient(STSClient);
+    onTestFinished(() => {
+      kms.mock.restore();
+      sts.restore();
+    });
+    sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/alice`, UserId: 'AIDAALICE' });
+    const keyId = kms.addKey({ rotation: false, tags: { ManagedBy: 'ssm-setup', [ALIAS_TAG]: ALIAS } });
+    kms.aliases.set(ALIAS, keyId);
+    const desc = converged();
+    fake.addBucket(BUCKET, {
+      tags: desc.tags!,
+      publicAccess: desc.publicAccess!,
+      encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: kms.keys.get(keyId)!.meta.Arn! }, BucketKeyEnabled: true },
+      policy: JSON.stringify(desc.policy),
+      rules: desc.rules!,
+      versioning: 'Enabled',
+    });
+    const { report } = await runSteps({
+      command: 'plan', mode: 'plan', selected: STEPS.slice(0, 2), catalog: STEPS,
+      loaded: await settingsFrom(), aws: testClients(), io: new TestIo(),
+    });
+    expect(report.steps[0]!.changes.map((c) => c.resource)).toEqual([`key rotation of ${ALIAS}`]);
+    expect(report.steps[1]!.changes).toEqual([]);
+    expect(report.steps[1]!.status).toBe('unchanged');
+  });
+
+  it('a name owned by another account: refused before any write', async () => {
+    fake.foreign.add(BUCKET);
+    await expect(converge(await context())).rejects.toThrow(/taken by another AWS account/);
+    expect(fake.writes()).toEqual([]);
+  });
+});
+
+/** TestIo that also keeps the select requests, to see the choices offered. */
+class RecordingIo extends TestIo {
+  readonly selects: SelectRequest<unknown>[] = [];
+  override async select<T>(req: SelectRequest<T>) {
+    this.selects.push(req as SelectRequest<unknown>);
+    return super.select(req);
+  }
+}
+
+describe('log-bucket wizard', () => {
+  beforeEach(() => {
+    s3 = newS3Mock();
+    s3.on(ListBucketsCommand).resolves({
+      Buckets: [
+        { Name: 'team-logs', BucketRegion: REGION },
+        { Name: 'audit-logs', BucketRegion: REGION },
+        { Name: 'far-away', BucketRegion: 'us-east-1' },
+      ],
+    });
+  });
+  afterEach(() => s3.restore());
+
+  it('offers the region’s buckets beside the default name, and returns the answers as numbers', async () => {
+    const io = new RecordingIo({ 'log-bucket.bucket': 'team-logs', 'log-bucket.transition-days': '30', 'log-bucket.expiration-days': '400' });
+    const answers = await logBucketStep.ask!(await context({}, { io }));
+    expect(answers).toEqual({ bucket: 'team-logs', logTransitionDays: 30, logExpirationDays: 400 });
+    expect(io.prompts).toEqual(['log-bucket.bucket', 'log-bucket.transition-days', 'log-bucket.expiration-days']);
+    expect(s3).toHaveReceivedCommandWith(ListBucketsCommand, { BucketRegion: REGION });
+    const values = io.selects[0]!.choices.map((c) => c.value);
+    expect(values[0]).toBe(BUCKET); // the computed default, to create
+    expect(values).toContain('team-logs');
+    expect(values).toContain('audit-logs');
+    expect(values).not.toContain('far-away');
+    expect(io.selects[0]!.default).toBe(BUCKET);
+  });
+
+  it('rejects an expiration not greater than the transition', async () => {
+    const io = new TestIo({ 'log-bucket.bucket': BUCKET, 'log-bucket.transition-days': '100', 'log-bucket.expiration-days': '100' });
+    await expect(logBucketStep.ask!(await context({}, { io }))).rejects.toThrow(/expiration-days rejected: must be greater than the transition days \(100\)/);
+  });
+
+  it('accepts 0 (never expire) whatever the transition', async () => {
+    const io = new TestIo({ 'log-bucket.bucket': BUCKET, 'log-bucket.transition-days': '100', 'log-bucket.expiration-days': '0' });
+    expect(await logBucketStep.ask!(await context({}, { io }))).toEqual({ bucket: BUCKET, logTransitionDays: 100, logExpirationDays: 0 });
+  });
+
+  it('rejects a day count that is not a whole number', async () => {
+    const io = new TestIo({ 'log-bucket.bucket': BUCKET, 'log-bucket.transition-days': '1.5' });
+    await expect(logBucketStep.ask!(await context({}, { io }))).rejects.toThrow(/transition-days rejected/);
+  });
+
+  it('checks the expiration against a transition given as a flag', async () => {
+    const io = new TestIo({ 'log-bucket.bucket': BUCKET, 'log-bucket.expiration-days': '20' });
+    await expect(logBucketStep.ask!(await context({ logTransitionDays: 30 }, { io }))).rejects.toThrow(/greater than the transition days \(30\)/);
+    expect(io.prompts).toEqual(['log-bucket.bucket', 'log-bucket.expiration-days']);
+  });
+
+  it('asks nothing for values given as flags', async () => {
+    const io = new TestIo({});
+    expect(await logBucketStep.ask!(await context({ bucket: 'x-y-z', logTransitionDays: 30, logExpirationDays: 400 }, { io }))).toEqual({});
+    expect(io.prompts).toEqual([]);
+    expect(s3).not.toHaveReceivedCommand(ListBucketsCommand);
+  });
+});
