@@ -1,34 +1,21 @@
 import { AwsError, UsageError } from '../base/errors.js';
+import type { AwsTarget, ClientClass, Clients, Identity } from '../core/clients.js';
 import { CALL_KEY, CallRecorder } from './calls.js';
 
-export interface AwsTarget {
-  readonly region: string;
-  readonly profile?: string;
-  readonly endpointUrl?: string;
-}
-
-/** Who is running ssm-setup, resolved once per run with sts:GetCallerIdentity. */
-export interface Identity {
-  readonly account: string;
-  readonly arn: string;
-  readonly userId: string;
-  /** `aws`, `aws-cn`, `aws-us-gov`…, taken from the caller ARN. */
-  readonly partition: string;
-}
+export type { AwsTarget, Identity } from '../core/clients.js';
 
 /** The part of an SDK v3 client the factory touches. */
 interface SdkClient {
   middlewareStack: { add(mw: unknown, opts: { step: 'initialize'; name: string }): void };
   send(command: unknown): Promise<unknown>;
 }
-type ClientClass<C> = new (config: Record<string, unknown>) => C;
 
 /**
  * One factory for every AWS client: region, profile, endpoint override (S3 in path style),
  * adaptive retries and the call recorder are set here once. Clients are created on first use
  * and the SDK packages are imported by the steps that need them, so a command loads only its own.
  */
-export class AwsClients {
+export class AwsClients implements Clients {
   private readonly clients = new Map<unknown, unknown>();
   private identityPromise?: Promise<Identity>;
 

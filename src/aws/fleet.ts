@@ -8,7 +8,7 @@ import {
 import type { Io } from '../core/io.js';
 import { chunks, pool } from '../base/batch.js';
 import { errorName } from './errors.js';
-import type { AwsClients } from './clients.js';
+import type { Clients } from '../core/clients.js';
 
 /** What Systems Manager knows of one instance. */
 export interface ManagedInfo {
@@ -25,7 +25,7 @@ export interface ManagedInfo {
  * The managed-instance inventory of the given instances: DescribeInstanceInformation filtered
  * by 50 ids per call, paginated. An instance missing from the answer is not managed.
  */
-export async function managedInventory(aws: AwsClients, instanceIds: readonly string[]): Promise<Map<string, ManagedInfo>> {
+export async function managedInventory(aws: Clients, instanceIds: readonly string[]): Promise<Map<string, ManagedInfo>> {
   const ssm = aws.get(SSMClient);
   const found = new Map<string, ManagedInfo>();
   for (const batch of chunks(instanceIds)) {
@@ -72,7 +72,7 @@ const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
  * back-off, until every invocation is final or the time is up. One instance failing does not
  * stop the others; the results say who failed and why.
  */
-export async function runOnFleet(aws: AwsClients, io: Io, spec: CommandSpec, instanceIds: readonly string[]): Promise<InvocationResult[]> {
+export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instanceIds: readonly string[]): Promise<InvocationResult[]> {
   const ssm = aws.get(SSMClient);
   const results = new Map<string, InvocationResult>(instanceIds.map((id) => [id, { instanceId: id, status: 'Pending' }]));
   const progress = io.progress(spec.label, instanceIds.length);

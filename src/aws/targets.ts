@@ -3,7 +3,7 @@ import type { Settings } from '../config/schema.js';
 import { UsageError } from '../base/errors.js';
 import type { TargetInstance } from '../core/step.js';
 import { chunks } from '../base/batch.js';
-import type { AwsClients } from './clients.js';
+import type { Clients } from '../core/clients.js';
 import { tagRecord } from '../policies/tags.js';
 
 const STATES: Filter = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] };
@@ -28,7 +28,7 @@ export function toTarget(i: Instance): TargetInstance {
 }
 
 /** The region's live instances matching `filters` (paginated). */
-export async function describeInstances(aws: AwsClients, filters: Filter[] = []): Promise<TargetInstance[]> {
+export async function describeInstances(aws: Clients, filters: Filter[] = []): Promise<TargetInstance[]> {
   const found: TargetInstance[] = [];
   const pages = paginateDescribeInstances({ client: aws.get(EC2Client), pageSize: 1000 }, { Filters: [STATES, ...filters] });
   for await (const page of pages) for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) found.push(toTarget(i));
@@ -40,7 +40,7 @@ export async function describeInstances(aws: AwsClients, filters: Filter[] = [])
  * the `--tag`s, live (not terminated) in the region. Ids go by 50 per call, as filters, so an
  * unknown id is reported (exit 2) instead of failing the whole call.
  */
-export async function resolveTargets(aws: AwsClients, settings: Pick<Settings, 'instanceIds' | 'tag'>, region: string): Promise<TargetInstance[]> {
+export async function resolveTargets(aws: Clients, settings: Pick<Settings, 'instanceIds' | 'tag'>, region: string): Promise<TargetInstance[]> {
   const byId = new Map<string, TargetInstance>();
   for (const ids of chunks(settings.instanceIds)) {
     for (const t of await describeInstances(aws, [{ Name: 'instance-id', Values: ids }])) byId.set(t.id, t);

@@ -3,7 +3,7 @@ import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/cli
 import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Finding } from '../diagnose/index.js';
 import { errorName, isAccessDenied, unlessMissing } from '../aws/errors.js';
-import type { StepContext } from '../core/step.js';
+import type { ReadContext } from '../core/step.js';
 import { publicAccessGaps } from '../policies/log-bucket.js';
 import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
 import { parsePolicy } from '../policies/types.js';
@@ -28,7 +28,7 @@ const bad = (check: string, detail: string, fix: string, status: 'error' | 'warn
  * bucket, the log group) agree with each other. Returns the findings and the resolved claims
  * the instance and operator checks need.
  */
-export async function accountFindings(ctx: StepContext, prefs: PreferencesState): Promise<{ findings: Finding[]; claims?: Claims }> {
+export async function accountFindings(ctx: ReadContext, prefs: PreferencesState): Promise<{ findings: Finding[]; claims?: Claims }> {
   if (prefs.kind === 'absent') {
     return { findings: [bad('preferences', `${PREFERENCES_DOCUMENT} does not exist: sessions run without logging or encryption`, 'ssm-setup run preferences')] };
   }

@@ -3,7 +3,7 @@ import { GetConnectionStatusCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { diagnoseUnmanaged, networkFindings, type Diagnosis, type Finding } from '../diagnose/index.js';
 import { unlessMissing } from '../aws/errors.js';
 import { managedInventory, type ManagedInfo } from '../aws/fleet.js';
-import type { StepContext, TargetInstance } from '../core/step.js';
+import type { ReadContext, TargetInstance } from '../core/step.js';
 import { featuresInUse, MIN_AGENT_VERSION, tooOldFor } from '../policies/agent-versions.js';
 import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
 import { accountFindings, type Claims } from './account.js';
@@ -35,7 +35,7 @@ const err = (check: string, detail: string, fix: string): Finding => ({ check, s
  * the EC2 state, profile, role rights, agent, network path and connection status, then the
  * operator's own rights.
  */
-export async function runChecks(ctx: StepContext, targets: readonly TargetInstance[]): Promise<CheckResult> {
+export async function runChecks(ctx: ReadContext, targets: readonly TargetInstance[]): Promise<CheckResult> {
   const prefs = await readPreferences(ctx);
   const { findings: account, claims } = await accountFindings(ctx, prefs);
   const ids = targets.map((t) => t.id);
@@ -82,14 +82,14 @@ function agentFinding(info: ManagedInfo | undefined, claims: Claims | undefined)
   return [err('agent-version', `agent ${info.agentVersion} is too old for ${needs}`, 'ssm-setup run agents')];
 }
 
-async function network(ctx: StepContext, targets: readonly TargetInstance[], claims: Claims | undefined): Promise<Map<string, Diagnosis>> {
+async function network(ctx: ReadContext, targets: readonly TargetInstance[], claims: Claims | undefined): Promise<Map<string, Diagnosis>> {
   const needs = { kms: !!claims?.keyArn, logs: !!claims?.logGroup, s3: !!claims?.bucket };
   const all = await diagnoseUnmanaged(ctx.aws, { region: ctx.region, partition: ctx.identity.partition, needs }, targets);
   return new Map(all.map((d) => [d.instanceId, d]));
 }
 
 /** What the agent needs for these preferences, on the real resources. */
-function instanceNeeds(ctx: StepContext, claims: Claims | undefined): Requirement[] {
+function instanceNeeds(ctx: ReadContext, claims: Claims | undefined): Requirement[] {
   const { partition, account } = ctx.identity;
   const needs: Requirement[] = [{
     what: 'session channels (ssmmessages, ssm:UpdateInstanceInformation)',
@@ -110,7 +110,7 @@ function instanceNeeds(ctx: StepContext, claims: Claims | undefined): Requiremen
 }
 
 /** Rights of each distinct profile's role, proven once per role. */
-async function roleFindings(ctx: StepContext, targets: readonly TargetInstance[], claims: Claims | undefined): Promise<Map<string, Finding[]>> {
+async function roleFindings(ctx: ReadContext, targets: readonly TargetInstance[], claims: Claims | undefined): Promise<Map<string, Finding[]>> {
   const iam = ctx.aws.get(IAMClient);
   const byProfile = new Map<string, Finding[]>();
   const needs = instanceNeeds(ctx, claims);
@@ -125,7 +125,7 @@ async function roleFindings(ctx: StepContext, targets: readonly TargetInstance[]
 }
 
 /** The caller may start sessions on the targets with the preferences document, make data keys, end its own sessions. */
-async function operatorFindings(ctx: StepContext, targets: readonly TargetInstance[], claims: Claims | undefined): Promise<Finding[]> {
+async function operatorFindings(ctx: ReadContext, targets: readonly TargetInstance[], claims: Claims | undefined): Promise<Finding[]> {
   const { partition, account, arn, userId } = ctx.identity;
   const principal = await principalArn(ctx, arn);
   if (!principal) return [{ check: 'operator', status: 'warning', detail: `cannot check the rights of ${arn}` }];
@@ -150,7 +150,7 @@ async function operatorFindings(ctx: StepContext, targets: readonly TargetInstan
 }
 
 /** IAM users as they are; an assumed role's session → its role (with its path). */
-async function principalArn(ctx: StepContext, arn: string): Promise<string | undefined> {
+async function principalArn(ctx: ReadContext, arn: string): Promise<string | undefined> {
   if (/:user\//.test(arn)) return arn;
   const m = /:assumed-role\/([^/]+)\//.exec(arn);
   if (!m) return undefined;
@@ -158,7 +158,7 @@ async function principalArn(ctx: StepContext, arn: string): Promise<string | und
   return role?.Role?.Arn;
 }
 
-async function connection(ctx: StepContext, Target: string): Promise<Finding> {
+async function connection(ctx: ReadContext, Target: string): Promise<Finding> {
   const out = await ctx.aws.get(SSMClient).send(new GetConnectionStatusCommand({ Target }));
   return out.Status === 'connected' ? ok('connection', 'GetConnectionStatus: connected') : err('connection', `GetConnectionStatus: ${out.Status ?? 'unknown'}`, 'look at the findings above; the agent log is /var/log/amazon/ssm/amazon-ssm-agent.log');
 }

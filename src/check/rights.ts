@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-iam';
 import type { Finding } from '../diagnose/index.js';
 import { errorName, isAccessDenied } from '../aws/errors.js';
-import type { AwsClients } from '../aws/clients.js';
+import type { Clients } from '../core/clients.js';
 import { evaluate, type Decision } from '../policies/evaluate.js';
 import { parsePolicy, type PolicyDocument } from '../policies/types.js';
 
@@ -32,7 +32,7 @@ export interface Requirement {
  * use it (one call per requirement), else a coarse reading of the role's policies. One finding
  * per requirement, named `check`.
  */
-export async function rightsFindings(aws: AwsClients, check: string, principalArn: string, needs: readonly Requirement[]): Promise<Finding[]> {
+export async function rightsFindings(aws: Clients, check: string, principalArn: string, needs: readonly Requirement[]): Promise<Finding[]> {
   const iam = aws.get(IAMClient);
   const decisions: Decision[] = [];
   let fallback = false;

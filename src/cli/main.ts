@@ -25,10 +25,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const json = argv.includes('--json');
   const program = createProgram(async (name, cmd, args) => {
     command = name;
-    const load = COMMANDS[name];
-    if (!load) throw notYet(name);
     io = await (await import('./session.js')).createIo(cmd);
-    return (await load()).run(cmd, args, io);
+    return (await COMMANDS[name]!()).run(cmd, args, io);
   });
   try {
     await program.parseAsync(argv as string[]);
@@ -43,12 +41,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     report(err, command, json, io);
     return exitCodeFor(err);
   }
-}
-
-function notYet(name: string): UsageError {
-  return new UsageError(`\`ssm-setup ${name}\` is not available in this version yet`, {
-    hint: 'it comes in a later release; today `init`, `plan` and `run kms-key` work',
-  });
 }
 
 function report(err: unknown, command: string, json: boolean, io: Io | undefined): void {

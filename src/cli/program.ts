@@ -5,7 +5,7 @@ import { STEPS } from '../engine/catalog.js';
 /** What an action does once commander has parsed it; loaded lazily per command by main.ts. */
 export type Handler = (name: string, cmd: Command, args: string[]) => Promise<number>;
 
-const stepList = STEPS.map((s) => `  ${s.id.padEnd(16)} ${s.title}${s.load ? '' : ' (not available yet)'}`).join('\n');
+const stepList = STEPS.map((s) => `  ${s.id.padEnd(16)} ${s.title}`).join('\n');
 
 /**
  * The commander tree of the contract. Options have no parser defaults: an absent flag stays

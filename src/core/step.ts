@@ -1,4 +1,4 @@
-import type { AwsClients, Identity } from '../aws/clients.js';
+import type { Clients, Identity } from './clients.js';
 import type { Settings } from '../config/schema.js';
 import type { Io } from './io.js';
 import type { ChangeView } from './report.js';
@@ -66,10 +66,12 @@ export interface PlanInput {
   readonly outputs: Readonly<StepOutputs>;
 }
 
-/** Everything a step may touch while reading, asking or applying. */
-export interface StepContext extends PlanInput {
-  readonly aws: AwsClients;
-  readonly io: Io;
+/**
+ * What a step's `read` sees: the plan's inputs plus AWS and the targets, but no `Io`, so a
+ * read cannot prompt or print, by type (as `PlanInput` keeps `plan` pure).
+ */
+export interface ReadContext extends PlanInput {
+  readonly aws: Clients;
   /** The layer each setting came from: the wizard asks only about `default` ones. */
   readonly sources: Readonly<Record<string, string>>;
   /**
@@ -77,6 +79,11 @@ export interface StepContext extends PlanInput {
    * empty when none were chosen. Unknown ids are a UsageError.
    */
   targets(): Promise<readonly TargetInstance[]>;
+}
+
+/** Everything a step may touch while asking or applying: the read context plus the person. */
+export interface StepContext extends ReadContext {
+  readonly io: Io;
 }
 
 /**
@@ -96,7 +103,7 @@ export interface Step<State, K extends string = string> {
    */
   ask?(ctx: StepContext): Promise<Record<string, unknown>>;
   /** Read-only AWS calls; safe to run any number of times. */
-  read(ctx: StepContext): Promise<State>;
+  read(ctx: ReadContext): Promise<State>;
   /** Pure. Throws a StepError with a fix when the state cannot be converged (a disabled key). */
   plan(state: State, input: PlanInput): Change<K>[];
   /** Performs exactly `changes` (never empty) and returns the step's outputs. */
@@ -108,5 +115,17 @@ export interface Step<State, K extends string = string> {
 }
 
 // Steps are stored in one list whatever their state type.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the catalog holds steps of every state type.
 export type AnyStep = Step<any, string>;
+
+/**
+ * A step as the catalog lists it: what `--help` and the runner need to know before its code is
+ * loaded (the module, and its SDK client, load only when the step runs).
+ */
+export interface StepEntry {
+  readonly id: string;
+  readonly title: string;
+  /** Steps whose outputs this one needs; read-only discovered when not selected themselves. */
+  readonly dependsOn: readonly string[];
+  readonly load: () => Promise<AnyStep>;
+}

@@ -11,7 +11,7 @@ import {
   platformLabel,
 } from '../policies/agent-install.js';
 import { chunks } from '../base/batch.js';
-import type { AwsClients } from '../aws/clients.js';
+import type { Clients } from '../core/clients.js';
 import { isAccessDenied, isNotFound } from '../aws/errors.js';
 
 /** One thing that was checked about an instance; `check` prints them as a row. */
@@ -104,7 +104,7 @@ const IAM_CONCURRENCY = 8;
  * make becomes a warning finding ("could not read … (missing <action>)"); other errors are
  * thrown. Read-only.
  */
-export async function diagnoseUnmanaged(aws: AwsClients, ctx: DiagnoseContext, instances: readonly TargetInstance[]): Promise<Diagnosis[]> {
+export async function diagnoseUnmanaged(aws: Clients, ctx: DiagnoseContext, instances: readonly TargetInstance[]): Promise<Diagnosis[]> {
   if (!instances.length) return [];
   const reads = await readAll(aws, ctx, instances);
   return instances.map((t) => diagnose(t, reads, ctx));
@@ -172,7 +172,7 @@ interface Reads {
 const distinct = (values: readonly (string | undefined)[]) => [...new Set(values.filter((v): v is string => !!v))];
 const lastSegment = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 
-async function readAll(aws: AwsClients, ctx: DiagnoseContext, instances: readonly TargetInstance[]): Promise<Reads> {
+async function readAll(aws: Clients, ctx: DiagnoseContext, instances: readonly TargetInstance[]): Promise<Reads> {
   // The EC2 client costs half a second to load: only now that there is something to diagnose.
   const ec2mod = await import('@aws-sdk/client-ec2');
   const ec2 = aws.get(ec2mod.EC2Client);
@@ -282,7 +282,7 @@ async function readImages(mod: Ec2Module, ec2: EC2Client, imageIds: string[]): P
 }
 
 /** Each distinct profile once, each distinct role once; inline policies only where attached ones fall short. */
-async function readIam(aws: AwsClients, ctx: DiagnoseContext, profileArns: string[]): Promise<Pick<Reads, 'profiles' | 'roles'>> {
+async function readIam(aws: Clients, ctx: DiagnoseContext, profileArns: string[]): Promise<Pick<Reads, 'profiles' | 'roles'>> {
   const profiles = new Map<string, ProfileRead>();
   const roles = new Map<string, RoleRead>();
   if (!profileArns.length) return { profiles, roles };

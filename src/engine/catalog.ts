@@ -1,17 +1,8 @@
-import type { AnyStep } from '../core/step.js';
+import type { StepEntry } from '../core/step.js';
 
-/**
- * Every step of the contract, in run order, with what `--help` and the runner need to know
- * before loading its code. `load` is absent for steps that a later release brings.
- */
-export interface StepEntry {
-  readonly id: string;
-  readonly title: string;
-  /** Steps whose outputs this one needs; read-only discovered when not selected themselves. */
-  readonly dependsOn: readonly string[];
-  readonly load?: () => Promise<AnyStep>;
-}
+export type { StepEntry } from '../core/step.js';
 
+/** Every step of the contract, in run order (docs/product.md, "Steps"). */
 export const STEPS: readonly StepEntry[] = [
   { id: 'kms-key', title: 'KMS key for session data', dependsOn: [], load: async () => (await import('../steps/kms-key/index.js')).kmsKeyStep },
   { id: 'log-bucket', title: 'S3 bucket for session logs', dependsOn: ['kms-key'], load: async () => (await import('../steps/log-bucket/index.js')).logBucketStep },

@@ -1,4 +1,4 @@
-import type { AwsClients } from '../aws/clients.js';
+import type { Clients } from '../core/clients.js';
 import { toStepError } from '../aws/errors.js';
 import { withAnswers, type LoadedSettings } from '../config/load.js';
 import type { StepEntry } from './catalog.js';
@@ -18,7 +18,7 @@ export interface RunOptions {
   /** Interactive `init`: each step asks for the settings the operator did not give. */
   readonly wizard?: boolean;
   readonly loaded: LoadedSettings;
-  readonly aws: AwsClients;
+  readonly aws: Clients;
   readonly io: Io;
 }
 
@@ -63,7 +63,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const order = withDependencies(opts.selected, catalog);
   const chosen = new Set(opts.selected.map((e) => e.id));
   const steps = new Map<string, AnyStep>();
-  for (const entry of order) if (entry.load) steps.set(entry.id, await entry.load());
+  for (const entry of order) steps.set(entry.id, await entry.load());
 
   if (opts.wizard && io.interactive) {
     for (const entry of order.filter((e) => chosen.has(e.id))) {
@@ -82,24 +82,23 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const planned: Planned[] = [];
   const verifiers: { entry: StepEntry; step: AnyStep; row: StepReport }[] = [];
   for (const entry of order) {
-    const step = steps.get(entry.id);
+    const step = steps.get(entry.id)!;
     const row = rows.get(entry.id);
     if (!row) {
       await discover(entry, step, ctx, outputs, io);
       continue;
     }
-    const skipped = step ? step.skip?.(loaded.settings) : 'not available in this version yet';
+    const skipped = step.skip?.(loaded.settings);
     if (skipped) {
       row.status = 'skipped';
       row.note = skipped;
       continue;
     }
-    if (step?.afterApply) {
+    if (step.afterApply) {
       verifiers.push({ entry, step, row });
       continue;
     }
     try {
-      if (!step) continue;
       const state = await io.task(`Reading ${entry.title}`, () => step.read(ctx()));
       const changes = step.plan(state, ctx());
       row.changes = changes.map(({ action, resource, detail }) => ({ action, resource, detail }));
@@ -151,8 +150,8 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
 }
 
 /** Reads a step that was not selected, for the outputs the selected ones need. */
-async function discover(entry: StepEntry, step: AnyStep | undefined, ctx: () => StepContext, outputs: StepOutputs, io: Io) {
-  if (!step || step.skip?.(ctx().settings)) return;
+async function discover(entry: StepEntry, step: AnyStep, ctx: () => StepContext, outputs: StepOutputs, io: Io) {
+  if (step.skip?.(ctx().settings)) return;
   const state = await io.task(`Reading ${entry.title}`, () => step.read(ctx())).catch((err) => {
     throw toStepError(entry.id, err);
   });

@@ -1,4 +1,4 @@
-import type { AwsClients, Identity } from '../aws/clients.js';
+import type { Clients, Identity } from '../core/clients.js';
 import type { Settings } from '../config/schema.js';
 import type { Io } from '../core/io.js';
 
@@ -16,7 +16,7 @@ export interface TeardownContext {
   readonly settings: Settings;
   readonly identity: Identity;
   readonly region: string;
-  readonly aws: AwsClients;
+  readonly aws: Clients;
   readonly io: Io;
   /** `--delete-logs`: the log group, the emptied bucket and (scheduled) the key go too. */
   readonly deleteLogs: boolean;

@@ -79,7 +79,7 @@ function stepLines(step: StepReport, width: number, st: Style): string[] {
   return lines;
 }
 
-/** Skipped steps share one line per reason, e.g. `- skipped (not available in this version yet): a, b`. */
+/** Skipped steps share one line per reason, e.g. `- skipped (CloudWatch Logs off): log-group`. */
 function skippedLines(steps: StepReport[], st: Style): string[] {
   const byNote = new Map<string, string[]>();
   for (const s of steps) byNote.set(s.note ?? '', [...(byNote.get(s.note ?? '') ?? []), s.region ? `${s.region} ${s.id}` : s.id]);

@@ -144,13 +144,6 @@ describe('runner', () => {
     expect((error as StepError).hint).toContain('ssm-setup run a');
   });
 
-  it('steps without code yet are reported as skipped, not silently dropped', async () => {
-    const { entries } = catalog({ a: {} });
-    const later: StepEntry = { id: 'later', title: 'later step', dependsOn: [] };
-    const { report } = await run([...entries, later], ['a', 'later'], new TestIo({}));
-    expect(report.steps[1]).toMatchObject({ id: 'later', status: 'skipped', note: 'not available in this version yet' });
-  });
-
   it('the wizard merges answers into the settings and re-validates them', async () => {
     const { entries } = catalog({ a: { answers: { idleTimeout: 30 } } });
     const { loaded } = await runSteps({

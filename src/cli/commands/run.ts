@@ -14,11 +14,5 @@ export async function run(cmd: Command, args: string[], io: Io): Promise<number>
     });
   }
   const selected = ids.map((id) => stepEntry(id)!) satisfies StepEntry[];
-  const notYet = selected.filter((s) => !s.load);
-  if (notYet.length) {
-    throw new UsageError(`step${notYet.length > 1 ? 's' : ''} ${notYet.map((s) => s.id).join(', ')} not available in this version yet`, {
-      hint: `available now: ${STEPS.filter((s) => s.load).map((s) => s.id).join(', ')}`,
-    });
-  }
   return (await runCommand(cmd, io, { command: 'run', mode: 'apply', selected })).exitCode;
 }

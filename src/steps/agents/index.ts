@@ -1,7 +1,7 @@
 import { chunks } from '../../base/batch.js';
 import { managedInventory, runOnFleet, type CommandSpec, type InvocationResult, type ManagedInfo } from '../../aws/fleet.js';
 import { StepError } from '../../base/errors.js';
-import type { Change, PlanInput, Step, StepContext, TargetInstance } from '../../core/step.js';
+import type { Change, PlanInput, Step, ReadContext, StepContext, TargetInstance } from '../../core/step.js';
 import type { Diagnosis } from '../../diagnose/index.js';
 import { policyArn } from '../shared/managed-policy.js';
 
@@ -97,7 +97,7 @@ export function unmanagedNote(state: AgentsState): string | undefined {
   return `${state.diagnoses.length} of ${state.targets.length} targets cannot be reached by Run Command (left alone):\n  ${lines.join('\n  ')}`;
 }
 
-async function diagnose(ctx: StepContext, instances: readonly TargetInstance[]): Promise<Diagnosis[]> {
+async function diagnose(ctx: ReadContext, instances: readonly TargetInstance[]): Promise<Diagnosis[]> {
   const { diagnoseUnmanaged } = await import('../../diagnose/index.js');
   const instancePolicyArn = policyArn(ctx.identity.partition, ctx.identity.account, ctx.settings.instancePolicy);
   return diagnoseUnmanaged(ctx.aws, { region: ctx.region, partition: ctx.identity.partition, instancePolicyArn }, instances);

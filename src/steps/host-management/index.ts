@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { unlessMissing } from '../../aws/errors.js';
 import { resourceTagsFor } from '../../config/schema.js';
-import type { Change, PlanInput, Step, StepContext } from '../../core/step.js';
+import type { Change, PlanInput, Step, ReadContext, StepContext } from '../../core/step.js';
 import {
   associationTargets,
   copyName,
@@ -45,7 +45,7 @@ export interface HostManagementState {
 type HostChange = 'create-association' | 'update-association' | 'dhmc-role' | 'dhmc-policy' | 'dhmc-setting';
 
 /** The associations these settings and targets want (copies by 50 ids when targeting ids). */
-async function desiredAssociations(ctx: StepContext): Promise<Desired[]> {
+async function desiredAssociations(ctx: ReadContext): Promise<Desired[]> {
   const ids = ctx.settings.tag.length ? [] : (await ctx.targets()).map((t) => t.id);
   const groups = associationTargets(ctx.settings.tag, ids);
   return hostManagementAssociations(ctx.settings).flatMap((spec) => groups.map((targets, n) => ({ ...spec, name: copyName(spec.name, n), targets })));
@@ -135,7 +135,7 @@ export function driftOf(now: AssociationDescription, d: Desired): string[] {
 const describeTargets = (targets: readonly AssociationTarget[]) =>
   targets.map((t) => (t.Key === 'InstanceIds' ? `${t.Values.length} instance${t.Values.length > 1 ? 's' : ''}` : `${t.Key}=${t.Values.join('|')}`)).join(' and ');
 
-async function readDhmc(ctx: StepContext): Promise<DhmcState> {
+async function readDhmc(ctx: ReadContext): Promise<DhmcState> {
   const ssm = ctx.aws.get(SSMClient);
   const iam = ctx.aws.get(IAMClient);
   const SettingId = dhmcSettingId(ctx.identity.partition, ctx.region, ctx.identity.account);

@@ -1,7 +1,7 @@
 import { GetInstanceProfileCommand, GetRoleCommand, IAMClient, paginateListAttachedRolePolicies } from '@aws-sdk/client-iam';
 import { unlessMissing } from '../../aws/errors.js';
 import { chunks } from '../../base/batch.js';
-import type { StepContext, TargetInstance } from '../../core/step.js';
+import type { ReadContext, TargetInstance } from '../../core/step.js';
 import { policyArn, readManagedPolicy, type ManagedPolicyState } from '../shared/managed-policy.js';
 
 export const CLOUDWATCH_AGENT_POLICY = 'CloudWatchAgentServerPolicy';
@@ -29,7 +29,7 @@ export interface InstanceRoleState {
 
 const profileName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 
-export async function readInstanceRole(ctx: StepContext): Promise<InstanceRoleState> {
+export async function readInstanceRole(ctx: ReadContext): Promise<InstanceRoleState> {
   const iam = ctx.aws.get(IAMClient);
   const { partition, account } = ctx.identity;
   const name = ctx.settings.instancePolicy;
@@ -69,7 +69,7 @@ async function attachedPolicies(iam: IAMClient, RoleName: string): Promise<Set<s
 }
 
 /** Instance id → profile ARN for associations still `associating` (50 instances per call). */
-async function associationsInProgress(ctx: StepContext, ids: string[]): Promise<Map<string, string>> {
+async function associationsInProgress(ctx: ReadContext, ids: string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   if (!ids.length) return found;
   // The EC2 client costs half a second to load: only when there are instances to look at.

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { errorName, isAccessDenied } from '../../aws/errors.js';
 import { MANAGED_BY_TAG } from '../../config/schema.js';
-import type { StepContext } from '../../core/step.js';
+import type { ReadContext } from '../../core/step.js';
 import { parsePolicy, type PolicyDocument } from '../../policies/types.js';
 
 /** Tag written at CreateKey time, before the alias exists: it lets a rerun find a key an interrupted run left without its alias. */
@@ -37,7 +37,7 @@ export type KmsKeyState =
   | { readonly kind: 'orphan'; readonly alias: string; readonly key: KeyInfo }
   | { readonly kind: 'present'; readonly alias: string; readonly key: KeyInfo };
 
-export async function readKmsKey(ctx: Pick<StepContext, 'aws' | 'settings'>): Promise<KmsKeyState> {
+export async function readKmsKey(ctx: Pick<ReadContext, 'aws' | 'settings'>): Promise<KmsKeyState> {
   const kms = ctx.aws.get(KMSClient);
   const alias = ctx.settings.keyAlias;
   let meta: KeyMetadata | undefined;

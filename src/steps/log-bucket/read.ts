@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { unlessMissing } from '../../aws/errors.js';
 import type { Settings } from '../../config/schema.js';
-import type { StepContext } from '../../core/step.js';
+import type { ReadContext } from '../../core/step.js';
 import { bucketArn, defaultBucketName } from '../../policies/log-bucket.js';
 import { parsePolicy, type PolicyDocument } from '../../policies/types.js';
 import { tagRecord } from '../../policies/tags.js';
@@ -40,7 +40,7 @@ export type BucketState =
 export const bucketNameFor = (settings: Settings, account: string, region: string) =>
   settings.bucket ?? defaultBucketName(account, region);
 
-export async function readBucket(ctx: Pick<StepContext, 'aws' | 'settings' | 'identity' | 'region'>): Promise<BucketState> {
+export async function readBucket(ctx: Pick<ReadContext, 'aws' | 'settings' | 'identity' | 'region'>): Promise<BucketState> {
   const s3 = ctx.aws.get(S3Client);
   const name = bucketNameFor(ctx.settings, ctx.identity.account, ctx.region);
   const head = await headBucket(s3, name);

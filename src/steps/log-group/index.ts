@@ -8,7 +8,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { LOG_RETENTION_DAYS, resourceTagsFor } from '../../config/schema.js';
-import type { Step, StepContext } from '../../core/step.js';
+import type { Step, ReadContext, StepContext } from '../../core/step.js';
 import { pickName, unanswered } from '../shared/ask.js';
 import { planLogGroup, type LogGroupChange, type LogGroupInfo, type LogGroupState } from './plan.js';
 import { requireKeyArn } from '../shared/session-key.js';
@@ -73,7 +73,7 @@ export const logGroupStep: Step<LogGroupState, LogGroupChange> = {
 };
 
 /** Log groups of the region (starting with `prefix`), up to `max`. */
-async function listGroups(ctx: StepContext, max: number, prefix?: string): Promise<Omit<LogGroupInfo, 'tags'>[]> {
+async function listGroups(ctx: ReadContext, max: number, prefix?: string): Promise<Omit<LogGroupInfo, 'tags'>[]> {
   const found: Omit<LogGroupInfo, 'tags'>[] = [];
   const pages = paginateDescribeLogGroups({ client: ctx.aws.get(CloudWatchLogsClient) }, prefix ? { logGroupNamePrefix: prefix } : {});
   for await (const page of pages) {

@@ -1,6 +1,6 @@
 import { DescribeDocumentCommand, GetDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { unlessMissing } from '../../aws/errors.js';
-import type { StepContext } from '../../core/step.js';
+import type { ReadContext } from '../../core/step.js';
 import { PREFERENCES_DOCUMENT } from '../../policies/preferences-document.js';
 import { tagRecord } from '../../policies/tags.js';
 
@@ -20,7 +20,7 @@ export interface DocumentInfo {
 
 export type PreferencesState = { readonly kind: 'absent' } | { readonly kind: 'present'; readonly doc: DocumentInfo };
 
-export async function readPreferences(ctx: Pick<StepContext, 'aws'>): Promise<PreferencesState> {
+export async function readPreferences(ctx: Pick<ReadContext, 'aws'>): Promise<PreferencesState> {
   const ssm = ctx.aws.get(SSMClient);
   const Name = PREFERENCES_DOCUMENT;
   const described = await unlessMissing(ssm.send(new DescribeDocumentCommand({ Name })), 'InvalidDocument');

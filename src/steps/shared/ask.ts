@@ -1,13 +1,13 @@
 import { checkSetting, type Settings } from '../../config/schema.js';
 import { settingSpec } from '../../config/settings.js';
-import type { StepContext } from '../../core/step.js';
+import type { ReadContext, StepContext } from '../../core/step.js';
 
 const OTHER = '\u0000other';
 type NameKey = 'keyAlias' | 'bucket' | 'logGroup';
 type NumberKey = 'logTransitionDays' | 'logExpirationDays' | 'logRetentionDays' | 'idleTimeout';
 
 /** The wizard asks only about settings still at their built-in default (not flags, config or env). */
-export const unanswered = (ctx: StepContext, key: keyof Settings) => (ctx.sources[key] ?? 'default') === 'default';
+export const unanswered = (ctx: Pick<ReadContext, 'sources'>, key: keyof Settings) => (ctx.sources[key] ?? 'default') === 'default';
 
 /**
  * Offers the existing resources of the account beside creating one with the proposed name,

@@ -1,0 +1,31 @@
+/** Where AWS calls go: the region, the shared-config profile, an endpoint override (an emulator). */
+export interface AwsTarget {
+  readonly region: string;
+  readonly profile?: string;
+  readonly endpointUrl?: string;
+}
+
+/** Who is running ssm-setup, resolved once per run with sts:GetCallerIdentity. */
+export interface Identity {
+  readonly account: string;
+  readonly arn: string;
+  readonly userId: string;
+  /** `aws`, `aws-cn`, `aws-us-gov`…, taken from the caller ARN. */
+  readonly partition: string;
+}
+
+/** An SDK v3 client class, as the port takes it: `clients.get(KMSClient)`. */
+export type ClientClass<C> = new (config: Record<string, unknown>) => C;
+
+/**
+ * The Clients port: how steps, checks and teardown reach AWS. `src/aws/clients.ts` implements
+ * it (region, profile, endpoint, retries and the call recorder set once); tests use the same
+ * implementation with aws-sdk-client-mock in front of the SDK.
+ */
+export interface Clients {
+  readonly target: AwsTarget;
+  /** The shared client of this class, created on first use. */
+  get<C extends object>(Client: ClientClass<C>): C;
+  /** sts:GetCallerIdentity, once per run; an AwsError when the credentials are not usable. */
+  identity(): Promise<Identity>;
+}
