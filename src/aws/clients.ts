@@ -44,7 +44,7 @@ export class AwsClients implements Clients {
         const arn = out.Arn ?? '';
         return { account: out.Account ?? '', arn, userId: out.UserId ?? '', partition: arn.split(':')[1] || 'aws' };
       } catch (err) {
-        throw new AwsError(`Cannot use the AWS credentials: ${(err as Error).message}`, {
+        throw new AwsError('CREDENTIALS_UNUSABLE', `Cannot use the AWS credentials: ${(err as Error).message}`, {
           cause: err,
           hint: this.target.profile
             ? `check profile "${this.target.profile}" (for SSO: aws sso login --profile ${this.target.profile})`
@@ -100,7 +100,7 @@ export async function resolveRegion(settings: { region?: string; profile?: strin
   try {
     return await probe.config.region();
   } catch {
-    throw new UsageError('No AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile', {
+    throw new UsageError('NO_REGION', 'No AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile', {
       hint: process.env.AWS_DEFAULT_REGION
         ? `AWS_DEFAULT_REGION is set but the AWS SDK for JavaScript ignores it: use --region ${process.env.AWS_DEFAULT_REGION}`
         : 'for example: --region eu-west-1',

@@ -1,4 +1,4 @@
-import { SetupError, StepError } from '../base/errors.js';
+import { type ErrorCode, SetupError, StepError } from '../base/errors.js';
 import { CALL_KEY } from './calls.js';
 
 interface SdkErrorLike {
@@ -41,23 +41,24 @@ export function toStepError(stepId: string, err: unknown, rerunCommand = `ssm-se
   const e = err as SdkErrorLike;
   const call = e?.[CALL_KEY];
   const name = e?.name && e.name !== 'Error' ? `${e.name}: ` : '';
-  return new StepError(stepId, `${name}${e?.message ?? String(err)}`, { call, cause: err, hint: hintFor(err, call, rerunCommand) });
+  const { code, hint } = classify(err, call, rerunCommand);
+  return new StepError(stepId, code, `${name}${e?.message ?? String(err)}`, { call, cause: err, hint });
 }
 
-function hintFor(err: unknown, call: string | undefined, rerunCommand: string): string {
+const isExpired = (err: unknown) => /ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/.test(errorName(err));
+const isThrottled = (err: unknown) => /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(errorName(err));
+
+/** The stable code of an AWS failure, and the fix to print under it. */
+function classify(err: unknown, call: string | undefined, rerunCommand: string): { code: ErrorCode; hint: string } {
   const rerun = `rerun \`${rerunCommand}\`: finished work is not repeated`;
   if (isAccessDenied(err)) {
     const action = call ? iamActionFor(call) : undefined;
     const what = action ? `${action} (needed by ${call})` : 'the permission for this call';
-    return `grant the credentials in use ${what}: README, "IAM permissions ssm-setup itself needs"; then ${rerun}`;
+    return { code: 'ACCESS_DENIED', hint: `grant the credentials in use ${what}: README, "IAM permissions ssm-setup itself needs"; then ${rerun}` };
   }
-  if (/ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/.test(errorName(err))) {
-    return `refresh your AWS credentials (for SSO: aws sso login), then ${rerun}`;
-  }
-  if (/Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(errorName(err))) {
-    return `AWS throttled the requests; wait a moment and ${rerun}`;
-  }
-  return rerun;
+  if (isExpired(err)) return { code: 'CREDENTIALS_EXPIRED', hint: `refresh your AWS credentials (for SSO: aws sso login), then ${rerun}` };
+  if (isThrottled(err)) return { code: 'THROTTLED', hint: `AWS throttled the requests; wait a moment and ${rerun}` };
+  return { code: 'AWS_ERROR', hint: rerun };
 }
 
 const IAM_PREFIX: Record<string, string> = { KMS: 'kms', S3: 's3', CloudWatchLogs: 'logs', STS: 'sts', IAM: 'iam', SSM: 'ssm', EC2: 'ec2' };

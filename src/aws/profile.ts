@@ -20,7 +20,7 @@ export async function assertProfileExists(profile: string, source: string, env: 
   const texts = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => '')));
   const sections = texts.flatMap((t) => [...t.matchAll(/^\s*\[\s*(?:profile\s+)?([^\]]+?)\s*\]/gm)].map((m) => m[1]));
   if (sections.includes(profile)) return;
-  throw new UsageError(`${source}: no profile "${profile}" in ${files.join(' or ')}`, {
+  throw new UsageError('UNKNOWN_PROFILE', `${source}: no profile "${profile}" in ${files.join(' or ')}`, {
     hint: sections.length ? `profiles found: ${[...new Set(sections)].join(', ')}` : 'create it with `aws configure --profile <name>` or `aws configure sso`',
   });
 }

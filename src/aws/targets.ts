@@ -47,7 +47,7 @@ export async function resolveTargets(aws: Clients, settings: Pick<Settings, 'ins
   }
   const unknown = settings.instanceIds.filter((id) => !byId.has(id));
   if (unknown.length) {
-    throw new UsageError(`--instance-ids: not found in ${region} (or terminated): ${unknown.join(', ')}`, {
+    throw new UsageError('UNKNOWN_INSTANCE', `--instance-ids: not found in ${region} (or terminated): ${unknown.join(', ')}`, {
       hint: 'check the ids and the region (--region); nothing was changed',
     });
   }

@@ -1,6 +1,7 @@
 import { CommanderError, type Command } from 'commander';
-import { SetupError, UsageError } from '../base/errors.js';
+import { causeLines, SetupError, UsageError } from '../base/errors.js';
 import type { Io } from '../core/io.js';
+import { errorView } from '../core/report.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { createProgram } from './program.js';
 
@@ -23,6 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let io: Io | undefined;
   let command = 'ssm-setup';
   const json = argv.includes('--json');
+  const verbose = argv.includes('--verbose') || argv.includes('-v');
   const program = createProgram(async (name, cmd, args) => {
     command = name;
     io = await (await import('./session.js')).createIo(cmd);
@@ -35,19 +37,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Help and version end here too; commander has already printed its message.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return ExitCode.Ok;
-      if (json) printJsonError(command, new UsageError(err.message.replace(/^error: /, '')));
+      if (json) printJsonError(command, new UsageError('BAD_ARGUMENTS', err.message.replace(/^error: /, '')));
       return ExitCode.Usage;
     }
-    report(err, command, json, io);
+    report(err, command, json, verbose, io);
     return exitCodeFor(err);
   }
 }
 
-function report(err: unknown, command: string, json: boolean, io: Io | undefined): void {
+function report(err: unknown, command: string, json: boolean, verbose: boolean, io: Io | undefined): void {
   if (json) printJsonError(command, err);
   if (err instanceof SetupError) {
     const lines = [`Error: ${err.message}`];
     if (err.hint) lines.push(`Fix: ${err.hint}`);
+    if (verbose) lines.push(`code: ${err.code}`, ...causeLines(err));
     if (io) io.error(lines.join('\n'));
     else process.stderr.write(`${lines.join('\n')}\n`);
     return;
@@ -57,7 +60,6 @@ function report(err: unknown, command: string, json: boolean, io: Io | undefined
 }
 
 function printJsonError(command: string, err: unknown): void {
-  const e = err as SetupError;
-  const error = { message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}) };
+  const error = err instanceof SetupError ? errorView(err) : { code: 'INTERNAL', message: (err as Error)?.message ?? String(err) };
   process.stdout.write(`${JSON.stringify({ command, ok: false, steps: [], error }, null, 2)}\n`);
 }

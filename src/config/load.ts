@@ -101,7 +101,7 @@ export function withAnswers(loaded: LoadedSettings, answers: Readonly<Record<str
 function validate(raw: Record<string, unknown>, sources: Record<string, Source>, configFile?: string): LoadedSettings {
   const parsed = settingsSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.flatMap((i) => describeIssue(i, raw, sources, configFile)), {
+    throw new UsageError('INVALID_SETTINGS', parsed.error.issues.flatMap((i) => describeIssue(i, raw, sources, configFile)), {
       hint: 'Nothing was changed. Fix the values above and run the command again (`ssm-setup --help` lists the flags).',
     });
   }
@@ -116,16 +116,16 @@ async function readConfigFile(explicit: string | undefined, cwd: string) {
   } catch (err) {
     if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     const why = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new UsageError(`${explicit ? '--config: ' : ''}cannot read ${path} (${why})`);
+    throw new UsageError('CONFIG_UNREADABLE', `${explicit ? '--config: ' : ''}cannot read ${path} (${why})`);
   }
   let values: unknown;
   try {
     values = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`${path}: not valid JSON (${(err as Error).message})`);
+    throw new UsageError('CONFIG_NOT_JSON', `${path}: not valid JSON (${(err as Error).message})`);
   }
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-    throw new UsageError(`${path}: must hold one JSON object of settings`);
+    throw new UsageError('CONFIG_NOT_OBJECT', `${path}: must hold one JSON object of settings`);
   }
   return { path, values: values as Record<string, unknown> };
 }

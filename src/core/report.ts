@@ -1,3 +1,5 @@
+import type { ErrorCode, SetupError } from '../base/errors.js';
+
 /**
  * What a run produced: the shape of `--json` output (../shared/design/product.md, "Output")
  * and the input of the terminal summary.
@@ -19,11 +21,16 @@ export interface ChangeView {
  */
 export type StepStatus = 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'pending' | 'deleted';
 
+/** How an error shows in a report and in `--json`. */
 export interface ErrorView {
+  /** The stable code (src/base/errors.ts, ERROR_CODES). */
+  readonly code: ErrorCode;
   readonly message: string;
   /** The AWS call that failed, `Service.Operation`. */
   readonly call?: string;
   readonly hint?: string;
+  /** The AWS request id of the failed call, for AWS Support. */
+  readonly requestId?: string;
 }
 
 /** A published output: an ARN or name, a list of names, or a map (instance id → profile). */
@@ -70,4 +77,16 @@ export interface RunReport {
   checks?: { readonly account: readonly FindingView[]; readonly operator: readonly FindingView[]; readonly local: readonly FindingView[] };
   /** `check`: the command that opens a session on a ready target. */
   connect?: string;
+}
+
+/** The report form of an error: its code, message, failed call and fix. */
+export function errorView(e: SetupError & { readonly call?: string }, prefix = ''): ErrorView {
+  const requestId = (e.cause as { $metadata?: { requestId?: string } } | undefined)?.$metadata?.requestId;
+  return {
+    code: e.code,
+    message: `${prefix}${e.message}`,
+    ...(e.call ? { call: e.call } : {}),
+    ...(e.hint ? { hint: e.hint } : {}),
+    ...(requestId ? { requestId } : {}),
+  };
 }

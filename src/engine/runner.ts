@@ -3,8 +3,8 @@ import { toStepError } from '../aws/errors.js';
 import { withAnswers, type LoadedSettings } from '../config/load.js';
 import type { StepEntry } from './catalog.js';
 import type { Io } from '../core/io.js';
-import { AbortedError, SetupError, StepError, UsageError } from '../base/errors.js';
-import type { OutputValue, RunReport, StepReport } from '../core/report.js';
+import { AbortedError, causeLines, SetupError, StepError, UsageError } from '../base/errors.js';
+import { errorView, type OutputValue, type RunReport, type StepReport } from '../core/report.js';
 import type { AnyStep, Change, StepContext, StepOutputs, TargetInstance } from '../core/step.js';
 
 export interface RunOptions {
@@ -110,7 +110,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       else row.outputs = known;
       planned.push({ entry, step, state, changes, row });
     } catch (err) {
-      fail(report, row, err);
+      fail(report, row, err, io);
       io.plan(report);
       return { report, loaded };
     }
@@ -123,7 +123,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   if (pending.length) {
     const count = pending.reduce((n, p) => n + p.changes.length, 0);
     if (!(await io.confirm({ id: 'runner.apply', message: `Apply ${count} change${count === 1 ? '' : 's'}?`, default: true }))) {
-      throw new AbortedError('Declined: nothing was changed.');
+      throw new AbortedError('DECLINED', 'Declined: nothing was changed.');
     }
     for (const p of pending) {
       try {
@@ -131,7 +131,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
         p.row.outputs = publish(outputs, out);
         p.row.status = p.changes.some((c) => c.action === 'create') ? 'created' : 'updated';
       } catch (err) {
-        fail(report, p.row, err);
+        fail(report, p.row, err, io);
         break;
       }
     }
@@ -143,7 +143,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       v.row.note = v.step.note?.(state, ctx());
       v.row.outputs = publish(outputs, v.step.outputs(state));
     } catch (err) {
-      fail(report, v.row, err);
+      fail(report, v.row, err, io);
     }
   }
   return { report, loaded };
@@ -157,7 +157,7 @@ async function discover(entry: StepEntry, step: AnyStep, ctx: () => StepContext,
   });
   const out = step.outputs(state);
   if (!out) {
-    throw new StepError(entry.id, `${entry.title} is not set up yet, and the chosen steps need it`, {
+    throw new StepError(entry.id, 'DEPENDENCY_MISSING', `${entry.title} is not set up yet, and the chosen steps need it`, {
       hint: `run \`ssm-setup run ${entry.id}\` (or \`ssm-setup init\`) first`,
     });
   }
@@ -174,11 +174,12 @@ function publish(outputs: StepOutputs, out: StepOutputs | undefined): Record<str
  * applied (a failure while planning stops the run before any write). Bad input and aborts
  * are rethrown: they exit 2 and 130, not 1.
  */
-function fail(report: RunReport, row: StepReport, err: unknown): void {
+function fail(report: RunReport, row: StepReport, err: unknown, io: Io): void {
   if (err instanceof UsageError || err instanceof AbortedError) throw err;
   const e: SetupError = toStepError(row.id, err);
   row.status = 'failed';
-  row.error = { message: e.message, call: e instanceof StepError ? e.call : undefined, hint: e.hint };
+  row.error = errorView(e);
+  for (const line of causeLines(e)) io.debug(`  ${line}`);
   if (e instanceof StepError && e.outputs) row.outputs = e.outputs as StepReport['outputs'];
   report.ok = false;
   const at = report.steps.indexOf(row);

@@ -70,7 +70,7 @@ export abstract class BaseIo implements Io {
       this.info(`${req.message} yes ${this.style.dim('(auto-confirmed: --yes)')}`);
       return true;
     }
-    throw new UsageError(`--yes is required: no terminal to ask "${req.message}"`, {
+    throw new UsageError('NEEDS_YES', `--yes is required: no terminal to ask "${req.message}"`, {
       hint: 'pass --yes to accept, or run the command in a terminal',
     });
   }
@@ -106,7 +106,7 @@ export abstract class BaseIo implements Io {
 }
 
 const missing = (flag: string, question: string) =>
-  new UsageError(`${flag} is required: no terminal to ask "${question}"`, { hint: `pass ${flag} or set it in ssm-setup.json` });
+  new UsageError('MISSING_INPUT', `${flag} is required: no terminal to ask "${question}"`, { hint: `pass ${flag} or set it in ssm-setup.json` });
 
 export const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 

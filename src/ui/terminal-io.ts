@@ -79,7 +79,7 @@ export class TerminalIo extends BaseIo {
     try {
       return await prompt();
     } catch (err) {
-      if ((err as Error).name === 'ExitPromptError') throw new AbortedError('Cancelled: nothing more was changed.');
+      if ((err as Error).name === 'ExitPromptError') throw new AbortedError('CANCELLED', 'Cancelled: nothing more was changed.');
       throw err;
     }
   }

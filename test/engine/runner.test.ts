@@ -110,7 +110,7 @@ describe('runner', () => {
     const { entries } = catalog({ a: { changes: [create('A')] } });
     const step = await entries[0]!.load!();
     step.apply = async () => {
-      throw new StepError('a', '1 of 3 failed', { outputs: { agentResults: { 'i-1': 'done', 'i-2': 'Failed' } } });
+      throw new StepError('a', 'RUN_COMMAND_FAILED', '1 of 3 failed', { outputs: { agentResults: { 'i-1': 'done', 'i-2': 'Failed' } } });
     };
     entries[0] = { ...entries[0]!, load: async () => step };
     const { report } = await run(entries, ['a'], new TestIo({ 'runner.apply': true }));

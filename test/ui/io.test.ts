@@ -95,7 +95,7 @@ describe('render', () => {
   it('the summary names the failed step, the AWS call and the fix', () => {
     const text = renderSummary(report({
       ok: false,
-      steps: [{ id: 'kms-key', title: 'KMS key', status: 'failed', changes: [], outputs: {}, error: { message: 'AccessDeniedException: no', call: 'KMS.CreateKey', hint: 'grant kms:CreateKey' } }],
+      steps: [{ id: 'kms-key', title: 'KMS key', status: 'failed', changes: [], outputs: {}, error: { code: 'ACCESS_DENIED', message: 'AccessDeniedException: no', call: 'KMS.CreateKey', hint: 'grant kms:CreateKey' } }],
     }));
     expect(text).toContain('Error in step kms-key, AWS call KMS.CreateKey: AccessDeniedException: no');
     expect(text).toContain('Fix: grant kms:CreateKey');

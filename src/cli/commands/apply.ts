@@ -10,7 +10,7 @@ import { AwsClients } from '../../aws/clients.js';
 import { toStepError } from '../../aws/errors.js';
 import { withAnswers } from '../../config/load.js';
 import { UsageError, type SetupError } from '../../base/errors.js';
-import type { RunReport } from '../../core/report.js';
+import { errorView, type RunReport } from '../../core/report.js';
 import { RegionIo } from '../../ui/region-io.js';
 
 /** Shared by init, plan and run: open the session, run the chosen steps, show the result. */
@@ -38,7 +38,7 @@ const REGIONS_IN_FLIGHT = 3;
 async function runRegions(session: Session, io: Io, opts: Pick<RunOptions, 'command' | 'mode' | 'wizard'> & { selected: readonly StepEntry[] }) {
   const { loaded, aws } = session;
   if (opts.mode === 'apply' && io.interactive) {
-    throw new UsageError('--regions runs without questions: add --yes, or look first with `ssm-setup plan --regions …`');
+    throw new UsageError('REGIONS_NEED_YES', '--regions runs without questions: add --yes, or look first with `ssm-setup plan --regions …`');
   }
   const identity = await aws.identity();
   const regions = loaded.settings.regions;
@@ -55,7 +55,7 @@ async function runRegions(session: Session, io: Io, opts: Pick<RunOptions, 'comm
       reports.push(report);
     } catch (err) {
       const e = toStepError('init', err, `ssm-setup ${opts.command} --region ${region}`) as SetupError;
-      reports.push({ command: opts.command, account: identity.account, region, ok: false, steps: [], error: { message: e.message, hint: e.hint } });
+      reports.push({ command: opts.command, account: identity.account, region, ok: false, steps: [], error: errorView(e) });
     }
   });
   reports.sort((a, b) => regions.indexOf(a.region!) - regions.indexOf(b.region!));
@@ -66,7 +66,7 @@ async function runRegions(session: Session, io: Io, opts: Pick<RunOptions, 'comm
     region: regions.join(','),
     ok: !failed.length,
     steps: reports.flatMap((r) => r.steps.map((s) => ({ ...s, region: r.region }))),
-    ...(failed.length ? { error: { message: failed.map((r) => `${r.region}: ${r.error?.message ?? r.steps.find((s) => s.error)?.error?.message ?? 'failed'}`).join('; '), hint: 'the other regions are done; fix the failed ones and rerun' } } : {}),
+    ...(failed.length ? { error: { code: (failed[0]!.error ?? failed[0]!.steps.find((s) => s.error)?.error)?.code ?? 'AWS_ERROR', message: failed.map((r) => `${r.region}: ${r.error?.message ?? r.steps.find((s) => s.error)?.error?.message ?? 'failed'}`).join('; '), hint: 'the other regions are done; fix the failed ones and rerun' } } : {}),
   };
   io.plan(combined);
   io.result(combined);

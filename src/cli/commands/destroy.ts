@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError, AbortedError } from '../../base/errors.js';
-import type { RunReport, StepReport } from '../../core/report.js';
+import { errorView, type RunReport, type StepReport } from '../../core/report.js';
 import { toStepError } from '../../aws/errors.js';
 import { iamRemovals } from '../../teardown/iam.js';
 import { sshConfigRemovals } from '../../teardown/local.js';
@@ -23,7 +23,7 @@ import { openSession } from '../session.js';
 export async function run(cmd: Command, _args: string[], io: Io): Promise<number> {
   const opts = cmd.opts<{ deleteLogs?: boolean; force?: boolean }>();
   if (opts.deleteLogs && switches(cmd).yes && !opts.force) {
-    throw new UsageError('--delete-logs with --yes also needs --force: it deletes the session logs for good', { hint: 'or run it in a terminal and confirm twice' });
+    throw new UsageError('NEEDS_FORCE', '--delete-logs with --yes also needs --force: it deletes the session logs for good', { hint: 'or run it in a terminal and confirm twice' });
   }
   const { loaded, aws } = await openSession(cmd, io);
   const identity = await aws.identity();
@@ -41,11 +41,11 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
   io.plan(report);
   if (!opts.deleteLogs) io.info(`Kept: the key ${loaded.settings.keyAlias}, the bucket ${bucketNameFor(loaded.settings, identity.account, ctx.region)} with its logs, and the log group (--delete-logs removes them).`);
   if (removals.length) {
-    if (!(await io.confirm({ id: 'destroy.confirm', message: `Remove these ${removals.length}?`, default: false }))) throw new AbortedError('Declined: nothing was removed.');
+    if (!(await io.confirm({ id: 'destroy.confirm', message: `Remove these ${removals.length}?`, default: false }))) throw new AbortedError('DECLINED', 'Declined: nothing was removed.');
     if (removals.some((r) => r.step === 'log-bucket' || r.step === 'log-group')) {
       const bucket = bucketNameFor(loaded.settings, identity.account, ctx.region);
       const sure = await io.confirm({ id: 'destroy.confirm-delete-logs', message: `Delete the session logs in bucket ${bucket} and the log group for good?`, default: false });
-      if (!sure) throw new AbortedError('Declined: nothing was removed.');
+      if (!sure) throw new AbortedError('DECLINED', 'Declined: nothing was removed.');
     }
     await execute(removals, report, io);
   }
@@ -72,7 +72,7 @@ async function execute(removals: readonly Removal[], report: RunReport, io: Io):
     } catch (err) {
       const e = toStepError(r.step, err, 'ssm-setup destroy');
       row.status = 'failed';
-      row.error = { message: `${r.resource}: ${e.message}`, call: (e as { call?: string }).call, hint: e.hint };
+      row.error = errorView(e, `${r.resource}: `);
       report.ok = false;
       for (const other of report.steps) if (other.status === 'pending') other.status = 'skipped';
       return;

@@ -21,25 +21,25 @@ const STYLES = ['yaml', 'json'] as const;
 export async function run(cmd: Command, args: string[], io: Io): Promise<number> {
   const [format] = args;
   if (!FORMATS.includes(format as (typeof FORMATS)[number])) {
-    throw new UsageError(`unknown export format "${format}"`, { hint: `the formats are: ${FORMATS.join(', ')} (ssm-setup export cloudformation)` });
+    throw new UsageError('UNKNOWN_FORMAT', `unknown export format "${format}"`, { hint: `the formats are: ${FORMATS.join(', ')} (ssm-setup export cloudformation)` });
   }
   const opts = cmd.opts<{ format?: string; output?: string }>();
   const sw = switches(cmd);
   const style = opts.format ?? (sw.json && !opts.output ? 'json' : 'yaml');
   if (!STYLES.includes(style as (typeof STYLES)[number])) {
-    throw new UsageError(`--format: must be yaml or json (got "${style}")`);
+    throw new UsageError('UNKNOWN_FORMAT', `--format: must be yaml or json (got "${style}")`);
   }
   if (sw.json && !opts.output && style !== 'json') {
-    throw new UsageError('--json with --format yaml needs -o <file>: stdout can carry only one JSON object', { hint: 'drop --json, or write the template to a file with -o' });
+    throw new UsageError('CONFLICTING_FLAGS', '--json with --format yaml needs -o <file>: stdout can carry only one JSON object', { hint: 'drop --json, or write the template to a file with -o' });
   }
 
   const loaded = await loadSettings({ flags: typedSettings(cmd), configPath: sw.config });
   const problems = exportProblems(loaded.settings).map((p) => `${labelFor(p.key, loaded.sources[p.key], loaded.configFile)}: ${p.message}`);
-  if (problems.length) throw new UsageError(problems, { hint: 'Nothing was written. Change the values above: the template cannot carry them.' });
+  if (problems.length) throw new UsageError('NOT_EXPORTABLE', problems, { hint: 'Nothing was written. Change the values above: the template cannot carry them.' });
 
   const path = opts.output === undefined ? undefined : resolve(opts.output);
   if (path && loaded.configFile && path === resolve(loaded.configFile)) {
-    throw new UsageError(`-o ${opts.output}: that is the settings file this run read`, { hint: 'write the template to another file, e.g. -o ssm-setup.template.json' });
+    throw new UsageError('OUTPUT_IS_CONFIG', `-o ${opts.output}: that is the settings file this run read`, { hint: 'write the template to another file, e.g. -o ssm-setup.template.json' });
   }
 
   const template = cloudFormationTemplate(loaded.settings);
@@ -51,7 +51,7 @@ export async function run(cmd: Command, args: string[], io: Io): Promise<number>
   try {
     await writeFile(path, text, 'utf8');
   } catch (err) {
-    throw new SetupError(`cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { hint: 'choose another -o file' });
+    throw new SetupError('FILE_UNWRITABLE', `cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { hint: 'choose another -o file' });
   }
   if (sw.json) {
     const report: RunReport = {

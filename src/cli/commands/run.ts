@@ -9,7 +9,7 @@ export async function run(cmd: Command, args: string[], io: Io): Promise<number>
   const ids = [...new Set(args)];
   const unknown = ids.filter((id) => !stepEntry(id));
   if (unknown.length) {
-    throw new UsageError(`unknown step${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
+    throw new UsageError('UNKNOWN_STEP', `unknown step${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
       hint: `valid steps: ${STEPS.map((s) => s.id).join(', ')}`,
     });
   }

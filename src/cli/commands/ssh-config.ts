@@ -22,7 +22,7 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
   const flags = cmd.opts<Partial<Record<Mode, boolean>>>();
   const modes = (['print', 'write', 'remove'] as const).filter((m) => flags[m]);
   if (modes.length > 1) {
-    throw new UsageError(`${modes.map((m) => `--${m}`).join(' and ')} cannot be combined`, { hint: 'choose one: --print (the default), --write or --remove' });
+    throw new UsageError('CONFLICTING_FLAGS', `${modes.map((m) => `--${m}`).join(' and ')} cannot be combined`, { hint: 'choose one: --print (the default), --write or --remove' });
   }
   const mode: Mode = modes[0] ?? 'print';
   const sw = switches(cmd);
@@ -47,7 +47,7 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
     const block = blockFor(settings, windows);
     const [file, tools] = await Promise.all([readSshConfig(path), detectLocalTools()]);
     const { text, change, conflict } = applyBlock(file.text, block);
-    if (conflict) throw new StepError(ID, conflictMessage(path, conflict), { hint: 'or print the block with `ssm-setup ssh-config` and merge it by hand' });
+    if (conflict) throw new StepError(ID, 'SSH_CONFIG_CONFLICT', conflictMessage(path, conflict), { hint: 'or print the block with `ssm-setup ssh-config` and merge it by hand' });
     if (change === 'none') {
       lines.push(`SSH config block in ${path}: unchanged (already up to date).`);
     } else {
@@ -69,7 +69,7 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
   } else {
     const file = await readSshConfig(path);
     const { text, removed, conflict } = removeBlock(file.text);
-    if (conflict) throw new StepError(ID, `${path} ${conflict}`, { hint: 'remove the lines of the ssm-setup block by hand' });
+    if (conflict) throw new StepError(ID, 'SSH_CONFIG_CONFLICT', `${path} ${conflict}`, { hint: 'remove the lines of the ssm-setup block by hand' });
     if (!removed) {
       lines.push(file.existed ? `No ssm-setup block in ${path}: nothing to remove.` : `${path} does not exist: nothing to remove.`);
     } else {

@@ -71,7 +71,7 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
     const failed = results.filter((r) => r.status !== 'Success');
     if (failed.length) {
       const lines = failed.map((r) => `${r.instanceId}: ${r.status}${r.detail ? ` (${r.detail})` : ''}`);
-      throw new StepError('agents', `${failed.length} of ${results.length} Run Command invocations failed:\n  ${lines.join('\n  ')}`, {
+      throw new StepError('agents', 'RUN_COMMAND_FAILED', `${failed.length} of ${results.length} Run Command invocations failed:\n  ${lines.join('\n  ')}`, {
         hint: 'the other instances are done; look at the failed ones (Run Command history in the console), then rerun `ssm-setup run agents`',
         outputs: { agentResults: summary, ...unmanagedOutput(state) },
       });

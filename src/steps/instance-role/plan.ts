@@ -67,7 +67,7 @@ export function planInstanceRole(state: InstanceRoleState, input: PlanInput): Ch
     changes.push({ kind: 'create-profile', subject: role, action: 'create', resource: `instance profile ${role}`, detail: `holding role ${role}` });
   } else if (!profile.roles.includes(role)) {
     if (profile.roles.length) {
-      throw new StepError('instance-role', `instance profile ${role} already holds role ${profile.roles[0]}, not ${role}`, {
+      throw new StepError('instance-role', 'PROFILE_HOLDS_OTHER_ROLE', `instance profile ${role} already holds role ${profile.roles[0]}, not ${role}`, {
         hint: 'a profile holds one role: pass another --instance-role, or fix the profile by hand',
       });
     }

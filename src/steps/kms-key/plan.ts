@@ -1,5 +1,5 @@
 import { MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
-import { StepError } from '../../base/errors.js';
+import { type ErrorCode, StepError } from '../../base/errors.js';
 import type { Change, PlanInput } from '../../core/step.js';
 import { cloudWatchLogsStatement } from '../../policies/kms-key-policy.js';
 import { formatTags, missingTags } from '../../policies/tags.js';
@@ -48,17 +48,17 @@ export function planKmsKey(state: KmsKeyState, input: PlanInput): Change<KmsChan
 
 /** Refuses a key the setup cannot use, with the command that fixes it. */
 function assertUsable(key: KeyInfo, alias: string, region: string): void {
-  const fail = (problem: string, hint: string) => {
-    throw new StepError('kms-key', `${alias} (key ${key.id}) ${problem}`, { hint });
+  const fail = (code: ErrorCode, problem: string, hint: string) => {
+    throw new StepError('kms-key', code, `${alias} (key ${key.id}) ${problem}`, { hint });
   };
   const other = 'or choose another alias with --key-alias';
-  if (key.manager !== 'CUSTOMER') fail('is an AWS managed key, which cannot carry this setup\'s key policy', `choose a customer managed key: ${other.replace('or ', '')}`);
+  if (key.manager !== 'CUSTOMER') fail('KEY_AWS_MANAGED', 'is an AWS managed key, which cannot carry this setup\'s key policy', `choose a customer managed key: ${other.replace('or ', '')}`);
   if (key.spec !== 'SYMMETRIC_DEFAULT' || key.usage !== 'ENCRYPT_DECRYPT') {
-    fail(`is a ${key.spec} ${key.usage} key; Session Manager and CloudWatch Logs need a symmetric encryption key`, other.replace('or ', ''));
+    fail('KEY_NOT_SYMMETRIC', `is a ${key.spec} ${key.usage} key; Session Manager and CloudWatch Logs need a symmetric encryption key`, other.replace('or ', ''));
   }
-  if (key.state === 'Disabled') fail('is disabled', `aws kms enable-key --key-id ${key.id} --region ${region}, then rerun; ${other}`);
+  if (key.state === 'Disabled') fail('KEY_DISABLED', 'is disabled', `aws kms enable-key --key-id ${key.id} --region ${region}, then rerun; ${other}`);
   if (key.state === 'PendingDeletion') {
-    fail('is scheduled for deletion', `aws kms cancel-key-deletion --key-id ${key.id} --region ${region} && aws kms enable-key --key-id ${key.id} --region ${region}, then rerun; ${other}`);
+    fail('KEY_PENDING_DELETION', 'is scheduled for deletion', `aws kms cancel-key-deletion --key-id ${key.id} --region ${region} && aws kms enable-key --key-id ${key.id} --region ${region}, then rerun; ${other}`);
   }
-  if (key.state !== 'Enabled') fail(`is in state ${key.state}; it must be Enabled`, `wait for the key to become Enabled and rerun, ${other}`);
+  if (key.state !== 'Enabled') fail('KEY_NOT_ENABLED', `is in state ${key.state}; it must be Enabled`, `wait for the key to become Enabled and rerun, ${other}`);
 }

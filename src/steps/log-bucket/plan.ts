@@ -72,7 +72,7 @@ function driftOf(b: BucketInfo, input: PlanInput): Change<BucketChange>[] {
 
 function unusable(state: Extract<BucketState, { kind: 'unusable' }>): StepError {
   if (state.why === 'other-region') {
-    return new StepError('log-bucket', `bucket ${state.name} exists in ${state.region ?? 'another region'}, not in the region being set up`, {
+    return new StepError('log-bucket', 'BUCKET_OTHER_REGION', `bucket ${state.name} exists in ${state.region ?? 'another region'}, not in the region being set up`, {
       hint: `session logs go to a bucket in the same region: pass another --bucket, or run with --region ${state.region ?? '<its region>'}`,
     });
   }
@@ -81,7 +81,7 @@ function unusable(state: Extract<BucketState, { kind: 'unusable' }>): StepError 
 
 /** Bucket names are global: someone else's name is an error with a suggestion. */
 export function nameTaken(name: string, aside = ''): StepError {
-  return new StepError('log-bucket', `bucket name ${name} is taken by another AWS account${aside}`, {
+  return new StepError('log-bucket', 'BUCKET_NAME_TAKEN', `bucket name ${name} is taken by another AWS account${aside}`, {
     hint: `bucket names are global: choose another with --bucket, for example --bucket ${name.slice(0, 55)}-logs-01`,
   });
 }

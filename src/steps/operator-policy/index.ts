@@ -90,7 +90,7 @@ export const operatorPolicyStep: Step<OperatorPolicyState, OperatorChange> = {
       else principals.push({ ...p, attached: attached.has(arn) });
     }
     if (missing.length) {
-      throw new UsageError(`--operator-users/--operator-groups: no IAM ${missing.join(', ')}`, { hint: 'check the names (they are case-sensitive); nothing was changed' });
+      throw new UsageError('UNKNOWN_PRINCIPAL', `--operator-users/--operator-groups: no IAM ${missing.join(', ')}`, { hint: 'check the names (they are case-sensitive); nothing was changed' });
     }
     return { policy, principals };
   },

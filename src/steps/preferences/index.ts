@@ -91,7 +91,7 @@ async function waitActive(ssm: SSMClient): Promise<void> {
   for (;;) {
     const status = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document?.Status;
     if (status === 'Active') return;
-    if (status === 'Failed' || Date.now() > deadline) throw new StepError('preferences', `${Name} is ${status ?? 'not ready'}, not Active`, { hint: 'check the document in the Systems Manager console, then rerun `ssm-setup run preferences`' });
+    if (status === 'Failed' || Date.now() > deadline) throw new StepError('preferences', 'DOCUMENT_NOT_ACTIVE', `${Name} is ${status ?? 'not ready'}, not Active`, { hint: 'check the document in the Systems Manager console, then rerun `ssm-setup run preferences`' });
     await new Promise((r) => setTimeout(r, consistency.delayMs));
   }
 }
@@ -100,10 +100,10 @@ async function waitActive(ssm: SSMClient): Promise<void> {
 async function verify(ssm: SSMClient, version: string, desired: PreferencesDocument, key: KeyRef): Promise<void> {
   const d = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document;
   if (d?.DefaultVersion !== version) {
-    throw new StepError('preferences', `${Name}: default version is ${d?.DefaultVersion}, expected ${version} after the update`, { hint: 'another writer may be changing the preferences; rerun `ssm-setup run preferences`' });
+    throw new StepError('preferences', 'DEFAULT_VERSION_MISMATCH', `${Name}: default version is ${d?.DefaultVersion}, expected ${version} after the update`, { hint: 'another writer may be changing the preferences; rerun `ssm-setup run preferences`' });
   }
   if (diffPreferences(await inputsOf(ssm, version), desired.inputs, key).some((d) => !d.formOnly)) {
-    throw new StepError('preferences', `${Name} version ${version} does not hold what was written`, { hint: 'rerun `ssm-setup run preferences`' });
+    throw new StepError('preferences', 'DOCUMENT_VERIFY_FAILED', `${Name} version ${version} does not hold what was written`, { hint: 'rerun `ssm-setup run preferences`' });
   }
 }
 

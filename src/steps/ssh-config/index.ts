@@ -52,8 +52,8 @@ export async function readSshConfig(path: string): Promise<SshConfigFile> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { text: '', existed: false };
-    if (code === 'EISDIR') throw new UsageError(`--ssh-config-path: ${path} is a directory, not an SSH config file`);
-    throw new StepError(STEP, `cannot read ${path} (${code ?? String(err)})`, {
+    if (code === 'EISDIR') throw new UsageError('SSH_CONFIG_PATH_INVALID', `--ssh-config-path: ${path} is a directory, not an SSH config file`);
+    throw new StepError(STEP, 'FILE_UNREADABLE', `cannot read ${path} (${code ?? String(err)})`, {
       cause: err,
       hint: 'check the permissions of the file, or choose another one with --ssh-config-path',
     });
@@ -91,7 +91,7 @@ export async function writeSshConfig(path: string, text: string, previous: SshCo
     return backup ? { backup } : {};
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new StepError(STEP, `cannot write ${path} (${code ?? String(err)})`, {
+    throw new StepError(STEP, 'FILE_UNWRITABLE', `cannot write ${path} (${code ?? String(err)})`, {
       cause: err,
       hint: 'check the permissions of the file and its directory, or choose another file with --ssh-config-path',
     });
@@ -162,7 +162,7 @@ export const sshConfigStep: Step<SshConfigState, 'write-block'> = {
   async apply(ctx, state) {
     const now = await readSshConfig(state.path);
     if (now.text !== state.text) {
-      throw new StepError(STEP, `${state.path} changed while ssm-setup was running; it was not written`, { hint: 'run the command again' });
+      throw new StepError(STEP, 'FILE_CHANGED', `${state.path} changed while ssm-setup was running; it was not written`, { hint: 'run the command again' });
     }
     const { text } = applyBlock(now.text, blockFor(ctx.settings, state.windows));
     await writeSshConfig(state.path, text, now);
