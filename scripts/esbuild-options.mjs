@@ -1,5 +1,4 @@
 // The esbuild settings every bundle of ssm-setup needs (the CLI, the fleet benchmark).
-// Recipe and measurements: ../shared/design/toolchain.md §3.
 import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));

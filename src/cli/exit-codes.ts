@@ -1,6 +1,6 @@
 import { AbortedError, SetupError, UsageError } from '../base/errors.js';
 
-/** Exit codes of the contract (../shared/design/product.md, "Exit codes"). */
+/** Exit codes of the contract (docs/product.md, "Exit codes"). */
 export const ExitCode = {
   Ok: 0,
   Failed: 1,

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { GLOBAL_SETTINGS, settingSpec, STEP_SETTINGS, type SettingSpec } from '../config/settings.js';
+import { defaultLabel, GLOBAL_SETTINGS, settingSpec, STEP_SETTINGS, type SettingSpec } from '../config/settings.js';
 import { STEPS } from '../engine/catalog.js';
 
 /** What an action does once commander has parsed it; loaded lazily per command by main.ts. */
@@ -9,7 +9,7 @@ const stepList = STEPS.map((s) => `  ${s.id.padEnd(16)} ${s.title}`).join('\n');
 
 /**
  * The commander tree of the contract. Options have no parser defaults: an absent flag stays
- * undefined so it cannot override the config file (defaults live in src/config/load.ts).
+ * undefined so it cannot override the config file (defaults live in the settings table).
  */
 export function createProgram(handle: Handler): Command {
   const program = new Command('ssm-setup')
@@ -74,7 +74,9 @@ export function createProgram(handle: Handler): Command {
 
 function optionFor(spec: SettingSpec): Option {
   const flags = spec.arg ? `${spec.flag} ${spec.arg}` : spec.flag;
-  const option = new Option(flags, spec.description);
+  // The default is shown in the help only: a parser default would override the config file.
+  const shown = defaultLabel(spec);
+  const option = new Option(flags, shown ? `${spec.description} (default ${shown})` : spec.description);
   return spec.kind === 'repeated' ? option.argParser(collect) : option;
 }
 

@@ -3,43 +3,15 @@ import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { UsageError } from '../base/errors.js';
 import { settingsSchema, type Settings } from './schema.js';
-import { ALL_SETTINGS, settingSpec } from './settings.js';
+import { ALL_SETTINGS, DEFAULTS, settingSpec } from './settings.js';
 
 /** Where a setting's value came from; errors name the flag, key or variable accordingly. */
 export type Source = 'default' | 'config' | 'env' | 'flag' | 'prompt';
 
 export const DEFAULT_CONFIG_FILE = 'ssm-setup.json';
 
-/** Built-in defaults, the lowest layer (../shared/design/product.md, "Options"). */
-export const DEFAULTS = {
-  regions: [],
-  keyAlias: 'alias/ssm-session-manager',
-  s3Prefix: 'session-logs/',
-  logTransitionDays: 90,
-  logExpirationDays: 365,
-  cloudwatchLogs: false,
-  logGroup: '/aws/ssm/session-logs',
-  logRetentionDays: 365,
-  instanceRole: 'SSMSessionManagerInstanceRole',
-  instancePolicy: 'SSMSessionManagerInstancePolicy',
-  operatorPolicy: 'SSMSessionManagerOperatorPolicy',
-  operatorAccess: 'restricted',
-  operatorUsers: [],
-  operatorGroups: [],
-  idleTimeout: 20,
-  normalize: false,
-  shellProfileLinux: '',
-  shellProfileWindows: '',
-  instanceIds: [],
-  tag: [],
-  cloudwatchAgent: true,
-  agentUpdate: true,
-  hostManagement: true,
-  dhmc: false,
-  tags: {},
-  sshConfig: false,
-  // sshConfigPath: none; undefined means ~/.ssh/config (src/steps/ssh-config.ts).
-} as const satisfies Partial<Record<keyof Settings, unknown>>;
+/** Built-in defaults, the lowest layer: taken from the settings table (settings.ts). */
+export { DEFAULTS } from './settings.js';
 
 export interface LoadedSettings {
   readonly settings: Settings;

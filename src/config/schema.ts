@@ -60,7 +60,7 @@ export function splitKeyValue(s: string): [string, string] {
 }
 
 /**
- * Every setting of the contract, validated. Defaults live in DEFAULTS (load.ts) rather than in
+ * Every setting of the contract, validated. Defaults live in the settings table (settings.ts), not in
  * the schema, so the loader can tell which layer a value came from and name it in errors.
  */
 export const settingsSchema = z

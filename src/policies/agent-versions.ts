@@ -1,6 +1,6 @@
 /**
- * The SSM Agent version each Session Manager feature needs (agent release notes; see
- * ../shared/design/aws-reference.md section 8).
+ * The SSM Agent version each Session Manager feature needs, from the agent's release notes
+ * (github.com/aws/amazon-ssm-agent, RELEASENOTES.md) and the Session Manager user guide.
  */
 export const MIN_AGENT_VERSION = {
   'KMS encryption': '2.3.539.0',

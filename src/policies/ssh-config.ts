@@ -1,6 +1,6 @@
 /**
- * The managed block of `~/.ssh/config` for SSH over Session Manager (runbook step 10;
- * ../shared/design/aws-reference.md section 8): pure text in, text out. The block sits between
+ * The managed block of `~/.ssh/config` for SSH over Session Manager (runbook step 10; AWS user
+ * guide, "Allow and control permissions for SSH connections through Session Manager"): pure text in, text out. The block sits between
  * two marker comments; everything outside the markers is left byte-for-byte as it was.
  */
 import { UsageError } from '../base/errors.js';

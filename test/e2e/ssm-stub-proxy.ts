@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A loopback HTTP proxy in front of moto_server for the parts of Systems Manager moto does not
- * implement (../shared/design/toolchain.md section 5): it answers the SSM JSON calls
+ * implement (StartSession, GetConnectionStatus, DescribeInstanceInformation, associations…): it answers the SSM JSON calls
  * `AmazonSSM.DescribeInstanceInformation`, `AmazonSSM.GetConnectionStatus` and
  * `AmazonSSM.ListAssociations` (always empty) itself, from a
  * small table the test fills in, and forwards every other request to moto unchanged (method,
