@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateDocumentCommand, DescribeDocumentCommand, GetDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PREFERENCES_FUNCTION_CODE } from '../../src/policies/cloudformation.js';
+import { PREFERENCES_FUNCTION_CODE } from '../../src/policies/cloudformation/preferences-lambda.js';
 import { endpoint, reset, runCli, sdk } from './harness.js';
 
 beforeEach(reset);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { labelFor, loadSettings } from '../../config/load.js';
 import { SetupError, UsageError } from '../../base/errors.js';
 import type { RunReport } from '../../core/report.js';
-import { cloudFormationTemplate, exportProblems } from '../../policies/cloudformation.js';
+import { cloudFormationTemplate, exportProblems } from '../../policies/cloudformation/index.js';
 import type { Io } from '../../core/io.js';
 import { toYaml } from '../../ui/yaml.js';
 import { ExitCode } from '../exit-codes.js';
