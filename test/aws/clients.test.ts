@@ -46,6 +46,7 @@ describe('region', () => {
     vi.stubEnv('AWS_DEFAULT_REGION', 'eu-central-1');
     const error = await resolveRegion({}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).code).toBe('NO_REGION');
     expect((error as UsageError).message).toContain('--region');
     expect((error as UsageError).hint).toContain('--region eu-central-1');
   });
@@ -61,6 +62,7 @@ describe('access denied', () => {
   ])('names the IAM action missing behind %s', (call, action) => {
     const err = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 }, $ssmSetupCall: call });
     const wrapped = toStepError('log-bucket', err) as StepError;
+    expect(wrapped.code).toBe('ACCESS_DENIED');
     expect(wrapped.call).toBe(call);
     expect(wrapped.hint).toContain(`grant the credentials in use ${action} (needed by ${call})`);
     expect(wrapped.hint).toContain('ssm-setup run log-bucket');

@@ -23,7 +23,7 @@ import {
   HeadBucketCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { GetPolicyCommand, GetPolicyVersionCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { DescribeDocumentCommand, GetDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -34,12 +34,14 @@ import { STEP_IDS } from '../../src/engine/catalog.js';
 import { desiredInstancePolicy } from '../../src/steps/instance-role/plan.js';
 import { desiredOperatorPolicy } from '../../src/steps/operator-policy/index.js';
 import { desiredPreferences } from '../../src/steps/preferences/plan.js';
+import { mockIdentity } from '../helpers/aws.js';
 import { captureOutput } from '../helpers/capture.js';
 import { settingsFrom } from '../helpers/fixtures.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const sts = mockClient(STSClient);
+// Every test may ask who the caller is (IDENTITY, in ACCOUNT); the bad-input ones must not.
+let sts: ReturnType<typeof mockIdentity>;
 const kms = mockClient(KMSClient);
 const s3 = mockClient(S3Client);
 const iam = mockClient(IAMClient);
@@ -47,7 +49,7 @@ const ssm = mockClient(SSMClient);
 
 
 beforeEach(() => {
-  sts.reset();
+  sts = mockIdentity();
   kms.reset();
   s3.reset();
   iam.reset();
@@ -58,6 +60,12 @@ const { out, err, clear } = captureOutput();
 
 /** Runs `ssm-setup <args>` in-process. */
 const run = (...args: string[]) => main(['node', 'ssm-setup', ...args]);
+
+/** The error code that `--verbose` prints under an error (`code: X`), or undefined. */
+const codeIn = (text: string) => /^code: (\S+)$/m.exec(text)?.[1];
+
+/** The error object of the one JSON object printed with `--json`. */
+interface JsonError { command: string; ok: boolean; steps: unknown[]; error: { code: string; message: string; hint?: string } }
 
 /** True when no AWS client was asked to send anything. */
 function expectNoAwsCalls() {
@@ -85,10 +93,6 @@ const ACCOUNT = '123456789012';
 const ALIAS = 'alias/ssm-session-manager';
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/${KEY_ID}`;
-
-function mockIdentity() {
-  sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/alice`, UserId: 'AIDAEXAMPLE' });
-}
 
 /** The default alias exists, on a usable key ssm-setup created, with rotation on: nothing to do. */
 function mockConvergedKey() {
@@ -198,18 +202,18 @@ describe('help and version', () => {
 
 describe('bad input exits 2 before any AWS call', () => {
   it('refuses an unknown step, listing the valid ones', async () => {
-    expect(await run('run', 'nope', '--region', 'us-east-1')).toBe(2);
-    expect(err()).toContain('unknown step: nope');
+    expect(await run('run', 'nope', '--region', 'us-east-1', '--verbose')).toBe(2);
+    expect(codeIn(err())).toBe('UNKNOWN_STEP');
     expect(err()).toContain(`valid steps: ${STEP_IDS.join(', ')}`);
     expectNoAwsCalls();
   });
 
   it('maps every command of the contract to an implementation', async () => {
-    // A command without one would exit 2 with "not available in this version yet".
-    for (const args of [['destroy', '--delete-logs', '--yes'], ['export', 'nope']]) {
+    // A command without one would exit 2 with another error than its own bad-input one.
+    for (const [code, ...args] of [['NEEDS_FORCE', 'destroy', '--delete-logs', '--yes'], ['UNKNOWN_FORMAT', 'export', 'nope']]) {
       clear();
-      expect(await run(...args, '--region', 'us-east-1')).toBe(2);
-      expect(err()).not.toContain('not available in this version yet');
+      expect(await run(...args, '--region', 'us-east-1', '--verbose')).toBe(2);
+      expect(codeIn(err())).toBe(code);
     }
     expectNoAwsCalls();
   });
@@ -227,11 +231,12 @@ describe('bad input exits 2 before any AWS call', () => {
   });
 
   it('names both bad flags in one message', async () => {
-    expect(await run('plan', '--region', 'us-east-1', '--idle-timeout', '0', '--key-alias', 'alias/aws/x')).toBe(2);
+    expect(await run('plan', '--region', 'us-east-1', '--idle-timeout', '0', '--key-alias', 'alias/aws/x', '--verbose')).toBe(2);
     const message = err();
-    expect(message).toContain('Invalid input:');
-    expect(message).toContain('--idle-timeout: must be from 1 to 60 (got 0)');
-    expect(message).toContain('--key-alias: must not start with alias/aws/');
+    expect(codeIn(message)).toBe('INVALID_SETTINGS');
+    // Bad input names its flags.
+    expect(message).toContain('--idle-timeout');
+    expect(message).toContain('--key-alias');
     expect(message.match(/^Error: /gm)).toHaveLength(1);
     expect(out()).toBe('');
     expectNoAwsCalls();
@@ -246,8 +251,9 @@ describe('bad input exits 2 before any AWS call', () => {
 
   it('prints exactly one JSON error object on stdout with --json', async () => {
     expect(await run('plan', '--json', '--region', 'us-east-1', '--idle-timeout', '0', '--key-alias', 'alias/aws/x')).toBe(2);
-    const printed = JSON.parse(out()) as { command: string; ok: boolean; steps: unknown[]; error: { message: string; hint?: string } };
-    expect(printed).toMatchObject({ command: 'plan', ok: false, steps: [] });
+    const printed = JSON.parse(out()) as JsonError;
+    expect(printed).toMatchObject({ command: 'plan', ok: false, steps: [], error: { code: 'INVALID_SETTINGS' } });
+    // Bad input names its flags.
     expect(printed.error.message).toContain('--idle-timeout');
     expect(printed.error.message).toContain('--key-alias');
     expect(printed.error.hint).toContain('Nothing was changed');
@@ -256,16 +262,17 @@ describe('bad input exits 2 before any AWS call', () => {
 
   it('prints a JSON error object for a command-line error with --json', async () => {
     expect(await run('plan', '--json', '--no-such-flag')).toBe(2);
-    const printed = JSON.parse(out()) as { ok: boolean; error: { message: string } };
+    const printed = JSON.parse(out()) as JsonError;
     expect(printed.ok).toBe(false);
+    expect(printed.error.code).toBe('BAD_ARGUMENTS');
     expect(printed.error.message).toContain('--no-such-flag');
     expectNoAwsCalls();
   });
 
   it('prints a JSON error object for an unknown step with --json', async () => {
     expect(await run('run', 'nope', '--json', '--region', 'us-east-1')).toBe(2);
-    const printed = JSON.parse(out()) as { command: string; ok: boolean; error: { message: string; hint: string } };
-    expect(printed).toMatchObject({ command: 'run', ok: false, error: { message: 'unknown step: nope' } });
+    const printed = JSON.parse(out()) as JsonError;
+    expect(printed).toMatchObject({ command: 'run', ok: false, error: { code: 'UNKNOWN_STEP' } });
     expect(printed.error.hint).toContain('kms-key');
     expectNoAwsCalls();
   });
@@ -273,28 +280,29 @@ describe('bad input exits 2 before any AWS call', () => {
   it('refuses to run without any region, naming --region', async () => {
     expect(process.env.AWS_REGION).toBe('');
     expect(process.env.AWS_CONFIG_FILE).toBe('/dev/null');
-    expect(await run('plan')).toBe(2);
-    expect(err()).toContain('No AWS region');
+    expect(await run('plan', '--verbose')).toBe(2);
+    expect(codeIn(err())).toBe('NO_REGION');
     expect(err()).toContain('--region');
     expectNoAwsCalls();
   });
 
   it('refuses an invalid --region value', async () => {
-    expect(await run('plan', '--region', 'Frankfurt')).toBe(2);
-    expect(err()).toContain('--region: is not an AWS region name');
+    expect(await run('plan', '--region', 'Frankfurt', '--verbose')).toBe(2);
+    expect(codeIn(err())).toBe('INVALID_SETTINGS');
+    expect(err()).toContain('--region');
     expectNoAwsCalls();
   });
 
   it('refuses a missing --config file, naming --config', async () => {
-    expect(await run('plan', '--region', 'us-east-1', '--config', '/nonexistent/ssm-setup.json')).toBe(2);
-    expect(err()).toContain('--config: cannot read /nonexistent/ssm-setup.json');
+    expect(await run('plan', '--region', 'us-east-1', '--config', '/nonexistent/ssm-setup.json', '--verbose')).toBe(2);
+    expect(codeIn(err())).toBe('CONFIG_UNREADABLE');
+    expect(err()).toContain('--config');
     expectNoAwsCalls();
   });
 });
 
 describe('plan', () => {
   it('shows a converged key as unchanged (--json)', async () => {
-    mockIdentity();
     mockConvergedKey();
     mockConvergedBucket();
     await mockConvergedPolicies();
@@ -320,7 +328,6 @@ describe('plan', () => {
   });
 
   it('returns 0 without --detailed-exitcode even when changes are pending', async () => {
-    mockIdentity();
     mockNoKey();
     mockNoBucket();
     mockNoPolicies();
@@ -331,7 +338,6 @@ describe('plan', () => {
   });
 
   it('returns 3 with --detailed-exitcode when the key would be created', async () => {
-    mockIdentity();
     mockNoKey();
     mockConvergedBucket();
     await mockConvergedPolicies();
@@ -342,7 +348,6 @@ describe('plan', () => {
   });
 
   it('returns 0 with --detailed-exitcode when nothing would change', async () => {
-    mockIdentity();
     mockConvergedKey();
     mockConvergedBucket();
     await mockConvergedPolicies();
@@ -367,13 +372,12 @@ describe('init', () => {
   });
 
   it('refuses to apply without --yes when there is no terminal, naming --yes and writing nothing', async () => {
-    mockIdentity();
     mockNoKey();
     mockNoBucket();
     mockNoPolicies();
     mockNoPreferences();
-    expect(await run('init', '--region', 'us-east-1')).toBe(2);
-    expect(err()).toMatch(/^Error: .*no terminal/m);
+    expect(await run('init', '--region', 'us-east-1', '--verbose')).toBe(2);
+    expect(codeIn(err())).toBe('NEEDS_YES');
     expect(err()).toContain('--yes');
     expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
     expectNoKmsWrites();

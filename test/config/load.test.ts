@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS, DEFAULT_CONFIG_FILE, labelFor, loadSettings, withAnswers, type LoadInput } from '../../src/config/load.js';
 import { writeSettingsFile } from '../../src/config/save.js';
-import { UsageError } from '../../src/base/errors.js';
+import { UsageError, type ErrorCode } from '../../src/base/errors.js';
+import { ALL_SETTINGS } from '../../src/config/settings.js';
 
 let dir: string;
 
@@ -26,13 +27,18 @@ async function configFile(values: unknown, name = DEFAULT_CONFIG_FILE): Promise<
 /** loadSettings in the temp dir with an empty environment unless told otherwise. */
 const load = (input: Partial<LoadInput> = {}) => loadSettings({ flags: {}, env: {}, cwd: dir, ...input });
 
-/** The UsageError `promise` rejects with (fails the test when it resolves or throws something else). */
-async function usageError(promise: Promise<unknown>): Promise<UsageError> {
+/**
+ * The UsageError `promise` rejects with, which must carry `code` (fails the test when it
+ * resolves, throws something else, or with another code). Its problems are then checked only
+ * for what they must name: the flag, the config key and file, or the variable.
+ */
+async function usageError(promise: Promise<unknown>, code: ErrorCode = 'INVALID_SETTINGS'): Promise<UsageError> {
   const err = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(UsageError);
+  expect((err as UsageError).code).toBe(code);
   return err as UsageError;
 }
 
@@ -118,38 +124,35 @@ describe('loadSettings: precedence defaults < config file < environment < flags'
 
 describe('loadSettings: the config file', () => {
   it('refuses a --config file that does not exist, naming --config and the path', async () => {
-    const err = await usageError(load({ configPath: 'missing.json' }));
+    const err = await usageError(load({ configPath: 'missing.json' }), 'CONFIG_UNREADABLE');
     expect(err.message).toContain('--config');
     expect(err.message).toContain(join(dir, 'missing.json'));
-    expect(err.message).toContain('ENOENT');
   });
 
   // Currently fails (src/config/load.ts:114): the message blames --config, a flag nobody typed.
   it('refuses an unreadable ./ssm-setup.json without blaming --config when --config was not given', async () => {
     await mkdir(join(dir, DEFAULT_CONFIG_FILE)); // a directory: EISDIR
-    const err = await usageError(load());
+    const err = await usageError(load(), 'CONFIG_UNREADABLE');
     expect(err.message).toContain(join(dir, DEFAULT_CONFIG_FILE));
     expect(err.message).not.toContain('--config');
   });
 
   it('refuses invalid JSON, naming the file', async () => {
     const path = await configFile('{ "idleTimeout": 30, }');
-    const err = await usageError(load());
+    const err = await usageError(load(), 'CONFIG_NOT_JSON');
     expect(err.message).toContain(path);
-    expect(err.message).toContain('not valid JSON');
   });
 
   it('refuses invalid JSON in a --config file too', async () => {
     const path = await configFile('not json', 'broken.json');
-    const err = await usageError(load({ configPath: path }));
+    const err = await usageError(load({ configPath: path }), 'CONFIG_NOT_JSON');
     expect(err.message).toContain(path);
-    expect(err.message).toContain('not valid JSON');
   });
 
   it.each([['[]'], ['42'], ['null'], ['"text"']])('refuses %s: the file must hold one object', async (text) => {
     const path = await configFile(text);
-    const err = await usageError(load());
-    expect(err.message).toBe(`${path}: must hold one JSON object of settings`);
+    const err = await usageError(load(), 'CONFIG_NOT_OBJECT');
+    expect(err.message).toContain(path);
   });
 
   it.each([
@@ -161,13 +164,21 @@ describe('loadSettings: the config file', () => {
   ])('refuses the unknown key %j and suggests %j', async (key, suggestion) => {
     const path = await configFile({ [key]: 1 });
     const err = await usageError(load());
-    expect(err.problems).toEqual([`${path}: unknown key "${key}" (did you mean "${suggestion}"?)`]);
+    expect(err.problems).toHaveLength(1);
+    // Names the file, the unknown key and the config key meant.
+    expect(err.problems[0]).toContain(path);
+    expect(err.problems[0]).toContain(`"${key}"`);
+    expect(err.problems[0]).toContain(`"${suggestion}"`);
   });
 
   it('refuses an unknown key without a suggestion when nothing is close', async () => {
     const path = await configFile({ somethingElse: true });
     const err = await usageError(load());
-    expect(err.problems).toEqual([`${path}: unknown key "somethingElse"`]);
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain(path);
+    expect(err.problems[0]).toContain('"somethingElse"');
+    // No config key is suggested.
+    for (const { key } of ALL_SETTINGS) expect(err.problems[0]).not.toContain(`"${key}"`);
   });
 
   it('accepts the config-file forms of lists and tags', async () => {
@@ -191,13 +202,15 @@ describe('loadSettings: the config file', () => {
 
 describe('loadSettings: errors', () => {
   it('reports every problem together in one UsageError', async () => {
-    await configFile({ bucket: 'Bad_Bucket', idleTimout: 5 });
+    const path = await configFile({ bucket: 'Bad_Bucket', idleTimout: 5 });
     const err = await usageError(
       load({ flags: { idleTimeout: '0', keyAlias: 'alias/aws/x', runAs: 'root' }, env: { AWS_REGION: 'Europe' } }),
     );
     expect(err.problems).toHaveLength(6);
-    expect(err.message.startsWith('Invalid input:\n')).toBe(true);
-    for (const problem of err.problems) expect(err.message).toContain(`  - ${problem}`);
+    for (const problem of err.problems) expect(err.message).toContain(problem);
+    for (const label of [`"bucket" in ${path}`, '"idleTimout"', '--idle-timeout', '--key-alias', '--run-as', 'AWS_REGION']) {
+      expect(err.problems.filter((p) => p.includes(label))).toHaveLength(1);
+    }
     expect(err.hint).toContain('Nothing was changed');
   });
 
@@ -207,60 +220,65 @@ describe('loadSettings: errors', () => {
   ])('one bad day count gives one problem, on its own flag (%j)', async (flags, flag) => {
     const err = await usageError(load({ flags }));
     expect(err.problems).toHaveLength(1);
-    expect(err.problems[0]).toContain(`${flag}:`);
+    expect(err.problems[0]).toContain(flag);
   });
 
   it('reports the flags of a plan with two bad values in one message', async () => {
     const err = await usageError(load({ flags: { idleTimeout: '0', keyAlias: 'alias/aws/x' } }));
     expect(err.problems).toHaveLength(2);
-    expect(err.message).toContain('--idle-timeout: must be from 1 to 60 (got 0)');
-    expect(err.message).toContain('--key-alias: must not start with alias/aws/');
+    expect(err.message).toContain('--idle-timeout');
+    expect(err.message).toContain('--key-alias');
   });
 
   it.each([
-    ['idleTimeout', '0', '--idle-timeout: must be from 1 to 60 (got 0)'],
-    ['maxSessionDuration', '2000', '--max-session-duration: must be from 1 to 1440 (got 2000)'],
-    ['bucket', 'xn--logs', '--bucket: must not start with xn--'],
-    ['operatorAccess', 'admin', '--operator-access: must be restricted or full (got "admin")'],
-    ['logRetentionDays', '366', '--log-retention-days: must be one of'],
-    ['region', 'eu_west_1', '--region: is not an AWS region name'],
-    ['endpointUrl', 'ftp://x', '--endpoint-url: must be an http(s) URL'],
-  ])('names the flag when %s came from a flag', async (key, value, expected) => {
+    ['idleTimeout', '0', '--idle-timeout'],
+    ['maxSessionDuration', '2000', '--max-session-duration'],
+    ['bucket', 'xn--logs', '--bucket'],
+    ['operatorAccess', 'admin', '--operator-access'],
+    ['logRetentionDays', '366', '--log-retention-days'],
+    ['region', 'eu_west_1', '--region'],
+    ['endpointUrl', 'ftp://x', '--endpoint-url'],
+  ])('names the flag when %s came from a flag', async (key, value, flag) => {
     const err = await usageError(load({ flags: { [key]: value } }));
     expect(err.problems).toHaveLength(1);
-    expect(err.message).toContain(expected);
+    expect(err.problems[0]).toContain(flag);
   });
 
   it('names the position of a bad list entry given by flag', async () => {
     const err = await usageError(load({ flags: { instanceIds: 'i-0123abcd,i-nothex00' } }));
-    expect(err.problems).toEqual(['--instance-ids[1]: is not an instance id (i- and 8 or 17 hex digits) (got "i-nothex00")']);
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain('--instance-ids[1]');
   });
 
   it('names the config key and the file when the value came from the file', async () => {
     const path = await configFile({ idleTimeout: 0, bucket: '192.168.0.1' });
     const err = await usageError(load());
     expect(err.problems).toHaveLength(2);
-    expect(err.message).toContain(`"idleTimeout" in ${path}: must be from 1 to 60 (got 0)`);
-    expect(err.message).toContain(`"bucket" in ${path}: must not look like an IP address (got "192.168.0.1")`);
+    expect(err.message).toContain(`"idleTimeout" in ${path}`);
+    expect(err.message).toContain(`"bucket" in ${path}`);
     expect(err.message).not.toContain('--idle-timeout');
   });
 
   it('names the environment variable when the value came from it', async () => {
     const err = await usageError(load({ env: { AWS_REGION: 'Frankfurt' } }));
-    expect(err.problems).toEqual(['AWS_REGION: is not an AWS region name (like eu-west-1) (got "Frankfurt")']);
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain('AWS_REGION');
+    expect(err.problems[0]).not.toContain('--region');
   });
 
   it('names the flag, not the file, when a flag overrode a bad file value with another bad value', async () => {
-    await configFile({ idleTimeout: 0 });
+    const path = await configFile({ idleTimeout: 0 });
     const err = await usageError(load({ flags: { idleTimeout: '99' } }));
-    expect(err.problems).toEqual(['--idle-timeout: must be from 1 to 60 (got 99)']);
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain('--idle-timeout');
+    expect(err.problems[0]).not.toContain(path);
   });
 
   it('names the expiration flag for the cross-field rule', async () => {
     const err = await usageError(load({ flags: { logTransitionDays: '100', logExpirationDays: '50' } }));
-    expect(err.problems).toEqual([
-      '--log-expiration-days: must be greater than the transition days (100), or 0 for never (got 50)',
-    ]);
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain('--log-expiration-days');
+    expect(err.problems[0]).not.toContain('--log-transition-days');
   });
 
   // The reason must reach the operator, not zod's generic "Invalid key in record".
@@ -290,13 +308,16 @@ describe('loadSettings: flag values are converted', () => {
   });
 
   it.each([
-    ['abc', '(got "abc")'],
-    ['1.5', '(got "1.5")'],
-    ['1e1', '(got "1e1")'],
-    ['', '(got "")'],
+    ['abc', '"abc"'],
+    ['1.5', '"1.5"'],
+    ['1e1', '"1e1"'],
+    ['', '""'],
   ])('refuses the non-integer %j for a number flag, showing it', async (value, shown) => {
     const err = await usageError(load({ flags: { idleTimeout: value } }));
-    expect(err.problems).toEqual([`--idle-timeout: must be a whole number ${shown}`]);
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain('--idle-timeout');
+    // The value as typed, not a number made of it.
+    expect(err.problems[0]).toContain(shown);
   });
 
   it('does not convert numeric strings of string settings', async () => {
@@ -329,7 +350,8 @@ describe('loadSettings: flag values are converted', () => {
 
   it('refuses a --tag without =', async () => {
     const err = await usageError(load({ flags: { tag: ['Env=prod', 'Role'] } }));
-    expect(err.problems).toEqual(['--tag[1]: must be Key=Value (got "Role")']);
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain('--tag[1]');
   });
 
   it('takes a negated flag as false', async () => {
@@ -393,14 +415,17 @@ describe('withAnswers', () => {
     const loaded = await load();
     const err = await usageError(Promise.resolve().then(() => withAnswers(loaded, { keyAlias: 'alias/aws/ebs', idleTimeout: 90 })));
     expect(err.problems).toHaveLength(2);
-    expect(err.message).toContain('--key-alias (keyAlias): must not start with alias/aws/');
-    expect(err.message).toContain('--idle-timeout (idleTimeout): must be from 1 to 60 (got 90)');
+    expect(err.message).toContain('--key-alias (keyAlias)');
+    expect(err.message).toContain('--idle-timeout (idleTimeout)');
   });
 
   it('revalidates the cross-field rule against values of other layers', async () => {
     await configFile({ logTransitionDays: 200 });
     const loaded = await load();
-    expect(() => withAnswers(loaded, { logExpirationDays: 100 })).toThrow(/greater than the transition days \(200\)/);
+    // 100 is fine against the default transition (90), not against the file's 200.
+    const err = await usageError(Promise.resolve().then(() => withAnswers(loaded, { logExpirationDays: 100 })));
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain('--log-expiration-days (logExpirationDays)');
   });
 });
 

@@ -1,19 +1,17 @@
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AbortedError, StepError, UsageError } from '../../src/base/errors.js';
 import { runSteps, withDependencies } from '../../src/engine/runner.js';
 import type { AnyStep, Change, StepOutputs } from '../../src/core/step.js';
 import type { StepEntry } from '../../src/engine/catalog.js';
+import { mockIdentity } from '../helpers/aws.js';
 import { ACCOUNT, settingsFrom, testClients } from '../helpers/fixtures.js';
 import { TestIo } from '../helpers/test-io.js';
 
-const sts = mockClient(STSClient);
+let sts: ReturnType<typeof mockIdentity>;
 beforeEach(() => {
-  sts.reset();
-  sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/alice`, UserId: 'AIDA' });
+  sts = mockIdentity();
 });
-afterAll(() => sts.restore());
+afterEach(() => sts.restore());
 
 interface Fake {
   changes?: Change[];
@@ -82,7 +80,9 @@ describe('runner', () => {
 
   it('declining applies nothing and is an AbortedError (exit 130)', async () => {
     const { entries, log } = catalog({ a: { changes: [create('A')] } });
-    await expect(run(entries, ['a'], new TestIo({ 'runner.apply': false }))).rejects.toBeInstanceOf(AbortedError);
+    const error = await run(entries, ['a'], new TestIo({ 'runner.apply': false })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AbortedError);
+    expect((error as AbortedError).code).toBe('DECLINED');
     expect(log).toEqual(['read a']);
   });
 
@@ -101,7 +101,7 @@ describe('runner', () => {
     expect(log).toEqual(['read a', 'read b', 'read c', 'apply a', 'apply b']);
     expect(report.ok).toBe(false);
     expect(report.steps.map((s) => s.status)).toEqual(['created', 'failed', 'skipped']);
-    expect(report.steps[1]!.error).toMatchObject({ call: 'KMS.CreateKey', message: 'AccessDeniedException: denied' });
+    expect(report.steps[1]!.error).toMatchObject({ code: 'ACCESS_DENIED', call: 'KMS.CreateKey' });
     expect(report.steps[1]!.error!.hint).toContain('ssm-setup run b');
     expect(report.steps[2]!.note).toBe('not run: b failed');
   });
@@ -126,6 +126,7 @@ describe('runner', () => {
     expect(report.steps.map((s) => [s.status, s.note])).toEqual([
       ['skipped', 'not applied: b failed first'], ['failed', undefined], ['skipped', 'not run: b failed'],
     ]);
+    expect(report.steps[1]!.error).toMatchObject({ code: 'THROTTLED', call: 'KMS.DescribeKey' });
     expect(report.steps[1]!.error!.hint).toContain('throttled');
   });
 
@@ -141,6 +142,7 @@ describe('runner', () => {
     const { entries } = catalog({ a: { exists: false }, b: { deps: ['a'] } });
     const error = await run(entries, ['b'], new TestIo({})).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepError);
+    expect((error as StepError).code).toBe('DEPENDENCY_MISSING');
     expect((error as StepError).hint).toContain('ssm-setup run a');
   });
 
@@ -153,10 +155,12 @@ describe('runner', () => {
     expect(loaded.settings.idleTimeout).toBe(30);
     expect(loaded.sources.idleTimeout).toBe('prompt');
     const bad = catalog({ a: { answers: { idleTimeout: 99 } } });
-    await expect(runSteps({
+    const error = await runSteps({
       command: 'init', mode: 'apply', wizard: true, io: new TestIo({}), aws: testClients(),
       loaded: await settingsFrom(), catalog: bad.entries, selected: bad.entries,
-    })).rejects.toBeInstanceOf(UsageError);
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).code).toBe('INVALID_SETTINGS');
   });
 
   it('orders dependencies before the steps that need them', () => {

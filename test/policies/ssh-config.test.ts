@@ -61,7 +61,8 @@ describe('sshConfigBlock', () => {
     for (const profile of ['a b', 'x"y', '$(rm -rf ~)', '50%', 'a\\b']) {
       const error = (() => { try { sshConfigBlock({ profile, windows: false }); } catch (e) { return e; } })();
       expect(error, profile).toBeInstanceOf(UsageError);
-      expect((error as UsageError).message).toContain('--profile');
+      expect((error as UsageError).code, profile).toBe('PROFILE_UNSAFE_FOR_SSH');
+      expect((error as UsageError).message, profile).toContain('--profile');
     }
     expect(() => sshConfigBlock({ profile: 'team.prod-1@sso', windows: false })).not.toThrow();
   });

@@ -33,8 +33,9 @@ describe('non-interactive Io', () => {
     const io = new PlainIo({ ...streams() });
     const error = await io.input({ id: 'x.name', message: 'Bucket name', flag: '--bucket' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
-    expect((error as UsageError).message).toContain('--bucket is required');
-    await expect(io.select({ id: 'x', message: 'Pick', flag: '--key-alias', choices: [] })).rejects.toThrow(/--key-alias/);
+    expect((error as UsageError).code).toBe('MISSING_INPUT');
+    expect((error as UsageError).message).toContain('--bucket');
+    await expect(io.select({ id: 'x', message: 'Pick', flag: '--key-alias', choices: [] })).rejects.toMatchObject({ code: 'MISSING_INPUT', message: expect.stringContaining('--key-alias') });
   });
 
   it('answers with the default when there is one', async () => {
@@ -46,7 +47,7 @@ describe('non-interactive Io', () => {
     const s = streams();
     expect(await new PlainIo({ stdout: s.stdout, stderr: s.stderr, yes: true }).confirm({ id: 'runner.apply', message: 'Apply 2 changes?', default: true })).toBe(true);
     expect(s.text.err).toContain('Apply 2 changes? yes (auto-confirmed: --yes)');
-    await expect(new PlainIo({ ...streams() }).confirm({ id: 'runner.apply', message: 'Apply?', default: true })).rejects.toThrow(/--yes is required/);
+    await expect(new PlainIo({ ...streams() }).confirm({ id: 'runner.apply', message: 'Apply?', default: true })).rejects.toMatchObject({ code: 'NEEDS_YES', message: expect.stringContaining('--yes') });
   });
 
   it('writes progress to stderr and the plan and summary to stdout', async () => {

@@ -19,6 +19,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWriteCall } from '../../../src/aws/calls.js';
 import type { TargetInstance } from '../../../src/core/step.js';
 import { hostManagementStep } from '../../../src/steps/host-management/index.js';
+import { converge, kinds } from '../../helpers/aws.js';
 import { fakeFleet, type FakeFleet, type FakeFleetOptions } from '../../helpers/fake-fleet.js';
 import { ACCOUNT, makeContext, REGION, settingsFrom } from '../../helpers/fixtures.js';
 
@@ -77,15 +78,9 @@ afterEach(() => {
   iam.restore();
 });
 
-/** read → plan → apply, as the runner does it. */
-async function converge(flags: Record<string, unknown> = {}, targets: readonly TargetInstance[] = fleet.targets()) {
-  const ctx = await makeContext(flags, undefined, targets);
-  const state = await hostManagementStep.read(ctx);
-  const changes = hostManagementStep.plan(state, ctx);
-  const note = hostManagementStep.note?.(state, ctx);
-  const outputs = changes.length ? await hostManagementStep.apply(ctx, state, changes) : hostManagementStep.outputs(state);
-  return { state, changes, note, outputs };
-}
+/** read → plan → apply, as the runner does it, on these targets. */
+const run = async (flags: Record<string, unknown> = {}, targets: readonly TargetInstance[] = fleet.targets()) =>
+  converge(hostManagementStep, await makeContext(flags, undefined, targets));
 const ops = () => [...fleet.ssm.calls(), ...iam.calls()].map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''));
 const writes = () => ops().filter(isWriteCall);
 const created = () => fleet.ssm.commandCalls(CreateAssociationCommand).map((c) => c.args[0].input);
@@ -100,7 +95,7 @@ const desired = (ids: readonly string[]) => [
 describe('host-management associations', () => {
   it('absent: creates the three associations with document, schedule, parameters, targets and tags; the rerun writes nothing', async () => {
     const ids = fleet.addMany(3);
-    const { changes, outputs } = await converge({ tags: ['Team=infra'] });
+    const { changes, outputs } = await run({ tags: ['Team=infra'] });
     expect(changes.map((c) => [c.kind, c.subject])).toEqual([['create-association', AGENT], ['create-association', INVENTORY], ['create-association', CWAGENT]]);
     expect(changes[1]!.detail).toBe('AWS-GatherSoftwareInventory, rate(30 minutes), 3 instances');
     const tags = [{ Key: 'Team', Value: 'infra' }, { Key: 'ManagedBy', Value: 'ssm-setup' }];
@@ -112,7 +107,7 @@ describe('host-management associations', () => {
     expect(outputs).toEqual({ associations: [AGENT, INVENTORY, CWAGENT] });
 
     const before = writes().length;
-    const again = await converge({ tags: ['Team=infra'] });
+    const again = await run({ tags: ['Team=infra'] });
     expect(again.changes).toEqual([]);
     expect(again.outputs).toEqual({ associations: [AGENT, INVENTORY, CWAGENT] });
     expect(writes()).toHaveLength(before);
@@ -122,7 +117,7 @@ describe('host-management associations', () => {
   it('equal: no change and no write call', async () => {
     const ids = fleet.addMany(2);
     for (const a of desired(ids)) fleet.addAssociation(a);
-    const { changes, outputs } = await converge();
+    const { changes, outputs } = await run();
     expect(changes).toEqual([]);
     expect(outputs).toEqual({ associations: [AGENT, INVENTORY, CWAGENT] });
     expect(writes()).toEqual([]);
@@ -136,7 +131,7 @@ describe('host-management associations', () => {
     const agentId = fleet.addAssociation({ ...agent!, ScheduleExpression: 'rate(7 days)' });
     const inventoryId = fleet.addAssociation({ ...inventory!, Parameters: { ...INVENTORY_PARAMS, applications: ['Disabled'] } });
     const cwId = fleet.addAssociation({ ...cw!, Targets: idsTarget(ids.slice(0, 1)) });
-    const { changes } = await converge();
+    const { changes } = await run();
     expect(changes.map((c) => [c.kind, c.subject])).toEqual([['update-association', AGENT], ['update-association', INVENTORY], ['update-association', CWAGENT]]);
     expect(changes[0]!.detail).toMatch(/^schedule differ → /);
     expect(changes[1]!.detail).toMatch(/^parameters differ → /);
@@ -149,13 +144,13 @@ describe('host-management associations', () => {
     ]);
     expect(created()).toEqual([]);
     // The fake drops what UpdateAssociation is not sent: converged only if all of it went.
-    expect((await converge()).changes).toEqual([]);
+    expect((await run()).changes).toEqual([]);
   });
 
   it('a changed document is drift too', async () => {
     const ids = fleet.addMany(1);
     fleet.addAssociation({ ...desired(ids)[0]!, Name: 'AWS-ConfigureAWSPackage', Parameters: CW_PARAMS });
-    const { changes } = await converge({ cloudwatchAgent: false });
+    const { changes } = await run({ cloudwatchAgent: false });
     expect(changes[0]).toMatchObject({ kind: 'update-association', subject: AGENT, detail: expect.stringMatching(/^document, parameters differ → /) });
   });
 
@@ -167,26 +162,26 @@ describe('host-management associations', () => {
     fleet.addAssociation({ ...desired(ids)[0]!, AssociationName: `${AGENT}-2` });
     const inventoryId = fleet.addAssociation(desired(ids)[1]!);
     const cwId = fleet.addAssociation({ ...desired(ids)[2]!, ScheduleExpression: 'rate(20 days)' });
-    const { changes } = await converge();
+    const { changes } = await run();
     expect(changes.map((c) => [c.kind, c.subject])).toEqual([['create-association', AGENT], ['update-association', CWAGENT]]);
     expect(created().map((c) => c.AssociationName)).toEqual([AGENT]);
     expect(fleet.ssm.commandCalls(UpdateAssociationCommand)[0]!.args[0].input.AssociationId).toBe(cwId);
     expect(fleet.associations.get(inventoryId)!.AssociationVersion).toBe('1');
 
-    expect((await converge()).changes).toEqual([]);
+    expect((await run()).changes).toEqual([]);
     for (const name of [AGENT, INVENTORY, CWAGENT, `${AGENT}-2`]) expect(fleet.named(name)).toHaveLength(1);
   });
 
   it('targets the --tag filters when the instances were chosen by tag', async () => {
     fleet.addMany(3, { tags: { Env: 'prod', Team: 'web' } });
-    await converge({ tag: ['Env=prod', 'Team=web'] });
+    await run({ tag: ['Env=prod', 'Team=web'] });
     const targets = [{ Key: 'tag:Env', Values: ['prod'] }, { Key: 'tag:Team', Values: ['web'] }];
     expect(created().map((c) => [c.AssociationName, c.Targets])).toEqual([[AGENT, targets], [INVENTORY, targets], [CWAGENT, targets]]);
   });
 
   it('instance ids by 50 per association copy: 120 targets make copies x, x-2 and x-3', async () => {
     const ids = fleet.addMany(120);
-    const { outputs } = await converge();
+    const { outputs } = await run();
     const names = [AGENT, `${AGENT}-2`, `${AGENT}-3`, INVENTORY, `${INVENTORY}-2`, `${INVENTORY}-3`, CWAGENT, `${CWAGENT}-2`, `${CWAGENT}-3`];
     expect(created().map((c) => c.AssociationName)).toEqual(names);
     expect(outputs).toEqual({ associations: names });
@@ -195,15 +190,15 @@ describe('host-management associations', () => {
       expect(copies.map((t) => t[0]!.Values!.length)).toEqual([50, 50, 20]);
       expect(copies.flatMap((t) => t[0]!.Values!)).toEqual(ids);
     }
-    expect((await converge()).changes).toEqual([]);
+    expect((await run()).changes).toEqual([]);
   });
 
   it('--no-cloudwatch-agent and --no-agent-update drop their associations', async () => {
     fleet.addMany(1);
-    expect((await converge({ cloudwatchAgent: false })).changes.map((c) => c.subject)).toEqual([AGENT, INVENTORY]);
+    expect((await run({ cloudwatchAgent: false })).changes.map((c) => c.subject)).toEqual([AGENT, INVENTORY]);
     reset();
     fleet.addMany(1);
-    expect((await converge({ agentUpdate: false })).changes.map((c) => c.subject)).toEqual([INVENTORY, CWAGENT]);
+    expect((await run({ agentUpdate: false })).changes.map((c) => c.subject)).toEqual([INVENTORY, CWAGENT]);
     expect(created().map((c) => c.AssociationName)).toEqual([INVENTORY, CWAGENT]);
   });
 
@@ -213,7 +208,7 @@ describe('host-management associations', () => {
   });
 
   it('no targets: nothing to do, no call, and a note', async () => {
-    const { changes, note, outputs } = await converge({}, []);
+    const { changes, note, outputs } = await run({}, []);
     expect(changes).toEqual([]);
     expect(note).toBe('no target instances (--instance-ids or --tag): no association made');
     expect(outputs).toEqual({ associations: [] });
@@ -222,7 +217,7 @@ describe('host-management associations', () => {
 
   it('without --dhmc the service setting and the DHMC role are not read', async () => {
     fleet.addMany(1);
-    await converge();
+    await run();
     expect(ops().filter((o) => /ServiceSetting|Role/.test(o))).toEqual([]);
   });
 });
@@ -230,8 +225,8 @@ describe('host-management associations', () => {
 describe('host-management --dhmc', () => {
   it('role absent: creates it under /service-role/ trusted by ssm.amazonaws.com, attaches the managed policy, turns the setting on', async () => {
     fleet.addMany(1);
-    const { changes } = await converge({ dhmc: true, tags: ['Team=infra'] });
-    expect(changes.filter((c) => c.kind.startsWith('dhmc')).map((c) => c.kind)).toEqual(['dhmc-role', 'dhmc-setting']);
+    const { changes } = await run({ dhmc: true, tags: ['Team=infra'] });
+    expect(kinds(changes.filter((c) => c.kind.startsWith('dhmc')))).toEqual(['dhmc-role', 'dhmc-setting']);
     expect(changes.find((c) => c.kind === 'dhmc-setting')!.detail).toMatch(/^\$None → on/);
     const role = iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
     expect(role).toMatchObject({ RoleName: DHMC_ROLE, Path: '/service-role/' });
@@ -245,7 +240,7 @@ describe('host-management --dhmc', () => {
     expect(fleet.settings.get(DHMC_PATH)).toBe(`service-role/${DHMC_ROLE}`);
 
     const before = writes().length;
-    const again = await converge({ dhmc: true, tags: ['Team=infra'] });
+    const again = await run({ dhmc: true, tags: ['Team=infra'] });
     expect(again.changes).toEqual([]);
     expect(again.note).toBe('Default Host Management Configuration is already on');
     expect(writes()).toHaveLength(before);
@@ -254,8 +249,8 @@ describe('host-management --dhmc', () => {
   it('role there without the policy: attaches it only', async () => {
     roles.set(DHMC_ROLE, { path: '/service-role/', trust: {}, attached: new Set() });
     fleet.settings.set(DHMC_PATH, `service-role/${DHMC_ROLE}`);
-    const { changes } = await converge({ dhmc: true }, []);
-    expect(changes.map((c) => c.kind)).toEqual(['dhmc-policy']);
+    const { changes } = await run({ dhmc: true }, []);
+    expect(kinds(changes)).toEqual(['dhmc-policy']);
     expect(iam).not.toHaveReceivedCommand(CreateRoleCommand);
     expect(roles.get(DHMC_ROLE)!.attached).toEqual(new Set([DHMC_POLICY_ARN]));
     expect(fleet.ssm).not.toHaveReceivedCommand(UpdateServiceSettingCommand);
@@ -264,7 +259,7 @@ describe('host-management --dhmc', () => {
   it('a setting pointing at another role is set to ours', async () => {
     roles.set(DHMC_ROLE, { path: '/service-role/', trust: {}, attached: new Set([DHMC_POLICY_ARN]) });
     fleet.settings.set(DHMC_PATH, 'service-role/SomeoneElsesRole');
-    const { changes } = await converge({ dhmc: true }, []);
+    const { changes } = await run({ dhmc: true }, []);
     expect(changes).toEqual([expect.objectContaining({ kind: 'dhmc-setting', detail: expect.stringMatching(/^service-role\/SomeoneElsesRole → on/) })]);
     expect(fleet.settings.get(DHMC_PATH)).toBe(`service-role/${DHMC_ROLE}`);
   });
@@ -274,7 +269,7 @@ describe('host-management --dhmc', () => {
     fleet.settings.set(DHMC_PATH, `service-role/${DHMC_ROLE}`);
     const ids = fleet.addMany(2);
     for (const a of desired(ids)) fleet.addAssociation(a);
-    const { changes, note } = await converge({ dhmc: true });
+    const { changes, note } = await run({ dhmc: true });
     expect(changes).toEqual([]);
     expect(note).toBe('Default Host Management Configuration is already on');
     expect(writes()).toEqual([]);

@@ -3,12 +3,9 @@ import {
   CreateKeyCommand,
   DescribeKeyCommand,
   EnableKeyRotationCommand,
-  KMSClient,
   PutKeyPolicyCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
-import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StepError } from '../../../src/base/errors.js';
 import { runSteps } from '../../../src/engine/runner.js';
@@ -17,8 +14,9 @@ import { parsePolicy } from '../../../src/policies/types.js';
 import { kmsKeyStep } from '../../../src/steps/kms-key/index.js';
 import { ALIAS_TAG } from '../../../src/steps/kms-key/read.js';
 import { STEPS } from '../../../src/engine/catalog.js';
+import { converge, kinds, mockIdentity, planned } from '../../helpers/aws.js';
 import { fakeKms } from '../../helpers/fake-kms.js';
-import { ACCOUNT, IDENTITY, makeContext, settingsFrom, testClients } from '../../helpers/fixtures.js';
+import { ACCOUNT, makeContext, settingsFrom, testClients } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
 
 const ALIAS = 'alias/ssm-session-manager';
@@ -30,23 +28,13 @@ beforeEach(() => {
 });
 afterEach(() => kms.mock.restore());
 
-/** read → plan → apply, as the runner does it. */
-async function converge(flags: Record<string, unknown> = {}) {
-  const ctx = await makeContext(flags);
-  const state = await kmsKeyStep.read(ctx);
-  const changes = kmsKeyStep.plan(state, ctx);
-  const outputs = changes.length ? await kmsKeyStep.apply(ctx, state, changes) : kmsKeyStep.outputs(state);
-  return { changes, outputs };
-}
-const planOnly = async (flags: Record<string, unknown> = {}) => {
-  const ctx = await makeContext(flags);
-  return kmsKeyStep.plan(await kmsKeyStep.read(ctx), ctx);
-};
+const run = async (flags: Record<string, unknown> = {}) => converge(kmsKeyStep, await makeContext(flags));
+const planOnly = async (flags: Record<string, unknown> = {}) => (await planned(kmsKeyStep, await makeContext(flags))).changes;
 
 describe('kms-key', () => {
   it('creates key, alias and rotation when nothing exists, tagged and with a root-controlled policy', async () => {
-    const { changes, outputs } = await converge({ tags: ['Team=infra'] });
-    expect(changes.map((c) => c.kind)).toEqual(['create-key', 'create-alias', 'enable-rotation']);
+    const { changes, outputs } = await run({ tags: ['Team=infra'] });
+    expect(kinds(changes)).toEqual(['create-key', 'create-alias', 'enable-rotation']);
     expect(kms.mock).toHaveReceivedCommandTimes(CreateKeyCommand, 1);
     const create = kms.mock.commandCalls(CreateKeyCommand)[0]!.args[0].input;
     expect(create.KeySpec).toBe('SYMMETRIC_DEFAULT');
@@ -67,10 +55,10 @@ describe('kms-key', () => {
   });
 
   it('is idempotent: after apply the next plan is empty and a second run writes nothing', async () => {
-    await converge({ cloudwatchLogs: true, tags: ['Team=infra'] });
+    await run({ cloudwatchLogs: true, tags: ['Team=infra'] });
     const before = kms.writes().length;
     expect(before).toBeGreaterThan(0);
-    const second = await converge({ cloudwatchLogs: true, tags: ['Team=infra'] });
+    const second = await run({ cloudwatchLogs: true, tags: ['Team=infra'] });
     expect(second.changes).toEqual([]);
     expect(kms.writes()).toHaveLength(before);
     expect(second.outputs?.kmsKeyAlias).toBe(ALIAS);
@@ -86,7 +74,7 @@ describe('kms-key', () => {
   it('enables rotation on an adopted key where it is off, and nothing else', async () => {
     const id = kms.addKey({ rotation: false });
     kms.aliases.set(ALIAS, id);
-    const { changes } = await converge();
+    const { changes } = await run();
     expect(changes).toEqual([expect.objectContaining({ kind: 'enable-rotation', action: 'update', detail: 'disabled → enabled (yearly)' })]);
     expect(kms.writes()).toEqual(['EnableKeyRotationCommand']);
     expect(kms.mock).toHaveReceivedCommandWith(EnableKeyRotationCommand, { KeyId: id });
@@ -96,8 +84,8 @@ describe('kms-key', () => {
     kms.addKey({ tags: { ...OURS, ManagedBy: 'other' } }); // someone else's alias-less key
     kms.addKey({ tags: { ...OURS, [ALIAS_TAG]: 'alias/another' } });
     const orphan = kms.addKey({ tags: OURS, rotation: false });
-    const { changes, outputs } = await converge();
-    expect(changes.map((c) => c.kind)).toEqual(['create-alias', 'enable-rotation']);
+    const { changes, outputs } = await run();
+    expect(kinds(changes)).toEqual(['create-alias', 'enable-rotation']);
     expect(changes[0]!.detail).toContain(orphan);
     expect(kms.mock).not.toHaveReceivedCommand(CreateKeyCommand);
     expect(kms.aliases.get(ALIAS)).toBe(orphan);
@@ -106,19 +94,19 @@ describe('kms-key', () => {
 
   it('ignores an orphan that is pending deletion and creates a new key', async () => {
     kms.addKey({ tags: OURS, KeyState: 'PendingDeletion', Enabled: false });
-    expect((await planOnly()).map((c) => c.kind)).toEqual(['create-key', 'create-alias', 'enable-rotation']);
+    expect(kinds(await planOnly())).toEqual(['create-key', 'create-alias', 'enable-rotation']);
   });
 
   it.each([
-    ['Disabled', 'is disabled', 'aws kms enable-key --key-id'],
-    ['PendingDeletion', 'is scheduled for deletion', 'aws kms cancel-key-deletion --key-id'],
-    ['PendingImport', 'is in state PendingImport', 'wait for the key'],
-  ] as const)('refuses a %s key with the command that fixes it, and writes nothing', async (KeyState, problem, fix) => {
+    ['Disabled', 'KEY_DISABLED', 'aws kms enable-key --key-id'],
+    ['PendingDeletion', 'KEY_PENDING_DELETION', 'aws kms cancel-key-deletion --key-id'],
+    ['PendingImport', 'KEY_NOT_ENABLED', 'wait for the key'],
+  ] as const)('refuses a %s key (%s) with the command that fixes it, and writes nothing', async (KeyState, code, fix) => {
     const id = kms.addKey({ KeyState, Enabled: false });
     kms.aliases.set(ALIAS, id);
     const error = await planOnly().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepError);
-    expect((error as StepError).message).toContain(problem);
+    expect((error as StepError).code).toBe(code);
     expect((error as StepError).hint).toContain(fix);
     expect((error as StepError).stepId).toBe('kms-key');
     expect(kms.writes()).toEqual([]);
@@ -126,14 +114,14 @@ describe('kms-key', () => {
 
   it('refuses an asymmetric key behind the alias', async () => {
     kms.aliases.set(ALIAS, kms.addKey({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }));
-    await expect(planOnly()).rejects.toThrow(/symmetric encryption key/);
+    await expect(planOnly()).rejects.toMatchObject({ code: 'KEY_NOT_SYMMETRIC', stepId: 'kms-key' });
   });
 
   it('adds the CloudWatch Logs statement to an existing key policy, keeping its other statements', async () => {
     const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Admins', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/Admin' }, Action: 'kms:*', Resource: '*' }] });
     kms.aliases.set(ALIAS, kms.addKey({ rotation: true, policy }));
-    const { changes } = await converge({ cloudwatchLogs: true });
-    expect(changes.map((c) => c.kind)).toEqual(['key-policy']);
+    const { changes } = await run({ cloudwatchLogs: true });
+    expect(kinds(changes)).toEqual(['key-policy']);
     const put = parsePolicy(kms.mock.commandCalls(PutKeyPolicyCommand)[0]!.args[0].input.Policy)!;
     expect(put.Statement.map((s) => s.Sid)).toEqual(['Admins', LOGS_STATEMENT_SID]);
     const logs = put.Statement[1]!;
@@ -150,7 +138,7 @@ describe('kms-key', () => {
 
   it('converges the tags of a key it created, never removing others', async () => {
     kms.aliases.set(ALIAS, kms.addKey({ rotation: true, tags: { ...OURS, Extra: 'kept' } }));
-    const { changes } = await converge({ tags: ['Team=infra'] });
+    const { changes } = await run({ tags: ['Team=infra'] });
     expect(changes).toEqual([expect.objectContaining({ kind: 'tag-key', detail: 'set Team=infra' })]);
     expect(kms.mock).toHaveReceivedCommandTimes(TagResourceCommand, 1);
     expect(kms.keys.get(kms.aliases.get(ALIAS)!)!.tags).toMatchObject({ Extra: 'kept', Team: 'infra' });
@@ -158,7 +146,7 @@ describe('kms-key', () => {
 
   it('passes AccessDenied through to the runner as a failed step with a permissions hint', async () => {
     kms.mock.on(DescribeKeyCommand).rejects({ name: 'AccessDeniedException', message: 'User is not authorized to perform: kms:DescribeKey' });
-    const sts = mockClient(STSClient).on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: IDENTITY.arn });
+    const sts = mockIdentity();
     const io = new TestIo();
     const { report } = await runSteps({
       command: 'run', mode: 'apply', selected: STEPS.slice(0, 1), catalog: STEPS,
@@ -167,7 +155,7 @@ describe('kms-key', () => {
     sts.restore();
     expect(report.ok).toBe(false);
     expect(report.steps[0]).toMatchObject({ id: 'kms-key', status: 'failed' });
-    expect(report.steps[0]!.error!.message).toContain('AccessDeniedException');
+    expect(report.steps[0]!.error?.code).toBe('ACCESS_DENIED');
     expect(report.steps[0]!.error!.hint).toContain('IAM permissions');
     expect(io.prompts).toEqual([]);
     expect(kms.writes()).toEqual([]);

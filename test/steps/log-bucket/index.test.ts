@@ -19,7 +19,6 @@ import {
   type PublicAccessBlockConfiguration,
   type ServerSideEncryptionRule,
 } from '@aws-sdk/client-s3';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { CALL_KEY, isWriteCall } from '../../../src/aws/calls.js';
@@ -31,8 +30,8 @@ import { parsePolicy, type PolicyDocument, type PolicyStatement } from '../../..
 import { STEPS } from '../../../src/engine/catalog.js';
 import { ALIAS_TAG } from '../../../src/steps/kms-key/read.js';
 import { logBucketStep } from '../../../src/steps/log-bucket/index.js';
-import type { BucketState } from '../../../src/steps/log-bucket/read.js';
 import type { SelectRequest } from '../../../src/core/io.js';
+import { converge, kinds, mockIdentity, planned } from '../../helpers/aws.js';
 import { fakeKms } from '../../helpers/fake-kms.js';
 import { fakeS3, s3Error } from '../../helpers/fake-s3.js';
 import { ACCOUNT, makeContext, REGION, settingsFrom, testClients } from '../../helpers/fixtures.js';
@@ -128,10 +127,7 @@ async function context(flags: Record<string, unknown> = {}, opts: { region?: str
   };
 }
 
-async function readAndPlan(ctx: StepContext) {
-  const state = await logBucketStep.read(ctx);
-  return { state, changes: logBucketStep.plan(state, ctx) };
-}
+const readAndPlan = (ctx: StepContext) => planned(logBucketStep, ctx);
 
 const commandNames = (calls: { args: unknown[] }[]) => calls.map((c) => (c.args[0] as object).constructor.name);
 const writes = () => commandNames(s3.calls()).filter(isWriteCall);
@@ -253,7 +249,7 @@ describe('log-bucket with mocked S3', () => {
       const error = await logBucketStep.apply(ctx, state, changes).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StepError);
       expect((error as StepError).stepId).toBe('log-bucket');
-      expect((error as StepError).message).toContain(`bucket name ${BUCKET} is taken by another AWS account`);
+      expect((error as StepError).code).toBe('BUCKET_NAME_TAKEN');
       expect((error as StepError).hint).toContain('--bucket');
       expect(writes()).toEqual(['CreateBucketCommand']);
     });
@@ -265,6 +261,7 @@ describe('log-bucket with mocked S3', () => {
       expect(changes[0]!.detail).toContain(ALIAS);
       const error = await logBucketStep.apply(ctx, state, changes).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StepError);
+      expect((error as StepError).code).toBe('KEY_UNKNOWN');
       expect((error as StepError).hint).toContain('kms-key');
       expect(writes()).not.toContain('PutBucketEncryptionCommand');
       expect(writes()).not.toContain('PutBucketPolicyCommand');
@@ -284,7 +281,7 @@ describe('log-bucket with mocked S3', () => {
         error = e;
       }
       expect(error).toBeInstanceOf(StepError);
-      expect((error as StepError).message).toContain('taken by another AWS account');
+      expect((error as StepError).code).toBe('BUCKET_NAME_TAKEN');
       expect((error as StepError).hint).toMatch(/--bucket \S+/);
       expect(commandNames(s3.calls())).toEqual(['HeadBucketCommand']);
       expect(writes()).toEqual([]);
@@ -295,14 +292,16 @@ describe('log-bucket with mocked S3', () => {
       const ctx = await context();
       const state = await logBucketStep.read(ctx);
       expect(state).toEqual({ kind: 'unusable', name: BUCKET, why: 'other-region', region: 'us-west-2' });
-      expect(() => logBucketStep.plan(state, ctx)).toThrow(StepError);
-      expect(() => logBucketStep.plan(state, ctx)).toThrow(/exists in us-west-2/);
+      let error: unknown;
       try {
         logBucketStep.plan(state, ctx);
       } catch (e) {
-        expect((e as StepError).hint).toContain('--region us-west-2');
-        expect((e as StepError).hint).toContain('--bucket');
+        error = e;
       }
+      expect(error).toBeInstanceOf(StepError);
+      expect(error).toMatchObject({ code: 'BUCKET_OTHER_REGION', stepId: 'log-bucket' });
+      expect((error as StepError).hint).toContain('--region us-west-2');
+      expect((error as StepError).hint).toContain('--bucket');
       expect(writes()).toEqual([]);
     });
 
@@ -312,7 +311,7 @@ describe('log-bucket with mocked S3', () => {
       const ctx = await context();
       const state = await logBucketStep.read(ctx);
       expect(state).toMatchObject({ kind: 'unusable', why: 'other-region', region: 'ap-southeast-2' });
-      expect(() => logBucketStep.plan(state, ctx)).toThrow(/ap-southeast-2/);
+      expect(() => logBucketStep.plan(state, ctx)).toThrow(expect.objectContaining({ code: 'BUCKET_OTHER_REGION', hint: expect.stringContaining('--region ap-southeast-2') }));
     });
   });
 
@@ -451,7 +450,7 @@ describe('log-bucket with mocked S3', () => {
       mockBucket({ policy: null, encryption: null, versioning: null, publicAccess: null, rules: null });
       const ctx = await context();
       const { state, changes } = await readAndPlan(ctx);
-      expect(changes.map((c) => c.kind).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'public-access', 'versioning']);
+      expect(kinds(changes).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'public-access', 'versioning']);
       await logBucketStep.apply(ctx, state, changes);
       expect(writes()).toEqual(['PutPublicAccessBlockCommand', 'PutBucketEncryptionCommand', 'PutBucketVersioningCommand', 'PutBucketLifecycleConfigurationCommand', 'PutBucketPolicyCommand']);
     });
@@ -468,7 +467,7 @@ describe('log-bucket with mocked S3', () => {
       const stepError = toStepError('log-bucket', err);
       expect(stepError).toBeInstanceOf(StepError);
       expect((stepError as StepError).stepId).toBe('log-bucket');
-      expect(stepError.message).toBe('AccessDenied: Access Denied');
+      expect(stepError.code).toBe('ACCESS_DENIED');
       expect(stepError.hint).toContain('IAM permissions');
       expect(stepError.hint).toContain('ssm-setup run log-bucket');
       expect(writes()).toEqual([]);
@@ -488,6 +487,7 @@ describe('log-bucket with mocked S3', () => {
       const err = await logBucketStep.read(await context()).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
       const stepError = toStepError('log-bucket', err) as StepError;
+      expect(stepError.code).toBe('ACCESS_DENIED');
       expect(stepError.call).toBe(`S3.${operation}`);
       expect(stepError.hint).toContain(`${action} (needed by S3.${operation})`);
       expect(stepError.hint).toContain('IAM permissions');
@@ -512,24 +512,19 @@ describe('log-bucket against a stateful fake S3', () => {
   });
   afterEach(() => fake.mock.restore());
 
-  async function converge(ctx: StepContext) {
-    const state: BucketState = await logBucketStep.read(ctx);
-    const changes = logBucketStep.plan(state, ctx);
-    const outputs = changes.length ? await logBucketStep.apply(ctx, state, changes) : logBucketStep.outputs(state);
-    return { changes, outputs };
-  }
+  const run = (ctx: StepContext) => converge(logBucketStep, ctx);
 
   it('is idempotent: after creating the bucket the next plan is empty and nothing more is written', async () => {
     const ctx = await context({ tags: ['Team=infra'] });
-    const first = await converge(ctx);
-    expect(first.changes.map((c) => c.kind)).toEqual(['create-bucket']);
+    const first = await run(ctx);
+    expect(kinds(first.changes)).toEqual(['create-bucket']);
     const written = fake.writes();
     expect(written).toHaveLength(7);
     const bucket = fake.buckets.get(BUCKET)!;
     expect(bucket.region).toBe(REGION);
     expect(bucket.tags).toEqual({ ManagedBy: 'ssm-setup', Team: 'infra' });
 
-    const second = await converge(ctx);
+    const second = await run(ctx);
     expect(second.changes).toEqual([]);
     expect(fake.writes()).toEqual(written);
     expect(second.outputs).toEqual(first.outputs);
@@ -537,26 +532,26 @@ describe('log-bucket against a stateful fake S3', () => {
 
   it('is idempotent in us-east-1 too', async () => {
     const ctx = await context({}, { region: 'us-east-1' });
-    await converge(ctx);
+    await run(ctx);
     expect(fake.buckets.get(`ssm-session-logs-${ACCOUNT}-us-east-1`)?.region).toBe('us-east-1');
     const before = fake.writes().length;
-    expect((await converge(ctx)).changes).toEqual([]);
+    expect((await run(ctx)).changes).toEqual([]);
     expect(fake.writes()).toHaveLength(before);
   });
 
   it('finishes an interrupted run: bucket created and tagged, nothing else → the rerun plans the rest and converges', async () => {
     const ctx = await context();
     fake.failOnce(PutPublicAccessBlockCommand);
-    await expect(converge(ctx)).rejects.toThrow('socket hang up');
+    await expect(run(ctx)).rejects.toThrow('socket hang up');
     expect(fake.writes()).toEqual(['CreateBucketCommand', 'PutBucketTaggingCommand', 'PutPublicAccessBlockCommand']);
 
-    const rerun = await converge(ctx);
+    const rerun = await run(ctx);
     // New buckets block public access already (S3's default since 2023); SSE-S3 is not our key.
-    expect(rerun.changes.map((c) => c.kind).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'versioning']);
+    expect(kinds(rerun.changes).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'versioning']);
     expect(fake.writes().slice(3)).toEqual(['PutBucketEncryptionCommand', 'PutBucketVersioningCommand', 'PutBucketLifecycleConfigurationCommand', 'PutBucketPolicyCommand']);
     expect(fake.mock.commandCalls(CreateBucketCommand)).toHaveLength(1);
 
-    const third = await converge(ctx);
+    const third = await run(ctx);
     expect(third.changes).toEqual([]);
     expect(fake.writes()).toHaveLength(7);
   });
@@ -568,14 +563,14 @@ describe('log-bucket against a stateful fake S3', () => {
       rules: structuredClone(FOREIGN_RULES),
     });
     const ctx = await context({ tags: ['Team=infra'] });
-    const first = await converge(ctx);
-    expect(first.changes.map((c) => c.kind).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'public-access', 'versioning']);
+    const first = await run(ctx);
+    expect(kinds(first.changes).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'public-access', 'versioning']);
     const bucket = fake.buckets.get(BUCKET)!;
     expect(parsePolicy(bucket.policy)!.Statement).toEqual([...FOREIGN_STATEMENTS, tlsStatement(BUCKET)]);
     expect(bucket.rules).toEqual([...FOREIGN_RULES, ourRule()]);
     expect(bucket.tags).toEqual({ Owner: 'ops' }); // not claimed
     const before = fake.writes().length;
-    expect((await converge(ctx)).changes).toEqual([]);
+    expect((await run(ctx)).changes).toEqual([]);
     expect(fake.writes()).toHaveLength(before);
   });
 
@@ -584,9 +579,9 @@ describe('log-bucket against a stateful fake S3', () => {
     // the tags now go in the CreateBucket call itself.
     const ctx = await context();
     fake.failOnce(PutBucketTaggingCommand);
-    await expect(converge(ctx)).rejects.toThrow('socket hang up');
+    await expect(run(ctx)).rejects.toThrow('socket hang up');
     expect(fake.buckets.has(BUCKET)).toBe(true);
-    await converge(ctx);
+    await run(ctx);
     expect(fake.buckets.get(BUCKET)!.tags).toMatchObject({ ManagedBy: 'ssm-setup' });
   });
 
@@ -594,12 +589,11 @@ describe('log-bucket against a stateful fake S3', () => {
     // Regression: the runner once published a step's outputs only when it had no change, so
     // the key ARN was unknown here and the encryption was rewritten although it used the key.
     const kms = fakeKms();
-    const sts = mockClient(STSClient);
+    const sts = mockIdentity();
     onTestFinished(() => {
       kms.mock.restore();
       sts.restore();
     });
-    sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/alice`, UserId: 'AIDAALICE' });
     const keyId = kms.addKey({ rotation: false, tags: { ManagedBy: 'ssm-setup', [ALIAS_TAG]: ALIAS } });
     kms.aliases.set(ALIAS, keyId);
     const desc = converged();
@@ -622,7 +616,7 @@ describe('log-bucket against a stateful fake S3', () => {
 
   it('a name owned by another account: refused before any write', async () => {
     fake.foreign.add(BUCKET);
-    await expect(converge(await context())).rejects.toThrow(/taken by another AWS account/);
+    await expect(run(await context())).rejects.toMatchObject({ code: 'BUCKET_NAME_TAKEN', stepId: 'log-bucket' });
     expect(fake.writes()).toEqual([]);
   });
 });

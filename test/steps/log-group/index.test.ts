@@ -8,7 +8,6 @@ import {
   TagResourceCommand,
   type LogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { isWriteCall } from '../../../src/aws/calls.js';
@@ -20,6 +19,7 @@ import { STEPS } from '../../../src/engine/catalog.js';
 import { ALIAS_TAG } from '../../../src/steps/kms-key/read.js';
 import { logGroupStep } from '../../../src/steps/log-group/index.js';
 import type { SelectRequest } from '../../../src/core/io.js';
+import { kinds, mockIdentity, planned } from '../../helpers/aws.js';
 import { fakeKms } from '../../helpers/fake-kms.js';
 import { ACCOUNT, makeContext, REGION, settingsFrom, testClients } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
@@ -57,10 +57,7 @@ async function context(flags: Record<string, unknown> = { cloudwatchLogs: true }
   return { ...ctx, outputs: opts.keyKnown === false ? {} : { kmsKeyId: KEY_ID, kmsKeyArn: KEY_ARN, kmsKeyAlias: ALIAS } };
 }
 
-async function readAndPlan(ctx: StepContext) {
-  const state = await logGroupStep.read(ctx);
-  return { state, changes: logGroupStep.plan(state, ctx) };
-}
+const readAndPlan = (ctx: StepContext) => planned(logGroupStep, ctx);
 
 const writes = () => logs.calls().map((c) => (c.args[0] as object).constructor.name).filter(isWriteCall);
 
@@ -124,7 +121,7 @@ describe('log-group', () => {
     mockGroups([described(GROUP, { retentionInDays: 365, kmsKeyId: OTHER_KEY_ARN })]);
     const ctx = await context();
     const { state, changes } = await readAndPlan(ctx);
-    expect(changes.map((c) => c.kind)).toEqual(['encrypt']);
+    expect(kinds(changes)).toEqual(['encrypt']);
     expect(changes[0]!.detail).toBe(`${OTHER_KEY_ARN} → ${ALIAS}`);
     await logGroupStep.apply(ctx, state, changes);
     expect(writes()).toEqual(['AssociateKmsKeyCommand']);
@@ -176,6 +173,7 @@ describe('log-group', () => {
     const error = await logGroupStep.apply(ctx, state, changes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepError);
     expect((error as StepError).stepId).toBe('log-group');
+    expect((error as StepError).code).toBe('KEY_UNKNOWN');
     expect((error as StepError).hint).toContain('kms-key');
     expect(writes()).toEqual([]);
   });
@@ -198,7 +196,7 @@ describe('log-group', () => {
     mockGroups([described(GROUP, { kmsKeyId: KEY_ARN, retentionInDays: 30 })], tags);
     const ctx = await context({ cloudwatchLogs: true, tags: ['Team=infra'] });
     const { state, changes } = await readAndPlan(ctx);
-    expect(changes.map((c) => c.kind)).toEqual(['retention']);
+    expect(kinds(changes)).toEqual(['retention']);
     await logGroupStep.apply(ctx, state, changes);
     expect(logs).not.toHaveReceivedCommand(TagResourceCommand);
     expect(writes()).toEqual(['PutRetentionPolicyCommand']);
@@ -216,7 +214,7 @@ describe('log-group', () => {
       const { state, changes } = await readAndPlan(await context());
       expect(logs).toHaveReceivedCommandTimes(DescribeLogGroupsCommand, 2);
       expect(state).toMatchObject({ kind: 'present', group: { name: GROUP, arn: GROUP_ARN, kmsKeyId: OTHER_KEY_ARN, retentionDays: 30 } });
-      expect(changes.map((c) => c.kind)).toEqual(['encrypt', 'retention']);
+      expect(kinds(changes)).toEqual(['encrypt', 'retention']);
       expect(logs).toHaveReceivedCommandWith(ListTagsForResourceCommand, { resourceArn: GROUP_ARN });
     });
 
@@ -225,7 +223,7 @@ describe('log-group', () => {
         input.nextToken ? { logGroups: [described(`${GROUP}/team`)] } : { logGroups: [described(`${GROUP}-old`)], nextToken: 't' });
       const { state, changes } = await readAndPlan(await context());
       expect(state).toEqual({ kind: 'absent', name: GROUP });
-      expect(changes.map((c) => c.kind)).toEqual(['create-group']);
+      expect(kinds(changes)).toEqual(['create-group']);
       expect(logs).not.toHaveReceivedCommand(ListTagsForResourceCommand);
     });
   });
@@ -234,12 +232,11 @@ describe('log-group', () => {
     // Regression: the runner once published a step's outputs only when it had no change, so
     // the key ARN was unknown here and an AssociateKmsKey was planned for a group already on it.
     const kms = fakeKms();
-    const sts = mockClient(STSClient);
+    const sts = mockIdentity();
     onTestFinished(() => {
       kms.mock.restore();
       sts.restore();
     });
-    sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/alice`, UserId: 'AIDAALICE' });
     const keyId = kms.addKey({ rotation: true, tags: { ManagedBy: 'ssm-setup', [ALIAS_TAG]: ALIAS }, policy: JSON.stringify(sessionKeyPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, cloudWatchLogs: true })) });
     kms.aliases.set(ALIAS, keyId);
     mockGroups([described(GROUP, { kmsKeyId: kms.keys.get(keyId)!.meta.Arn!, retentionInDays: 365 })], { ManagedBy: 'ssm-setup', Team: 'infra' });

@@ -7,8 +7,6 @@ import {
   ListGroupsCommand,
   ListUsersCommand,
 } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../../src/cli/exit-codes.js';
 import { StepError, UsageError } from '../../../src/base/errors.js';
@@ -19,9 +17,10 @@ import { parsePolicy, type PolicyDocument } from '../../../src/policies/types.js
 import { STEPS } from '../../../src/engine/catalog.js';
 import { operatorPolicyStep } from '../../../src/steps/operator-policy/index.js';
 import type { CheckboxRequest, SelectRequest } from '../../../src/core/io.js';
+import { converge, kinds, mockIdentity, planned } from '../../helpers/aws.js';
 import { fakeIam } from '../../helpers/fake-iam.js';
 import { fakeKms } from '../../helpers/fake-kms.js';
-import { ACCOUNT, IDENTITY, makeContext, REGION, settingsFrom, testClients } from '../../helpers/fixtures.js';
+import { ACCOUNT, makeContext, REGION, settingsFrom, testClients } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
 
 const POLICY = 'SSMSessionManagerOperatorPolicy';
@@ -51,24 +50,14 @@ async function context(flags: Record<string, unknown> = {}, opts: { io?: TestIo;
   return { ...ctx, outputs: opts.keyKnown === false ? {} : { kmsKeyArn: KEY_ARN } };
 }
 
-async function readAndPlan(ctx: StepContext) {
-  const state = await operatorPolicyStep.read(ctx);
-  return { state, changes: operatorPolicyStep.plan(state, ctx) };
-}
-
-async function converge(ctx: StepContext) {
-  const { state, changes } = await readAndPlan(ctx);
-  const outputs = changes.length ? await operatorPolicyStep.apply(ctx, state, changes) : operatorPolicyStep.outputs(state);
-  return { state, changes, outputs };
-}
-
-const kinds = (changes: readonly { kind: string }[]) => changes.map((c) => c.kind);
+const readAndPlan = (ctx: StepContext) => planned(operatorPolicyStep, ctx);
+const run = (ctx: StepContext) => converge(operatorPolicyStep, ctx);
 const detachLike = (writes: string[]) => writes.filter((w) => /Detach|Delete(?!PolicyVersion)|Remove|Put.*Policy/.test(w));
 
 describe('operator-policy', () => {
   it('absent: creates the restricted policy, tagged ManagedBy, and says it is attached to nobody', async () => {
     const ctx = await context({ tags: ['Team=infra'] });
-    const { state, changes, outputs } = await converge(ctx);
+    const { state, changes, outputs } = await run(ctx);
 
     expect(changes).toEqual([expect.objectContaining({ kind: 'create-policy', action: 'create', resource: `IAM policy ${POLICY}` })]);
     expect(changes[0]!.detail).toContain('restricted');
@@ -85,7 +74,7 @@ describe('operator-policy', () => {
   });
 
   it('--operator-access full: creates the broad variant, with the key statement', async () => {
-    await converge(await context({ operatorAccess: 'full' }));
+    await run(await context({ operatorAccess: 'full' }));
     const doc = parsePolicy(fake.iam.commandCalls(CreatePolicyCommand)[0]!.args[0].input.PolicyDocument)!;
     expect(doc).toEqual(expected('full'));
     expect(doc.Statement.map((s) => s.Sid)).toEqual(['SessionsOnAllInstances', 'SessionKey']);
@@ -103,7 +92,7 @@ describe('operator-policy', () => {
 
   it('switching restricted → full on a policy with five versions: deletes the oldest non-default one, then adds the new default', async () => {
     fake.addPolicy(POLICY, [expected('restricted'), expected('restricted'), expected('restricted'), expected('restricted'), expected('restricted')], { defaultVersion: 'v1' });
-    const { changes } = await converge(await context({ operatorAccess: 'full' }));
+    const { changes } = await run(await context({ operatorAccess: 'full' }));
 
     expect(kinds(changes)).toEqual(['update-policy']);
     expect(fake.writes()).toEqual(['DeletePolicyVersionCommand', 'CreatePolicyVersionCommand']);
@@ -117,7 +106,7 @@ describe('operator-policy', () => {
     fake.addUser('alice', [OTHER_POLICY]);
     fake.addUser('bob');
     fake.addGroup('ops', [OTHER_POLICY]);
-    const { changes, outputs } = await converge(await context({ operatorUsers: ['alice', 'bob'], operatorGroups: ['ops'] }));
+    const { changes, outputs } = await run(await context({ operatorUsers: ['alice', 'bob'], operatorGroups: ['ops'] }));
 
     expect(changes.map((c) => [c.kind, c.subject, c.resource])).toEqual([
       ['attach', 'user:alice', 'IAM user alice'],
@@ -136,7 +125,7 @@ describe('operator-policy', () => {
 
   it('a new policy and a user in one run: created first, then attached', async () => {
     fake.addUser('alice');
-    const { changes } = await converge(await context({ operatorUsers: ['alice'] }));
+    const { changes } = await run(await context({ operatorUsers: ['alice'] }));
     expect(kinds(changes)).toEqual(['create-policy', 'attach']);
     expect(fake.writes()).toEqual(['CreatePolicyCommand', 'AttachUserPolicyCommand']);
     expect(fake.users.get('alice')!.attached.has(POLICY_ARN)).toBe(true);
@@ -159,9 +148,9 @@ describe('operator-policy', () => {
     fake.addUser('alice');
     fake.addGroup('ops');
     const flags = { operatorUsers: ['alice'], operatorGroups: ['ops'], operatorAccess: 'full' };
-    await converge(await context(flags));
+    await run(await context(flags));
     const writes = fake.writes();
-    const again = await converge(await context(flags));
+    const again = await run(await context(flags));
     expect(again.changes).toEqual([]);
     expect(fake.writes()).toEqual(writes);
     expect(again.outputs).toEqual({ operatorPolicyArn: POLICY_ARN });
@@ -174,7 +163,9 @@ describe('operator-policy', () => {
     const error = await readAndPlan(ctx).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(UsageError);
+    expect(error).toMatchObject({ code: 'UNKNOWN_PRINCIPAL' });
     expect(exitCodeFor(error)).toBe(2);
+    // The message must name the flags, and which principals it did not find (case-sensitive).
     const message = (error as UsageError).message;
     expect(message).toContain('--operator-users');
     expect(message).toContain('--operator-groups');
@@ -188,18 +179,18 @@ describe('operator-policy', () => {
 
   it('an unknown user stops the run with exit 2 before anything is written', async () => {
     const kms = fakeKms();
-    const sts = mockClient(STSClient).on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: IDENTITY.arn });
+    const sts = mockIdentity();
     try {
       kms.aliases.set('alias/ssm-session-manager', kms.addKey({ rotation: true }));
       const io = new TestIo({ 'runner.apply': true });
-      const run = runSteps({
+      const running = runSteps({
         command: 'run', mode: 'apply', selected: STEPS.filter((s) => s.id === 'operator-policy'), catalog: STEPS,
         loaded: await settingsFrom({ operatorUsers: ['ghost'] }), aws: testClients(), io,
       });
-      const error = await run.catch((e: unknown) => e);
+      const error = await running.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UsageError);
       expect(exitCodeFor(error)).toBe(2);
-      expect((error as UsageError).message).toContain('user ghost');
+      expect((error as UsageError).code).toBe('UNKNOWN_PRINCIPAL');
       expect(fake.writes()).toEqual([]);
       expect(kms.writes()).toEqual([]);
     } finally {
@@ -215,7 +206,8 @@ describe('operator-policy', () => {
     const error = await operatorPolicyStep.apply(ctx, state, changes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepError);
     expect((error as StepError).stepId).toBe('operator-policy');
-    expect(`${(error as StepError).message} ${(error as StepError).hint}`).toContain('kms-key');
+    expect((error as StepError).code).toBe('KEY_UNKNOWN');
+    expect((error as StepError).hint).toContain('kms-key');
     expect(fake.writes()).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import type { InputRequest } from '../../../src/core/io.js';
 import { preferencesStep } from '../../../src/steps/preferences/index.js';
 import { desiredPreferences } from '../../../src/steps/preferences/plan.js';
 import { ORIGINAL_DEFAULT_TAG } from '../../../src/steps/preferences/read.js';
+import { applyPlanned, kinds, planned } from '../../helpers/aws.js';
 import { fakeSsm } from '../../helpers/fake-ssm.js';
 import { ACCOUNT, makeContext, REGION } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
@@ -56,15 +57,14 @@ const stringly = (doc: PreferencesDocument) => JSON.stringify(doc).replace(/:(tr
 
 async function plan(flags: Flags = {}) {
   const ctx = await context(flags);
-  const state = await preferencesStep.read(ctx);
-  return { ctx, state, changes: preferencesStep.plan(state, ctx), note: preferencesStep.note!(state, ctx) };
+  return { ctx, ...(await planned(preferencesStep, ctx)) };
 }
 /** read → plan → apply, as the runner does it; `applyCalls` are the calls made by apply alone. */
 async function converge(flags: Flags = {}) {
-  const { ctx, state, changes } = await plan(flags);
+  const p = await plan(flags);
   const before = ssm.calls().length;
-  const outputs = changes.length ? await preferencesStep.apply(ctx, state, changes) : preferencesStep.outputs(state);
-  return { changes, outputs, applyCalls: ssm.calls().slice(before) };
+  const outputs = await applyPlanned(preferencesStep, p.ctx, p);
+  return { changes: p.changes, outputs, applyCalls: ssm.calls().slice(before) };
 }
 const createInput = () => ssm.mock.commandCalls(CreateDocumentCommand)[0]!.args[0].input;
 const updateInput = (i = 0) => ssm.mock.commandCalls(UpdateDocumentCommand)[i]!.args[0].input;
@@ -119,17 +119,17 @@ describe('preferences: absent document', () => {
     ssm.nextStatuses('Failed');
     const error = await preferencesStep.apply(ctx, state, changes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepError);
-    expect((error as StepError).message).toContain('is Failed, not Active');
+    expect((error as StepError).code).toBe('DOCUMENT_NOT_ACTIVE');
   });
 
   it('refuses to apply without the session key ARN, before any write', async () => {
     const ctx = await makeContext();
     Object.assign(ctx.outputs, { bucketName: BUCKET });
-    const state = await preferencesStep.read(ctx);
-    const changes = preferencesStep.plan(state, ctx);
+    const { state, changes } = await planned(preferencesStep, ctx);
     const error = await preferencesStep.apply(ctx, state, changes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepError);
     expect((error as StepError).stepId).toBe('preferences');
+    expect((error as StepError).code).toBe('KEY_UNKNOWN');
     expect((error as StepError).hint).toContain('ssm-setup run kms-key');
     expect(ssm.writes()).toEqual([]);
   });
@@ -258,7 +258,7 @@ describe('preferences: default version lagging the latest', () => {
   ])('heals a default left behind a latest that is correct but %s', async (_, latest) => {
     ssm.seed(Name, [await docWith({}, { idleSessionTimeout: '45' }), await latest()], { defaultVersion: 1, tags: MANAGED });
     const { ctx, state, changes } = await plan();
-    expect(changes.map((c) => c.kind)).toEqual(['set-default']);
+    expect(kinds(changes)).toEqual(['set-default']);
     await expect(preferencesStep.apply(ctx, state, changes)).resolves.toEqual({ preferencesVersion: '2' });
     expect((await plan()).changes).toEqual([]);
   });
@@ -332,7 +332,7 @@ describe('preferences: another writer', () => {
     ssm.afterNextSetDefault(() => ssm.setDefault(Name, 1));
     const error = await preferencesStep.apply(ctx, state, changes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepError);
-    expect((error as StepError).message).toContain('default version is 1, expected 2');
+    expect((error as StepError).code).toBe('DEFAULT_VERSION_MISMATCH');
     expect((error as StepError).hint).toContain('rerun');
   });
 
@@ -342,7 +342,7 @@ describe('preferences: another writer', () => {
     ssm.afterNextSetDefault(() => { ssm.docs.get(Name)!.versions[1] = written(withInputs(ssm.content(Name, 2) as unknown as PreferencesDocument, { idleSessionTimeout: '7' })); });
     const error = await preferencesStep.apply(ctx, state, changes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepError);
-    expect((error as StepError).message).toContain('version 2 does not hold what was written');
+    expect((error as StepError).code).toBe('DOCUMENT_VERIFY_FAILED');
   });
 });
 

@@ -1,8 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { detectLocalTools, PLUGIN_INSTALL_URL } from '../../../src/aws/local-tools.js';
 import { StepError, UsageError } from '../../../src/base/errors.js';
@@ -10,8 +8,9 @@ import { runSteps } from '../../../src/engine/runner.js';
 import type { StepContext } from '../../../src/core/step.js';
 import { BEGIN_MARKER, END_MARKER, sshConfigBlock } from '../../../src/policies/ssh-config.js';
 import { stepEntry } from '../../../src/engine/catalog.js';
-import { resolveSshConfigPath, sshConfigStep, type SshConfigState } from '../../../src/steps/ssh-config/index.js';
-import { ACCOUNT, makeContext, settingsFrom, testClients } from '../../helpers/fixtures.js';
+import { resolveSshConfigPath, sshConfigStep } from '../../../src/steps/ssh-config/index.js';
+import { converge, mockIdentity, planned } from '../../helpers/aws.js';
+import { makeContext, settingsFrom, testClients } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
 
 const posix = process.platform !== 'win32';
@@ -43,13 +42,7 @@ const context = (flags: Record<string, unknown> = {}, io?: TestIo): Promise<Step
   makeContext({ sshConfig: true, sshConfigPath: configIn('.ssh', 'config'), ...flags }, io);
 
 /** read → plan → apply (when there is a change), as the runner does. */
-async function converge(ctx: StepContext) {
-  const state: SshConfigState = await sshConfigStep.read(ctx);
-  const changes = sshConfigStep.plan(state, ctx);
-  const note = sshConfigStep.note!(state, ctx);
-  if (changes.length) await sshConfigStep.apply(ctx, state, changes);
-  return { state, changes, note };
-}
+const run = (ctx: StepContext) => converge(sshConfigStep, ctx);
 
 const block = (flags: { profile?: string; region?: string } = {}) => sshConfigBlock({ ...flags, windows: false });
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -69,7 +62,7 @@ describe('ssh-config step', () => {
 
   it.runIf(posix)('no file: creates ~/.ssh 0700 and the config 0600 holding just the block; no backup', async () => {
     const ctx = await context({ profile: 'prod', region: 'eu-west-1' });
-    const { state, changes, note } = await converge(ctx);
+    const { state, changes, note } = await run(ctx);
     expect(state).toMatchObject({ existed: false, text: '', windows: false, tools: { aws: '2.15.30', plugin: '1.2.650.0' } });
     expect(changes).toEqual([expect.objectContaining({ action: 'create', resource: `SSH config block in ${configIn('.ssh', 'config')}` })]);
     expect(changes[0]!.detail).toContain('new file');
@@ -87,7 +80,7 @@ describe('ssh-config step', () => {
     const before = 'ServerAliveInterval 60\n\nHost web\n  User alice\n';
     writeFileSync(path, before, { mode: 0o644 });
     chmodSync(path, 0o644);
-    const { changes } = await converge(await context());
+    const { changes } = await run(await context());
     expect(changes.map((c) => c.action)).toEqual(['create']);
     expect(changes[0]!.detail).toContain(`${path}.ssm-setup.bak`);
     expect(readFileSync(path, 'utf8')).toBe(`ServerAliveInterval 60\n\n${block()}Host web\n  User alice\n`);
@@ -102,10 +95,10 @@ describe('ssh-config step', () => {
 
   it('a rerun plans no change and writes nothing', async () => {
     const ctx = await context({ region: 'eu-west-1' });
-    await converge(ctx);
+    await run(ctx);
     const path = configIn('.ssh', 'config');
     const written = statSync(path).mtimeMs;
-    const again = await converge(ctx);
+    const again = await run(ctx);
     expect(again.changes).toEqual([]);
     expect(again.note).toBeUndefined();
     expect(statSync(path).mtimeMs).toBe(written);
@@ -113,11 +106,11 @@ describe('ssh-config step', () => {
   });
 
   it('another region rewrites the block in place (update), backing up the previous file', async () => {
-    await converge(await context({ region: 'eu-west-1' }));
+    await run(await context({ region: 'eu-west-1' }));
     const path = configIn('.ssh', 'config');
     writeFileSync(path, `${readFileSync(path, 'utf8')}Host web\n  User a\n`);
     const previous = readFileSync(path, 'utf8');
-    const { changes } = await converge(await context({ region: 'us-east-1' }));
+    const { changes } = await run(await context({ region: 'us-east-1' }));
     expect(changes.map((c) => c.action)).toEqual(['update']);
     expect(readFileSync(path, 'utf8')).toBe(`${block({ region: 'us-east-1' })}Host web\n  User a\n`);
     expect(readFileSync(`${path}.ssm-setup.bak`, 'utf8')).toBe(previous);
@@ -128,7 +121,7 @@ describe('ssh-config step', () => {
     const path = configIn('.ssh', 'config');
     const before = 'Host web\n  User a\nHost i-*\n  ProxyCommand sh -c "aws ssm start-session --target %h"\n';
     writeFileSync(path, before);
-    const { changes, note } = await converge(await context());
+    const { changes, note } = await run(await context());
     expect(changes).toEqual([]);
     expect(note).toContain(path);
     expect(note).toContain('line 3: Host i-*');
@@ -139,29 +132,30 @@ describe('ssh-config step', () => {
 
   it('a missing session-manager-plugin is in the note with the install pointer (and a missing AWS CLI)', async () => {
     rmSync(join(bin, 'session-manager-plugin'));
-    let { state, note } = await converge(await context());
+    let { state, note } = await run(await context());
     expect(state.tools).toEqual({ aws: '2.15.30' });
     expect(note).toContain('session-manager-plugin not found on PATH');
     expect(note).toContain(PLUGIN_INSTALL_URL);
     expect(note).not.toContain('AWS CLI');
     rmSync(join(bin, 'aws'));
-    ({ note } = await converge(await context()));
+    ({ note } = await run(await context()));
     expect(note).toContain('AWS CLI not found on PATH');
   });
 
   it('a session-manager-plugin too old for SSH is in the note', async () => {
     fakeTool('session-manager-plugin', '1.1.17.0');
-    const { note } = await converge(await context());
+    const { note } = await run(await context());
     expect(note).toContain('session-manager-plugin 1.1.17.0 is too old for SSH');
   });
 
   it('a file changed between read and apply is not overwritten', async () => {
     const ctx = await context();
-    const state = await sshConfigStep.read(ctx);
-    const changes = sshConfigStep.plan(state, ctx);
+    const { state, changes } = await planned(sshConfigStep, ctx);
     mkdirSync(configIn('.ssh'), { recursive: true });
     writeFileSync(configIn('.ssh', 'config'), 'Host sneaky\n');
-    await expect(sshConfigStep.apply(ctx, state, changes)).rejects.toBeInstanceOf(StepError);
+    const error = await sshConfigStep.apply(ctx, state, changes).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StepError);
+    expect((error as StepError).code).toBe('FILE_CHANGED');
     expect(readFileSync(configIn('.ssh', 'config'), 'utf8')).toBe('Host sneaky\n');
   });
 
@@ -171,24 +165,26 @@ describe('ssh-config step', () => {
     writeFileSync(real, 'Host web\n');
     mkdirSync(configIn('.ssh'));
     symlinkSync(real, configIn('.ssh', 'config'));
-    await converge(await context());
+    await run(await context());
     expect(lstatSync(configIn('.ssh', 'config')).isSymbolicLink()).toBe(true);
     expect(readFileSync(real, 'utf8')).toBe(`${block()}Host web\n`);
   });
 
-  it('a file that cannot be written fails the step with the path and a fix, leaving the file as it was', async () => {
+  it('a file that cannot be written fails the step with a fix, leaving the file as it was', async () => {
     mkdirSync(configIn('.ssh'));
     writeFileSync(configIn('.ssh', 'config'), 'Host web\n');
     mkdirSync(configIn('.ssh', 'config.ssm-setup.bak')); // the backup cannot be written (even as root)
-    const error = await converge(await context()).catch((e: unknown) => e);
+    const error = await run(await context()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepError);
-    expect((error as StepError).message).toContain(`cannot write ${configIn('.ssh', 'config')}`);
+    expect((error as StepError).code).toBe('FILE_UNWRITABLE');
     expect((error as StepError).hint).toContain('--ssh-config-path');
     expect(readFileSync(configIn('.ssh', 'config'), 'utf8')).toBe('Host web\n');
   });
 
   it('a directory as --ssh-config-path is bad input', async () => {
-    await expect(sshConfigStep.read(await context({ sshConfigPath: dir }))).rejects.toBeInstanceOf(UsageError);
+    const error = await sshConfigStep.read(await context({ sshConfigPath: dir })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error).toMatchObject({ code: 'SSH_CONFIG_PATH_INVALID', message: expect.stringContaining('--ssh-config-path') });
   });
 });
 
@@ -216,8 +212,7 @@ describe('ssh-config wizard', () => {
   });
 
   it('interactive init: the answer leads to the block being written, after the one confirmation', async () => {
-    const sts = mockClient(STSClient);
-    sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/alice`, UserId: 'AIDA' });
+    const sts = mockIdentity();
     try {
       const path = configIn('.ssh', 'config');
       const io = new TestIo({ 'ssh-config.write': true, 'runner.apply': true });
@@ -246,7 +241,8 @@ describe('resolveSshConfigPath', () => {
   });
 
   it('--ssh-config-path must not be empty', async () => {
-    await expect(settingsFrom({ sshConfigPath: '  ' })).rejects.toThrow(/--ssh-config-path: must not be empty/);
+    // Bad input names its flag.
+    await expect(settingsFrom({ sshConfigPath: '  ' })).rejects.toMatchObject({ code: 'INVALID_SETTINGS', message: expect.stringContaining('--ssh-config-path') });
   });
 });
 
