@@ -24,6 +24,12 @@ export interface StepOutputs {
   kmsKeyId?: string;
   kmsKeyArn?: string;
   kmsKeyAlias?: string;
+  /**
+   * The key was created, or its policy changed, in this run: calls that use it right after
+   * (CreateAlias, EnableKeyRotation, CreateLogGroup, AssociateKmsKey) retry briefly while KMS
+   * catches up (eventual consistency).
+   */
+  kmsKeyChanged?: boolean;
   bucketName?: string;
   bucketArn?: string;
   s3Prefix?: string;
@@ -64,6 +70,12 @@ export interface PlanInput {
   readonly region: string;
   /** Outputs known so far; a value an earlier step will only create is still undefined. */
   readonly outputs: Readonly<StepOutputs>;
+  /**
+   * The steps chosen for this run (`init`: all; `run`: the named ones). A step that needs
+   * something another step owns (the key policy for a log group) plans it itself only when
+   * that step is not chosen. Undefined: the step runs on its own (unit tests).
+   */
+  readonly selected?: ReadonlySet<string>;
 }
 
 /**

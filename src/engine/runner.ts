@@ -55,25 +55,25 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     (targets ??= loaded.settings.instanceIds.length || loaded.settings.tag.length
       ? import('../aws/targets.js').then((m) => m.resolveTargets(aws, loaded.settings, region))
       : Promise.resolve([]));
-  const ctx = (): StepContext => ({ settings: loaded.settings, sources: loaded.sources, identity, region, outputs, aws, io, targets: resolve });
+  const selected = new Set(opts.selected.map((e) => e.id));
+  const ctx = (): StepContext => ({ settings: loaded.settings, sources: loaded.sources, identity, region, outputs, selected, aws, io, targets: resolve });
   const report: RunReport = { command: opts.command, account: identity.account, region, ok: true, steps: [] };
   // Before the first question: the operator sees which account they are about to change.
   io.info(`AWS account ${identity.account} (${identity.arn}), region ${region}`);
 
   const order = withDependencies(opts.selected, catalog);
-  const chosen = new Set(opts.selected.map((e) => e.id));
   const steps = new Map<string, AnyStep>();
   for (const entry of order) steps.set(entry.id, await entry.load());
 
   if (opts.wizard && io.interactive) {
-    for (const entry of order.filter((e) => chosen.has(e.id))) {
+    for (const entry of order.filter((e) => selected.has(e.id))) {
       const answers = (await steps.get(entry.id)?.ask?.(ctx())) ?? {};
       if (Object.keys(answers).length) loaded = withAnswers(loaded, answers);
     }
   }
 
   const rows = new Map<string, StepReport>();
-  for (const entry of order.filter((e) => chosen.has(e.id))) {
+  for (const entry of order.filter((e) => selected.has(e.id))) {
     const row: StepReport = { id: entry.id, title: entry.title, status: 'unchanged', changes: [], outputs: {} };
     rows.set(entry.id, row);
     report.steps.push(row);
