@@ -1,9 +1,9 @@
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Finding } from '../diagnose/index.js';
 import { errorName, isAccessDenied, unlessMissing } from '../aws/errors.js';
 import type { ReadContext } from '../core/step.js';
+import { error, type Finding, ok, warn } from '../diagnose/finding.js';
 import { publicAccessGaps } from '../policies/log-bucket.js';
 import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
 import { parsePolicy } from '../policies/types.js';
@@ -20,8 +20,6 @@ export interface Claims {
 }
 
 const isTrue = (v: unknown) => v === true || v === 'true';
-const ok = (check: string, detail: string): Finding => ({ check, status: 'ok', detail });
-const bad = (check: string, detail: string, fix: string, status: 'error' | 'warning' = 'error'): Finding => ({ check, status, detail, fix });
 
 /**
  * Account-level findings: the preferences document and what it points at (the key, the
@@ -30,21 +28,21 @@ const bad = (check: string, detail: string, fix: string, status: 'error' | 'warn
  */
 export async function accountFindings(ctx: ReadContext, prefs: PreferencesState): Promise<{ findings: Finding[]; claims?: Claims }> {
   if (prefs.kind === 'absent') {
-    return { findings: [bad('preferences', `${PREFERENCES_DOCUMENT} does not exist: sessions run without logging or encryption`, 'ssm-setup run preferences')] };
+    return { findings: [error('preferences', `${PREFERENCES_DOCUMENT} does not exist: sessions run without logging or encryption`, 'ssm-setup run preferences')] };
   }
   const { doc } = prefs;
   const inputs = doc.defaultInputs ?? {};
   const findings: Finding[] = [
     doc.defaultVersion === doc.latestVersion
       ? ok('preferences', `${PREFERENCES_DOCUMENT} version ${doc.defaultVersion} is the default and the latest`)
-      : bad('preferences', `default version ${doc.defaultVersion} lags the latest ${doc.latestVersion}`, 'ssm-setup run preferences', 'warning'),
+      : warn('preferences', `default version ${doc.defaultVersion} lags the latest ${doc.latestVersion}`, 'ssm-setup run preferences'),
   ];
   const guard = async (check: string, what: () => Promise<Finding[]>) => {
     try {
       findings.push(...(await what()));
     } catch (err) {
       if (!isAccessDenied(err)) throw err;
-      findings.push(bad(check, `could not read (${errorName(err)})`, 'grant the read permissions listed in the README', 'warning'));
+      findings.push(warn(check, `could not read (${errorName(err)})`, 'grant the read permissions listed in the README'));
     }
   };
   let keyArn: string | undefined;
@@ -57,13 +55,13 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
     await guard('key', async () => {
       const kms = ctx.aws.get(KMSClient);
       const meta = (await unlessMissing(kms.send(new DescribeKeyCommand({ KeyId: kmsKeyId })), 'NotFoundException'))?.KeyMetadata;
-      if (!meta) return [bad('key', `the session key ${kmsKeyId} does not exist`, 'ssm-setup run kms-key preferences')];
+      if (!meta) return [error('key', `the session key ${kmsKeyId} does not exist`, 'ssm-setup run kms-key preferences')];
       keyArn = meta.Arn;
-      const out = [meta.KeyState === 'Enabled' ? ok('key', `key ${kmsKeyId} is enabled`) : bad('key', `key ${kmsKeyId} is ${meta.KeyState}`, `aws kms enable-key --key-id ${meta.KeyId}`)];
+      const out = [meta.KeyState === 'Enabled' ? ok('key', `key ${kmsKeyId} is enabled`) : error('key', `key ${kmsKeyId} is ${meta.KeyState}`, `aws kms enable-key --key-id ${meta.KeyId}`)];
       if (logGroup && isTrue(inputs.cloudWatchEncryptionEnabled)) {
         const policy = parsePolicy((await kms.send(new GetKeyPolicyCommand({ KeyId: meta.KeyId, PolicyName: 'default' }))).Policy);
         const admits = policy?.Statement.some((s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? '').includes(`logs.${ctx.region}.`));
-        out.push(admits ? ok('key-policy', 'the key policy admits CloudWatch Logs') : bad('key-policy', 'the key policy does not admit CloudWatch Logs, so the encrypted log group cannot be written', 'ssm-setup run kms-key --cloudwatch-logs'));
+        out.push(admits ? ok('key-policy', 'the key policy admits CloudWatch Logs') : error('key-policy', 'the key policy does not admit CloudWatch Logs, so the encrypted log group cannot be written', 'ssm-setup run kms-key --cloudwatch-logs'));
       }
       return out;
     });
@@ -75,7 +73,7 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
         if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
         throw err;
       });
-      if (!exists) return [bad('bucket', `the log bucket ${bucket} does not exist: session uploads fail`, 'ssm-setup run log-bucket')];
+      if (!exists) return [error('bucket', `the log bucket ${bucket} does not exist: session uploads fail`, 'ssm-setup run log-bucket')];
       const sse = (await unlessMissing(s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })), 'ServerSideEncryptionConfigurationNotFoundError'))
         ?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
       bucketKeyArn = sse?.SSEAlgorithm === 'aws:kms' ? sse.KMSMasterKeyID : undefined;
@@ -85,8 +83,8 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
       // The agent accepts only AES256 or aws:kms when the preferences claim encryption.
       const encrypted = sse?.SSEAlgorithm === 'AES256' || sse?.SSEAlgorithm === 'aws:kms';
       return [
-        !claimed || encrypted ? ok('bucket-encryption', `bucket ${bucket}: ${sse?.SSEAlgorithm ?? 'no default encryption'}`) : bad('bucket-encryption', `the preferences require an encrypted bucket, but ${bucket} has ${sse?.SSEAlgorithm ?? 'no default encryption'}: sessions fail to start`, 'ssm-setup run log-bucket'),
-        gaps.length ? bad('bucket-public-access', `public access not fully blocked on ${bucket} (${gaps.join(', ')} off)`, 'ssm-setup run log-bucket', 'warning') : ok('bucket-public-access', 'public access blocked'),
+        !claimed || encrypted ? ok('bucket-encryption', `bucket ${bucket}: ${sse?.SSEAlgorithm ?? 'no default encryption'}`) : error('bucket-encryption', `the preferences require an encrypted bucket, but ${bucket} has ${sse?.SSEAlgorithm ?? 'no default encryption'}: sessions fail to start`, 'ssm-setup run log-bucket'),
+        gaps.length ? warn('bucket-public-access', `public access not fully blocked on ${bucket} (${gaps.join(', ')} off)`, 'ssm-setup run log-bucket') : ok('bucket-public-access', 'public access blocked'),
       ];
     });
   }
@@ -94,9 +92,9 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
     await guard('log-group', async () => {
       const groups = (await ctx.aws.get(CloudWatchLogsClient).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroup }))).logGroups ?? [];
       const group = groups.find((g) => g.logGroupName === logGroup);
-      if (!group) return [bad('log-group', `log group ${logGroup} does not exist: the agent turns streaming off`, 'ssm-setup run log-group --cloudwatch-logs')];
+      if (!group) return [error('log-group', `log group ${logGroup} does not exist: the agent turns streaming off`, 'ssm-setup run log-group --cloudwatch-logs')];
       const claimed = isTrue(inputs.cloudWatchEncryptionEnabled);
-      return [!claimed || group.kmsKeyId ? ok('log-group', `log group ${logGroup}${group.kmsKeyId ? ', encrypted' : ''}`) : bad('log-group', `the preferences require an encrypted log group, but ${logGroup} has no key: sessions fail`, 'ssm-setup run log-group --cloudwatch-logs')];
+      return [!claimed || group.kmsKeyId ? ok('log-group', `log group ${logGroup}${group.kmsKeyId ? ', encrypted' : ''}`) : error('log-group', `the preferences require an encrypted log group, but ${logGroup} has no key: sessions fail`, 'ssm-setup run log-group --cloudwatch-logs')];
     });
   }
   const prefix = typeof inputs.s3KeyPrefix === 'string' ? inputs.s3KeyPrefix : '';

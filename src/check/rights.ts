@@ -1,7 +1,9 @@
 import {
+  type ContextEntry,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRolePolicyCommand,
+  GetUserPolicyCommand,
   IAMClient,
   ListAttachedGroupPoliciesCommand,
   ListAttachedRolePoliciesCommand,
@@ -9,15 +11,13 @@ import {
   ListGroupsForUserCommand,
   ListRolePoliciesCommand,
   ListUserPoliciesCommand,
-  GetUserPolicyCommand,
   SimulatePrincipalPolicyCommand,
-  type ContextEntry,
 } from '@aws-sdk/client-iam';
-import type { Finding } from '../diagnose/index.js';
 import { errorName, isAccessDenied } from '../aws/errors.js';
 import type { Clients } from '../core/clients.js';
-import { evaluate, type Decision } from '../policies/evaluate.js';
-import { parsePolicy, type PolicyDocument } from '../policies/types.js';
+import { error, type Finding, ok, warn } from '../diagnose/finding.js';
+import { type Decision, evaluate } from '../policies/evaluate.js';
+import { type PolicyDocument, parsePolicy } from '../policies/types.js';
 
 /** One right to prove: these actions on each of these resources. */
 export interface Requirement {
@@ -72,14 +72,10 @@ const combine = (ds: Decision[]): Decision =>
 function toFinding(check: string, need: Requirement, decision: Decision, read: boolean, refused: readonly string[]): Finding {
   const how = read ? ' (read from its policies; iam:SimulatePrincipalPolicy not available)' : '';
   const on = (refused.length ? refused : need.resources).join(', ');
-  if (decision === 'allowed') return { check, status: 'ok', detail: `${need.what}${how}` };
-  if (decision === 'conditional') return { check, status: 'warning', detail: `${need.what}: could not be proven${how}`, fix: `grant ${need.actions.join(', ')} on ${on}` };
-  return {
-    check,
-    status: 'error',
-    detail: `${need.what}: ${decision === 'denied' ? 'explicitly denied' : 'not allowed'} on ${on}${how}`,
-    fix: `grant ${need.actions.join(', ')} on ${on}`,
-  };
+  const fix = `grant ${need.actions.join(', ')} on ${on}`;
+  if (decision === 'allowed') return ok(check, `${need.what}${how}`);
+  if (decision === 'conditional') return warn(check, `${need.what}: could not be proven${how}`, fix);
+  return error(check, `${need.what}: ${decision === 'denied' ? 'explicitly denied' : 'not allowed'} on ${on}${how}`, fix);
 }
 
 /** The identity policies of a role or user (managed, inline, and a user's groups'); undefined when they cannot be read. */

@@ -1,5 +1,5 @@
 import type { Step } from '../core/step.js';
-import { runChecks, type CheckResult } from './index.js';
+import { type CheckResult, runChecks } from './index.js';
 
 /** Runbook step 13, at the end of init: is each target ready for a session now? Read-only. */
 export const checkStep: Step<CheckResult, never> = {

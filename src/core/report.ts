@@ -49,7 +49,7 @@ export interface StepReport {
 }
 
 /** One finding of `check`: ok, warning or error, with the fix. */
-export interface FindingView {
+export interface Finding {
   readonly check: string;
   readonly status: 'ok' | 'warning' | 'error';
   readonly detail: string;
@@ -60,7 +60,7 @@ export interface TargetView {
   readonly instanceId: string;
   readonly name?: string;
   readonly ready: boolean;
-  readonly findings: readonly FindingView[];
+  readonly findings: readonly Finding[];
 }
 
 export interface RunReport {
@@ -74,7 +74,7 @@ export interface RunReport {
   /** `check`: one entry per instance. */
   targets?: readonly TargetView[];
   /** `check`: account-level, operator and local findings. */
-  checks?: { readonly account: readonly FindingView[]; readonly operator: readonly FindingView[]; readonly local: readonly FindingView[] };
+  checks?: { readonly account: readonly Finding[]; readonly operator: readonly Finding[]; readonly local: readonly Finding[] };
   /** `check`: the command that opens a session on a ready target. */
   connect?: string;
 }

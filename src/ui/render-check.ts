@@ -1,4 +1,4 @@
-import type { FindingView, RunReport } from '../core/report.js';
+import type { Finding, RunReport } from '../core/report.js';
 import { NO_STYLE, type Style } from './render.js';
 
 const MARK = { ok: '✔', warning: '!', error: '✖' } as const;
@@ -18,7 +18,7 @@ export function renderCheck(report: RunReport, st: Style = NO_STYLE): string {
     const more = problems.length - 1;
     if (more > 0) lines.push(`  ${' '.repeat(width)}  ${st.dim(`(+${more} more; --json lists every finding)`)}`);
   }
-  for (const [title, findings] of Object.entries(report.checks ?? {}) as [string, readonly FindingView[]][]) {
+  for (const [title, findings] of Object.entries(report.checks ?? {}) as [string, readonly Finding[]][]) {
     const problems = findings.filter((f) => f.status !== 'ok');
     lines.push(`${st.bold(title[0]!.toUpperCase() + title.slice(1))}: ${problems.length ? '' : st.green(`✔ ${findings.length} checks ok`)}`);
     for (const f of problems) {

@@ -1,12 +1,20 @@
-import { CreateTagsCommand, EC2Client, type CreateTagsCommandInput } from '@aws-sdk/client-ec2';
+import type { ArchitectureValues, Instance } from '@aws-sdk/client-ec2';
 import {
+  type AssociationDescription,
   AssociationDoesNotExist,
+  type CommandInvocation,
   CreateAssociationCommand,
+  type CreateAssociationCommandInput,
   DescribeAssociationCommand,
+  type DescribeAssociationCommandInput,
   DescribeInstanceInformationCommand,
+  type DescribeInstanceInformationCommandInput,
   DuplicateInstanceId,
   GetCommandInvocationCommand,
+  type GetCommandInvocationCommandInput,
   GetServiceSettingCommand,
+  type GetServiceSettingCommandInput,
+  type InstanceInformation,
   InvalidCommandId,
   InvalidDocument,
   InvalidFilterKey,
@@ -17,30 +25,23 @@ import {
   InvalidSchedule,
   InvalidTarget,
   ListAssociationsCommand,
+  type ListAssociationsCommandInput,
   ListCommandInvocationsCommand,
+  type ListCommandInvocationsCommandInput,
   SendCommandCommand,
+  type SendCommandCommandInput,
   ServiceSettingNotFound,
   SSMClient,
-  UpdateAssociationCommand,
-  UpdateServiceSettingCommand,
-  ValidationException,
-  type AssociationDescription,
-  type DescribeInstanceInformationCommandInput,
-  type SendCommandCommandInput,
-  type ListCommandInvocationsCommandInput,
-  type GetCommandInvocationCommandInput,
-  type ListAssociationsCommandInput,
-  type DescribeAssociationCommandInput,
-  type CreateAssociationCommandInput,
-  type UpdateAssociationCommandInput,
-  type GetServiceSettingCommandInput,
-  type UpdateServiceSettingCommandInput,
-  type CommandInvocation,
-  type InstanceInformation,
   type Target,
+  UpdateAssociationCommand,
+  type UpdateAssociationCommandInput,
+  UpdateServiceSettingCommand,
+  type UpdateServiceSettingCommandInput,
+  ValidationException,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { TargetInstance } from '../../src/core/step.js';
+import { fakeEc2 } from './fake-ec2.js';
 import { ACCOUNT, REGION } from './fixtures.js';
 
 /**
@@ -78,7 +79,9 @@ import { ACCOUNT, REGION } from './fixtures.js';
  *   whole state: what it is not sent is gone.
  * - GetServiceSetting / UpdateServiceSetting for the DHMC setting (by path or by ARN; an ARN of
  *   another account or region is refused); `$None` until set.
- * - EC2 CreateTags: records the tags on the instances (InvalidInstanceID.NotFound otherwise).
+ * - EC2: the instances live in the one fake EC2 world of test/helpers/fake-ec2.ts (`world`): its
+ *   CreateTags records the tags on them, and its route tables, endpoints and AMIs answer the
+ *   diagnosis of targets Run Command cannot reach.
  *
  * Anything else sent to these two clients is rejected. Every call is counted: `calls()`.
  */
@@ -103,7 +106,7 @@ export interface FleetInstanceOptions {
   platformName?: string;
   /** EC2 tags. */
   tags?: Record<string, string>;
-  /** EC2 state (for targets()). Default running. */
+  /** EC2 state. Default running. */
   state?: string;
   /** The outcome per document name; Success where not given. */
   outcomes?: Record<string, Outcome>;
@@ -111,7 +114,7 @@ export interface FleetInstanceOptions {
   finishAtPoll?: number;
   /** The instance turns ConnectionLost on this poll of the first command sent to it. */
   loseConnectionAtPoll?: number;
-  /** Extra TargetInstance fields (profile, subnet…) for targets(). */
+  /** Extra TargetInstance fields (profile, subnet…): the EC2 instance is made to resolve to them. */
   target?: Partial<TargetInstance>;
 }
 
@@ -123,14 +126,13 @@ export interface FakeInstance {
   isLatest: boolean;
   platformType: string;
   platformName: string;
+  /** The EC2 tags: the same object the fake EC2 world keeps (CreateTags writes here). */
   tags: Record<string, string>;
-  state: string;
   outcomes: Record<string, Outcome>;
   finishAtPoll: number;
   loseConnectionAtPoll?: number;
   /** Packages installed through AWS-ConfigureAWSPackage. */
   packages: Set<string>;
-  target: Partial<TargetInstance>;
 }
 
 interface Invocation {
@@ -182,11 +184,30 @@ const named = (name: string, message: string) => Object.assign(new Error(message
 /** `i-` and 17 hex digits from a counter. */
 export const instanceId = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
 
+/** The EC2 instance that resolves to these options' target (src/aws/targets.ts toTarget). */
+function ec2Instance(id: string, o: FleetInstanceOptions): Instance & { InstanceId: string } {
+  const t = o.target ?? {};
+  return {
+    InstanceId: id,
+    State: { Name: (t.state ?? o.state ?? 'running') as NonNullable<Instance['State']>['Name'] },
+    PlatformDetails: t.platform ?? ((o.platformType ?? 'Linux') === 'Windows' ? 'Windows' : 'Linux/UNIX'),
+    ...(t.profileArn ? { IamInstanceProfile: { Arn: t.profileArn } } : {}),
+    ...(t.vpcId ? { VpcId: t.vpcId } : {}),
+    ...(t.subnetId ? { SubnetId: t.subnetId } : {}),
+    ...(t.imageId ? { ImageId: t.imageId } : {}),
+    ...(t.architecture ? { Architecture: t.architecture as ArchitectureValues } : {}),
+    ...(t.privateIp ? { PrivateIpAddress: t.privateIp } : {}),
+    ...(t.publicIp ? { PublicIpAddress: t.publicIp } : {}),
+    ...(t.securityGroupIds ? { SecurityGroups: t.securityGroupIds.map((GroupId) => ({ GroupId })) } : {}),
+  };
+}
+
 export function fakeFleet(opts: FakeFleetOptions = {}) {
   const latest = opts.latestAgentVersion ?? '3.3.1802.0';
   const execTimeoutMs = (opts.executionTimeoutSeconds ?? 3600) * 1000;
   const ssm = mockClient(SSMClient);
-  const ec2 = mockClient(EC2Client);
+  const world = fakeEc2();
+  const ec2 = world.ec2;
   const instances = new Map<string, FakeInstance>();
   const commands = new Map<string, FakeCommand>();
   const associations = new Map<string, AssociationDescription & { tags: Record<string, string> }>();
@@ -195,9 +216,10 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
   let maxInFlight = 0;
 
   ssm.rejects(named('FakeNotImplemented', 'fake fleet: SSM command not implemented'));
-  ec2.rejects(named('FakeNotImplemented', 'fake fleet: EC2 command not implemented'));
 
   const add = (o: FleetInstanceOptions = {}, id = instanceId(++seq)): string => {
+    const tags: Record<string, string> = { ...o.tags, ...(o.target?.name ? { Name: o.target.name } : {}), ...o.target?.tags };
+    world.addInstance(ec2Instance(id, o), { tags });
     instances.set(id, {
       id,
       managed: o.managed ?? true,
@@ -206,24 +228,18 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
       isLatest: o.isLatest ?? false,
       platformType: o.platformType ?? 'Linux',
       platformName: o.platformName ?? 'Amazon Linux',
-      tags: { ...o.tags },
-      state: o.state ?? 'running',
+      tags,
       outcomes: { ...o.outcomes },
       finishAtPoll: o.finishAtPoll ?? 3,
       loseConnectionAtPoll: o.loseConnectionAtPoll,
       packages: new Set(),
-      target: o.target ?? {},
     });
     return id;
   };
   const addMany = (n: number, o: FleetInstanceOptions = {}) => Array.from({ length: n }, () => add(o));
 
-  /** The targets as ctx.targets() would resolve them now (EC2 tags included). */
-  const targets = (ids: readonly string[] = [...instances.keys()]): TargetInstance[] =>
-    ids.map((id) => {
-      const i = instances.get(id)!;
-      return { id, state: i.state, platform: i.platformType === 'Windows' ? 'Windows' : 'Linux/UNIX', tags: { ...i.tags }, ...i.target };
-    });
+  /** The targets as ctx.targets() would resolve them now from EC2 (tags included). */
+  const targets = (ids: readonly string[] = [...instances.keys()]): TargetInstance[] => world.targets(ids);
 
   const inFlight = () => [...commands.values()].filter((c) => c.invocations.some((v) => !TERMINAL.has(v.status))).length;
 
@@ -515,17 +531,6 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     return {};
   });
 
-  // --- EC2 -------------------------------------------------------------------------------------
-
-  ec2.on(CreateTagsCommand).callsFake(async (input: CreateTagsCommandInput) => {
-    const ids = input.Resources ?? [];
-    if (!ids.length || ids.length > 1000) throw named('InvalidParameterValue', 'CreateTags takes 1 to 1000 resources');
-    const unknown = ids.filter((id) => !instances.has(id));
-    if (unknown.length) throw named('InvalidInstanceID.NotFound', `The instance IDs '${unknown.join(', ')}' do not exist`);
-    for (const id of ids) for (const t of input.Tags ?? []) instances.get(id)!.tags[t.Key!] = t.Value ?? '';
-    return {};
-  });
-
   /** Calls so far by operation name (`SendCommand`, `CreateTags`…), both clients. */
   const calls = (): Record<string, number> => {
     const out: Record<string, number> = {};
@@ -539,6 +544,8 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
   return {
     ssm,
     ec2,
+    /** The EC2 side: instances, and the VPCs, route tables, endpoints and AMIs a test adds. */
+    world,
     instances,
     commands,
     associations,
@@ -561,7 +568,7 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     named: (name: string) => [...associations.values()].filter((a) => a.AssociationName === name),
     restore: () => {
       ssm.restore();
-      ec2.restore();
+      world.restore();
     },
   };
 }

@@ -1,17 +1,19 @@
 // moto (the local emulator) implements neither DescribeInstanceInformation nor associations nor
 // ListCommandInvocations: the agents step is covered here with aws-sdk-client-mock and the
-// stateful fake of test/helpers/fake-fleet.ts (plus minimal EC2/IAM reads for the diagnosis of
-// unmanaged targets). Timers are faked: polls, back-off and timeouts take no real time.
-import { CreateTagsCommand, DescribeImagesCommand, DescribeRouteTablesCommand, DescribeVpcEndpointsCommand, type Filter, type Route } from '@aws-sdk/client-ec2';
+// stateful fake of test/helpers/fake-fleet.ts (its EC2 side, test/helpers/fake-ec2.ts, holds the
+// subnets and AMIs the diagnosis of unmanaged targets reads, and a minimal IAM answers it).
+// Timers are faked: polls, back-off and timeouts take no real time.
+import { CreateTagsCommand, type Route } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { SendCommandCommand } from '@aws-sdk/client-ssm';
-import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runTiming } from '../../../src/aws/fleet.js';
 import { StepError } from '../../../src/base/errors.js';
 import type { TargetInstance } from '../../../src/core/step.js';
-import { agentsStep, CW_AGENT_TAG } from '../../../src/steps/agents/index.js';
-import { fakeFleet, settle, type FakeFleet, type FleetInstanceOptions } from '../../helpers/fake-fleet.js';
+import { type AgentsState, agentsStep, CW_AGENT_TAG } from '../../../src/steps/agents/index.js';
+import { converge, kinds } from '../../helpers/aws.js';
+import { type FakeFleet, type FleetInstanceOptions, fakeFleet, settle } from '../../helpers/fake-fleet.js';
 import { ACCOUNT, makeContext, REGION, settingsFrom } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
 
@@ -36,17 +38,10 @@ const IGW: Route = { DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-1', Stat
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
   fleet = fakeFleet();
-  const values = (filters: Filter[] | undefined, name: string) => filters?.find((f) => f.Name === name)?.Values ?? [];
-  fleet.ec2.on(DescribeRouteTablesCommand).callsFake(async ({ Filters }: { Filters?: Filter[] }) => ({
-    RouteTables: [
-      { RouteTableId: 'rtb-public', VpcId: 'vpc-a', Associations: [{ SubnetId: 'subnet-public' }], Routes: [IGW] },
-      { RouteTableId: 'rtb-private', VpcId: 'vpc-a', Associations: [{ SubnetId: 'subnet-private' }], Routes: [] },
-    ].filter((t) => values(Filters, 'association.subnet-id').includes(t.Associations[0]!.SubnetId)),
-  }));
-  fleet.ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
-  fleet.ec2.on(DescribeImagesCommand).callsFake(async ({ Filters }: { Filters?: Filter[] }) => ({
-    Images: [{ ImageId: 'ami-al2023', Name: 'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64', Description: 'Amazon Linux 2023 AMI' }].filter((i) => values(Filters, 'image-id').includes(i.ImageId)),
-  }));
+  fleet.world
+    .addRouteTable('rtb-public', 'vpc-a', { subnets: ['subnet-public'], routes: [IGW] })
+    .addRouteTable('rtb-private', 'vpc-a', { subnets: ['subnet-private'] })
+    .addImage({ ImageId: 'ami-al2023', Name: 'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64', Description: 'Amazon Linux 2023 AMI' });
   iam = mockClient(IAMClient);
   iam.rejects(Object.assign(new Error('IAM command not implemented'), { name: 'FakeNotImplemented' }));
   const roles: Record<string, string> = { 'good-profile': 'good-role', 'bare-profile': 'bare-role' };
@@ -67,21 +62,19 @@ afterEach(() => {
   Object.assign(runTiming, TIMING);
 });
 
-/** read → plan → apply, as the runner does it, on the fleet's instances as they are now. */
-async function converge(flags: Record<string, unknown> = {}, targets: readonly TargetInstance[] = fleet.targets(), io = new TestIo()) {
+/** read → plan → apply (the shared harness), with the fake timers moving on; the plan note too. */
+async function run(flags: Record<string, unknown> = {}, targets: readonly TargetInstance[] = fleet.targets(), io = new TestIo()) {
   const ctx = await makeContext(flags, io, targets);
-  const state = await settle(agentsStep.read(ctx), tick);
-  const changes = agentsStep.plan(state, ctx);
-  const note = agentsStep.note?.(state, ctx);
-  const outputs = changes.length ? await settle(agentsStep.apply(ctx, state, changes), tick) : agentsStep.outputs(state);
-  return { state, changes, note, outputs, io };
+  const { state, changes, outputs } = await settle(converge(agentsStep, ctx), tick);
+  return { state, changes, note: agentsStep.note?.(state as AgentsState, ctx), outputs, io };
 }
-/** The StepError apply ends with, and the instance ids it lists. */
+/** The StepError apply ends with (RUN_COMMAND_FAILED), and the instance ids its message lists. */
 async function failure(flags: Record<string, unknown> = {}) {
-  const error = await converge(flags).catch((e: unknown) => e);
+  const error = await run(flags).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(StepError);
   const e = error as StepError;
   expect(e.stepId).toBe('agents');
+  expect(e.code).toBe('RUN_COMMAND_FAILED');
   const lines = e.message.split('\n').slice(1).map((l) => l.trim());
   return { error: e, lines, ids: lines.map((l) => l.split(':')[0]) };
 }
@@ -91,8 +84,8 @@ const tagged = () => [...fleet.instances.values()].filter((i) => i.tags[CW_AGENT
 describe('agents', () => {
   it.each([0, 1, 50, 51, 500])('%i managed Online targets: calls by batches of 50, one poll call per command, a result per instance', async (n) => {
     const ids = fleet.addMany(n);
-    const { changes, outputs, note } = await converge();
-    expect(changes.map((c) => c.kind)).toEqual(n ? ['update-agent', 'install-cloudwatch-agent'] : []);
+    const { changes, outputs, note } = await run();
+    expect(kinds(changes)).toEqual(n ? ['update-agent', 'install-cloudwatch-agent'] : []);
     const calls = fleet.calls();
     expect(calls.DescribeInstanceInformation ?? 0).toBe(batches(n));
     expect(calls.SendCommand ?? 0).toBe(2 * batches(n));
@@ -115,9 +108,9 @@ describe('agents', () => {
 
   it('a converged fleet: the rerun reads, plans no change and sends no command', async () => {
     fleet.addMany(120);
-    await converge();
+    await run();
     const before = fleet.calls();
-    const { changes, outputs } = await converge(); // the targets now carry the tag, the agents are the latest
+    const { changes, outputs } = await run(); // the targets now carry the tag, the agents are the latest
     expect(changes).toEqual([]);
     expect(outputs).toEqual({});
     expect(fleet.calls()).toEqual({ ...before, DescribeInstanceInformation: before.DescribeInstanceInformation! + 3 });
@@ -126,7 +119,7 @@ describe('agents', () => {
   it('skips the update where the agent is already the latest', async () => {
     const [old1, old2] = fleet.addMany(2);
     const current = fleet.add({ isLatest: true });
-    const { changes, outputs } = await converge({ cloudwatchAgent: false });
+    const { changes, outputs } = await run({ cloudwatchAgent: false });
     expect(changes).toEqual([expect.objectContaining({ kind: 'update-agent', resource: 'SSM Agent on 2 instances' })]);
     expect(changes[0]!.detail).toContain(old1);
     expect(changes[0]!.detail).not.toContain(current);
@@ -155,7 +148,7 @@ describe('agents', () => {
     const slowCw = fleet.add({ outcomes: { [CW]: { status: 'TimedOut', details: 'Execution Timed Out' } }, finishAtPoll: 5 });
     const { error, lines, ids } = await failure();
     expect(ids.sort()).toEqual([...badUpdate, badCw, slowCw].sort());
-    expect(error.message).toMatch(/^5 of 240 Run Command invocations failed:\n/);
+    expect(error.code).toBe('RUN_COMMAND_FAILED');
     expect(lines).toContain(`${slowCw}: TimedOut (Execution Timed Out)`);
     expect(lines).toContain(`${badCw}: Failed`);
     expect(error.hint).toContain('ssm-setup run agents');
@@ -200,7 +193,7 @@ describe('agents', () => {
 
   it('records the progress of each document', async () => {
     fleet.addMany(2);
-    const { io } = await converge();
+    const { io } = await run();
     expect(io.lines.filter((l) => l.startsWith('progress:'))).toEqual([
       'progress: Updating SSM Agent: 0/2 done, 0 failed, 2 pending',
       'progress: Updating SSM Agent: 0/2 done, 0 failed, 2 pending',
@@ -213,12 +206,12 @@ describe('agents', () => {
 
   it('--no-agent-update sends only the CloudWatch install; --no-cloudwatch-agent only the update', async () => {
     fleet.addMany(3);
-    expect((await converge({ agentUpdate: false })).changes.map((c) => c.kind)).toEqual(['install-cloudwatch-agent']);
+    expect(kinds((await run({ agentUpdate: false })).changes)).toEqual(['install-cloudwatch-agent']);
     expect(sentTo(UPDATE)).toEqual([]);
     fleet.restore();
     fleet = fakeFleet();
     fleet.addMany(3);
-    expect((await converge({ cloudwatchAgent: false })).changes.map((c) => c.kind)).toEqual(['update-agent']);
+    expect(kinds((await run({ cloudwatchAgent: false })).changes)).toEqual(['update-agent']);
     expect(sentTo(CW)).toEqual([]);
     expect(fleet.count('CreateTags')).toBe(0);
   });
@@ -245,7 +238,7 @@ describe('agents: targets Run Command cannot reach', () => {
   it.each(cases)('an instance %s: diagnosed in the plan note, left alone, and the run does not fail', async (_, opts, cause, fix) => {
     const ok = fleet.addMany(2);
     const odd = fleet.add(opts);
-    const { changes, note, outputs } = await converge();
+    const { changes, note, outputs } = await run();
     expect(changes.map((c) => c.resource)).toEqual(['SSM Agent on 2 instances', 'CloudWatch agent on 2 instances']);
     expect(note).toMatch(/^1 of 3 targets cannot be reached by Run Command \(left alone\):\n/);
     const [, line, ...fixes] = note!.split('\n');
@@ -262,7 +255,7 @@ describe('agents: targets Run Command cannot reach', () => {
   it('only unreachable targets: no change, the diagnoses in the note and the outputs, no command', async () => {
     const a = fleet.add({ managed: false, target: { ...HEALTHY, state: 'stopped' } });
     const b = fleet.add({ managed: false, target: { ...HEALTHY, profileArn: undefined } });
-    const { changes, note, outputs } = await converge();
+    const { changes, note, outputs } = await run();
     expect(changes).toEqual([]);
     expect(note).toContain(`${a}: the instance is stopped`);
     expect(note).toContain(`${b}: no instance profile`);
@@ -272,7 +265,7 @@ describe('agents: targets Run Command cannot reach', () => {
 
   it('names the instance in the note when it has a Name', async () => {
     const id = fleet.add({ managed: false, target: { ...HEALTHY, name: 'web-1', state: 'stopped' } });
-    const { note } = await converge();
+    const { note } = await run();
     expect(note).toContain(`${id} (web-1): the instance is stopped`);
   });
 });

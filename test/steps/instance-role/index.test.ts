@@ -3,8 +3,8 @@ import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstancesCommand,
   DisassociateIamInstanceProfileCommand,
-  ReplaceIamInstanceProfileAssociationCommand,
   type Instance,
+  ReplaceIamInstanceProfileAssociationCommand,
 } from '@aws-sdk/client-ec2';
 import {
   AttachRolePolicyCommand,
@@ -15,15 +15,18 @@ import {
   GetPolicyVersionCommand,
 } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isWriteCall } from '../../../src/aws/calls.js';
 import { consistency } from '../../../src/aws/retry.js';
 import { StepError } from '../../../src/base/errors.js';
+import type { CheckboxRequest, SelectRequest } from '../../../src/core/io.js';
 import type { StepContext, TargetInstance } from '../../../src/core/step.js';
 import { instancePolicy } from '../../../src/policies/instance-policy.js';
-import { parsePolicy, type PolicyDocument } from '../../../src/policies/types.js';
+import { type PolicyDocument, parsePolicy } from '../../../src/policies/types.js';
 import { instanceRoleStep } from '../../../src/steps/instance-role/index.js';
 import { desiredInstancePolicy, instanceRoleNote } from '../../../src/steps/instance-role/plan.js';
-import type { CheckboxRequest, SelectRequest } from '../../../src/core/io.js';
-import { ec2Error, fakeIam, profileArnOf } from '../../helpers/fake-iam.js';
+import { converge, kinds } from '../../helpers/aws.js';
+import { callOrder, ec2Error, type FakeEc2, fakeEc2 } from '../../helpers/fake-ec2.js';
+import { fakeIam, profileArnOf } from '../../helpers/fake-iam.js';
 import { ACCOUNT, makeContext, REGION } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
 
@@ -52,20 +55,24 @@ const reordered = (v: unknown): unknown => {
   return v;
 };
 
-const target = (id: string, opts: { profile?: string; name?: string; tags?: Record<string, string> } = {}): TargetInstance => ({
-  id,
-  name: opts.name,
-  state: 'running',
-  platform: 'Linux/UNIX',
-  profileArn: opts.profile ? profileArnOf(opts.profile) : undefined,
-  tags: { ...(opts.name ? { Name: opts.name } : {}), ...opts.tags },
-});
-
 let fake: ReturnType<typeof fakeIam>;
+/** The EC2 side (instances, their profile associations): the shared fake, which knows the IAM fake's profiles. */
+let ec2: FakeEc2;
 beforeEach(() => {
   fake = fakeIam();
+  // After fakeIam (its own EC2 stub gives way to this one); restored first.
+  ec2 = fakeEc2({ profiles: (name) => fake.profiles.get(name)?.arn });
 });
-afterEach(() => fake.restore());
+afterEach(() => {
+  ec2.restore();
+  fake.restore();
+});
+
+/** A running instance in the EC2 world (replaced if there), as ctx.targets() resolves it. */
+const target = (id: string, opts: { profile?: string; name?: string; tags?: Record<string, string> } = {}): TargetInstance => {
+  ec2.addInstance({ InstanceId: id, ...(opts.profile ? { IamInstanceProfile: { Arn: profileArnOf(opts.profile) } } : {}) }, { tags: { ...(opts.name ? { Name: opts.name } : {}), ...opts.tags } });
+  return ec2.targets([id])[0]!;
+};
 
 /** A context as the runner builds it after kms-key and log-bucket ran. */
 async function context(
@@ -82,23 +89,18 @@ async function readAndPlan(ctx: StepContext) {
   return { state, changes: instanceRoleStep.plan(state, ctx) };
 }
 
-async function converge(ctx: StepContext) {
-  const { state, changes } = await readAndPlan(ctx);
-  const outputs = changes.length ? await instanceRoleStep.apply(ctx, state, changes) : instanceRoleStep.outputs(state);
-  return { state, changes, outputs };
-}
-
-const kinds = (changes: readonly { kind: string }[]) => changes.map((c) => c.kind);
-const ec2Writes = () => fake.writes().filter((w) => /IamInstanceProfile/.test(w));
+/** Every IAM and EC2 call, in order; the write calls among them. */
+const calls = () => callOrder(fake.iam, ec2.ec2);
+const writes = () => calls().filter(isWriteCall);
 
 describe('instance-role: the managed instance policy', () => {
   it('absent: creates it with the document for these settings, tagged ManagedBy', async () => {
     const ctx = await context([], { tags: ['Team=infra'] });
-    const { state, changes, outputs } = await converge(ctx);
+    const { state, changes, outputs } = await converge(instanceRoleStep, ctx);
 
     expect(state.policy).toEqual({ kind: 'absent', name: POLICY, arn: POLICY_ARN });
     expect(changes).toEqual([expect.objectContaining({ kind: 'create-policy', action: 'create', resource: `IAM policy ${POLICY}` })]);
-    expect(fake.writes()).toEqual(['CreatePolicyCommand']);
+    expect(writes()).toEqual(['CreatePolicyCommand']);
     const create = fake.iam.commandCalls(CreatePolicyCommand)[0]!.args[0].input;
     expect(create.PolicyName).toBe(POLICY);
     expect(parsePolicy(create.PolicyDocument)).toEqual(expectedPolicy());
@@ -126,7 +128,7 @@ describe('instance-role: the managed instance policy', () => {
     expect(changes).toEqual([]);
     expect(state.policy.kind).toBe('present');
     expect(instanceRoleStep.outputs(state)).toEqual({ instancePolicyArn: POLICY_ARN, instanceRoles: [], instanceProfiles: {} });
-    expect(fake.writes()).toEqual([]);
+    expect(writes()).toEqual([]);
   });
 
   it('reads the default version, not the newest one', async () => {
@@ -142,12 +144,12 @@ describe('instance-role: the managed instance policy', () => {
     const old = expectedPolicy(OTHER_KEY_ARN);
     fake.addPolicy(POLICY, [old, old, old, old, old], { defaultVersion });
     const ctx = await context();
-    const { changes } = await converge(ctx);
+    const { changes } = await converge(instanceRoleStep, ctx);
 
     expect(changes).toEqual([expect.objectContaining({ kind: 'update-policy', action: 'update', resource: `IAM policy ${POLICY}` })]);
     expect(changes[0]!.detail).toContain('changed SessionKey');
     // Checked, not discovered through LimitExceeded: the delete comes first and the create succeeds at once.
-    expect(fake.writes()).toEqual(['DeletePolicyVersionCommand', 'CreatePolicyVersionCommand']);
+    expect(writes()).toEqual(['DeletePolicyVersionCommand', 'CreatePolicyVersionCommand']);
     expect(fake.iam).toHaveReceivedCommandWith(DeletePolicyVersionCommand, { PolicyArn: POLICY_ARN, VersionId: deleted });
     expect(fake.iam).toHaveReceivedCommandTimes(CreatePolicyVersionCommand, 1);
     const create = fake.iam.commandCalls(CreatePolicyVersionCommand)[0]!.args[0].input;
@@ -162,10 +164,10 @@ describe('instance-role: the managed instance policy', () => {
 
   it('changed, fewer than five versions: adds the new default version and deletes nothing', async () => {
     fake.addPolicy(POLICY, [expectedPolicy(OTHER_KEY_ARN), expectedPolicy(OTHER_KEY_ARN)]);
-    const { changes } = await converge(await context());
+    const { changes } = await converge(instanceRoleStep, await context());
 
     expect(kinds(changes)).toEqual(['update-policy']);
-    expect(fake.writes()).toEqual(['CreatePolicyVersionCommand']);
+    expect(writes()).toEqual(['CreatePolicyVersionCommand']);
     expect(fake.iam).not.toHaveReceivedCommand(DeletePolicyVersionCommand);
     expect(fake.iam).toHaveReceivedCommandWith(CreatePolicyVersionCommand, { PolicyArn: POLICY_ARN, SetAsDefault: true });
     expect(fake.policies.get(POLICY_ARN)!.versions).toHaveLength(3);
@@ -191,7 +193,7 @@ describe('instance-role: roles, profiles and instances', () => {
     fake.addRole('AppRole', ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']);
     fake.addProfile('AppProfile', ['AppRole']);
     const ctx = await context([target(APP, { profile: 'AppProfile', name: 'app-1' })]);
-    const { changes, outputs } = await converge(ctx);
+    const { changes, outputs } = await converge(instanceRoleStep, ctx);
 
     expect(changes).toEqual([{
       kind: 'attach',
@@ -200,16 +202,16 @@ describe('instance-role: roles, profiles and instances', () => {
       resource: 'IAM role AppRole',
       detail: `attach ${POLICY}, CloudWatchAgentServerPolicy (used by ${APP})`,
     }]);
-    expect(fake.writes()).toEqual(['AttachRolePolicyCommand', 'AttachRolePolicyCommand']);
+    expect(writes()).toEqual(['AttachRolePolicyCommand', 'AttachRolePolicyCommand']);
     expect(fake.iam).toHaveReceivedCommandWith(AttachRolePolicyCommand, { RoleName: 'AppRole', PolicyArn: POLICY_ARN });
     expect(fake.iam).toHaveReceivedCommandWith(AttachRolePolicyCommand, { RoleName: 'AppRole', PolicyArn: CW_ARN });
     expect([...fake.roles.get('AppRole')!.attached].sort()).toEqual([CW_ARN, 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', POLICY_ARN].sort());
     expect([...fake.roles.keys()]).toEqual(['AppRole']);
     expect([...fake.profiles.keys()]).toEqual(['AppProfile']);
-    expect(fake.ec2).not.toHaveReceivedCommand(AssociateIamInstanceProfileCommand);
-    expect(fake.ec2).not.toHaveReceivedCommand(ReplaceIamInstanceProfileAssociationCommand);
-    expect(fake.ec2).not.toHaveReceivedCommand(DisassociateIamInstanceProfileCommand);
-    expect(ec2Writes()).toEqual([]);
+    expect(ec2.ec2).not.toHaveReceivedCommand(AssociateIamInstanceProfileCommand);
+    expect(ec2.ec2).not.toHaveReceivedCommand(ReplaceIamInstanceProfileAssociationCommand);
+    expect(ec2.ec2).not.toHaveReceivedCommand(DisassociateIamInstanceProfileCommand);
+    expect(ec2.writes()).toEqual([]);
     expect(outputs).toEqual({ instancePolicyArn: POLICY_ARN, instanceRoles: ['AppRole'], instanceProfiles: { [APP]: 'AppProfile' } });
   });
 
@@ -217,20 +219,20 @@ describe('instance-role: roles, profiles and instances', () => {
     fake.addRole('AppRole', [CW_ARN]);
     fake.addProfile('AppProfile', ['AppRole']);
     const ctx = await context([target(APP, { profile: 'AppProfile' }), target(OTHER, { profile: 'AppProfile' })]);
-    const { changes } = await converge(ctx);
+    const { changes } = await converge(instanceRoleStep, ctx);
 
     expect(changes).toEqual([expect.objectContaining({ kind: 'attach', subject: 'AppRole', detail: `attach ${POLICY} (used by ${APP}, ${OTHER})` })]);
-    expect(fake.writes()).toEqual(['AttachRolePolicyCommand']);
+    expect(writes()).toEqual(['AttachRolePolicyCommand']);
     expect(fake.iam).toHaveReceivedCommandWith(AttachRolePolicyCommand, { RoleName: 'AppRole', PolicyArn: POLICY_ARN });
   });
 
   it('--no-cloudwatch-agent: attaches only our policy', async () => {
     fake.addRole('AppRole');
     fake.addProfile('AppProfile', ['AppRole']);
-    const { changes } = await converge(await context([target(APP, { profile: 'AppProfile' })], { cloudwatchAgent: false }));
+    const { changes } = await converge(instanceRoleStep, await context([target(APP, { profile: 'AppProfile' })], { cloudwatchAgent: false }));
 
     expect(changes).toEqual([expect.objectContaining({ kind: 'attach', detail: `attach ${POLICY} (used by ${APP})` })]);
-    expect(fake.writes()).toEqual(['AttachRolePolicyCommand']);
+    expect(writes()).toEqual(['AttachRolePolicyCommand']);
     expect([...fake.roles.get('AppRole')!.attached]).toEqual([POLICY_ARN]);
   });
 
@@ -240,16 +242,16 @@ describe('instance-role: roles, profiles and instances', () => {
     const { state, changes } = await readAndPlan(await context([target(APP, { profile: 'AppProfile' })]));
     expect(changes).toEqual([]);
     expect(instanceRoleStep.outputs(state)).toEqual({ instancePolicyArn: POLICY_ARN, instanceRoles: ['AppRole'], instanceProfiles: { [APP]: 'AppProfile' } });
-    expect(fake.writes()).toEqual([]);
+    expect(writes()).toEqual([]);
   });
 
   it('instance without a profile: creates the role trusted by EC2, attaches, creates the profile with the role, associates it', async () => {
     const ctx = await context([target(BARE, { name: 'app-2' })], { tags: ['Team=infra'] });
-    const { changes, outputs } = await converge(ctx);
+    const { changes, outputs } = await converge(instanceRoleStep, ctx);
 
     expect(kinds(changes)).toEqual(['create-role', 'create-profile', 'associate']);
     expect(changes[2]).toMatchObject({ subject: BARE, resource: `instance ${BARE} (app-2)` });
-    expect(fake.writes()).toEqual([
+    expect(writes()).toEqual([
       'CreateRoleCommand',
       'AttachRolePolicyCommand',
       'AttachRolePolicyCommand',
@@ -267,16 +269,16 @@ describe('instance-role: roles, profiles and instances', () => {
     expect([...fake.roles.get(ROLE)!.attached].sort()).toEqual([CW_ARN, POLICY_ARN].sort());
     expect(fake.profiles.get(ROLE)!.roles).toEqual([ROLE]);
     expect(fake.profiles.get(ROLE)!.tags).toEqual({ ManagedBy: 'ssm-setup', Team: 'infra' });
-    expect(fake.ec2).toHaveReceivedCommandWith(AssociateIamInstanceProfileCommand, { InstanceId: BARE, IamInstanceProfile: { Name: ROLE } });
-    expect(fake.associationOf(BARE)!.profileArn).toBe(profileArnOf(ROLE));
+    expect(ec2.ec2).toHaveReceivedCommandWith(AssociateIamInstanceProfileCommand, { InstanceId: BARE, IamInstanceProfile: { Name: ROLE } });
+    expect(ec2.associationOf(BARE)!.profileArn).toBe(profileArnOf(ROLE));
     expect(outputs).toEqual({ instancePolicyArn: POLICY_ARN, instanceRoles: [ROLE], instanceProfiles: { [BARE]: ROLE } });
   });
 
   it('a new policy and a bare instance in one run: the policy exists before it is attached', async () => {
     fake.policies.clear();
-    const { changes } = await converge(await context([target(BARE)]));
+    const { changes } = await converge(instanceRoleStep, await context([target(BARE)]));
     expect(kinds(changes)).toEqual(['create-policy', 'create-role', 'create-profile', 'associate']);
-    expect(fake.writes().slice(0, 3)).toEqual(['CreatePolicyCommand', 'CreateRoleCommand', 'AttachRolePolicyCommand']);
+    expect(writes().slice(0, 3)).toEqual(['CreatePolicyCommand', 'CreateRoleCommand', 'AttachRolePolicyCommand']);
     expect(fake.roles.get(ROLE)!.attached.has(POLICY_ARN)).toBe(true);
   });
 
@@ -290,15 +292,15 @@ describe('instance-role: roles, profiles and instances', () => {
     });
 
     it('retries the association until EC2 accepts it, with progress', async () => {
-      fake.failNext(AssociateIamInstanceProfileCommand, ec2Error('InvalidParameterValue', PROFILE_NOT_VISIBLE), 2);
+      ec2.failNext(AssociateIamInstanceProfileCommand, ec2Error('InvalidParameterValue', PROFILE_NOT_VISIBLE), 2);
       const io = new TestIo();
       const ctx = await context([target(BARE)], {}, { io });
-      await converge(ctx);
+      await converge(instanceRoleStep, ctx);
 
-      expect(fake.ec2).toHaveReceivedCommandTimes(AssociateIamInstanceProfileCommand, 3);
+      expect(ec2.ec2).toHaveReceivedCommandTimes(AssociateIamInstanceProfileCommand, 3);
       const waits = io.lines.filter((l) => l.includes(`waiting for EC2 to see instance profile ${ROLE}`));
       expect(waits).toHaveLength(2);
-      expect(fake.associationOf(BARE)!.profileArn).toBe(profileArnOf(ROLE));
+      expect(ec2.associationOf(BARE)!.profileArn).toBe(profileArnOf(ROLE));
     });
 
     it.each([
@@ -306,24 +308,24 @@ describe('instance-role: roles, profiles and instances', () => {
       ['an existing association', ec2Error('IncorrectState', `There is an existing association for instance ${BARE}`)],
       ['a bad instance id', ec2Error('InvalidParameterValue', `Value (${BARE}) for parameter instanceId is invalid.`)],
     ])('fails at once on an error that waiting does not fix: %s', async (_, error) => {
-      fake.failNext(AssociateIamInstanceProfileCommand, error);
+      ec2.failNext(AssociateIamInstanceProfileCommand, error);
       const io = new TestIo();
       const ctx = await context([target(BARE)], {}, { io });
       const { state, changes } = await readAndPlan(ctx);
 
       await expect(instanceRoleStep.apply(ctx, state, changes)).rejects.toBe(error);
-      expect(fake.ec2).toHaveReceivedCommandTimes(AssociateIamInstanceProfileCommand, 1);
+      expect(ec2.ec2).toHaveReceivedCommandTimes(AssociateIamInstanceProfileCommand, 1);
       expect(io.lines.filter((l) => l.includes('waiting for EC2'))).toEqual([]);
-      expect(fake.associationOf(BARE)).toBeUndefined();
+      expect(ec2.associationOf(BARE)).toBeUndefined();
     });
 
     it('gives up when the next wait would pass the deadline', async () => {
       Object.assign(consistency, { timeoutMs: 1_000, delayMs: 2_000 });
-      fake.failNext(AssociateIamInstanceProfileCommand, ec2Error('InvalidParameterValue', PROFILE_NOT_VISIBLE), 5);
+      ec2.failNext(AssociateIamInstanceProfileCommand, ec2Error('InvalidParameterValue', PROFILE_NOT_VISIBLE), 5);
       const ctx = await context([target(BARE)]);
       const { state, changes } = await readAndPlan(ctx);
       await expect(instanceRoleStep.apply(ctx, state, changes)).rejects.toMatchObject({ name: 'InvalidParameterValue' });
-      expect(fake.ec2).toHaveReceivedCommandTimes(AssociateIamInstanceProfileCommand, 1);
+      expect(ec2.ec2).toHaveReceivedCommandTimes(AssociateIamInstanceProfileCommand, 1);
     });
   });
 
@@ -335,51 +337,52 @@ describe('instance-role: roles, profiles and instances', () => {
 
     expect(error).toBeInstanceOf(StepError);
     expect((error as StepError).stepId).toBe('instance-role');
-    expect((error as StepError).message).toContain(`instance profile ${ROLE} already holds role SomeoneElsesRole`);
+    expect((error as StepError).code).toBe('PROFILE_HOLDS_OTHER_ROLE');
     expect((error as StepError).hint).toContain('--instance-role');
-    expect(fake.writes()).toEqual([]);
+    expect(writes()).toEqual([]);
   });
 
   it('our profile left without a role (an interrupted run): adds the role, does not create the profile again', async () => {
     fake.addRole(ROLE, [POLICY_ARN, CW_ARN]);
     fake.addProfile(ROLE);
-    const { changes } = await converge(await context([target(BARE)]));
+    const { changes } = await converge(instanceRoleStep, await context([target(BARE)]));
 
     expect(kinds(changes)).toEqual(['add-role', 'associate']);
-    expect(fake.writes()).toEqual(['AddRoleToInstanceProfileCommand', 'AssociateIamInstanceProfileCommand']);
+    expect(writes()).toEqual(['AddRoleToInstanceProfileCommand', 'AssociateIamInstanceProfileCommand']);
     expect(fake.profiles.get(ROLE)!.roles).toEqual([ROLE]);
   });
 
   it('our role exists without the policies: attaches them, and reuses the role and profile', async () => {
     fake.addRole(ROLE);
     fake.addProfile(ROLE, [ROLE]);
-    const { changes } = await converge(await context([target(BARE)]));
+    const { changes } = await converge(instanceRoleStep, await context([target(BARE)]));
 
     expect(changes.map((c) => [c.kind, c.subject])).toEqual([['attach', ROLE], ['associate', BARE]]);
-    expect(fake.writes()).toEqual(['AttachRolePolicyCommand', 'AttachRolePolicyCommand', 'AssociateIamInstanceProfileCommand']);
+    expect(writes()).toEqual(['AttachRolePolicyCommand', 'AttachRolePolicyCommand', 'AssociateIamInstanceProfileCommand']);
   });
 
   it('an instance whose association is still `associating` is not associated again', async () => {
     fake.addRole(ROLE, [POLICY_ARN, CW_ARN]);
     fake.addProfile(ROLE, [ROLE]);
-    fake.addAssociation(BARE, ROLE, 'associating');
-    const { state, changes } = await readAndPlan(await context([target(BARE)]));
+    const bare = target(BARE);
+    ec2.addAssociation(BARE, profileArnOf(ROLE), 'associating');
+    const { state, changes } = await readAndPlan(await context([bare]));
 
     expect(changes).toEqual([]);
     expect(state.associating.get(BARE)).toBe(profileArnOf(ROLE));
     expect(instanceRoleStep.outputs(state)?.instanceProfiles).toEqual({ [BARE]: ROLE });
-    expect(fake.ec2).not.toHaveReceivedCommand(AssociateIamInstanceProfileCommand);
-    expect(fake.writes()).toEqual([]);
+    expect(ec2.ec2).not.toHaveReceivedCommand(AssociateIamInstanceProfileCommand);
+    expect(writes()).toEqual([]);
   });
 
   it('looks for associations in progress 50 instances per call, only for instances without a profile', async () => {
     fake.addRole('AppRole', [POLICY_ARN, CW_ARN]);
     fake.addProfile('AppProfile', ['AppRole']);
     const bare = Array.from({ length: 60 }, (_, n) => target(`i-${(n + 1).toString(16).padStart(17, '0')}`));
-    fake.addAssociation(bare[55]!.id, 'AppProfile', 'associating');
+    ec2.addAssociation(bare[55]!.id, profileArnOf('AppProfile'), 'associating');
     const { changes } = await readAndPlan(await context([target(APP, { profile: 'AppProfile' }), ...bare]));
 
-    const calls = fake.ec2.commandCalls(DescribeIamInstanceProfileAssociationsCommand).map((c) => c.args[0].input.Filters!);
+    const calls = ec2.ec2.commandCalls(DescribeIamInstanceProfileAssociationsCommand).map((c) => c.args[0].input.Filters!);
     const ids = calls.map((filters) => filters.find((f) => f.Name === 'instance-id')!.Values!);
     expect(ids.map((v) => v.length)).toEqual([50, 10]);
     expect(ids.flat().sort()).toEqual(bare.map((t) => t.id).sort());
@@ -389,10 +392,11 @@ describe('instance-role: roles, profiles and instances', () => {
   });
 
   it('a disassociated (old) association does not count: the instance gets ours', async () => {
-    fake.addAssociation(BARE, 'OldProfile', 'disassociated');
-    const { changes } = await converge(await context([target(BARE)]));
+    const bare = target(BARE);
+    ec2.addAssociation(BARE, profileArnOf('OldProfile'), 'disassociated');
+    const { changes } = await converge(instanceRoleStep, await context([bare]));
     expect(kinds(changes)).toEqual(['create-role', 'create-profile', 'associate']);
-    expect(fake.associationOf(BARE)!.profileArn).toBe(profileArnOf(ROLE));
+    expect(ec2.associationOf(BARE)!.profileArn).toBe(profileArnOf(ROLE));
   });
 
   it('a profile with no role is left alone, with a note', async () => {
@@ -404,8 +408,8 @@ describe('instance-role: roles, profiles and instances', () => {
     const note = instanceRoleStep.note!(state, ctx);
     expect(note).toBe(instanceRoleNote(state));
     expect(note).toBe('instance profile EmptyProfile has no role: its instances are left alone');
-    expect(fake.ec2.calls()).toEqual([]);
-    expect(fake.writes()).toEqual([]);
+    expect(ec2.ec2.calls()).toEqual([]);
+    expect(writes()).toEqual([]);
   });
 
   it('no targets: manages only the policy, reads no instance, and says so', async () => {
@@ -415,8 +419,8 @@ describe('instance-role: roles, profiles and instances', () => {
 
     expect(kinds(changes)).toEqual(['create-policy']);
     expect(instanceRoleStep.note!(state, ctx)).toContain('no target instances');
-    expect(fake.ec2.calls()).toEqual([]);
-    expect(fake.calls()).toEqual(['GetPolicyCommand']);
+    expect(ec2.ec2.calls()).toEqual([]);
+    expect(calls()).toEqual(['GetPolicyCommand']);
   });
 
   it('apply without the key ARN is a StepError naming kms-key, before any write', async () => {
@@ -428,8 +432,9 @@ describe('instance-role: roles, profiles and instances', () => {
     const error = await instanceRoleStep.apply(ctx, state, changes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepError);
     expect((error as StepError).stepId).toBe('instance-role');
-    expect(`${(error as StepError).message} ${(error as StepError).hint}`).toContain('kms-key');
-    expect(fake.writes()).toEqual([]);
+    expect((error as StepError).code).toBe('KEY_UNKNOWN');
+    expect((error as StepError).hint).toContain('ssm-setup run kms-key');
+    expect(writes()).toEqual([]);
   });
 });
 
@@ -441,7 +446,7 @@ describe('instance-role: converging a mixed fleet', () => {
   });
 
   it('publishes the policy ARN, the roles that got it and each instance’s profile', async () => {
-    const { changes, outputs } = await converge(await context(fleet()));
+    const { changes, outputs } = await converge(instanceRoleStep, await context(fleet()));
     expect(kinds(changes)).toEqual(['create-policy', 'create-role', 'attach', 'create-profile', 'associate']);
     expect(outputs).toEqual({
       instancePolicyArn: POLICY_ARN,
@@ -451,24 +456,26 @@ describe('instance-role: converging a mixed fleet', () => {
   });
 
   it('is idempotent: once DescribeInstances shows the new profile, the plan is empty, no further write, the same outputs', async () => {
-    const first = await converge(await context(fleet()));
-    const writes = fake.writes();
-    expect(writes.length).toBeGreaterThan(0);
+    const first = await converge(instanceRoleStep, await context(fleet()));
+    const before = writes();
+    expect(before.length).toBeGreaterThan(0);
 
-    // What DescribeInstances answers now: the bare instance has our profile.
-    const ctx = await context();
-    const again = await converge({ ...ctx, targets: async () => fleet().map((t) => (t.profileArn ? t : { ...t, profileArn: fake.associationOf(t.id)?.profileArn })) });
+    // What DescribeInstances answers once the association is done: the bare instance has our profile.
+    ec2.completeAssociations();
+    const again = await converge(instanceRoleStep, await context(ec2.targets([APP, BARE])));
+    expect(again.state).toMatchObject({ associating: new Map() });
+    expect(ec2.targets([BARE])[0]!.profileArn).toBe(profileArnOf(ROLE));
     expect(again.changes).toEqual([]);
-    expect(fake.writes()).toEqual(writes);
+    expect(writes()).toEqual(before);
     expect(again.outputs).toEqual(first.outputs);
   });
 
   it('is idempotent while the association is still in progress', async () => {
-    await converge(await context(fleet()));
-    const writes = fake.writes();
+    await converge(instanceRoleStep, await context(fleet()));
+    const before = writes();
     const again = await readAndPlan(await context(fleet()));
     expect(again.changes).toEqual([]);
-    expect(fake.writes()).toEqual(writes);
+    expect(writes()).toEqual(before);
     expect(instanceRoleStep.outputs(again.state)?.instanceProfiles).toEqual({ [APP]: 'AppProfile', [BARE]: ROLE });
   });
 });
@@ -491,23 +498,18 @@ const PICK = '\u0000pick';
 const NONE = '\u0000none';
 
 describe('instance-role wizard (target selection)', () => {
-  const ec2Instance = (InstanceId: string, tags: Record<string, string>, over: Partial<Instance> = {}): Instance => ({
-    InstanceId,
-    State: { Name: 'running', Code: 16 },
-    PlatformDetails: 'Linux/UNIX',
-    Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-    ...over,
-  });
-  beforeEach(() => {
-    fake.ec2.on(DescribeInstancesCommand).resolves({
-      Reservations: [
-        { Instances: [ec2Instance(APP, { Name: 'app-1', Env: 'demo' }, { IamInstanceProfile: { Arn: profileArnOf('AppProfile') } })] },
-        { Instances: [ec2Instance(BARE, { Name: 'app-2', Env: 'demo' }), ec2Instance(OTHER, { Name: 'db-1', Env: 'prod' }, { State: { Name: 'stopped', Code: 80 } })] },
-      ],
-    });
-  });
+  const instance = (InstanceId: string, tags: Record<string, string>, over: Partial<Instance> = {}) =>
+    ec2.addInstance({ InstanceId, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), ...over });
+  /** The region's instances; a terminated one is never offered. */
+  const region = () => {
+    instance(APP, { Name: 'app-1', Env: 'demo' }, { IamInstanceProfile: { Arn: profileArnOf('AppProfile') } });
+    instance(BARE, { Name: 'app-2', Env: 'demo' });
+    instance(OTHER, { Name: 'db-1', Env: 'prod' }, { State: { Name: 'stopped', Code: 80 } });
+    instance('i-0ddddddddddddddd4', { Name: 'old', Env: 'demo' }, { State: { Name: 'terminated', Code: 48 } });
+  };
 
   it('offers the tags shared by several instances as shortcuts; choosing one answers --tag', async () => {
+    region();
     const io = new RecordingIo({ 'targets.mode': 'Env=demo' });
     expect(await instanceRoleStep.ask!(await makeContext({}, io))).toEqual({ tag: ['Env=demo'] });
     expect(io.prompts).toEqual(['targets.mode']);
@@ -517,6 +519,7 @@ describe('instance-role wizard (target selection)', () => {
   });
 
   it('lists the instances to pick from; the picked ones answer --instance-ids', async () => {
+    region();
     const io = new RecordingIo({ 'targets.mode': PICK, 'targets.instances': [APP, OTHER] });
     expect(await instanceRoleStep.ask!(await makeContext({}, io))).toEqual({ instanceIds: [APP, OTHER] });
     expect(io.prompts).toEqual(['targets.mode', 'targets.instances']);
@@ -528,19 +531,22 @@ describe('instance-role wizard (target selection)', () => {
   });
 
   it('picking no instance from the list answers nothing', async () => {
+    region();
     const io = new RecordingIo({ 'targets.mode': PICK, 'targets.instances': [] });
     expect(await instanceRoleStep.ask!(await makeContext({}, io))).toEqual({});
   });
 
   it('"none for now" answers nothing', async () => {
+    region();
     const io = new RecordingIo({ 'targets.mode': NONE });
     expect(await instanceRoleStep.ask!(await makeContext({}, io))).toEqual({});
     expect(io.prompts).toEqual(['targets.mode']);
   });
 
   it('asks only for live instances of the region', async () => {
+    region();
     await instanceRoleStep.ask!(await makeContext({}, new RecordingIo({ 'targets.mode': NONE })));
-    const filters = fake.ec2.commandCalls(DescribeInstancesCommand)[0]!.args[0].input.Filters;
+    const filters = ec2.ec2.commandCalls(DescribeInstancesCommand)[0]!.args[0].input.Filters;
     expect(filters).toEqual([{ Name: 'instance-state-name', Values: expect.arrayContaining(['running', 'stopped']) }]);
     expect(filters![0]!.Values).not.toContain('terminated');
   });
@@ -549,14 +555,14 @@ describe('instance-role wizard (target selection)', () => {
     ['--instance-ids', { instanceIds: [APP] }],
     ['--tag', { tag: ['Env=demo'] }],
   ])('asks nothing and lists nothing when %s was given', async (_, flags) => {
+    region();
     const io = new RecordingIo({});
     expect(await instanceRoleStep.ask!(await makeContext(flags, io))).toEqual({});
     expect(io.prompts).toEqual([]);
-    expect(fake.ec2).not.toHaveReceivedCommand(DescribeInstancesCommand);
+    expect(ec2.ec2).not.toHaveReceivedCommand(DescribeInstancesCommand);
   });
 
   it('says so and asks nothing when the region has no instance', async () => {
-    fake.ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     const io = new RecordingIo({});
     expect(await instanceRoleStep.ask!(await makeContext({}, io))).toEqual({});
     expect(io.prompts).toEqual([]);

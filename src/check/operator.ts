@@ -1,0 +1,48 @@
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { unlessMissing } from '../aws/errors.js';
+import { chunks } from '../base/batch.js';
+import type { ReadContext, TargetInstance } from '../core/step.js';
+import { type Finding, warn } from '../diagnose/finding.js';
+import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
+import type { Claims } from './account.js';
+import { type Requirement, rightsFindings } from './rights.js';
+
+/** What the operator needs for a session on these targets: start it with the preferences document, make data keys, end its own sessions. Pure. */
+export function operatorNeeds(ctx: Pick<ReadContext, 'identity' | 'region'>, targets: readonly TargetInstance[], claims: Claims | undefined): Requirement[] {
+  const { partition, account, arn, userId } = ctx.identity;
+  const caller = arn.split('/').pop() ?? '';
+  const needs: Requirement[] = [];
+  for (const batch of chunks(targets)) {
+    needs.push({ what: 'ssm:StartSession on the targets', actions: ['ssm:StartSession'], resources: batch.map((t) => `arn:${partition}:ec2:${ctx.region}:${account}:instance/${t.id}`) });
+  }
+  needs.push({ what: `ssm:StartSession with ${PREFERENCES_DOCUMENT}`, actions: ['ssm:StartSession'], resources: [`arn:${partition}:ssm:${ctx.region}:${account}:document/${PREFERENCES_DOCUMENT}`] });
+  if (claims?.keyArn) needs.push({ what: 'kms:GenerateDataKey on the session key', actions: ['kms:GenerateDataKey'], resources: [claims.keyArn] });
+  needs.push({
+    what: 'ending its own sessions (ssm:TerminateSession)',
+    actions: ['ssm:TerminateSession'],
+    resources: [`arn:${partition}:ssm:${ctx.region}:${account}:session/${caller}-0123456789abcdef0`],
+    context: [
+      { ContextKeyName: 'aws:username', ContextKeyValues: [caller], ContextKeyType: 'string' },
+      { ContextKeyName: 'aws:userid', ContextKeyValues: [userId], ContextKeyType: 'string' },
+      { ContextKeyName: 'ssm:resourceTag/aws:ssmmessages:session-id', ContextKeyValues: [userId], ContextKeyType: 'string' },
+    ],
+  });
+  return needs;
+}
+
+/** The caller may start sessions on the targets with the preferences document, make data keys, end its own sessions. */
+export async function operatorFindings(ctx: ReadContext, targets: readonly TargetInstance[], claims: Claims | undefined): Promise<Finding[]> {
+  const { arn } = ctx.identity;
+  const principal = await principalArn(ctx, arn);
+  if (!principal) return [warn('operator', `cannot check the rights of ${arn}`)];
+  return rightsFindings(ctx.aws, 'operator', principal, operatorNeeds(ctx, targets, claims));
+}
+
+/** IAM users as they are; an assumed role's session → its role (with its path). */
+async function principalArn(ctx: ReadContext, arn: string): Promise<string | undefined> {
+  if (/:user\//.test(arn)) return arn;
+  const m = /:assumed-role\/([^/]+)\//.exec(arn);
+  if (!m) return undefined;
+  const role = await unlessMissing(ctx.aws.get(IAMClient).send(new GetRoleCommand({ RoleName: m[1] })), 'NoSuchEntityException');
+  return role?.Role?.Arn;
+}

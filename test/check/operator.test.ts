@@ -1,0 +1,90 @@
+
+import {
+  GetRoleCommand,
+  SimulatePrincipalPolicyCommand,
+} from '@aws-sdk/client-iam';
+import { describe, expect, it, } from 'vitest';
+import { runChecks } from '../../src/check/index.js';
+import { operatorFindings, operatorNeeds } from '../../src/check/operator.js';
+import type { StepContext } from '../../src/core/step.js';
+import { PREFERENCES_DOCUMENT } from '../../src/policies/preferences-document.js';
+import { ACCOUNT, IDENTITY, makeContext, REGION } from '../helpers/fixtures.js';
+import {
+  B,
+  check,
+  expectErrors,
+  expectSection,
+  iam,
+  instanceArn,
+  KEY_ARN,
+  problems,
+  refuse,
+  type SectionCase,
+  targetsOf,
+  USER_ARN,
+  useWorld,
+  world,
+} from './harness.js';
+
+// The operator section: the caller's own rights to start, encrypt and end its sessions.
+useWorld();
+
+const OPERATOR_CASES: readonly SectionCase[] = [
+  {
+    name: 'the operator lacks kms:GenerateDataKey on the session key',
+    breakIt: (w) => (w.simulate = refuse(USER_ARN, 'kms:GenerateDataKey')),
+    section: 'operator',
+    errors: [{ check: 'operator', fix: `grant kms:GenerateDataKey on ${KEY_ARN}`, detail: `kms:GenerateDataKey on the session key: not allowed on ${KEY_ARN}` }],
+  },
+  {
+    name: 'the operator may not start sessions with the preferences document',
+    breakIt: (w) => (w.simulate = refuse(USER_ARN, 'ssm:StartSession', `arn:aws:ssm:${REGION}:${ACCOUNT}:document/${PREFERENCES_DOCUMENT}`)),
+    section: 'operator',
+    errors: [{ check: 'operator', fix: `grant ssm:StartSession on arn:aws:ssm:${REGION}:${ACCOUNT}:document/${PREFERENCES_DOCUMENT}` }],
+  },
+  {
+    name: 'the operator may not end its own sessions',
+    breakIt: (w) => (w.simulate = refuse(USER_ARN, 'ssm:TerminateSession')),
+    section: 'operator',
+    errors: [{ check: 'operator', fix: /^grant ssm:TerminateSession on arn:aws:ssm:eu-west-1:123456789012:session\/alice-/ }],
+  },
+];
+
+describe('each single broken link of the operator turns that section to error, with the fix', () => {
+  it.each(OPERATOR_CASES)('$name', expectSection);
+
+  it('the operator denied ssm:StartSession on one target names that target, not the other', async () => {
+    world.simulate = refuse(USER_ARN, 'ssm:StartSession', instanceArn(B));
+    const r = await check();
+    // Simulation answers per action: which of the instances is refused is in ResourceSpecificResults.
+    expectErrors(r.operator, [{ check: 'operator', fix: `grant ssm:StartSession on ${instanceArn(B)}`, detail: `ssm:StartSession on the targets: not allowed on ${instanceArn(B)}` }]);
+  });
+
+  it('an assumed role is checked as its role, path included', async () => {
+    const ctx: StepContext = { ...(await makeContext()), identity: { ...IDENTITY, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Ops/alice@example.com`, userId: 'AROAOPS:alice@example.com' } };
+    const r = await runChecks(ctx, targetsOf());
+    expect(iam).toHaveReceivedCommandWith(GetRoleCommand, { RoleName: 'Ops' });
+    const op = iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input).filter((s) => s.ActionNames?.[0]?.startsWith('ssm:'));
+    expect(new Set(op.map((s) => s.PolicySourceArn))).toEqual(new Set([`arn:aws:iam::${ACCOUNT}:role/team/Ops`]));
+    expect(problems(r.operator)).toEqual([]);
+  });
+});
+
+describe('operatorNeeds and an unknown principal', () => {
+  it('StartSession on the targets by 50, then the document, the data key when there is one, the end of its own sessions', () => {
+    const many = Array.from({ length: 60 }, (_, n) => ({ ...targetsOf()[0]!, id: `i-${n.toString(16).padStart(17, '0')}` }));
+    const needs = operatorNeeds({ identity: IDENTITY, region: REGION }, many, undefined);
+    expect(needs.map((n) => [n.what, n.resources.length])).toEqual([
+      ['ssm:StartSession on the targets', 50],
+      ['ssm:StartSession on the targets', 10],
+      [`ssm:StartSession with ${PREFERENCES_DOCUMENT}`, 1],
+      ['ending its own sessions (ssm:TerminateSession)', 1],
+    ]);
+  });
+
+  it('a caller that is neither a user nor an assumed role: a warning, nothing simulated', async () => {
+    const ctx: StepContext = { ...(await makeContext()), identity: { ...IDENTITY, arn: `arn:aws:sts::${ACCOUNT}:federated-user/bob` } };
+    expect(await operatorFindings(ctx, targetsOf(), undefined)).toEqual([{ check: 'operator', status: 'warning', detail: `cannot check the rights of arn:aws:sts::${ACCOUNT}:federated-user/bob` }]);
+    expect(iam).not.toHaveReceivedCommand(SimulatePrincipalPolicyCommand);
+  });
+});
