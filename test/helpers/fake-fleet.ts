@@ -276,7 +276,9 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
       InstanceId: i.id,
       PingStatus: i.pingStatus,
       AgentVersion: i.agentVersion,
-      IsLatestVersion: i.isLatest,
+      // As the SSM model says: the field does not tell whether a Windows node runs the latest
+      // agent (EC2Config on older Windows Server); on Windows it is false, whatever the version.
+      IsLatestVersion: i.platformType === 'Windows' ? false : i.isLatest,
       PlatformType: i.platformType as InstanceInformation['PlatformType'],
       PlatformName: i.platformName,
       ResourceType: 'EC2Instance',

@@ -1,5 +1,6 @@
 import { chunks } from '../../base/batch.js';
 import { managedInventory, runOnFleet, type CommandSpec, type InvocationResult, type ManagedInfo } from '../../aws/fleet.js';
+import { isOutdated, windowsFloor } from './versions.js';
 import { StepError } from '../../base/errors.js';
 import type { Change, PlanInput, Step, ReadContext, StepContext, TargetInstance } from '../../core/step.js';
 import type { Diagnosis } from '../../diagnose/index.js';
@@ -25,7 +26,11 @@ export const INSTALL_CW_AGENT: CommandSpec = {
 };
 
 const online = (s: AgentsState) => s.targets.filter((t) => s.managed.get(t.id)?.pingStatus === 'Online');
-export const needsUpdate = (s: AgentsState, input: PlanInput) => (input.settings.agentUpdate ? online(s).filter((t) => !s.managed.get(t.id)!.isLatest) : []);
+export const needsUpdate = (s: AgentsState, input: PlanInput) => {
+  if (!input.settings.agentUpdate) return [];
+  const outdated = isOutdated(s.managed, windowsFloor(input.settings));
+  return online(s).filter((t) => outdated(s.managed.get(t.id)!));
+};
 export const needsCloudWatch = (s: AgentsState, input: PlanInput) => (input.settings.cloudwatchAgent ? online(s).filter((t) => t.tags[CW_AGENT_TAG] !== 'installed') : []);
 
 const list = (ts: readonly TargetInstance[]) => `${ts.slice(0, 5).map((t) => t.id).join(', ')}${ts.length > 5 ? ` and ${ts.length - 5} more` : ''}`;
