@@ -7,7 +7,7 @@ import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
 import type { Claims } from './account.js';
 import { type Requirement, rightsFindings } from './rights.js';
 
-/** What the operator needs for a session on these targets: start it with the preferences document, make data keys, end its own sessions. Pure. */
+/** What the operator needs for a session on these targets: start it with the preferences document, make data keys, open its data channel, end it. Pure. */
 export function operatorNeeds(ctx: Pick<ReadContext, 'identity' | 'region'>, targets: readonly TargetInstance[], claims: Claims | undefined): Requirement[] {
   const { partition, account, arn, userId } = ctx.identity;
   const caller = arn.split('/').pop() ?? '';
@@ -17,16 +17,17 @@ export function operatorNeeds(ctx: Pick<ReadContext, 'identity' | 'region'>, tar
   }
   needs.push({ what: `ssm:StartSession with ${PREFERENCES_DOCUMENT}`, actions: ['ssm:StartSession'], resources: [`arn:${partition}:ssm:${ctx.region}:${account}:document/${PREFERENCES_DOCUMENT}`] });
   if (claims?.keyArn) needs.push({ what: 'kms:GenerateDataKey on the session key', actions: ['kms:GenerateDataKey'], resources: [claims.keyArn] });
-  needs.push({
-    what: 'ending its own sessions (ssm:TerminateSession)',
-    actions: ['ssm:TerminateSession'],
-    resources: [`arn:${partition}:ssm:${ctx.region}:${account}:session/${caller}-0123456789abcdef0`],
-    context: [
-      { ContextKeyName: 'aws:username', ContextKeyValues: [caller], ContextKeyType: 'string' },
-      { ContextKeyName: 'aws:userid', ContextKeyValues: [userId], ContextKeyType: 'string' },
-      { ContextKeyName: 'ssm:resourceTag/aws:ssmmessages:session-id', ContextKeyValues: [userId], ContextKeyType: 'string' },
-    ],
-  });
+  // The session's own variables: IAM users' sessions are named after the user, assumed roles'
+  // carry the caller's user id in the aws:ssmmessages:session-id tag.
+  const context = [
+    { ContextKeyName: 'aws:username', ContextKeyValues: [caller], ContextKeyType: 'string' as const },
+    { ContextKeyName: 'aws:userid', ContextKeyValues: [userId], ContextKeyType: 'string' as const },
+    { ContextKeyName: 'ssm:resourceTag/aws:ssmmessages:session-id', ContextKeyValues: [userId], ContextKeyType: 'string' as const },
+  ];
+  const session = (id: string) => `arn:${partition}:ssm:${ctx.region}:${account}:session/${id}-0123456789abcdef0`;
+  // Without OpenDataChannel, StartSession succeeds and the session then fails to open.
+  needs.push({ what: 'opening the data channel of its own sessions (ssmmessages:OpenDataChannel)', actions: ['ssmmessages:OpenDataChannel'], resources: [session(userId)], context });
+  needs.push({ what: 'ending its own sessions (ssm:TerminateSession)', actions: ['ssm:TerminateSession'], resources: [session(caller)], context });
   return needs;
 }
 

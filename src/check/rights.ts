@@ -59,7 +59,8 @@ export async function rightsFindings(aws: Clients, check: string, principalArn: 
       }
     }
     const read = await (docs ??= policiesOf(iam, principalArn));
-    const each = need.resources.map((r) => ({ r, d: combine(need.actions.map((a) => (read ? evaluate(read, a, r) : 'conditional'))) }));
+    const vars = Object.fromEntries((need.context ?? []).map((c) => [c.ContextKeyName ?? '', c.ContextKeyValues?.[0] ?? '']));
+    const each = need.resources.map((r) => ({ r, d: combine(need.actions.map((a) => (read ? evaluate(read, a, r, vars) : 'conditional'))) }));
     denied.push(each.filter((x) => x.d !== 'allowed').map((x) => x.r));
     decisions.push(combine(each.map((x) => x.d)));
   }

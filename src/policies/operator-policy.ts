@@ -63,15 +63,25 @@ function readPreferencesStatement(i: OperatorPolicyInput): PolicyStatement {
   return { Sid: 'ReadPreferences', Effect: 'Allow', Action: 'ssm:GetDocument', Resource: runShellDocumentArn(i) };
 }
 
-const OWN_SESSION_ACTIONS = ['ssm:TerminateSession', 'ssm:ResumeSession'];
+/**
+ * The session-manager-plugin opens the session's data channel (the websocket that carries the
+ * shell) with ssmmessages:OpenDataChannel after StartSession or ResumeSession returned; AWS's
+ * current quick-start end-user policies grant it on the caller's own sessions. Without it the
+ * session fails right after StartSession succeeded.
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-restrict-access-quickstart.html
+ */
+const OPEN_DATA_CHANNEL = 'ssmmessages:OpenDataChannel';
+const OWN_SESSION_ACTIONS = ['ssm:TerminateSession', 'ssm:ResumeSession', OPEN_DATA_CHANNEL];
 
 /**
  * An IAM user's session IDs start with the user name, so the resource itself names the owner.
- * `${aws:username}` exists for IAM users only.
+ * `${aws:username}` exists for IAM users only. AWS's quick-start policies name the sessions by
+ * `${aws:userid}` instead; both shapes are the caller's own, so both are granted.
  * https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-restrict-access-examples.html
  */
-function ownSessionsAsUserStatement(i: OperatorPolicyInput): PolicyStatement {
-  return { Sid: 'OwnSessionsAsIamUser', Effect: 'Allow', Action: OWN_SESSION_ACTIONS, Resource: `arn:${i.partition}:ssm:*:${i.account}:session/\${aws:username}-*` };
+function ownSessionsAsUserStatement(i: OperatorPolicyInput, actions: string[]): PolicyStatement {
+  const session = (variable: string) => `arn:${i.partition}:ssm:*:${i.account}:session/\${${variable}}-*`;
+  return { Sid: 'OwnSessionsAsIamUser', Effect: 'Allow', Action: actions, Resource: [session('aws:username'), session('aws:userid')] };
 }
 
 /**
@@ -80,12 +90,13 @@ function ownSessionsAsUserStatement(i: OperatorPolicyInput): PolicyStatement {
  * user ID (`AROA…:session-name`), and `${aws:userid}` is the caller's (AWS's "Example 4").
  * https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-restrict-access-examples.html
  */
-function ownSessionsAsRoleStatement(i: OperatorPolicyInput): PolicyStatement {
+function ownSessionsAsRoleStatement(i: OperatorPolicyInput, actions: string[]): PolicyStatement {
   return {
     Sid: 'OwnSessionsAsRole',
     Effect: 'Allow',
-    Action: OWN_SESSION_ACTIONS,
+    Action: actions,
     Resource: `arn:${i.partition}:ssm:*:${i.account}:session/*`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by IAM.
     Condition: { StringLike: { 'ssm:resourceTag/aws:ssmmessages:session-id': '${aws:userid}' } },
   };
 }
@@ -118,17 +129,26 @@ function fullAccessStatement(): PolicyStatement {
   };
 }
 
-/** The managed policy attached to operators (runbook steps 5 and 10). */
+/**
+ * The managed policy attached to operators (runbook steps 5 and 10). Both variants open the data
+ * channel of the caller's own sessions only (as AWS's quick-start policies do, for end users and
+ * administrators alike).
+ */
 export function operatorPolicy(input: OperatorPolicyInput): PolicyDocument {
   const Statement =
     input.access === 'full'
-      ? [fullAccessStatement(), sessionKeyStatement(input)]
+      ? [
+          fullAccessStatement(),
+          ownSessionsAsUserStatement(input, [OPEN_DATA_CHANNEL]),
+          ownSessionsAsRoleStatement(input, [OPEN_DATA_CHANNEL]),
+          sessionKeyStatement(input),
+        ]
       : [
           startSessionStatement(input),
           sessionStatusStatement(),
           readPreferencesStatement(input),
-          ownSessionsAsUserStatement(input),
-          ownSessionsAsRoleStatement(input),
+          ownSessionsAsUserStatement(input, OWN_SESSION_ACTIONS),
+          ownSessionsAsRoleStatement(input, OWN_SESSION_ACTIONS),
           sessionKeyStatement(input),
         ];
   return { Version: '2012-10-17', Statement };

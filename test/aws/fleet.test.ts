@@ -62,12 +62,12 @@ describe('managedInventory', () => {
   });
 
   it('gives ping status, agent version, whether it is the latest and the platform; unmanaged ids are absent', async () => {
-    const online = fleet.add({ isLatest: true, platformType: 'Windows', platformName: 'Microsoft Windows Server 2022 Datacenter' });
+    const online = fleet.add({ isLatest: true, platformType: 'MacOS', platformName: 'macOS' });
     const lost = fleet.add({ pingStatus: 'ConnectionLost', agentVersion: '3.1.0.0' });
     const unmanaged = fleet.add({ managed: false });
     const found = await managedInventory(testClients(), [online, lost, unmanaged]);
     expect(found.get(online)).toEqual({
-      instanceId: online, pingStatus: 'Online', agentVersion: fleet.latest, isLatest: true, platformType: 'Windows', platformName: 'Microsoft Windows Server 2022 Datacenter',
+      instanceId: online, pingStatus: 'Online', agentVersion: fleet.latest, isLatest: true, platformType: 'MacOS', platformName: 'macOS',
     });
     expect(found.get(lost)).toMatchObject({ pingStatus: 'ConnectionLost', agentVersion: '3.1.0.0', isLatest: false, platformType: 'Linux' });
     expect(found.has(unmanaged)).toBe(false);

@@ -54,7 +54,7 @@ describe('ssm-setup check (the command, in-process)', () => {
     }
     expect(Object.keys(report.checks!).sort()).toEqual(['account', 'local', 'operator']);
     expect(checks(report.checks!.account)).toEqual(['preferences', 'key', 'key-policy', 'bucket-encryption', 'bucket-public-access', 'log-group']);
-    expect(report.checks!.operator).toHaveLength(4);
+    expect(report.checks!.operator).toHaveLength(5);
     expect(report.checks!.local).toEqual([
       { check: 'aws-cli', status: 'ok', detail: 'AWS CLI 2.15.30' },
       { check: 'session-manager-plugin', status: 'ok', detail: 'session-manager-plugin 1.2.650.0' },

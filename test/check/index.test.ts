@@ -73,6 +73,7 @@ describe('check on a fully set-up account', () => {
       'ssm:StartSession on the targets',
       `ssm:StartSession with ${PREFERENCES_DOCUMENT}`,
       'kms:GenerateDataKey on the session key',
+      'opening the data channel of its own sessions (ssmmessages:OpenDataChannel)',
       'ending its own sessions (ssm:TerminateSession)',
     ]);
   });
@@ -96,9 +97,10 @@ describe('check on a fully set-up account', () => {
       [['ssm:StartSession'], [instanceArn(A), instanceArn(B)]],
       [['ssm:StartSession'], [`arn:aws:ssm:${REGION}:${ACCOUNT}:document/${PREFERENCES_DOCUMENT}`]],
       [['kms:GenerateDataKey'], [KEY_ARN]],
+      [['ssmmessages:OpenDataChannel'], [`arn:aws:ssm:${REGION}:${ACCOUNT}:session/${IDENTITY.userId}-0123456789abcdef0`]],
       [['ssm:TerminateSession'], [`arn:aws:ssm:${REGION}:${ACCOUNT}:session/alice-0123456789abcdef0`]],
     ]);
-    expect(op[3]!.ContextEntries).toEqual(expect.arrayContaining([
+    expect(op[4]!.ContextEntries).toEqual(expect.arrayContaining([
       { ContextKeyName: 'aws:username', ContextKeyValues: ['alice'], ContextKeyType: 'string' },
       { ContextKeyName: 'aws:userid', ContextKeyValues: [IDENTITY.userId], ContextKeyType: 'string' },
     ]));

@@ -71,13 +71,14 @@ describe('each single broken link of the operator turns that section to error, w
 });
 
 describe('operatorNeeds and an unknown principal', () => {
-  it('StartSession on the targets by 50, then the document, the data key when there is one, the end of its own sessions', () => {
+  it('StartSession on the targets by 50, then the document, the data key when there is one, its data channel, the end of its own sessions', () => {
     const many = Array.from({ length: 60 }, (_, n) => ({ ...targetsOf()[0]!, id: `i-${n.toString(16).padStart(17, '0')}` }));
     const needs = operatorNeeds({ identity: IDENTITY, region: REGION }, many, undefined);
     expect(needs.map((n) => [n.what, n.resources.length])).toEqual([
       ['ssm:StartSession on the targets', 50],
       ['ssm:StartSession on the targets', 10],
       [`ssm:StartSession with ${PREFERENCES_DOCUMENT}`, 1],
+      ['opening the data channel of its own sessions (ssmmessages:OpenDataChannel)', 1],
       ['ending its own sessions (ssm:TerminateSession)', 1],
     ]);
   });

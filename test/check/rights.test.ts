@@ -10,7 +10,7 @@ import {
 import { describe, expect, it, } from 'vitest';
 import { operatorPolicy } from '../../src/policies/operator-policy.js';
 import type { PolicyDocument } from '../../src/policies/types.js';
-import { ACCOUNT, REGION } from '../helpers/fixtures.js';
+import { ACCOUNT, IDENTITY, REGION } from '../helpers/fixtures.js';
 import {
   A,
   B,
@@ -59,7 +59,14 @@ describe('without iam:SimulatePrincipalPolicy the policies are read instead, to 
     world.groupAttached.operators = [`arn:aws:iam::${ACCOUNT}:policy/Start`];
     world.managed[`arn:aws:iam::${ACCOUNT}:policy/Start`] = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ssm:StartSession', Resource: [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`, `arn:aws:ssm:${REGION}:${ACCOUNT}:document/*`] }] };
     world.attached.alice = [`arn:aws:iam::${ACCOUNT}:policy/End`];
-    world.managed[`arn:aws:iam::${ACCOUNT}:policy/End`] = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ssm:TerminateSession', Resource: `arn:aws:ssm:*:${ACCOUNT}:session/alice-*` }] };
+    world.managed[`arn:aws:iam::${ACCOUNT}:policy/End`] = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'ssm:TerminateSession', Resource: `arn:aws:ssm:*:${ACCOUNT}:session/alice-*` },
+        // A policy variable, filled in from the caller as IAM would.
+        { Effect: 'Allow', Action: 'ssmmessages:OpenDataChannel', Resource: `arn:aws:ssm:*:${ACCOUNT}:session/\${aws:userid}-*` },
+      ],
+    };
     world.inline.alice = { key: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: KEY_ARN }] } };
 
     const r = await check();
@@ -104,10 +111,21 @@ describe('without iam:SimulatePrincipalPolicy the policies are read instead, to 
     world.simulate = accessDenied();
     world.managed[OPERATOR_POLICY_ARN] = {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: ['ssm:StartSession', 'ssm:TerminateSession'], Resource: '*' }],
+      Statement: [{ Effect: 'Allow', Action: ['ssm:StartSession', 'ssm:TerminateSession', 'ssmmessages:OpenDataChannel'], Resource: '*' }],
     };
     const r = await check();
     expectErrors(r.operator, [{ check: 'operator', fix: `grant kms:GenerateDataKey on ${KEY_ARN}`, detail: `kms:GenerateDataKey on the session key: not allowed on ${KEY_ARN}${READ_NOTE}` }]);
+  });
+
+  it('denied: the operator without ssmmessages:OpenDataChannel (StartSession would succeed, the session then fails)', async () => {
+    world.simulate = accessDenied();
+    world.managed[OPERATOR_POLICY_ARN] = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['ssm:StartSession', 'ssm:TerminateSession', 'kms:GenerateDataKey'], Resource: '*' }],
+    };
+    const r = await check();
+    const session = `arn:aws:ssm:${REGION}:${ACCOUNT}:session/${IDENTITY.userId}-0123456789abcdef0`;
+    expectErrors(r.operator, [{ check: 'operator', fix: `grant ssmmessages:OpenDataChannel on ${session}`, detail: `opening the data channel of its own sessions (ssmmessages:OpenDataChannel): not allowed on ${session}${READ_NOTE}` }]);
   });
 
   it('an emulator without the API (HTML error page → XML parse error) also falls back', async () => {
@@ -132,7 +150,7 @@ describe('without iam:SimulatePrincipalPolicy the policies are read instead, to 
     world.simulate = accessDenied();
     iam.on(ListAttachedUserPoliciesCommand).rejects(accessDenied());
     const r = await check();
-    expect(r.operator.map((f) => f.status)).toEqual(['warning', 'warning', 'warning', 'warning']);
+    expect(r.operator.map((f) => f.status)).toEqual(['warning', 'warning', 'warning', 'warning', 'warning']);
     expect(r.targets.every((t) => t.ready)).toBe(true);
   });
 

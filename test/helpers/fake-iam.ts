@@ -17,11 +17,14 @@ import {
   DeleteConflictException,
   DeletePolicyVersionCommand,
   EntityAlreadyExistsException,
+  GetAccountSummaryCommand,
   GetInstanceProfileCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
   IAMClient,
+  IAMServiceException,
+  InvalidInputException,
   LimitExceededException,
   ListAttachedGroupPoliciesCommand,
   ListAttachedRolePoliciesCommand,
@@ -77,15 +80,52 @@ export interface FakePrincipal {
   attached: Set<string>;
 }
 
+/** The account's managed-policy quotas per role, user and group (IAM's defaults: 10 each). */
+export interface FakeQuotas {
+  role: number;
+  user: number;
+  group: number;
+}
+
+export interface FakeIamOptions {
+  /** Managed policies per role, user, group; each defaults to IAM's 10. Also what GetAccountSummary reports. */
+  readonly quotas?: Partial<FakeQuotas>;
+  /** Items per page of the List calls when the request gives no MaxItems (IAM: 100). */
+  readonly pageSize?: number;
+  /**
+   * IAM's eventual consistency: the first attach or AddRoleToInstanceProfile that names a
+   * policy, role or profile created through the fake (not through addPolicy/addRole…) answers
+   * NoSuchEntity once, as IAM may for a few seconds after the create.
+   */
+  readonly propagation?: boolean;
+}
+
 export const policyArnOf = (name: string) => `arn:aws:iam::${ACCOUNT}:policy/${name}`;
 export const roleArnOf = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 export const profileArnOf = (name: string) => `arn:aws:iam::${ACCOUNT}:instance-profile/${name}`;
 const AWS_MANAGED = /^arn:aws:iam::aws:policy\//;
 
+/** IAM's fixed limits (IAM User Guide, "IAM and AWS STS quotas"; the API reference for the patterns). */
+export const IAM_LIMITS = {
+  policySize: 6144,
+  trustPolicySize: 2048,
+  versions: 5,
+  tags: 50,
+  description: 1000,
+} as const;
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+const NAME = (max: number) => new RegExp(`^[\\w+=,.@-]{1,${max}}$`);
+/** Policy documents may hold only tab, LF, CR and U+0020–U+00FF. */
+const POLICY_CHARS = /^[\t\n\r\u0020-\u00FF]*$/;
+
 const meta = { $metadata: { httpStatusCode: 400 } };
 const noSuchEntity = (message: string) => new NoSuchEntityException({ message, $metadata: { httpStatusCode: 404 } });
 const alreadyExists = (message: string) => new EntityAlreadyExistsException({ message, ...meta });
 const limitExceeded = (message: string) => new LimitExceededException({ message, $metadata: { httpStatusCode: 409 } });
+/** What the API model refuses (a pattern, a length): IAM answers ValidationError, which the SDK does not model. */
+const validationError = (message: string) =>
+  new IAMServiceException({ name: 'ValidationError', $fault: 'client', message: `1 validation error detected: ${message}`, ...meta });
 /** EC2 errors carry only a code as their name (the query protocol has no modelled exceptions). */
 export const ec2Error = (name: string, message: string) =>
   Object.assign(new Error(message), { name, $fault: 'client' as const, ...meta });
@@ -93,17 +133,68 @@ export const ec2Error = (name: string, message: string) =>
 const tagMap = (tags: readonly Tag[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 const asText = (doc: PolicyDocument | string) => (typeof doc === 'string' ? doc : JSON.stringify(doc));
 const lastSegment = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+/** IAM counts a policy's size without its white space. */
+const sizeOf = (doc: string) => doc.replace(/\s/g, '').length;
+
+/** A name IAM accepts, else the ValidationError it answers. */
+function checkName(field: string, value: string | undefined, max: number): void {
+  if (!NAME(max).test(value ?? '')) throw validationError(`Value '${value}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length at most ${max}`);
+}
+
+/** Tag rules of CreatePolicy, CreateRole, CreateInstanceProfile: 50 at most, IAM's characters, keys unique ignoring case. */
+function checkTags(tags: readonly Tag[] | undefined): void {
+  const list = tags ?? [];
+  if (list.length > IAM_LIMITS.tags) throw validationError(`Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to ${IAM_LIMITS.tags}`);
+  list.forEach((t, n) => {
+    if (!TAG_KEY.test(t.Key ?? '')) throw validationError(`Value '${t.Key}' at 'tags.${n + 1}.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`);
+    if (!TAG_VALUE.test(t.Value ?? '')) throw validationError(`Value '${t.Value}' at 'tags.${n + 1}.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`);
+  });
+  const keys = list.map((t) => (t.Key ?? '').toLowerCase());
+  if (new Set(keys).size !== keys.length) throw new InvalidInputException({ message: 'Duplicate tag keys found. Please note that Tag keys are case insensitive.', ...meta });
+}
+
+function checkDescription(description: string | undefined): void {
+  if ((description ?? '').length > IAM_LIMITS.description) throw validationError(`Value at 'description' failed to satisfy constraint: Member must have length less than or equal to ${IAM_LIMITS.description}`);
+}
+
+/** A permissions policy as IAM checks it: JSON with Version and Statement, its characters, at most 6,144 characters without white space. */
+function checkDocument(doc: string | undefined, limit: { size: number; quota: string } = { size: IAM_LIMITS.policySize, quota: 'PolicySize' }): void {
+  try {
+    const parsed = JSON.parse(doc ?? '') as { Version?: string; Statement?: unknown };
+    if (parsed.Version !== '2012-10-17' || !parsed.Statement || !POLICY_CHARS.test(doc ?? '')) throw new Error('bad');
+  } catch {
+    throw new MalformedPolicyDocumentException({ message: 'Syntax errors in policy.', ...meta });
+  }
+  if (sizeOf(doc!) > limit.size) throw limitExceeded(`Cannot exceed quota for ${limit.quota}: ${limit.size}`);
+}
+
+/** One page of a List call: IAM's Marker / MaxItems / IsTruncated. */
+function page<T>(items: readonly T[], input: { Marker?: string; MaxItems?: number }, pageSize: number): { items: T[]; IsTruncated: boolean; Marker?: string } {
+  if (input.MaxItems !== undefined && (input.MaxItems < 1 || input.MaxItems > 1000)) throw validationError(`Value '${input.MaxItems}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`);
+  const start = input.Marker ? Number(input.Marker.replace(/^m/, '')) : 0;
+  if (!Number.isInteger(start) || start < 0 || start > items.length) throw new InvalidInputException({ message: 'Invalid Marker.', ...meta });
+  const end = start + (input.MaxItems ?? pageSize);
+  return end < items.length ? { items: items.slice(start, end), IsTruncated: true, Marker: `m${end}` } : { items: items.slice(start), IsTruncated: false };
+}
 
 /**
  * A small stateful IAM (plus the two EC2 calls for instance profile associations) behind
  * aws-sdk-client-mock, enough to prove that instance-role and operator-policy converge: apply,
- * then read again, and the plan is empty. It enforces the IAM rules the steps must respect:
- * five versions per policy (LimitExceeded), the default version cannot be deleted
- * (DeleteConflict), one role per instance profile (LimitExceeded), one association per
- * instance (IncorrectState), attaching needs the policy and the role to exist. Commands it does
- * not implement are rejected, so an unexpected call fails the test instead of answering `{}`.
+ * then read again, and the plan is empty. It refuses what IAM refuses, with IAM's error names:
+ * - LimitExceeded: a sixth policy version; a second role in an instance profile; a managed policy
+ *   attached beyond the role's, user's or group's quota (`PoliciesPerRole: 10`, configurable); a
+ *   policy over 6,144 characters without white space (`PolicySize: 6144`); a trust policy over
+ *   2,048 (`ACLSizePerRole: 2048`).
+ * - MalformedPolicyDocument: not JSON, no Version 2012-10-17 or Statement, characters outside U+0020–U+00FF.
+ * - ValidationError (the API model): more than 50 tags, tag characters, names, a Description over 1,000.
+ * - InvalidInput: tag keys that differ only in case. DeleteConflict: deleting the default version.
+ * - NoSuchEntity: attaching needs the policy and the principal; with `propagation`, once right after a create.
+ * - EC2: one association per instance (IncorrectState).
+ * The List calls page as IAM does (Marker, MaxItems, 100 by default). GetAccountSummary reports
+ * the quotas. Commands it does not implement are rejected, so an unexpected call fails the test
+ * instead of answering `{}`.
  */
-export function fakeIam() {
+export function fakeIam(opts: FakeIamOptions = {}) {
   const iam = mockClient(IAMClient);
   const ec2 = mockClient(EC2Client);
   const policies = new Map<string, FakePolicy>(); // by ARN
@@ -113,9 +204,16 @@ export function fakeIam() {
   const groups = new Map<string, FakePrincipal>();
   const associations = new Map<string, FakeAssociation>(); // by association id
   const failures = new Map<string, Error[]>();
+  const quotas: FakeQuotas = { role: 10, user: 10, group: 10, ...opts.quotas };
+  const pageSize = opts.pageSize ?? 100;
+  /** Entities created through the fake that IAM does not show everywhere yet (`propagation`). */
+  const unseen = new Set<string>();
   let clock = Date.UTC(2024, 0, 1);
   let associationCount = 0;
-  const tick = () => new Date((clock += 86_400_000));
+  const tick = () => {
+    clock += 86_400_000;
+    return new Date(clock);
+  };
 
   iam.rejects(Object.assign(new Error('fake IAM: command not implemented'), { name: 'FakeNotImplemented' }));
   ec2.rejects(Object.assign(new Error('fake EC2: command not implemented'), { name: 'FakeNotImplemented' }));
@@ -126,6 +224,13 @@ export function fakeIam() {
     const failure = queued?.shift();
     if (failure) throw failure;
     return fn(structuredClone(input));
+  };
+  const created = (key: string) => {
+    if (opts.propagation) unseen.add(key);
+  };
+  /** NoSuchEntity once for an entity just created, as IAM answers until the create has propagated. */
+  const propagated = (key: string, message: string) => {
+    if (unseen.delete(key)) throw noSuchEntity(message);
   };
 
   const policy = (arn: string | undefined) => {
@@ -151,20 +256,20 @@ export function fakeIam() {
   /** A managed policy that may be attached: one of ours, or any AWS managed one. */
   const attachable = (arn: string | undefined) => {
     if (AWS_MANAGED.test(arn ?? '')) return arn!;
-    return policy(arn).arn;
+    const p = policy(arn);
+    propagated(`policy:${p.arn}`, `Policy ${arn} does not exist or is not attachable.`);
+    return p.arn;
   };
-  const checkDocument = (doc: string | undefined) => {
-    try {
-      const parsed = JSON.parse(doc ?? '') as { Version?: string; Statement?: unknown };
-      if (parsed.Version !== '2012-10-17' || !parsed.Statement) throw new Error('bad');
-    } catch {
-      throw new MalformedPolicyDocumentException({ message: 'Syntax errors in policy.', ...meta });
-    }
+  /** Attaching is idempotent; a new one beyond the quota is LimitExceeded (which the SDK retries as throttling). */
+  const attachTo = (attached: Set<string>, arn: string, quota: 'Role' | 'User' | 'Group') => {
+    const limit = quotas[quota.toLowerCase() as keyof FakeQuotas];
+    if (!attached.has(arn) && attached.size >= limit) throw limitExceeded(`Cannot exceed quota for PoliciesPer${quota}: ${limit}`);
+    attached.add(arn);
   };
-  const attachedList = (arns: Set<string>) => ({
-    AttachedPolicies: [...arns].map((PolicyArn) => ({ PolicyArn, PolicyName: lastSegment(PolicyArn) })),
-    IsTruncated: false,
-  });
+  const attachedList = (arns: Set<string>, input: { Marker?: string; MaxItems?: number }) => {
+    const { items, ...rest } = page([...arns], input, pageSize);
+    return { AttachedPolicies: items.map((PolicyArn) => ({ PolicyArn, PolicyName: lastSegment(PolicyArn) })), ...rest };
+  };
   const profileView = (p: FakeProfile) => ({
     InstanceProfileName: p.name,
     Arn: p.arn,
@@ -173,6 +278,24 @@ export function fakeIam() {
     CreateDate: new Date(clock),
     Roles: p.roles.map((r) => ({ RoleName: r, Arn: roleArnOf(r), Path: '/', RoleId: `AROA${r.toUpperCase()}`, CreateDate: new Date(clock) })),
   });
+
+  // The account: usage and quotas.
+  iam.on(GetAccountSummaryCommand).callsFake(guard(GetAccountSummaryCommand, () => ({
+    SummaryMap: {
+      AttachedPoliciesPerRoleQuota: quotas.role,
+      AttachedPoliciesPerUserQuota: quotas.user,
+      AttachedPoliciesPerGroupQuota: quotas.group,
+      PolicySizeQuota: IAM_LIMITS.policySize,
+      VersionsPerPolicyQuota: IAM_LIMITS.versions,
+      Policies: policies.size,
+      PoliciesQuota: 1500,
+      Roles: roles.size,
+      RolesQuota: 1000,
+      InstanceProfiles: profiles.size,
+      Users: users.size,
+      Groups: groups.size,
+    },
+  })));
 
   // Policies and their versions.
   iam.on(GetPolicyCommand).callsFake(guard(GetPolicyCommand, (i: { PolicyArn?: string }) => {
@@ -186,23 +309,27 @@ export function fakeIam() {
     // Real IAM returns the document URL-encoded (RFC 3986).
     return { PolicyVersion: { Document: encodeURIComponent(v.document), VersionId: v.id, IsDefaultVersion: v.id === p.defaultVersion, CreateDate: v.created } };
   }));
-  iam.on(ListPolicyVersionsCommand).callsFake(guard(ListPolicyVersionsCommand, (i: { PolicyArn?: string }) => {
+  iam.on(ListPolicyVersionsCommand).callsFake(guard(ListPolicyVersionsCommand, (i: { PolicyArn?: string; Marker?: string; MaxItems?: number }) => {
     const p = policy(i.PolicyArn);
     // Newest first, without documents, as IAM lists them.
-    const Versions = [...p.versions].reverse().map((v) => ({ VersionId: v.id, IsDefaultVersion: v.id === p.defaultVersion, CreateDate: v.created }));
-    return { Versions, IsTruncated: false };
+    const { items, ...rest } = page([...p.versions].reverse(), i, pageSize);
+    return { Versions: items.map((v) => ({ VersionId: v.id, IsDefaultVersion: v.id === p.defaultVersion, CreateDate: v.created })), ...rest };
   }));
   iam.on(CreatePolicyCommand).callsFake(guard(CreatePolicyCommand, (i: { PolicyName?: string; PolicyDocument?: string; Description?: string; Tags?: Tag[] }) => {
+    checkName('policyName', i.PolicyName, 128);
+    checkDescription(i.Description);
+    checkTags(i.Tags);
     const arn = policyArnOf(i.PolicyName ?? '');
     if (policies.has(arn)) throw alreadyExists(`A policy called ${i.PolicyName} already exists. Duplicate names are not allowed.`);
     checkDocument(i.PolicyDocument);
     const p: FakePolicy = { name: i.PolicyName!, arn, defaultVersion: 'v1', lastVersion: 1, versions: [{ id: 'v1', document: i.PolicyDocument!, created: tick() }], tags: tagMap(i.Tags), description: i.Description };
     policies.set(arn, p);
+    created(`policy:${arn}`);
     return { Policy: { PolicyName: p.name, Arn: arn, DefaultVersionId: 'v1', Path: '/' } };
   }));
   iam.on(CreatePolicyVersionCommand).callsFake(guard(CreatePolicyVersionCommand, (i: { PolicyArn?: string; PolicyDocument?: string; SetAsDefault?: boolean }) => {
     const p = policy(i.PolicyArn);
-    if (p.versions.length >= 5) {
+    if (p.versions.length >= IAM_LIMITS.versions) {
       throw limitExceeded('A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.');
     }
     checkDocument(i.PolicyDocument);
@@ -224,56 +351,69 @@ export function fakeIam() {
     const r = role(i.RoleName);
     return { Role: { RoleName: r.name, Arn: r.arn, Path: '/', RoleId: `AROA${r.name.toUpperCase()}`, CreateDate: new Date(clock), AssumeRolePolicyDocument: encodeURIComponent(r.trust) } };
   }));
-  iam.on(CreateRoleCommand).callsFake(guard(CreateRoleCommand, (i: { RoleName?: string; AssumeRolePolicyDocument?: string; Tags?: Tag[] }) => {
+  iam.on(CreateRoleCommand).callsFake(guard(CreateRoleCommand, (i: { RoleName?: string; AssumeRolePolicyDocument?: string; Description?: string; Tags?: Tag[] }) => {
+    checkName('roleName', i.RoleName, 64);
+    checkDescription(i.Description);
+    checkTags(i.Tags);
+    checkDocument(i.AssumeRolePolicyDocument, { size: IAM_LIMITS.trustPolicySize, quota: 'ACLSizePerRole' });
     const name = i.RoleName ?? '';
     if (roles.has(name)) throw alreadyExists(`Role with name ${name} already exists.`);
     const r: FakeRole = { name, arn: roleArnOf(name), trust: i.AssumeRolePolicyDocument ?? '', attached: new Set(), tags: tagMap(i.Tags) };
     roles.set(name, r);
+    created(`role:${name}`);
     return { Role: { RoleName: name, Arn: r.arn, Path: '/', RoleId: `AROA${name.toUpperCase()}`, CreateDate: tick() } };
   }));
-  iam.on(ListAttachedRolePoliciesCommand).callsFake(guard(ListAttachedRolePoliciesCommand, (i: { RoleName?: string }) => attachedList(role(i.RoleName).attached)));
+  iam.on(ListAttachedRolePoliciesCommand).callsFake(guard(ListAttachedRolePoliciesCommand, (i: { RoleName?: string; Marker?: string; MaxItems?: number }) => attachedList(role(i.RoleName).attached, i)));
   iam.on(AttachRolePolicyCommand).callsFake(guard(AttachRolePolicyCommand, (i: { RoleName?: string; PolicyArn?: string }) => {
     const r = role(i.RoleName);
-    r.attached.add(attachable(i.PolicyArn));
+    propagated(`role:${r.name}`, `The role with name ${r.name} cannot be found.`);
+    attachTo(r.attached, attachable(i.PolicyArn), 'Role');
     return {};
   }));
 
   // Instance profiles.
   iam.on(GetInstanceProfileCommand).callsFake(guard(GetInstanceProfileCommand, (i: { InstanceProfileName?: string }) => ({ InstanceProfile: profileView(profile(i.InstanceProfileName)) })));
   iam.on(CreateInstanceProfileCommand).callsFake(guard(CreateInstanceProfileCommand, (i: { InstanceProfileName?: string; Tags?: Tag[] }) => {
+    checkName('instanceProfileName', i.InstanceProfileName, 128);
+    checkTags(i.Tags);
     const name = i.InstanceProfileName ?? '';
     if (profiles.has(name)) throw alreadyExists(`Instance Profile ${name} already exists.`);
     const p: FakeProfile = { name, arn: profileArnOf(name), roles: [], tags: tagMap(i.Tags) };
     profiles.set(name, p);
+    created(`profile:${name}`);
     return { InstanceProfile: profileView(p) };
   }));
   iam.on(AddRoleToInstanceProfileCommand).callsFake(guard(AddRoleToInstanceProfileCommand, (i: { InstanceProfileName?: string; RoleName?: string }) => {
     const p = profile(i.InstanceProfileName);
     const r = role(i.RoleName);
+    propagated(`profile:${p.name}`, `Instance Profile ${p.name} cannot be found.`);
+    propagated(`role:${r.name}`, `The role with name ${r.name} cannot be found.`);
     if (p.roles.length) throw limitExceeded('Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1');
     p.roles.push(r.name);
     return {};
   }));
 
   // Users and groups.
-  iam.on(ListAttachedUserPoliciesCommand).callsFake(guard(ListAttachedUserPoliciesCommand, (i: { UserName?: string }) => attachedList(principal('user', i.UserName).attached)));
-  iam.on(ListAttachedGroupPoliciesCommand).callsFake(guard(ListAttachedGroupPoliciesCommand, (i: { GroupName?: string }) => attachedList(principal('group', i.GroupName).attached)));
+  iam.on(ListAttachedUserPoliciesCommand).callsFake(guard(ListAttachedUserPoliciesCommand, (i: { UserName?: string; Marker?: string; MaxItems?: number }) => attachedList(principal('user', i.UserName).attached, i)));
+  iam.on(ListAttachedGroupPoliciesCommand).callsFake(guard(ListAttachedGroupPoliciesCommand, (i: { GroupName?: string; Marker?: string; MaxItems?: number }) => attachedList(principal('group', i.GroupName).attached, i)));
   iam.on(AttachUserPolicyCommand).callsFake(guard(AttachUserPolicyCommand, (i: { UserName?: string; PolicyArn?: string }) => {
-    principal('user', i.UserName).attached.add(attachable(i.PolicyArn));
+    const u = principal('user', i.UserName);
+    attachTo(u.attached, attachable(i.PolicyArn), 'User');
     return {};
   }));
   iam.on(AttachGroupPolicyCommand).callsFake(guard(AttachGroupPolicyCommand, (i: { GroupName?: string; PolicyArn?: string }) => {
-    principal('group', i.GroupName).attached.add(attachable(i.PolicyArn));
+    const g = principal('group', i.GroupName);
+    attachTo(g.attached, attachable(i.PolicyArn), 'Group');
     return {};
   }));
-  iam.on(ListUsersCommand).callsFake(guard(ListUsersCommand, () => ({
-    Users: [...users.keys()].map((UserName) => ({ UserName, Arn: `arn:aws:iam::${ACCOUNT}:user/${UserName}`, Path: '/', UserId: `AIDA${UserName.toUpperCase()}`, CreateDate: new Date(clock) })),
-    IsTruncated: false,
-  })));
-  iam.on(ListGroupsCommand).callsFake(guard(ListGroupsCommand, () => ({
-    Groups: [...groups.keys()].map((GroupName) => ({ GroupName, Arn: `arn:aws:iam::${ACCOUNT}:group/${GroupName}`, Path: '/', GroupId: `AGPA${GroupName.toUpperCase()}`, CreateDate: new Date(clock) })),
-    IsTruncated: false,
-  })));
+  iam.on(ListUsersCommand).callsFake(guard(ListUsersCommand, (i: { Marker?: string; MaxItems?: number }) => {
+    const { items, ...rest } = page([...users.keys()], i, pageSize);
+    return { Users: items.map((UserName) => ({ UserName, Arn: `arn:aws:iam::${ACCOUNT}:user/${UserName}`, Path: '/', UserId: `AIDA${UserName.toUpperCase()}`, CreateDate: new Date(clock) })), ...rest };
+  }));
+  iam.on(ListGroupsCommand).callsFake(guard(ListGroupsCommand, (i: { Marker?: string; MaxItems?: number }) => {
+    const { items, ...rest } = page([...groups.keys()], i, pageSize);
+    return { Groups: items.map((GroupName) => ({ GroupName, Arn: `arn:aws:iam::${ACCOUNT}:group/${GroupName}`, Path: '/', GroupId: `AGPA${GroupName.toUpperCase()}`, CreateDate: new Date(clock) })), ...rest };
+  }));
 
   // EC2: instance profile associations, one live association per instance.
   const matches = (a: FakeAssociation, filters: readonly Filter[]) =>
@@ -316,6 +456,8 @@ export function fakeIam() {
     users,
     groups,
     associations,
+    /** The managed-policy quotas per role, user and group; a test may change them. */
+    quotas,
     /** A customer managed policy with these versions (oldest first); the last is the default unless `defaultVersion` says otherwise. */
     addPolicy(name: string, documents: readonly (PolicyDocument | string)[], opts: { defaultVersion?: string; tags?: Record<string, string> } = {}): FakePolicy {
       const versions = documents.map((d, n) => ({ id: `v${n + 1}`, document: asText(d), created: tick() }));
@@ -367,3 +509,6 @@ export function fakeIam() {
 }
 
 export type FakeIam = ReturnType<typeof fakeIam>;
+
+/** `n` AWS managed policy ARNs that are not ssm-setup's, to fill a role, user or group up to its quota. */
+export const otherPolicies = (n: number) => Array.from({ length: n }, (_, k) => `arn:aws:iam::aws:policy/OtherPolicy${k + 1}`);

@@ -30,6 +30,27 @@ const KEY_POLICY = sessionKeyPolicy({ partition: 'aws', account: ACCOUNT, region
 
 const decide = (policy: PolicyDocument, req: SimRequest) => simulate(req, [policy], req.action.startsWith('kms:') ? KEY_POLICY : undefined);
 
+/**
+ * A session action by `caller` on session `id`, which `starter` (a user ID) started. The Service
+ * Authorization Reference (iam-simulate's data) still gives ssmmessages:OpenDataChannel no
+ * resource type, so the validated simulation refuses any ARN (`must.use.wildcard`); AWS's own
+ * quick-start policies grant it on `arn:aws:ssm:*:*:session/…`, so it is evaluated unvalidated.
+ */
+async function decideSession(policy: PolicyDocument, caller: typeof ALICE | typeof BOB, action: string, id: string, starter: string) {
+  const req = { ...caller, context: { ...caller.context, ...startedBy(starter) }, action, resource: session(id) };
+  return action.startsWith('ssmmessages:') ? simulateUnvalidated(req, [policy]) : decide(policy, req);
+}
+
+const IMPOSTOR = { principal: `arn:aws:sts::${ACCOUNT}:assumed-role/Operators/alice`, context: { 'aws:userid': 'AROAOPERATORS:alice' } };
+/** Caller, session id, the user ID that started it, what IAM must answer. */
+const ownershipCases: [typeof ALICE | typeof BOB, string, string, string][] = [
+  [ALICE, 'alice-0123456789abcdef0', 'AIDAALICEEXAMPLE', 'Allowed'], // an IAM user, its own session, by name
+  [BOB, 'bob-0123456789abcdef0', 'AROAOPERATORS:bob', 'Allowed'], // an assumed role, its own session, by tag
+  [ALICE, 'bob-0123456789abcdef0', 'AROAOPERATORS:bob', 'ImplicitlyDenied'], // a user, a role's session
+  [BOB, 'carol-0123456789abcdef0', 'AROAOPERATORS:carol', 'ImplicitlyDenied'], // a role, another caller of the same role
+  [IMPOSTOR, 'alice-0123456789abcdef0', 'AIDAALICEEXAMPLE', 'ImplicitlyDenied'], // a role session named after a user
+];
+
 describe('operatorPolicy: the documents', () => {
   it('restricted: the quick-start variant', () => {
     expect(operatorPolicy(RESTRICTED)).toMatchInlineSnapshot(`
@@ -72,15 +93,20 @@ describe('operatorPolicy: the documents', () => {
             "Action": [
               "ssm:TerminateSession",
               "ssm:ResumeSession",
+              "ssmmessages:OpenDataChannel",
             ],
             "Effect": "Allow",
-            "Resource": "arn:aws:ssm:*:123456789012:session/\${aws:username}-*",
+            "Resource": [
+              "arn:aws:ssm:*:123456789012:session/\${aws:username}-*",
+              "arn:aws:ssm:*:123456789012:session/\${aws:userid}-*",
+            ],
             "Sid": "OwnSessionsAsIamUser",
           },
           {
             "Action": [
               "ssm:TerminateSession",
               "ssm:ResumeSession",
+              "ssmmessages:OpenDataChannel",
             ],
             "Condition": {
               "StringLike": {
@@ -123,6 +149,30 @@ describe('operatorPolicy: the documents', () => {
             "Sid": "SessionsOnAllInstances",
           },
           {
+            "Action": [
+              "ssmmessages:OpenDataChannel",
+            ],
+            "Effect": "Allow",
+            "Resource": [
+              "arn:aws:ssm:*:123456789012:session/\${aws:username}-*",
+              "arn:aws:ssm:*:123456789012:session/\${aws:userid}-*",
+            ],
+            "Sid": "OwnSessionsAsIamUser",
+          },
+          {
+            "Action": [
+              "ssmmessages:OpenDataChannel",
+            ],
+            "Condition": {
+              "StringLike": {
+                "ssm:resourceTag/aws:ssmmessages:session-id": "\${aws:userid}",
+              },
+            },
+            "Effect": "Allow",
+            "Resource": "arn:aws:ssm:*:123456789012:session/*",
+            "Sid": "OwnSessionsAsRole",
+          },
+          {
             "Action": "kms:GenerateDataKey",
             "Effect": "Allow",
             "Resource": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
@@ -146,6 +196,14 @@ describe('operatorPolicy: the documents', () => {
     for (const action of actionsOf(policy)) expect(['Allowed', 'ImplicitlyDenied']).toContain(await decide(policy, { ...ALICE, action, resource: '*' }));
   });
 
+  it.each([RESTRICTED, FULL])('fits a managed policy: at most 6,144 characters without white space, only U+0020–U+00FF ($access)', (input) => {
+    // The longest partition and region names there are.
+    const long = { ...input, partition: 'aws-iso-b', region: 'ap-southeast-5', keyArn: `arn:aws-iso-b:kms:ap-southeast-5:${ACCOUNT}:key/mrk-1234abcd12ab34cd56ef1234567890ab` };
+    const text = JSON.stringify(operatorPolicy(long));
+    expect(text.replace(/\s/g, '').length).toBeLessThanOrEqual(6144);
+    expect(text).toMatch(/^[\u0020-\u00FF]*$/);
+  });
+
   it('builds every ARN in the caller’s partition and region', () => {
     const cnKey = `arn:aws-cn:kms:cn-north-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
     const policy = operatorPolicy({ ...RESTRICTED, partition: 'aws-cn', region: 'cn-north-1', keyArn: cnKey });
@@ -156,6 +214,7 @@ describe('operatorPolicy: the documents', () => {
       'arn:aws-cn:ssm:cn-north-1:*:document/AWS-StartSSHSession',
       `arn:aws-cn:ssm:cn-north-1:${ACCOUNT}:document/SSM-SessionManagerRunShell`,
       `arn:aws-cn:ssm:*:${ACCOUNT}:session/\${aws:username}-*`,
+      `arn:aws-cn:ssm:*:${ACCOUNT}:session/\${aws:userid}-*`,
       `arn:aws-cn:ssm:*:${ACCOUNT}:session/*`,
       cnKey,
     ]);
@@ -211,6 +270,13 @@ describe('operatorPolicy restricted: what IAM allows (iam-simulate)', () => {
     expect(await decide(policy, { ...BOB, context, action, resource: session('bob-0123456789abcdef0') })).toBe('Allowed');
   });
 
+  it.each(['ssm:TerminateSession', 'ssm:ResumeSession', 'ssmmessages:OpenDataChannel'])('lets only the starter %s: IAM user, assumed role, impostor', async (action) => {
+    const policy = operatorPolicy(RESTRICTED);
+    for (const [caller, id, starter, expected] of ownershipCases) {
+      expect(await decideSession(policy, caller, action, id, starter), `${caller.principal} on ${id}`).toBe(expected);
+    }
+  });
+
   it('denies ending another user’s session', async () => {
     const terminate = (caller: typeof ALICE | typeof BOB, id: string, starter: string) =>
       decide(policy, { ...caller, context: { ...caller.context, ...startedBy(starter) }, action: 'ssm:TerminateSession', resource: session(id) });
@@ -238,6 +304,12 @@ describe('operatorPolicy full: what IAM allows (iam-simulate)', () => {
       expect(await decide(policy, { ...ALICE, action: 'ssm:StartSession', resource }), resource).toBe('Allowed');
     }
     expect(simulateUnvalidated({ ...ALICE, action: 'ssm:StartSession', resource: PORT_FORWARDING }, [policy])).toBe('Allowed');
+  });
+
+  it('opens the data channel of the caller’s own sessions only (user and assumed role)', async () => {
+    for (const [caller, id, starter, expected] of ownershipCases) {
+      expect(await decideSession(policy, caller, 'ssmmessages:OpenDataChannel', id, starter), `${caller.principal} on ${id}`).toBe(expected);
+    }
   });
 
   it('allows ending and resuming any session', async () => {

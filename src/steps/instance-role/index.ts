@@ -22,7 +22,7 @@ import {
   type InstanceRoleChange,
 } from './plan.js';
 import { readInstanceRole, type InstanceRoleState } from './read.js';
-import { applyManagedPolicy } from '../shared/managed-policy.js';
+import { applyManagedPolicy, whenIamKnows } from '../shared/managed-policy.js';
 import { requireKeyArn } from '../shared/session-key.js';
 import { tagList } from '../../policies/tags.js';
 
@@ -40,9 +40,16 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
     const iam = ctx.aws.get(IAMClient);
     const tags = tagList(resourceTagsFor(ctx.settings));
     const role = ctx.settings.instanceRole;
-    const attach = async (RoleName: string, arns: readonly string[]) => {
-      for (const PolicyArn of arns) await iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn }));
+    // What this apply created: IAM may not know it everywhere for a few seconds (NoSuchEntity).
+    const fresh = new Set<string>();
+    const call = (names: readonly string[], work: () => Promise<unknown>) => {
+      const young = names.filter((n) => fresh.has(n));
+      return young.length ? whenIamKnows(ctx.io, young.join(' and '), work) : work();
     };
+    const attach = async (RoleName: string, arns: readonly string[]) => {
+      for (const PolicyArn of arns) await call([`role ${RoleName}`, `policy ${PolicyArn}`], () => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
+    };
+    const addRole = () => call([`instance profile ${role}`, `role ${role}`], () => iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: role, RoleName: role })));
     let policyArn = state.policy.arn;
     for (const change of changes) {
       switch (change.kind) {
@@ -52,6 +59,7 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
             description: 'Session Manager rights for EC2 instances (ssm-setup)',
             tags: resourceTagsFor(ctx.settings),
           });
+          if (change.kind === 'create-policy') fresh.add(`policy ${state.policy.arn}`);
           break;
         case 'create-role':
           await iam.send(new CreateRoleCommand({
@@ -60,6 +68,7 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
             Description: 'EC2 instances managed by Session Manager (ssm-setup)',
             Tags: tags,
           }));
+          fresh.add(`role ${role}`);
           await attach(role, wantedPolicies(ctx));
           break;
         case 'attach':
@@ -67,10 +76,11 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
           break;
         case 'create-profile':
           await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: role, Tags: tags }));
-          await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: role, RoleName: role }));
+          fresh.add(`instance profile ${role}`);
+          await addRole();
           break;
         case 'add-role':
-          await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: role, RoleName: role }));
+          await addRole();
           break;
         case 'associate':
           await associate(ctx, change.subject!, role);

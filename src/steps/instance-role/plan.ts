@@ -2,13 +2,13 @@ import { StepError } from '../../base/errors.js';
 import type { Change, PlanInput, StepOutputs } from '../../core/step.js';
 import { instancePolicy } from '../../policies/instance-policy.js';
 import type { PolicyDocument } from '../../policies/types.js';
-import { awsManagedPolicyArn, CLOUDWATCH_AGENT_POLICY, type InstanceRoleState } from './read.js';
+import { awsManagedPolicyArn, CLOUDWATCH_AGENT_POLICY, wantedPolicies, type InstanceRoleState } from './read.js';
 import { bucketNameFor } from '../log-bucket/read.js';
-import { planManagedPolicy, policyArn, type PolicyChange } from '../shared/managed-policy.js';
+import { resourceTagsFor } from '../../config/schema.js';
+import { DEFAULT_ATTACH_QUOTA, planManagedPolicy, refuseBadIamTags, refuseOverQuota, type AttachTarget, type PolicyChange } from '../shared/managed-policy.js';
 import { plannedKeyArn } from '../shared/session-key.js';
 
 export type InstanceRoleChange = PolicyChange | 'create-role' | 'attach' | 'create-profile' | 'add-role' | 'associate';
-
 
 /** The instance policy for these settings, scoped to the real key, bucket, prefix and log group. */
 export function desiredInstancePolicy(input: PlanInput): PolicyDocument {
@@ -26,13 +26,9 @@ export function desiredInstancePolicy(input: PlanInput): PolicyDocument {
   });
 }
 
-/** The managed policies every instance role gets: ours, and the CloudWatch agent's unless --no-cloudwatch-agent. */
-export function wantedPolicies(input: PlanInput): string[] {
-  const { partition, account } = input.identity;
-  const ours = policyArn(partition, account, input.settings.instancePolicy);
-  return input.settings.cloudwatchAgent ? [ours, awsManagedPolicyArn(partition, CLOUDWATCH_AGENT_POLICY)] : [ours];
-}
+export { wantedPolicies };
 
+/** The wanted policies a role does not have yet. */
 export const missingOn = (state: InstanceRoleState, role: string, wanted: readonly string[]) =>
   wanted.filter((arn) => !state.attached.get(role)?.has(arn));
 
@@ -42,8 +38,17 @@ const label = (t: { id: string; name?: string }) => (t.name ? `${t.id} (${t.name
 /** Targets that have no profile and none on its way. */
 export const bareTargets = (state: InstanceRoleState) => state.targets.filter((t) => !t.profileArn && !state.associating.has(t.id));
 
-/** Pure. The order of the changes is the order apply makes them. */
+/**
+ * Pure. The order of the changes is the order apply makes them. Refuses (before anything is
+ * written) a role that cannot take our policies, and tags IAM would refuse on what it creates.
+ */
 export function planInstanceRole(state: InstanceRoleState, input: PlanInput): Change<InstanceRoleChange>[] {
+  const changes = planChanges(state, input);
+  if (changes.some((c) => c.action === 'create')) refuseBadIamTags(resourceTagsFor(input.settings));
+  return changes;
+}
+
+function planChanges(state: InstanceRoleState, input: PlanInput): Change<InstanceRoleChange>[] {
   const changes: Change<InstanceRoleChange>[] = [...planManagedPolicy(state.policy, desiredInstancePolicy(input), 'Session Manager rights for instances')];
   const wanted = wantedPolicies(input);
   const role = input.settings.instanceRole;
@@ -57,10 +62,21 @@ export function planInstanceRole(state: InstanceRoleState, input: PlanInput): Ch
   if (bare.length && !state.ownRole?.exists) {
     changes.push({ kind: 'create-role', subject: role, action: 'create', resource: `IAM role ${role}`, detail: `trusted by EC2; with ${wanted.map(shortName).join(', ')}` });
   }
+  const room: AttachTarget[] = [];
   for (const [r, ids] of roles) {
     const missing = missingOn(state, r, wanted);
+    room.push({ kind: 'role', name: r, attached: state.attached.get(r) ?? [], adding: missing });
     if (missing.length) changes.push({ kind: 'attach', subject: r, action: 'update', resource: `IAM role ${r}`, detail: `attach ${missing.map(shortName).join(', ')} (used by ${ids.join(', ')})` });
   }
+  // Refused here, before any step writes: IAM's LimitExceeded would come mid-apply (and be retried as throttling).
+  const cw = awsManagedPolicyArn(input.identity.partition, CLOUDWATCH_AGENT_POLICY);
+  const limit = state.quotas?.role ?? DEFAULT_ATTACH_QUOTA;
+  const fitsWithoutCw = (t: AttachTarget) => {
+    const after = (state.attached.get(t.name)?.size ?? 0) + t.adding.length;
+    return t.adding.includes(cw) && after > limit && after - 1 <= limit;
+  };
+  const lessCw = room.some(fitsWithoutCw) ? 'run with --no-cloudwatch-agent, which attaches one policy fewer' : undefined;
+  refuseOverQuota('instance-role', room, state.quotas, lessCw);
   if (!bare.length) return changes;
   const profile = state.ownProfile;
   if (!profile) {

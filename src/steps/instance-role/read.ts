@@ -1,11 +1,18 @@
 import { GetInstanceProfileCommand, GetRoleCommand, IAMClient, paginateListAttachedRolePolicies } from '@aws-sdk/client-iam';
 import { unlessMissing } from '../../aws/errors.js';
 import { chunks } from '../../base/batch.js';
-import type { ReadContext, TargetInstance } from '../../core/step.js';
-import { policyArn, readManagedPolicy, type ManagedPolicyState } from '../shared/managed-policy.js';
+import type { PlanInput, ReadContext, TargetInstance } from '../../core/step.js';
+import { policyArn, readAttachQuotas, readManagedPolicy, type AttachQuotas, type ManagedPolicyState } from '../shared/managed-policy.js';
 
 export const CLOUDWATCH_AGENT_POLICY = 'CloudWatchAgentServerPolicy';
 export const awsManagedPolicyArn = (partition: string, name: string) => `arn:${partition}:iam::aws:policy/${name}`;
+
+/** The managed policies every instance role gets: ours, and the CloudWatch agent's unless --no-cloudwatch-agent. */
+export function wantedPolicies(input: PlanInput): string[] {
+  const { partition, account } = input.identity;
+  const ours = policyArn(partition, account, input.settings.instancePolicy);
+  return input.settings.cloudwatchAgent ? [ours, awsManagedPolicyArn(partition, CLOUDWATCH_AGENT_POLICY)] : [ours];
+}
 
 export interface ProfileInfo {
   readonly name: string;
@@ -18,8 +25,10 @@ export interface InstanceRoleState {
   readonly policy: ManagedPolicyState;
   /** Profiles the targets already have, by ARN. */
   readonly profiles: ReadonlyMap<string, ProfileInfo>;
-  /** Managed policies attached to each role involved, by role name. */
+  /** Managed policies attached to each role involved, by role name (all of them: the plan counts them against the quota). */
   readonly attached: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The account's managed-policies-per-role quota, read only when an existing role lacks one of ours. */
+  readonly quotas?: AttachQuotas;
   /** Our role and profile, read only when some target has no profile. */
   readonly ownRole?: { readonly exists: boolean };
   readonly ownProfile?: ProfileInfo | undefined;
@@ -29,6 +38,7 @@ export interface InstanceRoleState {
 
 const profileName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 
+/** Read-only: the targets, our policy, their profiles and roles (with what each role has attached), our role and profile. */
 export async function readInstanceRole(ctx: ReadContext): Promise<InstanceRoleState> {
   const iam = ctx.aws.get(IAMClient);
   const { partition, account } = ctx.identity;
@@ -51,7 +61,11 @@ export async function readInstanceRole(ctx: ReadContext): Promise<InstanceRoleSt
   if (ownRole?.exists) roles.add(ownRoleName);
   const attached = new Map<string, Set<string>>();
   for (const role of roles) attached.set(role, await attachedPolicies(iam, role));
-  return { targets, policy, profiles, attached, ownRole, ownProfile, associating };
+  const wanted = wantedPolicies(ctx);
+  const attaching = [...attached.values()].some((arns) => wanted.some((arn) => !arns.has(arn)));
+  // A new role starts empty: only an existing role that lacks something needs the quota.
+  const quotas = attaching ? await readAttachQuotas(iam) : undefined;
+  return { targets, policy, profiles, attached, ownRole, ownProfile, associating, ...(quotas ? { quotas } : {}) };
 }
 
 async function readProfile(iam: IAMClient, name: string): Promise<ProfileInfo | undefined> {

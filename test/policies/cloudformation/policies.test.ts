@@ -49,7 +49,10 @@ describe('cloudFormationTemplate: every policy is the builder\'s, with reference
     const restricted = resolved(t, doc, {}) as Obj;
     const byId = Object.fromEntries(restricted.Statement.map((s: Obj) => [s.Sid, s]));
     // In a Fn::Sub string ${!x} is how ${x} is written; outside one it stays as it is.
-    expect(byId.OwnSessionsAsIamUser.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:session/${!aws:username}-*' });
+    expect(byId.OwnSessionsAsIamUser.Resource).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:session/${!aws:username}-*' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:session/${!aws:userid}-*' },
+    ]);
     expect(byId.OwnSessionsAsRole.Condition.StringLike['ssm:resourceTag/aws:ssmmessages:session-id']).toBe('${aws:userid}');
   });
 

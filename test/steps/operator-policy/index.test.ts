@@ -77,7 +77,7 @@ describe('operator-policy', () => {
     await run(await context({ operatorAccess: 'full' }));
     const doc = parsePolicy(fake.iam.commandCalls(CreatePolicyCommand)[0]!.args[0].input.PolicyDocument)!;
     expect(doc).toEqual(expected('full'));
-    expect(doc.Statement.map((s) => s.Sid)).toEqual(['SessionsOnAllInstances', 'SessionKey']);
+    expect(doc.Statement.map((s) => s.Sid)).toEqual(['SessionsOnAllInstances', 'OwnSessionsAsIamUser', 'OwnSessionsAsRole', 'SessionKey']);
   });
 
   it('unchanged (URL-encoded, keys in another order): no change, no write', async () => {
