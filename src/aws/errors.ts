@@ -1,4 +1,5 @@
 import { type ErrorCode, SetupError, StepError } from '../base/errors.js';
+import { cloudWatchLogsStatement } from '../policies/kms-key-policy.js';
 import { CALL_KEY } from './calls.js';
 
 interface SdkErrorLike {
@@ -51,6 +52,8 @@ const isThrottled = (err: unknown) => /Throttl|TooManyRequests|RequestLimitExcee
 /** The stable code of an AWS failure, and the fix to print under it. */
 function classify(err: unknown, call: string | undefined, rerunCommand: string): { code: ErrorCode; hint: string } {
   const rerun = `rerun \`${rerunCommand}\`: finished work is not repeated`;
+  const refused = keyRefusedToLogs(err);
+  if (refused) return { code: 'KEY_POLICY_DENIES_LOGS', hint: `${refused}; then ${rerun}` };
   if (isAccessDenied(err)) {
     const action = call ? iamActionFor(call) : undefined;
     const what = action ? `${action} (needed by ${call})` : 'the permission for this call';
@@ -59,6 +62,23 @@ function classify(err: unknown, call: string | undefined, rerunCommand: string):
   if (isExpired(err)) return { code: 'CREDENTIALS_EXPIRED', hint: `refresh your AWS credentials (for SSO: aws sso login), then ${rerun}` };
   if (isThrottled(err)) return { code: 'THROTTLED', hint: `AWS throttled the requests; wait a moment and ${rerun}` };
   return { code: 'AWS_ERROR', hint: rerun };
+}
+
+/**
+ * CloudWatch Logs refuses the key of CreateLogGroup/AssociateKmsKey with AccessDeniedException
+ * "The specified KMS key does not exist or is not allowed to be used with Arn '<log group>'"
+ * when the key policy does not admit `logs.<region>.amazonaws.com` (aws-reference.md, gotcha 5):
+ * no IAM permission of the caller fixes that. The fix, built from the group's ARN, or undefined
+ * for any other error.
+ */
+function keyRefusedToLogs(err: unknown): string | undefined {
+  const message = (err as SdkErrorLike | undefined)?.message ?? '';
+  if (!isAccessDenied(err) || !/KMS key does not exist or is not allowed to be used/i.test(message)) return undefined;
+  const arn = /arn:([\w-]+):logs:([\w-]+):(\d{12}):log-group:[^'"\s]*/.exec(message);
+  const statement = arn
+    ? ` add this statement to the key policy: ${JSON.stringify(cloudWatchLogsStatement({ partition: arn[1]!, region: arn[2]!, account: arn[3]! }))}`
+    : ' add a statement for logs.<region>.amazonaws.com to the key policy';
+  return `the session key's policy does not let CloudWatch Logs use the key (or denies it): run \`ssm-setup run kms-key --cloudwatch-logs\`, which adds the statement, or${statement} (and remove any Deny on it); a key policy that just changed can take a few minutes to apply`;
 }
 
 const IAM_PREFIX: Record<string, string> = { KMS: 'kms', S3: 's3', CloudWatchLogs: 'logs', STS: 'sts', IAM: 'iam', SSM: 'ssm', EC2: 'ec2' };

@@ -164,9 +164,10 @@ async function discover(entry: StepEntry, step: AnyStep, ctx: () => StepContext,
   publish(outputs, out);
 }
 
+/** Makes a step's outputs known to later steps; the report shows the names and ARNs, not internal flags. */
 function publish(outputs: StepOutputs, out: StepOutputs | undefined): Record<string, OutputValue> {
   Object.assign(outputs, out);
-  return Object.fromEntries(Object.entries(out ?? {}).filter(([, v]) => v !== undefined)) as Record<string, OutputValue>;
+  return Object.fromEntries(Object.entries(out ?? {}).filter(([, v]) => v !== undefined && typeof v !== 'boolean')) as Record<string, OutputValue>;
 }
 
 /**

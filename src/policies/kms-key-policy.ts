@@ -1,4 +1,4 @@
-import type { PolicyDocument, PolicyStatement } from './types.js';
+import { mergeStatement, type PolicyDocument, type PolicyStatement } from './types.js';
 
 export interface KeyPolicyInput {
   readonly partition: string;
@@ -55,4 +55,19 @@ export function sessionKeyPolicy(input: KeyPolicyInput): PolicyDocument {
     Id: 'ssm-setup-session-key',
     Statement: [rootStatement(input), ...(input.cloudWatchLogs ? [cloudWatchLogsStatement(input)] : [])],
   };
+}
+
+/** KMS refuses a key policy document over 32 KB (PutKeyPolicy, CreateKey). */
+export const KEY_POLICY_MAX_BYTES = 32 * 1024;
+
+/** The size KMS counts for a policy document, in bytes (UTF-8). */
+export const policyBytes = (policy: PolicyDocument): number => new TextEncoder().encode(JSON.stringify(policy)).length;
+
+/**
+ * `policy` with the CloudWatch Logs statement merged in by Sid (every other statement kept as
+ * it is), or undefined when it already holds that statement. Adding an Allow never weakens
+ * the lockout safety check: whoever could manage the key before still can.
+ */
+export function withCloudWatchLogs(policy: PolicyDocument, input: Omit<KeyPolicyInput, 'cloudWatchLogs'>): PolicyDocument | undefined {
+  return mergeStatement(policy, cloudWatchLogsStatement(input));
 }

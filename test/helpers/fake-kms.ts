@@ -3,95 +3,260 @@ import {
   CreateAliasCommand,
   CreateKeyCommand,
   DescribeKeyCommand,
+  DisabledException,
   EnableKeyRotationCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
+  KMSInvalidStateException,
+  KMSServiceException,
+  LimitExceededException,
   ListAliasesCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
+  MalformedPolicyDocumentException,
   NotFoundException,
   PutKeyPolicyCommand,
+  TagException,
   TagResourceCommand,
+  UnsupportedOperationException,
   type KeyMetadata,
+  type Tag,
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { isWriteCall } from '../../src/aws/calls.js';
-import { ACCOUNT, REGION } from './fixtures.js';
+import { ACCOUNT, IDENTITY, REGION } from './fixtures.js';
 
-interface FakeKey {
+export interface FakeKey {
   meta: KeyMetadata;
   rotation: boolean;
   tags: Record<string, string>;
   policy: string;
+  /** Just made by CreateKey: the first KMS call that names it answers NotFoundException. */
+  unseen: boolean;
+  /** Just created, or its policy just changed: CloudWatch Logs cannot use it yet (once). */
+  logsLag: boolean;
 }
 
-const notFound = (message: string) => new NotFoundException({ message, $metadata: {} });
+export interface FakeKmsOptions {
+  /** Model KMS eventual consistency (default on): see `FakeKey.unseen` and `logsLag`. */
+  readonly consistency?: boolean;
+  /** The caller, for the lockout safety check (default: IDENTITY, an IAM user of ACCOUNT). */
+  readonly caller?: string;
+  /** Page size of ListAliases, ListKeys and ListResourceTags when the request gives no Limit. */
+  readonly pageSize?: number;
+}
+
+/** The key policy KMS gives a key created without one: the account root holds kms:*. */
+export const DEFAULT_KEY_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Id: 'key-default-1',
+  Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+});
+
+const meta = { $metadata: {} };
+const notFound = (message: string) => new NotFoundException({ message, ...meta });
+const malformed = (message: string) => new MalformedPolicyDocumentException({ message, ...meta });
+const unsupported = (message: string) => new UnsupportedOperationException({ message, ...meta });
+
+interface Statement {
+  Effect?: string;
+  Principal?: unknown;
+  Action?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+const glob = (pattern: string, value: string) =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(value);
+
+/** The principals of a statement (`*` as `*`), by kind: AWS, Service. */
+function principals(p: unknown, kind: 'AWS' | 'Service'): string[] {
+  if (p === '*') return ['*'];
+  return list((p as Record<string, unknown> | undefined)?.[kind]);
+}
 
 /**
- * A small stateful KMS behind aws-sdk-client-mock, enough to prove that apply converges:
- * apply, then read again, and the plan is empty.
+ * A small reading of a key policy, as strict as KMS where the tests need it: is `action` allowed
+ * to one of `who` (of `kind`) under `context`? An explicit Deny wins; a condition on a key
+ * missing from the context does not hold.
  */
-export function fakeKms() {
+export function keyPolicyAllows(policy: string, kind: 'AWS' | 'Service', who: readonly string[], action: string, context: Record<string, string> = {}): boolean {
+  const doc = JSON.parse(policy) as { Statement: Statement | Statement[] };
+  const all = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  const applies = (s: Statement) =>
+    principals(s.Principal, kind).some((p) => p === '*' || who.includes(p)) &&
+    list(s.Action).some((a) => glob(a, action)) &&
+    Object.entries(s.Condition ?? {}).every(([op, keys]) =>
+      Object.entries(keys).every(([key, want]) => {
+        const have = context[key];
+        if (have === undefined) return false;
+        const like = /Like$/.test(op);
+        return list(want).some((w) => (like ? glob(w, have) : w === have));
+      }),
+    );
+  if (all.some((s) => s.Effect === 'Deny' && applies(s))) return false;
+  return all.some((s) => s.Effect === 'Allow' && applies(s));
+}
+
+/**
+ * A stateful KMS behind aws-sdk-client-mock, as strict as KMS where the steps could go wrong:
+ * a just-created key is not visible at once (eventual consistency), rotation is refused for
+ * keys that cannot rotate, policies are validated (JSON, 32 KB, lockout safety check), tags are
+ * limited (50, no `aws:`), and the only policy name is `default`. Enough to prove that apply
+ * converges: apply, then read again, and the plan is empty.
+ */
+export function fakeKms(opts: FakeKmsOptions = {}) {
+  const consistency = opts.consistency ?? true;
+  const caller = opts.caller ?? IDENTITY.arn;
   const mock = mockClient(KMSClient);
   const keys = new Map<string, FakeKey>();
   const aliases = new Map<string, string>();
   let n = 0;
+  const lookup = (id: string | undefined) =>
+    keys.get(aliases.get(id ?? '') ?? id ?? '') ?? [...keys.values()].find((k) => k.meta.Arn === id);
+  /** The key a call names; the first call naming a just-created key does not find it. */
   const find = (id: string | undefined) => {
-    const key = keys.get(aliases.get(id ?? '') ?? id ?? '') ?? [...keys.values()].find((k) => k.meta.Arn === id);
+    const key = lookup(id);
     if (!key) throw notFound(`Invalid keyId ${id}`);
+    if (key.unseen) {
+      key.unseen = false;
+      throw notFound(`Key '${key.meta.Arn}' does not exist`);
+    }
     return key;
   };
 
-  const addKey = (opts: Partial<KeyMetadata> & { tags?: Record<string, string>; rotation?: boolean; policy?: string } = {}) => {
+  const checkPolicy = (policy: string, bypass?: boolean) => {
+    if (Buffer.byteLength(policy, 'utf8') > 32 * 1024) throw new LimitExceededException({ message: 'Policy exceeds 32768 bytes', ...meta });
+    try {
+      JSON.parse(policy);
+    } catch {
+      throw malformed('The policy is not valid JSON');
+    }
+    if (bypass) return;
+    // Lockout safety check: the caller (or the account root, which delegates to IAM) must keep kms:PutKeyPolicy.
+    // An assumed-role session is named in key policies by its role's ARN.
+    const role = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\//.exec(caller);
+    const who = [`arn:aws:iam::${ACCOUNT}:root`, ACCOUNT, caller, ...(role ? [`arn:aws:iam::${role[1]}:role/${role[2]}`] : [])];
+    if (!keyPolicyAllows(policy, 'AWS', who, 'kms:PutKeyPolicy')) {
+      throw malformed('The new key policy will not allow you to update the key policy in the future.');
+    }
+  };
+
+  const checkTags = (current: Record<string, string>, tags: readonly Tag[]) => {
+    for (const { TagKey = '', TagValue = '' } of tags) {
+      if (/^aws:/i.test(TagKey)) throw new TagException({ message: `Tag key ${TagKey}: the aws: prefix is reserved`, ...meta });
+      if (!TagKey || TagKey.length > 128 || TagValue.length > 256) throw new TagException({ message: `Tag ${TagKey} is too long`, ...meta });
+    }
+    const next = { ...current, ...Object.fromEntries(tags.map((t) => [t.TagKey!, t.TagValue!])) };
+    if (Object.keys(next).filter((k) => !/^aws:/i.test(k)).length > 50) throw new TagException({ message: 'A key can have at most 50 tags', ...meta });
+    return next;
+  };
+
+  /** A key whose key material is imported, or in a custom key store: KMS cannot rotate it. */
+  const foreignMaterial = (m: KeyMetadata) => m.Origin === 'EXTERNAL' || !!m.CustomKeyStoreId || m.Origin === 'AWS_CLOUDHSM' || m.Origin === 'EXTERNAL_KEY_STORE';
+
+  const addKey = (o: Partial<KeyMetadata> & { tags?: Record<string, string>; rotation?: boolean; policy?: string } = {}) => {
     const KeyId = `key-${++n}`;
-    const { tags = {}, rotation = false, policy = '{"Version":"2012-10-17","Statement":[]}', ...meta } = opts;
+    const { tags = {}, rotation = false, policy = DEFAULT_KEY_POLICY, ...rest } = o;
     keys.set(KeyId, {
-      meta: { KeyId, Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KeyId}`, KeyState: 'Enabled', Enabled: true, KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', ...meta },
+      meta: { KeyId, Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KeyId}`, AWSAccountId: ACCOUNT, KeyState: 'Enabled', Enabled: true, KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', Origin: 'AWS_KMS', ...rest },
       rotation,
       tags,
       policy,
+      unseen: false,
+      logsLag: false,
     });
     return KeyId;
   };
 
+  /** One page of `items` after `marker` (KMS's Truncated/NextMarker). */
+  const page = <T>(items: T[], limit: number | undefined, marker: string | undefined, fallback: number) => {
+    const size = limit ?? opts.pageSize ?? fallback;
+    const start = marker ? Number(marker) : 0;
+    const next = start + size;
+    return { items: items.slice(start, next), Truncated: next < items.length, ...(next < items.length ? { NextMarker: String(next) } : {}) };
+  };
+
   mock.on(DescribeKeyCommand).callsFake(async (i) => ({ KeyMetadata: find(i.KeyId).meta }));
   mock.on(CreateKeyCommand).callsFake(async (i) => {
-    const id = addKey({ tags: Object.fromEntries((i.Tags ?? []).map((t: { TagKey: string; TagValue: string }) => [t.TagKey, t.TagValue])), policy: i.Policy });
-    return { KeyMetadata: keys.get(id)!.meta };
+    if ((i.Description ?? '').length > 8192) throw new KMSServiceException({ name: 'ValidationException', $fault: 'client', message: 'Description is longer than 8192', ...meta });
+    const policy = i.Policy ?? DEFAULT_KEY_POLICY;
+    checkPolicy(policy, i.BypassPolicyLockoutSafetyCheck);
+    const tags = checkTags({}, i.Tags ?? []);
+    const id = addKey({ tags, policy, ...(i.Description ? { Description: i.Description } : {}) });
+    const key = keys.get(id)!;
+    key.unseen = consistency;
+    key.logsLag = consistency;
+    return { KeyMetadata: key.meta };
   });
   mock.on(CreateAliasCommand).callsFake(async (i) => {
-    if (aliases.has(i.AliasName)) throw new AlreadyExistsException({ message: 'exists', $metadata: {} });
+    if (aliases.has(i.AliasName)) throw new AlreadyExistsException({ message: 'exists', ...meta });
     aliases.set(i.AliasName, find(i.TargetKeyId).meta.KeyId!);
     return {};
   });
   mock.on(EnableKeyRotationCommand).callsFake(async (i) => {
-    find(i.KeyId).rotation = true;
+    const key = find(i.KeyId);
+    if (key.meta.KeyState === 'Disabled') throw new DisabledException({ message: `${key.meta.Arn} is disabled.`, ...meta });
+    if (key.meta.KeyState !== 'Enabled') throw new KMSInvalidStateException({ message: `${key.meta.Arn} is ${key.meta.KeyState}`, ...meta });
+    if (foreignMaterial(key.meta)) throw unsupported(`${key.meta.Arn} origin is ${key.meta.Origin} which is not valid for this operation.`);
+    if (key.meta.MultiRegionConfiguration?.MultiRegionKeyType === 'REPLICA') {
+      throw unsupported(`${key.meta.Arn} is a multi-Region replica key: rotation is managed on its primary key.`);
+    }
+    if (key.meta.KeySpec !== 'SYMMETRIC_DEFAULT') throw unsupported('You cannot perform this operation on a non-symmetric key.');
+    key.rotation = true;
     return {};
   });
-  mock.on(GetKeyRotationStatusCommand).callsFake(async (i) => ({ KeyRotationEnabled: find(i.KeyId).rotation }));
-  mock.on(ListResourceTagsCommand).callsFake(async (i) => ({
-    Tags: Object.entries(find(i.KeyId).tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
-  }));
+  mock.on(GetKeyRotationStatusCommand).callsFake(async (i) => {
+    const key = find(i.KeyId);
+    // KMS refuses the question itself for imported material and custom key stores.
+    if (foreignMaterial(key.meta)) throw unsupported(`${key.meta.Arn} origin is ${key.meta.Origin} which is not valid for this operation.`);
+    return { KeyId: key.meta.KeyId, KeyRotationEnabled: key.rotation };
+  });
+  mock.on(ListResourceTagsCommand).callsFake(async (i) => {
+    const all = Object.entries(find(i.KeyId).tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
+    const { items, ...rest } = page(all, i.Limit, i.Marker, 50);
+    return { Tags: items, ...rest };
+  });
   mock.on(TagResourceCommand).callsFake(async (i) => {
     const key = find(i.KeyId);
-    for (const t of i.Tags ?? []) key.tags[t.TagKey] = t.TagValue;
+    key.tags = checkTags(key.tags, i.Tags ?? []);
     return {};
   });
-  mock.on(GetKeyPolicyCommand).callsFake(async (i) => ({ Policy: find(i.KeyId).policy }));
+  mock.on(GetKeyPolicyCommand).callsFake(async (i) => {
+    const key = find(i.KeyId);
+    if ((i.PolicyName ?? 'default') !== 'default') throw notFound(`No such policy: ${i.PolicyName}`);
+    return { Policy: key.policy, PolicyName: 'default' };
+  });
   mock.on(PutKeyPolicyCommand).callsFake(async (i) => {
-    find(i.KeyId).policy = i.Policy;
+    const key = find(i.KeyId);
+    if ((i.PolicyName ?? 'default') !== 'default') throw notFound(`No such policy: ${i.PolicyName}`);
+    checkPolicy(i.Policy ?? '', i.BypassPolicyLockoutSafetyCheck);
+    key.policy = i.Policy!;
+    key.logsLag = consistency;
     return {};
   });
-  mock.on(ListAliasesCommand).callsFake(async () => ({ Aliases: [...aliases].map(([AliasName, TargetKeyId]) => ({ AliasName, TargetKeyId })) }));
-  mock.on(ListKeysCommand).callsFake(async () => ({ Keys: [...keys.keys()].map((KeyId) => ({ KeyId })) }));
+  mock.on(ListAliasesCommand).callsFake(async (i) => {
+    const all = [...aliases].map(([AliasName, TargetKeyId]) => ({ AliasName, AliasArn: `arn:aws:kms:${REGION}:${ACCOUNT}:${AliasName}`, TargetKeyId }));
+    const { items, ...rest } = page(all, i.Limit, i.Marker, 50);
+    return { Aliases: items, ...rest };
+  });
+  mock.on(ListKeysCommand).callsFake(async (i) => {
+    const all = [...keys.values()].map((k) => ({ KeyId: k.meta.KeyId, KeyArn: k.meta.Arn }));
+    const { items, ...rest } = page(all, i.Limit, i.Marker, 100);
+    return { Keys: items, ...rest };
+  });
 
   return {
     mock,
     keys,
     aliases,
     addKey,
+    /** The key an id, ARN or alias names, as it is now (no consistency effect). */
+    key: (id: string) => lookup(id),
     /** Write calls made so far (CreateKey, CreateAlias, …). */
     writes: () => mock.calls().map((c) => (c.args[0] as object).constructor.name).filter(isWriteCall),
   };
 }
+
+export type FakeKms = ReturnType<typeof fakeKms>;

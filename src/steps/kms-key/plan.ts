@@ -1,26 +1,79 @@
 import { MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
-import { type ErrorCode, StepError } from '../../base/errors.js';
+import { type ErrorCode, StepError, UsageError } from '../../base/errors.js';
 import type { Change, PlanInput } from '../../core/step.js';
-import { cloudWatchLogsStatement } from '../../policies/kms-key-policy.js';
+import { KEY_POLICY_MAX_BYTES, policyBytes, withCloudWatchLogs } from '../../policies/kms-key-policy.js';
 import { formatTags, missingTags } from '../../policies/tags.js';
-import { mergeStatement, type PolicyDocument } from '../../policies/types.js';
+import type { PolicyDocument } from '../../policies/types.js';
 import { ALIAS_TAG, type KeyInfo, type KmsKeyState } from './read.js';
 
 export type KmsChange = 'create-key' | 'create-alias' | 'enable-rotation' | 'tag-key' | 'key-policy';
 
+/** KMS takes at most 50 tags per key (tags AWS itself sets, `aws:…`, do not count). */
+const MAX_KEY_TAGS = 50;
+
 /** Tags of a key ssm-setup creates: ManagedBy, the operator's tags, and the alias marker. */
 export const keyTagsFor = (input: PlanInput) => ({ ...resourceTagsFor(input.settings), [ALIAS_TAG]: input.settings.keyAlias });
+
+/**
+ * `policy` with the CloudWatch Logs statement merged in, or undefined when it already holds it.
+ * kms-key plans this change, or log-group when kms-key is not part of the run: both go through
+ * here. A policy KMS would refuse for its size (32 KB) is refused now, before any write.
+ */
+export function logsKeyPolicy(stepId: string, policy: PolicyDocument, input: PlanInput): PolicyDocument | undefined {
+  const merged = withCloudWatchLogs(policy, { partition: input.identity.partition, account: input.identity.account, region: input.region });
+  if (merged && policyBytes(merged) > KEY_POLICY_MAX_BYTES) {
+    throw new StepError(stepId, 'KEY_POLICY_DENIES_LOGS', `the key policy of ${input.settings.keyAlias} has no room left for the CloudWatch Logs statement (KMS allows ${KEY_POLICY_MAX_BYTES} bytes)`, {
+      hint: 'shorten the key policy (merge statements, drop unused principals) and rerun, or choose another key with --key-alias',
+    });
+  }
+  return merged;
+}
+
+/** The plan row of the key-policy change (the same whichever step owns it). */
+export const keyPolicyChange = (input: PlanInput, why = ''): Change<'key-policy'> => ({
+  kind: 'key-policy',
+  action: 'update',
+  resource: `key policy of ${input.settings.keyAlias}`,
+  detail: `allow logs.${input.region} to use the key for this account's log groups${why}`,
+});
 
 /** The key policy with the CloudWatch Logs statement merged in, or undefined when none is needed. */
 export function policyUpdate(key: KeyInfo, input: PlanInput): PolicyDocument | undefined {
   if (!input.settings.cloudwatchLogs || !key.policy) return undefined;
-  return mergeStatement(key.policy, cloudWatchLogsStatement({ partition: input.identity.partition, account: input.identity.account, region: input.region }));
+  return logsKeyPolicy('kms-key', key.policy, input);
+}
+
+/**
+ * Why KMS cannot turn automatic rotation on for this key, or undefined when it can: imported
+ * key material, custom key stores, and multi-Region replicas (rotation is set on the primary)
+ * make EnableKeyRotation fail with UnsupportedOperationException.
+ */
+export function rotationBlocker(key: Pick<KeyInfo, 'origin' | 'customKeyStoreId' | 'replicaOf'>): string | undefined {
+  if (key.origin === 'EXTERNAL') return 'the key material is imported (Origin EXTERNAL), which KMS does not rotate; rotate it by hand';
+  if (key.customKeyStoreId || key.origin === 'AWS_CLOUDHSM' || key.origin === 'EXTERNAL_KEY_STORE') {
+    return `the key is in a custom key store (${key.customKeyStoreId ?? key.origin}), where KMS does not rotate keys; rotate it by hand`;
+  }
+  if (key.replicaOf) return `the key is a multi-Region replica: its rotation follows the primary key ${key.replicaOf}; set it there`;
+  return undefined;
+}
+
+/** The plan's remark on a key whose rotation is not this step's to change. */
+export function kmsKeyNote(state: KmsKeyState): string | undefined {
+  if (state.kind === 'absent') return undefined;
+  const why = rotationBlocker(state.key);
+  if (!why) return undefined;
+  if (state.key.replicaOf) {
+    const now = state.key.rotation === undefined ? '' : ` (it is ${state.key.rotation ? 'on' : 'off'})`;
+    return `automatic rotation is not changed here${now}: ${why}`;
+  }
+  return `automatic rotation stays off: ${why}`;
 }
 
 /** Pure: the changes that bring the key behind the alias to the desired state. */
 export function planKmsKey(state: KmsKeyState, input: PlanInput): Change<KmsChange>[] {
   const alias = input.settings.keyAlias;
   if (state.kind === 'absent') {
+    assertTagRoom(keyTagsFor(input));
     const logs = input.settings.cloudwatchLogs ? ' + CloudWatch Logs for this account\'s log groups' : '';
     return [
       { kind: 'create-key', action: 'create', resource: 'KMS key', detail: `symmetric encryption key; key policy: account root${logs}; tags ${formatTags(keyTagsFor(input))}` },
@@ -34,16 +87,30 @@ export function planKmsKey(state: KmsKeyState, input: PlanInput): Change<KmsChan
   if (state.kind === 'orphan') {
     changes.push({ kind: 'create-alias', action: 'create', resource: `KMS alias ${alias}`, detail: `→ existing key ${key.id}, left without its alias by an interrupted run` });
   }
-  if (!key.rotation) changes.push({ kind: 'enable-rotation', action: 'update', resource: `key rotation of ${alias}`, detail: 'disabled → enabled (yearly)' });
+  // A key that cannot rotate (see rotationBlocker) is left as it is: the note says why.
+  if (key.rotation === false && !rotationBlocker(key)) {
+    changes.push({ kind: 'enable-rotation', action: 'update', resource: `key rotation of ${alias}`, detail: 'disabled → enabled (yearly)' });
+  }
   // Only keys ssm-setup created get its tags: tagging an adopted key would claim it for `destroy`.
   if (key.tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value) {
     const missing = missingTags(key.tags, keyTagsFor(input));
-    if (missing) changes.push({ kind: 'tag-key', action: 'update', resource: `tags of ${alias}`, detail: `set ${formatTags(missing)}` });
+    if (missing) {
+      assertTagRoom({ ...key.tags, ...missing });
+      changes.push({ kind: 'tag-key', action: 'update', resource: `tags of ${alias}`, detail: `set ${formatTags(missing)}` });
+    }
   }
-  if (policyUpdate(key, input)) {
-    changes.push({ kind: 'key-policy', action: 'update', resource: `key policy of ${alias}`, detail: `allow logs.${input.region} to use the key for this account's log groups` });
-  }
+  if (policyUpdate(key, input)) changes.push(keyPolicyChange(input));
   return changes;
+}
+
+/** KMS refuses a 51st tag (TagException): say so before any write, naming the flag. */
+function assertTagRoom(tags: Readonly<Record<string, string>>): void {
+  const count = Object.keys(tags).filter((k) => !k.toLowerCase().startsWith('aws:')).length;
+  if (count > MAX_KEY_TAGS) {
+    throw new UsageError('INVALID_SETTINGS', `--tags: the KMS key would carry ${count} tags (with ${MANAGED_BY_TAG.key}, ${ALIAS_TAG} and the tags it has), and KMS allows ${MAX_KEY_TAGS}`, {
+      hint: `drop ${count - MAX_KEY_TAGS} of the --tags`,
+    });
+  }
 }
 
 /** Refuses a key the setup cannot use, with the command that fixes it. */

@@ -3,12 +3,12 @@ import {
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
-  ListResourceTagsCommand,
   paginateListAliases,
   paginateListKeys,
+  paginateListResourceTags,
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
-import { errorName, isAccessDenied } from '../../aws/errors.js';
+import { errorName, isAccessDenied, unlessMissing } from '../../aws/errors.js';
 import { MANAGED_BY_TAG } from '../../config/schema.js';
 import type { ReadContext } from '../../core/step.js';
 import { parsePolicy, type PolicyDocument } from '../../policies/types.js';
@@ -24,7 +24,13 @@ export interface KeyInfo {
   readonly manager: string;
   readonly spec: string;
   readonly usage: string;
-  /** Read only for usable keys. */
+  /** Where the key material is: AWS_KMS, EXTERNAL (imported), AWS_CLOUDHSM, EXTERNAL_KEY_STORE. */
+  readonly origin: string;
+  /** Set for a key in a custom key store (CloudHSM or external). */
+  readonly customKeyStoreId?: string;
+  /** For a multi-Region replica: the ARN of its primary key, which owns the rotation. */
+  readonly replicaOf?: string;
+  /** Read only for usable keys; undefined also where KMS cannot tell (keys that cannot rotate). */
   readonly rotation?: boolean;
   readonly tags: Readonly<Record<string, string>>;
   /** Read only when a log group needs the CloudWatch Logs statement. */
@@ -37,18 +43,21 @@ export type KmsKeyState =
   | { readonly kind: 'orphan'; readonly alias: string; readonly key: KeyInfo }
   | { readonly kind: 'present'; readonly alias: string; readonly key: KeyInfo };
 
-export async function readKmsKey(ctx: Pick<ReadContext, 'aws' | 'settings'>): Promise<KmsKeyState> {
+/** The key behind the alias (or the orphan an interrupted run left), with what the plan needs to know of it. */
+export async function readKmsKey(ctx: Pick<ReadContext, 'aws' | 'settings' | 'selected'>): Promise<KmsKeyState> {
   const kms = ctx.aws.get(KMSClient);
   const alias = ctx.settings.keyAlias;
+  // The policy matters when this step plans the CloudWatch Logs statement: not when it is only read for its ARN.
+  const withPolicy = ctx.settings.cloudwatchLogs && (ctx.selected?.has('kms-key') ?? true);
   let meta: KeyMetadata | undefined;
   try {
     meta = (await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
   } catch (err) {
     if (errorName(err) !== 'NotFoundException') throw err;
   }
-  if (meta) return { kind: 'present', alias, key: await keyInfo(kms, meta, ctx.settings.cloudwatchLogs) };
+  if (meta) return { kind: 'present', alias, key: await keyInfo(kms, meta, withPolicy) };
   const orphan = await findOrphan(kms, alias);
-  return orphan ? { kind: 'orphan', alias, key: await keyInfo(kms, orphan, ctx.settings.cloudwatchLogs) } : { kind: 'absent' };
+  return orphan ? { kind: 'orphan', alias, key: await keyInfo(kms, orphan, withPolicy) } : { kind: 'absent' };
 }
 
 async function keyInfo(kms: KMSClient, meta: KeyMetadata, withPolicy: boolean): Promise<KeyInfo> {
@@ -60,25 +69,45 @@ async function keyInfo(kms: KMSClient, meta: KeyMetadata, withPolicy: boolean): 
     manager: meta.KeyManager ?? 'CUSTOMER',
     spec: meta.KeySpec ?? 'SYMMETRIC_DEFAULT',
     usage: meta.KeyUsage ?? 'ENCRYPT_DECRYPT',
+    origin: meta.Origin ?? 'AWS_KMS',
+    ...(meta.CustomKeyStoreId ? { customKeyStoreId: meta.CustomKeyStoreId } : {}),
+    ...(meta.MultiRegionConfiguration?.MultiRegionKeyType === 'REPLICA' ? { replicaOf: meta.MultiRegionConfiguration.PrimaryKey?.Arn ?? 'unknown' } : {}),
     tags: {},
   };
   // A key the plan will refuse needs no more reads.
   if (base.state !== 'Enabled' || base.manager !== 'CUSTOMER' || base.spec !== 'SYMMETRIC_DEFAULT') return base;
   const [rotation, tags, policy] = await Promise.all([
-    kms.send(new GetKeyRotationStatusCommand({ KeyId: id })).then((o) => o.KeyRotationEnabled === true),
+    readRotation(kms, base),
     keyTags(kms, id),
-    withPolicy
-      ? kms.send(new GetKeyPolicyCommand({ KeyId: id, PolicyName: 'default' })).then((o) => parsePolicy(o.Policy))
-      : undefined,
+    withPolicy ? readKeyPolicy(kms, id) : undefined,
   ]);
   return { ...base, rotation, tags, policy };
 }
 
+/** The key policy (KMS keys have one, named `default`). */
+export async function readKeyPolicy(kms: KMSClient, keyId: string): Promise<PolicyDocument | undefined> {
+  return parsePolicy((await kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))).Policy);
+}
+
+/**
+ * Whether automatic rotation is on, or undefined where KMS cannot answer: GetKeyRotationStatus
+ * fails with UnsupportedOperationException for imported key material and custom key stores,
+ * so it is not asked there, and its refusal elsewhere (a replica) is not a failed read.
+ */
+async function readRotation(kms: KMSClient, key: Pick<KeyInfo, 'id' | 'origin' | 'customKeyStoreId'>): Promise<boolean | undefined> {
+  if (key.origin !== 'AWS_KMS' || key.customKeyStoreId) return undefined;
+  const out = await unlessMissing(kms.send(new GetKeyRotationStatusCommand({ KeyId: key.id })), 'UnsupportedOperationException');
+  return out ? out.KeyRotationEnabled === true : undefined;
+}
+
 /** A key's tags as a map (KMS names them TagKey/TagValue). */
 export async function keyTags(kms: KMSClient, keyId: string): Promise<Record<string, string>> {
-  // 50 tags per key at most, so one page holds them all.
-  const out = await kms.send(new ListResourceTagsCommand({ KeyId: keyId, Limit: 50 }));
-  return Object.fromEntries((out.Tags ?? []).map((t) => [t.TagKey ?? '', t.TagValue ?? '']));
+  // 50 tags per key at most, but tags AWS sets (aws:cloudformation:…) do not count: follow the pages.
+  const tags: Record<string, string> = {};
+  for await (const page of paginateListResourceTags({ client: kms }, { KeyId: keyId, Limit: 50 })) {
+    for (const t of page.Tags ?? []) tags[t.TagKey ?? ''] = t.TagValue ?? '';
+  }
+  return tags;
 }
 
 /**

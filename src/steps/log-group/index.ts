@@ -2,16 +2,17 @@ import {
   AssociateKmsKeyCommand,
   CloudWatchLogsClient,
   CreateLogGroupCommand,
-  ListTagsForResourceCommand,
-  paginateDescribeLogGroups,
   PutRetentionPolicyCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { kmsConsistency, logsKeyNotYetUsable, retryWhile } from '../../aws/retry.js';
 import { LOG_RETENTION_DAYS, resourceTagsFor } from '../../config/schema.js';
-import type { Step, ReadContext, StepContext } from '../../core/step.js';
+import type { Step } from '../../core/step.js';
 import { pickName, unanswered } from '../shared/ask.js';
-import { planLogGroup, type LogGroupChange, type LogGroupInfo, type LogGroupState } from './plan.js';
 import { requireKeyArn } from '../shared/session-key.js';
+import { keyPolicyUpdate, planLogGroup, type LogGroupChange, type LogGroupState } from './plan.js';
+import { listGroups, readLogGroup } from './read.js';
 
 /** The wizard lists at most this many groups; beyond that the operator types a name. */
 const MAX_LISTED = 100;
@@ -42,28 +43,34 @@ export const logGroupStep: Step<LogGroupState, LogGroupChange> = {
     return answers;
   },
 
-  async read(ctx) {
-    const name = ctx.settings.logGroup;
-    const group = (await listGroups(ctx, Infinity, name)).find((g) => g.name === name);
-    if (!group) return { kind: 'absent', name };
-    const { tags } = await ctx.aws.get(CloudWatchLogsClient).send(new ListTagsForResourceCommand({ resourceArn: group.arn }));
-    return { kind: 'present', group: { ...group, tags: tags ?? {} } };
-  },
+  read: readLogGroup,
 
   plan: planLogGroup,
 
   async apply(ctx, state, changes) {
     const logs = ctx.aws.get(CloudWatchLogsClient);
     const name = state.kind === 'absent' ? state.name : state.group.name;
+    // Always the key ARN: CloudWatch Logs takes no key id or alias here.
     const kmsKeyId = requireKeyArn(ctx, 'log-group');
     const kinds = new Set(changes.map((c) => c.kind));
+    // The key was just created or its policy changed (by kms-key in this run, or just below).
+    let keyChanged = ctx.outputs.kmsKeyChanged === true;
+    const policy = kinds.has('key-policy') ? keyPolicyUpdate(state, ctx) : undefined;
+    if (policy) {
+      // Before the group uses the key: without the statement CreateLogGroup/AssociateKmsKey are AccessDenied.
+      await ctx.aws.get(KMSClient).send(new PutKeyPolicyCommand({ KeyId: kmsKeyId, PolicyName: 'default', Policy: JSON.stringify(policy) }));
+      keyChanged = true;
+    }
+    // CloudWatch Logs may not see a key change for a few seconds: retry briefly, only then.
+    const withKey = <T>(work: () => Promise<T>): Promise<T> =>
+      keyChanged ? retryWhile(work, logsKeyNotYetUsable, (ms) => ctx.io.info(`  waiting for CloudWatch Logs to accept the key (${Math.round(ms / 1000)}s)…`), kmsConsistency) : work();
     if (kinds.has('create-group')) {
-      // The key policy already admits logs.<region> (kms-key runs first), or this is AccessDenied.
-      await logs.send(new CreateLogGroupCommand({ logGroupName: name, kmsKeyId, tags: resourceTagsFor(ctx.settings) }));
+      await withKey(() => logs.send(new CreateLogGroupCommand({ logGroupName: name, kmsKeyId, tags: resourceTagsFor(ctx.settings) })));
       kinds.add('retention');
     }
-    if (kinds.has('encrypt')) await logs.send(new AssociateKmsKeyCommand({ logGroupName: name, kmsKeyId }));
+    if (kinds.has('encrypt')) await withKey(() => logs.send(new AssociateKmsKeyCommand({ logGroupName: name, kmsKeyId })));
     if (kinds.has('retention')) await logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: ctx.settings.logRetentionDays }));
+    // Tagging takes the ARN without `:*`.
     const arn = state.kind === 'present' ? state.group.arn : `arn:${ctx.identity.partition}:logs:${ctx.region}:${ctx.identity.account}:log-group:${name}`;
     if (kinds.has('tags')) await logs.send(new TagResourceCommand({ resourceArn: arn, tags: resourceTagsFor(ctx.settings) }));
     return { logGroupName: name, logGroupArn: arn };
@@ -71,18 +78,3 @@ export const logGroupStep: Step<LogGroupState, LogGroupChange> = {
 
   outputs: (state) => (state.kind === 'present' ? { logGroupName: state.group.name, logGroupArn: state.group.arn } : undefined),
 };
-
-/** Log groups of the region (starting with `prefix`), up to `max`. */
-async function listGroups(ctx: ReadContext, max: number, prefix?: string): Promise<Omit<LogGroupInfo, 'tags'>[]> {
-  const found: Omit<LogGroupInfo, 'tags'>[] = [];
-  const pages = paginateDescribeLogGroups({ client: ctx.aws.get(CloudWatchLogsClient) }, prefix ? { logGroupNamePrefix: prefix } : {});
-  for await (const page of pages) {
-    for (const g of page.logGroups ?? []) {
-      if (!g.logGroupName) continue;
-      const arn = g.logGroupArn ?? g.arn?.replace(/:\*$/, '') ?? '';
-      found.push({ name: g.logGroupName, arn, kmsKeyId: g.kmsKeyId, retentionDays: g.retentionInDays });
-      if (found.length >= max) return found;
-    }
-  }
-  return found;
-}

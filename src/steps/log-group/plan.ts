@@ -1,6 +1,8 @@
 import { MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
 import type { Change, PlanInput } from '../../core/step.js';
 import { formatTags, missingTags } from '../../policies/tags.js';
+import type { PolicyDocument } from '../../policies/types.js';
+import { keyPolicyChange, logsKeyPolicy } from '../kms-key/plan.js';
 
 export interface LogGroupInfo {
   readonly name: string;
@@ -12,25 +14,44 @@ export interface LogGroupInfo {
   readonly tags: Readonly<Record<string, string>>;
 }
 
-export type LogGroupState = { readonly kind: 'absent'; readonly name: string } | { readonly kind: 'present'; readonly group: LogGroupInfo };
+export type LogGroupState = ({ readonly kind: 'absent'; readonly name: string } | { readonly kind: 'present'; readonly group: LogGroupInfo }) & {
+  /**
+   * The session key's policy, read only when this step owns its CloudWatch Logs statement
+   * (see `ownsKeyPolicy`) and the key exists.
+   */
+  readonly keyPolicy?: PolicyDocument;
+};
 
-export type LogGroupChange = 'create-group' | 'encrypt' | 'retention' | 'tags';
+export type LogGroupChange = 'key-policy' | 'create-group' | 'encrypt' | 'retention' | 'tags';
+
+/**
+ * CloudWatch Logs encrypts with the key only when the key policy admits it. When kms-key is
+ * part of the run it owns that statement; otherwise (`run log-group`, where kms-key is only
+ * read) this step plans and applies it itself, before it creates or encrypts the group.
+ */
+export const ownsKeyPolicy = (input: Pick<PlanInput, 'selected'>): boolean => !input.selected?.has('kms-key');
+
+/** The key policy this step must write first, or undefined when it admits CloudWatch Logs already (or is not ours). */
+export const keyPolicyUpdate = (state: LogGroupState, input: PlanInput): PolicyDocument | undefined =>
+  state.keyPolicy && ownsKeyPolicy(input) ? logsKeyPolicy('log-group', state.keyPolicy, input) : undefined;
 
 const keyName = (input: PlanInput) => (input.outputs.kmsKeyArn ? input.settings.keyAlias : `the new key ${input.settings.keyAlias}`);
 
-/** Pure: create the group, or one change per difference on an existing one. */
+/** Pure: the key policy first when needed, then create the group, or one change per difference on an existing one. */
 export function planLogGroup(state: LogGroupState, input: PlanInput): Change<LogGroupChange>[] {
+  const changes: Change<LogGroupChange>[] = [];
+  if (keyPolicyUpdate(state, input)) changes.push(keyPolicyChange(input, ' (kms-key is not part of this run)'));
   const retention = input.settings.logRetentionDays;
   if (state.kind === 'absent') {
-    return [{
+    changes.push({
       kind: 'create-group',
       action: 'create',
       resource: `log group ${state.name}`,
       detail: `encrypted with ${keyName(input)}; retention ${retention} days; tags ${formatTags(resourceTagsFor(input.settings))}`,
-    }];
+    });
+    return changes;
   }
   const g = state.group;
-  const changes: Change<LogGroupChange>[] = [];
   const add = (kind: LogGroupChange, what: string, detail: string) => changes.push({ kind, action: 'update', resource: `${what} of log group ${g.name}`, detail });
   if (!input.outputs.kmsKeyArn || g.kmsKeyId !== input.outputs.kmsKeyArn) {
     add('encrypt', 'encryption', `${g.kmsKeyId ?? 'none'} → ${keyName(input)}`);

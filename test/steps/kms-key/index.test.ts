@@ -3,13 +3,13 @@ import {
   CreateKeyCommand,
   DescribeKeyCommand,
   EnableKeyRotationCommand,
-  PutKeyPolicyCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { kmsConsistency } from '../../../src/aws/retry.js';
 import { StepError } from '../../../src/base/errors.js';
 import { runSteps } from '../../../src/engine/runner.js';
-import { LOGS_STATEMENT_SID, ROOT_STATEMENT_SID } from '../../../src/policies/kms-key-policy.js';
+import { ROOT_STATEMENT_SID } from '../../../src/policies/kms-key-policy.js';
 import { parsePolicy } from '../../../src/policies/types.js';
 import { kmsKeyStep } from '../../../src/steps/kms-key/index.js';
 import { ALIAS_TAG } from '../../../src/steps/kms-key/read.js';
@@ -22,11 +22,16 @@ import { TestIo } from '../../helpers/test-io.js';
 const ALIAS = 'alias/ssm-session-manager';
 const OURS = { ManagedBy: 'ssm-setup', [ALIAS_TAG]: ALIAS };
 let kms: ReturnType<typeof fakeKms>;
+const timing = { ...kmsConsistency };
 
 beforeEach(() => {
   kms = fakeKms();
+  kmsConsistency.delayMs = 0;
 });
-afterEach(() => kms.mock.restore());
+afterEach(() => {
+  kms.mock.restore();
+  Object.assign(kmsConsistency, timing);
+});
 
 const run = async (flags: Record<string, unknown> = {}) => converge(kmsKeyStep, await makeContext(flags));
 const planOnly = async (flags: Record<string, unknown> = {}) => (await planned(kmsKeyStep, await makeContext(flags))).changes;
@@ -51,7 +56,8 @@ describe('kms-key', () => {
     expect(kms.mock).toHaveReceivedCommandWith(CreateAliasCommand, { AliasName: ALIAS, TargetKeyId: keyId });
     // EnableKeyRotation takes a key id, never the alias.
     expect(kms.mock).toHaveReceivedCommandWith(EnableKeyRotationCommand, { KeyId: keyId });
-    expect(outputs).toEqual({ kmsKeyId: keyId, kmsKeyArn: expect.stringContaining(`:key/${keyId}`), kmsKeyAlias: ALIAS });
+    // kmsKeyChanged: the log group made right after retries while KMS catches up.
+    expect(outputs).toEqual({ kmsKeyId: keyId, kmsKeyArn: expect.stringContaining(`:key/${keyId}`), kmsKeyAlias: ALIAS, kmsKeyChanged: true });
   });
 
   it('is idempotent: after apply the next plan is empty and a second run writes nothing', async () => {
@@ -115,19 +121,6 @@ describe('kms-key', () => {
   it('refuses an asymmetric key behind the alias', async () => {
     kms.aliases.set(ALIAS, kms.addKey({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }));
     await expect(planOnly()).rejects.toMatchObject({ code: 'KEY_NOT_SYMMETRIC', stepId: 'kms-key' });
-  });
-
-  it('adds the CloudWatch Logs statement to an existing key policy, keeping its other statements', async () => {
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Admins', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/Admin' }, Action: 'kms:*', Resource: '*' }] });
-    kms.aliases.set(ALIAS, kms.addKey({ rotation: true, policy }));
-    const { changes } = await run({ cloudwatchLogs: true });
-    expect(kinds(changes)).toEqual(['key-policy']);
-    const put = parsePolicy(kms.mock.commandCalls(PutKeyPolicyCommand)[0]!.args[0].input.Policy)!;
-    expect(put.Statement.map((s) => s.Sid)).toEqual(['Admins', LOGS_STATEMENT_SID]);
-    const logs = put.Statement[1]!;
-    expect(logs.Principal).toEqual({ Service: 'logs.eu-west-1.amazonaws.com' });
-    expect(logs.Condition).toEqual({ ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:*` } });
-    expect(kms.mock.commandCalls(PutKeyPolicyCommand)[0]!.args[0].input.PolicyName).toBe('default');
   });
 
   it('reads the key policy only when a log group needs it', async () => {
