@@ -93,6 +93,10 @@ const S3_ACTIONS: Record<string, string> = {
   PutPublicAccessBlock: 'PutBucketPublicAccessBlock',
   GetBucketLifecycleConfiguration: 'GetLifecycleConfiguration',
   PutBucketLifecycleConfiguration: 'PutLifecycleConfiguration',
+  ListObjectVersions: 'ListBucketVersions',
+  ListObjectsV2: 'ListBucket',
+  DeleteObjects: 'DeleteObject',
+  HeadObject: 'GetObject',
 };
 
 /** The IAM action behind an SDK call, e.g. `S3.GetBucketEncryption` → `s3:GetEncryptionConfiguration`. */
