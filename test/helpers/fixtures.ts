@@ -13,10 +13,11 @@ export const IDENTITY: Identity = { account: ACCOUNT, arn: `arn:aws:iam::${ACCOU
 export const settingsFrom = (flags: Record<string, unknown> = {}): Promise<LoadedSettings> =>
   loadSettings({ flags, env: {}, cwd: '/nonexistent-dir-for-tests' });
 
-/** Clients aimed at a closed loopback port: only aws-sdk-client-mock answers. */
-export const testClients = () => new AwsClients({ region: REGION, endpointUrl: 'http://127.0.0.1:9' }, new CallRecorder(''));
+/** Clients aimed at a closed loopback port: only aws-sdk-client-mock answers. `region` is the clients' region (fakes read it). */
+export const testClients = (region = REGION) => new AwsClients({ region, endpointUrl: 'http://127.0.0.1:9' }, new CallRecorder(''));
 
-export async function makeContext(flags: Record<string, unknown> = {}, io: Io = new TestIo(), targets: readonly TargetInstance[] = []): Promise<StepContext> {
+/** A step context in `region` (default REGION), its clients aimed at that region too. */
+export async function makeContext(flags: Record<string, unknown> = {}, io: Io = new TestIo(), targets: readonly TargetInstance[] = [], region = REGION): Promise<StepContext> {
   const loaded = await settingsFrom(flags);
-  return { settings: loaded.settings, sources: loaded.sources, identity: IDENTITY, region: REGION, outputs: {}, aws: testClients(), io, targets: async () => targets };
+  return { settings: loaded.settings, sources: loaded.sources, identity: IDENTITY, region, outputs: {}, aws: testClients(region), io, targets: async () => targets };
 }

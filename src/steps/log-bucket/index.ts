@@ -1,4 +1,6 @@
 import {
+  type BucketLocationConstraint,
+  type CreateBucketConfiguration,
   CreateBucketCommand,
   paginateListBuckets,
   PutBucketEncryptionCommand,
@@ -8,8 +10,10 @@ import {
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
   S3Client,
+  type Tag,
 } from '@aws-sdk/client-s3';
 import { errorName, isAccessDenied } from '../../aws/errors.js';
+import { retryWhile } from '../../aws/retry.js';
 import { resourceTagsFor } from '../../config/schema.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { bucketArn, defaultBucketName, fullPublicAccessBlock, sseKmsRule, withSessionLogsRule, withTlsDeny } from '../../policies/log-bucket.js';
@@ -55,11 +59,18 @@ export const logBucketStep: Step<BucketState, BucketChange> = {
     const bucket: BucketInfo = state.kind === 'present' ? state.bucket : { name: state.name, arn: '', tags: {}, rules: [] };
     const s3 = ctx.aws.get(S3Client);
     const kinds = new Set(changes.map((c) => c.kind));
-    if (kinds.has('create-bucket')) {
+    const created = kinds.has('create-bucket');
+    if (created) {
       await createBucket(s3, bucket.name, ctx.region, resourceTagsFor(ctx.settings));
-      BUCKET_SETTINGS.forEach((k) => kinds.add(k));
+      // Every setting, tags included: a create retried without tags leaves them to PutBucketTagging.
+      for (const k of BUCKET_SETTINGS) kinds.add(k);
     }
-    for (const kind of BUCKET_SETTINGS) if (kinds.has(kind)) await APPLY[kind](s3, bucket, ctx);
+    for (const kind of BUCKET_SETTINGS) {
+      if (!kinds.has(kind)) continue;
+      const write = () => APPLY[kind](s3, bucket, ctx);
+      if (!created) await write();
+      else await retryWhile(write, notYetVisible, (ms) => ctx.io.info(`  waiting for S3 to see the new bucket ${bucket.name} (${Math.round(ms / 1000)}s)…`));
+    }
     return { bucketName: bucket.name, bucketArn: bucketArn(ctx.identity.partition, bucket.name), s3Prefix: ctx.settings.s3Prefix };
   },
 
@@ -83,7 +94,9 @@ const APPLY: Record<Exclude<BucketChange, 'create-bucket'>, Apply> = {
   versioning: (s3, b) => s3.send(new PutBucketVersioningCommand({ Bucket: b.name, VersioningConfiguration: { Status: 'Enabled' } })),
   lifecycle: async (s3, b, ctx) => {
     const Rules = withSessionLogsRule(b.rules, lifecycleDays(ctx));
-    if (Rules) await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b.name, LifecycleConfiguration: { Rules } }));
+    // The PUT replaces the whole configuration: an omitted minimum object size would be reset.
+    const size = b.transitionMinimumSize ? { TransitionDefaultMinimumObjectSize: b.transitionMinimumSize } : {};
+    if (Rules) await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b.name, LifecycleConfiguration: { Rules }, ...size }));
   },
   // Last: once it is in place, every request without TLS is denied.
   policy: async (s3, b, ctx) => {
@@ -96,21 +109,29 @@ const APPLY: Record<Exclude<BucketChange, 'create-bucket'>, Apply> = {
 const TAGS_REFUSED = ['InvalidArgument', 'InvalidRequest', 'MalformedXML', 'NotImplemented'];
 
 /**
+ * Bucket configuration is eventually consistent: right after CreateBucket, S3 can answer
+ * NoSuchBucket (or OperationAborted) for a short while. Retried only for a bucket this apply
+ * created, as Terraform's AWS provider does for two minutes (its bucketPropagationTimeout).
+ */
+const notYetVisible = (err: unknown) => ['NoSuchBucket', 'OperationAborted'].includes(errorName(err));
+
+/**
  * Creates the bucket with its tags in the same call, so a run interrupted right after still
  * left a bucket marked as ours. Tagging on create needs s3:TagResource; without it (or where
  * tags on create are refused) the bucket is created untagged and PutBucketTagging, which
  * follows at once, tags it.
  */
 async function createBucket(s3: S3Client, Bucket: string, region: string, tags: Record<string, string>): Promise<void> {
-  // us-east-1 rejects its own name as a location constraint.
-  const location = region === 'us-east-1' ? {} : { LocationConstraint: region as never };
-  const Tags = tagList(tags);
-  const create = async (withTags: boolean) => {
-    await s3.send(new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { ...location, ...(withTags ? { Tags } : {}) } }));
+  // us-east-1 takes no LocationConstraint (its own name is InvalidLocationConstraint), and an
+  // empty CreateBucketConfiguration element is MalformedXML: there, without tags, send none.
+  const location = region === 'us-east-1' ? {} : { LocationConstraint: region as BucketLocationConstraint };
+  const create = async (Tags?: Tag[]) => {
+    const config: CreateBucketConfiguration = { ...location, ...(Tags ? { Tags } : {}) };
+    await s3.send(new CreateBucketCommand({ Bucket, ...(Object.keys(config).length ? { CreateBucketConfiguration: config } : {}) }));
   };
   try {
-    await create(true).catch((err: unknown) => {
-      if (isAccessDenied(err) || TAGS_REFUSED.includes(errorName(err))) return create(false);
+    await create(tagList(tags)).catch((err: unknown) => {
+      if (isAccessDenied(err) || TAGS_REFUSED.includes(errorName(err))) return create();
       throw err;
     });
   } catch (err) {

@@ -2,6 +2,7 @@ import { MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
 import { StepError } from '../../base/errors.js';
 import type { Change, PlanInput } from '../../core/step.js';
 import {
+  defaultBucketName,
   describeRule,
   encryptionDrift,
   LIFECYCLE_RULE_ID,
@@ -52,6 +53,8 @@ function driftOf(b: BucketInfo, input: PlanInput): Change<BucketChange>[] {
   if (b.tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value) {
     const missing = missingTags(b.tags, resourceTagsFor(input.settings));
     if (missing) add('tags', 'tags', `set ${formatTags(missing)}`);
+  } else if (madeByInterruptedRun(b, input)) {
+    add('tags', 'tags', `set ${formatTags(resourceTagsFor(input.settings))} (untagged, under ssm-setup's own name for it: a run stopped right after creating it)`);
   }
   const gaps = publicAccessGaps(b.publicAccess);
   if (gaps.length) add('public-access', 'public access block', `${gaps.join(', ')} off → all four on`);
@@ -68,6 +71,19 @@ function driftOf(b: BucketInfo, input: PlanInput): Change<BucketChange>[] {
     add('policy', 'bucket policy', `add ${TLS_STATEMENT_SID} (deny requests without TLS)${others ? `; keeps ${others} other statement${others > 1 ? 's' : ''}` : ''}`);
   }
   return changes;
+}
+
+/**
+ * Without s3:TagResource the bucket is created untagged and tagged by the next call; a run
+ * stopped in between leaves a bucket as CreateBucket made it: no tag, no policy, no lifecycle,
+ * versioning never on, S3's default SSE-S3. Under the contract's default name for this account
+ * and region, such a bucket is ssm-setup's own. One that someone configured, or under a name
+ * given with --bucket, could be anyone's: it stays adopted.
+ */
+function madeByInterruptedRun(b: BucketInfo, input: PlanInput): boolean {
+  const asCreated = !Object.keys(b.tags).length && !b.policy && !b.rules.length && b.versioning === undefined
+    && (b.encryption?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm ?? 'AES256') === 'AES256';
+  return asCreated && b.name === defaultBucketName(input.identity.account, input.region);
 }
 
 function unusable(state: Extract<BucketState, { kind: 'unusable' }>): StepError {

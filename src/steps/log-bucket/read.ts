@@ -10,6 +10,7 @@ import {
   type LifecycleRule,
   type PublicAccessBlockConfiguration,
   type ServerSideEncryptionRule,
+  type TransitionDefaultMinimumObjectSize,
 } from '@aws-sdk/client-s3';
 import { unlessMissing } from '../../aws/errors.js';
 import type { Settings } from '../../config/schema.js';
@@ -26,6 +27,8 @@ export interface BucketInfo {
   readonly encryption?: ServerSideEncryptionRule;
   readonly policy?: PolicyDocument;
   readonly rules: readonly LifecycleRule[];
+  /** The lifecycle's `TransitionDefaultMinimumObjectSize`: a PUT without it resets it to S3's default. */
+  readonly transitionMinimumSize?: TransitionDefaultMinimumObjectSize;
   /** `Enabled`, `Suspended`, or undefined when never turned on. */
   readonly versioning?: string;
 }
@@ -40,10 +43,11 @@ export type BucketState =
 export const bucketNameFor = (settings: Settings, account: string, region: string) =>
   settings.bucket ?? defaultBucketName(account, region);
 
+/** The bucket of these settings as it is: absent, unusable here (and why), or present with its configuration. */
 export async function readBucket(ctx: Pick<ReadContext, 'aws' | 'settings' | 'identity' | 'region'>): Promise<BucketState> {
   const s3 = ctx.aws.get(S3Client);
   const name = bucketNameFor(ctx.settings, ctx.identity.account, ctx.region);
-  const head = await headBucket(s3, name);
+  const head = await headBucket(s3, name, ctx.region);
   if (head.status === 404) return { kind: 'absent', name };
   if (head.status === 403) return { kind: 'unusable', name, why: 'taken' };
   if (head.status === 301 || (head.region && head.region !== ctx.region)) return { kind: 'unusable', name, why: 'other-region', region: head.region };
@@ -68,22 +72,30 @@ export async function readBucket(ctx: Pick<ReadContext, 'aws' | 'settings' | 'id
       encryption: encryption?.ServerSideEncryptionConfiguration?.Rules?.[0],
       policy: parsePolicy(policy?.Policy),
       rules: rules?.Rules ?? [],
+      ...(rules?.TransitionDefaultMinimumObjectSize ? { transitionMinimumSize: rules.TransitionDefaultMinimumObjectSize } : {}),
       versioning: versioning.Status,
     },
   };
 }
 
-/** HeadBucket answers with a status code only (no error body): 200 ours, 403 someone else's, 404 free, 301 other region. */
-async function headBucket(s3: S3Client, Bucket: string): Promise<{ status: number; region?: string }> {
+/**
+ * HeadBucket answers with a status code only (no error body): 200 ours, 403 someone else's,
+ * 404 free, 301 in another region. S3 can also answer a client of another region 400 with the
+ * bucket's region in `x-amz-bucket-region` (aws-sdk-js-v3#7304); that is "another region" too
+ * (reported as 301), and a 400 without the header is not. The SDK gives no `BucketRegion` on
+ * the error: the header is only on the raw response it keeps as `$response` (its own region
+ * redirect middleware reads it there too).
+ */
+async function headBucket(s3: S3Client, Bucket: string, region: string): Promise<{ status: number; region?: string }> {
   try {
     const out = await s3.send(new HeadBucketCommand({ Bucket }));
     return { status: 200, region: out.BucketRegion };
   } catch (err) {
-    const e = err as { $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } };
+    const e = err as { $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string | undefined> } };
     const status = e.$metadata?.httpStatusCode;
-    if (status === 404 || status === 403 || status === 301) {
-      return { status, region: e.$response?.headers?.['x-amz-bucket-region'] };
-    }
+    const bucketRegion = e.$response?.headers?.['x-amz-bucket-region'];
+    if (status === 404 || status === 403 || status === 301) return { status, region: bucketRegion };
+    if (status === 400 && bucketRegion && bucketRegion !== region) return { status: 301, region: bucketRegion };
     throw err;
   }
 }

@@ -14,12 +14,10 @@ import {
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
-  S3Client,
   type LifecycleRule,
   type PublicAccessBlockConfiguration,
   type ServerSideEncryptionRule,
 } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { CALL_KEY, isWriteCall } from '../../../src/aws/calls.js';
 import { toStepError } from '../../../src/aws/errors.js';
@@ -33,14 +31,11 @@ import { logBucketStep } from '../../../src/steps/log-bucket/index.js';
 import type { SelectRequest } from '../../../src/core/io.js';
 import { converge, kinds, mockIdentity, planned } from '../../helpers/aws.js';
 import { fakeKms } from '../../helpers/fake-kms.js';
-import { fakeS3, s3Error } from '../../helpers/fake-s3.js';
-import { ACCOUNT, makeContext, REGION, settingsFrom, testClients } from '../../helpers/fixtures.js';
+import { fakeS3, headError, s3Error, type FakeBucket, type FakeS3Options } from '../../helpers/fake-s3.js';
+import { ACCOUNT, REGION, settingsFrom, testClients } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
+import { ALIAS, BUCKET, commandNames, context, KEY_ARN } from './support.js';
 
-const BUCKET = `ssm-session-logs-${ACCOUNT}-${REGION}`;
-const ALIAS = 'alias/ssm-session-manager';
-const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
-const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
 const OTHER_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/ffffffff-0000-0000-0000-000000000000`;
 
 // The desired configuration, written out by hand (aws-reference.md §3) rather than taken
@@ -95,41 +90,34 @@ const converged = (bucket = BUCKET): BucketDescription => ({
   versioning: 'Enabled',
 });
 
-const newS3Mock = () => mockClient(S3Client);
-let s3: ReturnType<typeof newS3Mock>;
-
-function mockBucket(drift: Partial<BucketDescription> = {}) {
-  const b = { ...converged(), ...drift };
-  const missing = (name: string) => s3Error(name, 404, name);
-  s3.on(HeadBucketCommand).resolves({ BucketRegion: b.region });
-  if (b.tags === null) s3.on(GetBucketTaggingCommand).rejects(missing('NoSuchTagSet'));
-  else s3.on(GetBucketTaggingCommand).resolves({ TagSet: Object.entries(b.tags).map(([Key, Value]) => ({ Key, Value })) });
-  if (b.publicAccess === null) s3.on(GetPublicAccessBlockCommand).rejects(missing('NoSuchPublicAccessBlockConfiguration'));
-  else s3.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: b.publicAccess });
-  if (b.encryption === null) s3.on(GetBucketEncryptionCommand).rejects(missing('ServerSideEncryptionConfigurationNotFoundError'));
-  else s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [b.encryption] } });
-  if (b.policy === null) s3.on(GetBucketPolicyCommand).rejects(missing('NoSuchBucketPolicy'));
-  else s3.on(GetBucketPolicyCommand).resolves({ Policy: JSON.stringify(b.policy) });
-  if (b.rules === null) s3.on(GetBucketLifecycleConfigurationCommand).rejects(missing('NoSuchLifecycleConfiguration'));
-  else s3.on(GetBucketLifecycleConfigurationCommand).resolves({ Rules: b.rules });
-  s3.on(GetBucketVersioningCommand).resolves(b.versioning ? { Status: b.versioning } : {});
+// Every test runs against the strict fake (test/helpers/fake-s3.ts): it refuses what S3 refuses.
+let fake: ReturnType<typeof fakeS3>;
+let s3: ReturnType<typeof fakeS3>['mock'];
+/** A new strict fake with these options, in place of the one beforeEach made. */
+function strict(opts: FakeS3Options = {}) {
+  fake.mock.restore();
+  fake = fakeS3(opts);
+  s3 = fake.mock;
 }
 
-const mockNoBucket = () => s3.on(HeadBucketCommand).rejects({ name: 'NotFound', message: '', $metadata: { httpStatusCode: 404 } });
-
-/** A context with the session key known (kms-key ran before), as the runner builds it. */
-async function context(flags: Record<string, unknown> = {}, opts: { region?: string; keyKnown?: boolean; io?: TestIo } = {}): Promise<StepContext> {
-  const ctx = await makeContext(flags, opts.io);
-  return {
-    ...ctx,
-    region: opts.region ?? ctx.region,
-    outputs: opts.keyKnown === false ? {} : { kmsKeyId: KEY_ID, kmsKeyArn: KEY_ARN, kmsKeyAlias: ALIAS },
-  };
+/** The bucket in the fake, as converged() plus the drift; `null` leaves the setting unset. */
+function seedBucket(drift: Partial<BucketDescription> = {}, name = BUCKET) {
+  const b = { ...converged(name), ...drift };
+  const bucket: Partial<FakeBucket> = { region: b.region };
+  if (b.tags) bucket.tags = b.tags;
+  if (b.publicAccess) bucket.publicAccess = b.publicAccess;
+  if (b.encryption) bucket.encryption = b.encryption;
+  if (b.policy) bucket.policy = JSON.stringify(b.policy);
+  if (b.rules) bucket.rules = b.rules;
+  if (b.versioning) bucket.versioning = b.versioning;
+  fake.addBucket(name, bucket);
 }
+
+/** HeadBucket answers 404 once although the name exists: a create that races an earlier run. */
+const headMissesOnce = () => fake.failOnce(HeadBucketCommand, headError(404));
 
 const readAndPlan = (ctx: StepContext) => planned(logBucketStep, ctx);
 
-const commandNames = (calls: { args: unknown[] }[]) => calls.map((c) => (c.args[0] as object).constructor.name);
 const writes = () => commandNames(s3.calls()).filter(isWriteCall);
 const inputOf = <C extends abstract new (...a: never[]) => { input: unknown }>(command: C) => {
   const calls = s3.commandCalls(command as never);
@@ -137,15 +125,15 @@ const inputOf = <C extends abstract new (...a: never[]) => { input: unknown }>(c
   return (calls[0]!.args[0] as InstanceType<C>).input as InstanceType<C>['input'];
 };
 
-describe('log-bucket with mocked S3', () => {
+describe('log-bucket, step by step, against the strict fake S3', () => {
   beforeEach(() => {
-    s3 = newS3Mock();
+    fake = fakeS3();
+    s3 = fake.mock;
   });
-  afterEach(() => s3.restore());
+  afterEach(() => fake.mock.restore());
 
   describe('a new bucket', () => {
     it('plans one create change naming the bucket, the region and the key', async () => {
-      mockNoBucket();
       const { state, changes } = await readAndPlan(await context());
       expect(state).toEqual({ kind: 'absent', name: BUCKET });
       expect(changes).toEqual([expect.objectContaining({ kind: 'create-bucket', action: 'create', resource: `S3 bucket ${BUCKET}` })]);
@@ -156,7 +144,6 @@ describe('log-bucket with mocked S3', () => {
     });
 
     it('creates it outside us-east-1 with a LocationConstraint, then configures it with the TLS policy last', async () => {
-      mockNoBucket();
       const ctx = await context({ tags: ['Team=infra'] });
       const { state, changes } = await readAndPlan(ctx);
       const outputs = await logBucketStep.apply(ctx, state, changes);
@@ -190,7 +177,6 @@ describe('log-bucket with mocked S3', () => {
     });
 
     it('creates it in us-east-1 without a location constraint', async () => {
-      mockNoBucket();
       const ctx = await context({}, { region: 'us-east-1' });
       const bucket = `ssm-session-logs-${ACCOUNT}-us-east-1`;
       const { state, changes } = await readAndPlan(ctx);
@@ -204,7 +190,6 @@ describe('log-bucket with mocked S3', () => {
     });
 
     it('uses --bucket, --s3-prefix and the day counts', async () => {
-      mockNoBucket();
       const ctx = await context({ bucket: 'team-session-logs', s3Prefix: 'ssm/', logTransitionDays: 0, logExpirationDays: 30 });
       const { state, changes } = await readAndPlan(ctx);
       expect(s3.commandCalls(HeadBucketCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-session-logs' });
@@ -221,8 +206,7 @@ describe('log-bucket with mocked S3', () => {
     });
 
     it('without s3:TagResource, creates the bucket untagged and tags it right after', async () => {
-      mockNoBucket();
-      s3.on(CreateBucketCommand).rejectsOnce(s3Error('AccessDenied', 403, 'not allowed to tag')).resolves({});
+      strict({ deny: ['s3:TagResource'] });
       const ctx = await context();
       const { state, changes } = await readAndPlan(ctx);
       await logBucketStep.apply(ctx, state, changes);
@@ -232,8 +216,8 @@ describe('log-bucket with mocked S3', () => {
     });
 
     it('takes BucketAlreadyOwnedByYou on create as success (an interrupted run made it) and configures it', async () => {
-      mockNoBucket();
-      s3.on(CreateBucketCommand).rejects(s3Error('BucketAlreadyOwnedByYou', 409, 'you already own it'));
+      fake.addBucket(BUCKET);
+      headMissesOnce();
       const ctx = await context();
       const { state, changes } = await readAndPlan(ctx);
       await expect(logBucketStep.apply(ctx, state, changes)).resolves.toMatchObject({ bucketName: BUCKET });
@@ -242,8 +226,8 @@ describe('log-bucket with mocked S3', () => {
     });
 
     it('fails with BucketAlreadyExists naming --bucket, and writes nothing after it', async () => {
-      mockNoBucket();
-      s3.on(CreateBucketCommand).rejects(s3Error('BucketAlreadyExists', 409, 'The requested bucket name is not available.'));
+      fake.foreign.add(BUCKET);
+      headMissesOnce();
       const ctx = await context();
       const { state, changes } = await readAndPlan(ctx);
       const error = await logBucketStep.apply(ctx, state, changes).catch((e: unknown) => e);
@@ -255,7 +239,6 @@ describe('log-bucket with mocked S3', () => {
     });
 
     it('fails without the session key ARN before writing its encryption, and never writes the policy', async () => {
-      mockNoBucket();
       const ctx = await context({}, { keyKnown: false });
       const { state, changes } = await readAndPlan(ctx);
       expect(changes[0]!.detail).toContain(ALIAS);
@@ -270,7 +253,7 @@ describe('log-bucket with mocked S3', () => {
 
   describe('a name that cannot be used', () => {
     it('HeadBucket 403: the plan refuses with a --bucket suggestion, and nothing is read further or written', async () => {
-      s3.on(HeadBucketCommand).rejects({ name: 'Unknown', message: 'Forbidden', $metadata: { httpStatusCode: 403 } });
+      fake.foreign.add(BUCKET);
       const ctx = await context();
       const state = await logBucketStep.read(ctx);
       expect(state).toMatchObject({ kind: 'unusable', why: 'taken' });
@@ -287,8 +270,8 @@ describe('log-bucket with mocked S3', () => {
       expect(writes()).toEqual([]);
     });
 
-    it('a bucket in another region: the plan refuses naming that region', async () => {
-      s3.on(HeadBucketCommand).resolves({ BucketRegion: 'us-west-2' });
+    it('a bucket in another region (HeadBucket 301; the 400 form: region.test.ts): the plan refuses naming that region', async () => {
+      fake.addBucket(BUCKET, { region: 'us-west-2' });
       const ctx = await context();
       const state = await logBucketStep.read(ctx);
       expect(state).toEqual({ kind: 'unusable', name: BUCKET, why: 'other-region', region: 'us-west-2' });
@@ -305,19 +288,11 @@ describe('log-bucket with mocked S3', () => {
       expect(writes()).toEqual([]);
     });
 
-    it('a bucket in another region answered with a 301 redirect: the region is taken from the response header', async () => {
-      const redirect = Object.assign(new Error(''), { name: 'Unknown', $metadata: { httpStatusCode: 301 }, $response: { headers: { 'x-amz-bucket-region': 'ap-southeast-2' } } });
-      s3.on(HeadBucketCommand).rejects(redirect);
-      const ctx = await context();
-      const state = await logBucketStep.read(ctx);
-      expect(state).toMatchObject({ kind: 'unusable', why: 'other-region', region: 'ap-southeast-2' });
-      expect(() => logBucketStep.plan(state, ctx)).toThrow(expect.objectContaining({ code: 'BUCKET_OTHER_REGION', hint: expect.stringContaining('--region ap-southeast-2') }));
-    });
   });
 
   describe('an existing bucket', () => {
     it('fully converged: no change, no write, and outputs from the state', async () => {
-      mockBucket();
+      seedBucket();
       const ctx = await context({ tags: [] });
       const { state, changes } = await readAndPlan(ctx);
       expect(changes).toEqual([]);
@@ -327,13 +302,13 @@ describe('log-bucket with mocked S3', () => {
 
     it('converged when S3 names our key by its alias and the TLS deny has another Sid', async () => {
       const policy: PolicyDocument = { Version: '2012-10-17', Statement: [{ ...(tlsStatement(BUCKET) as PolicyStatement), Sid: 'EnforceTLS', Principal: { AWS: '*' } }] };
-      mockBucket({ encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ALIAS }, BucketKeyEnabled: true }, policy });
+      seedBucket({ encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ALIAS }, BucketKeyEnabled: true }, policy });
       expect((await readAndPlan(await context())).changes).toEqual([]);
     });
 
     /** Plans the drift: exactly one change of `kind`; applies it: exactly one write, `command`. */
     async function singleDrift(drift: Partial<BucketDescription>, kind: string, command: string, flags: Record<string, unknown> = {}) {
-      mockBucket(drift);
+      seedBucket(drift);
       const ctx = await context(flags);
       const { state, changes } = await readAndPlan(ctx);
       expect(changes).toHaveLength(1);
@@ -441,13 +416,13 @@ describe('log-bucket with mocked S3', () => {
       ['without tags', null],
       ['tagged ManagedBy by another tool', { ManagedBy: 'terraform' }],
     ])('an adopted bucket (%s) is never tagged', async (_what, tags) => {
-      mockBucket({ tags });
+      seedBucket({ tags });
       expect((await readAndPlan(await context({ tags: ['Team=infra'] }))).changes).toEqual([]);
       expect(writes()).toEqual([]);
     });
 
     it('several drifts at once: one change each, applied in order with the policy last', async () => {
-      mockBucket({ policy: null, encryption: null, versioning: null, publicAccess: null, rules: null });
+      seedBucket({ policy: null, encryption: null, versioning: null, publicAccess: null, rules: null });
       const ctx = await context();
       const { state, changes } = await readAndPlan(ctx);
       expect(kinds(changes).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'public-access', 'versioning']);
@@ -457,11 +432,9 @@ describe('log-bucket with mocked S3', () => {
   });
 
   describe('access denied', () => {
-    const denied = () => ({ name: 'AccessDenied', message: 'Access Denied', $metadata: { httpStatusCode: 403 } });
-
     it('GetBucketPolicy AccessDenied: read rejects, and the step error hints at the IAM permissions', async () => {
-      mockBucket();
-      s3.on(GetBucketPolicyCommand).rejects(denied());
+      strict({ deny: ['s3:GetBucketPolicy'] });
+      seedBucket();
       const err = await logBucketStep.read(await context()).catch((e: unknown) => e);
       expect(err).toMatchObject({ name: 'AccessDenied', message: 'Access Denied' });
       const stepError = toStepError('log-bucket', err);
@@ -481,9 +454,9 @@ describe('log-bucket with mocked S3', () => {
       [GetBucketLifecycleConfigurationCommand, 'GetBucketLifecycleConfiguration', 's3:GetLifecycleConfiguration'],
       [GetBucketVersioningCommand, 'GetBucketVersioning', 's3:GetBucketVersioning'],
     ] as const)('AccessDenied on %o is not mistaken for "not set"; the error names %s and the IAM action %s', async (command, operation, action) => {
-      mockBucket();
+      seedBucket();
       // The client middleware (src/aws/clients.ts) tags errors with the call; mocks skip middleware.
-      s3.on(command as never).rejects(Object.assign(new Error('Access Denied'), { ...denied(), [CALL_KEY]: `S3.${operation}` }));
+      fake.failOnce(command, Object.assign(s3Error('AccessDenied', 403, 'Access Denied'), { [CALL_KEY]: `S3.${operation}` }));
       const err = await logBucketStep.read(await context()).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
       const stepError = toStepError('log-bucket', err) as StepError;
@@ -495,8 +468,8 @@ describe('log-bucket with mocked S3', () => {
     });
 
     it('a failed write stops apply: the TLS policy is not written before the settings before it', async () => {
-      mockBucket({ encryption: null, policy: null });
-      s3.on(PutBucketEncryptionCommand).rejects(denied());
+      strict({ deny: ['s3:PutEncryptionConfiguration'] });
+      seedBucket({ encryption: null, policy: null });
       const ctx = await context();
       const { state, changes } = await readAndPlan(ctx);
       await expect(logBucketStep.apply(ctx, state, changes)).rejects.toMatchObject({ name: 'AccessDenied' });
@@ -632,16 +605,13 @@ class RecordingIo extends TestIo {
 
 describe('log-bucket wizard', () => {
   beforeEach(() => {
-    s3 = newS3Mock();
-    s3.on(ListBucketsCommand).resolves({
-      Buckets: [
-        { Name: 'team-logs', BucketRegion: REGION },
-        { Name: 'audit-logs', BucketRegion: REGION },
-        { Name: 'far-away', BucketRegion: 'us-east-1' },
-      ],
-    });
+    fake = fakeS3();
+    s3 = fake.mock;
+    fake.addBucket('team-logs');
+    fake.addBucket('audit-logs');
+    fake.addBucket('far-away', { region: 'us-east-1' });
   });
-  afterEach(() => s3.restore());
+  afterEach(() => fake.mock.restore());
 
   it('offers the region’s buckets beside the default name, and returns the answers as numbers', async () => {
     const io = new RecordingIo({ 'log-bucket.bucket': 'team-logs', 'log-bucket.transition-days': '30', 'log-bucket.expiration-days': '400' });
