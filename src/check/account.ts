@@ -1,6 +1,7 @@
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
+import { headBucket } from '../aws/buckets.js';
 import { errorName, isAccessDenied, unlessMissing } from '../aws/errors.js';
 import type { ReadContext } from '../core/step.js';
 import { error, type Finding, ok, warn } from '../diagnose/finding.js';
@@ -69,11 +70,14 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
   if (bucket) {
     await guard('bucket', async () => {
       const s3 = ctx.aws.get(S3Client);
-      const exists = await s3.send(new HeadBucketCommand({ Bucket: bucket })).then(() => true, (err: unknown) => {
-        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
-        throw err;
-      });
-      if (!exists) return [error('bucket', `the log bucket ${bucket} does not exist: session uploads fail`, 'ssm-setup run log-bucket')];
+      const head = await headBucket(s3, bucket, ctx.region);
+      if (head.status === 404) return [error('bucket', `the log bucket ${bucket} does not exist: session uploads fail`, 'ssm-setup run log-bucket')];
+      if (head.status === 301) {
+        // Its settings can be read only through that region's endpoint.
+        const where = head.region ? `--region ${head.region}` : 'its region';
+        return [warn('bucket', `the log bucket ${bucket} is in ${head.region ?? 'another region'}, not ${ctx.region}: its encryption and public access are not checked from here`, `ssm-setup check ${where}`)];
+      }
+      if (head.status === 403) return [error('bucket', `the log bucket ${bucket} belongs to another account or may not be read: session uploads may fail`, 'ssm-setup run log-bucket --bucket <a bucket of this account>')];
       const sse = (await unlessMissing(s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })), 'ServerSideEncryptionConfigurationNotFoundError'))
         ?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
       bucketKeyArn = sse?.SSEAlgorithm === 'aws:kms' ? sse.KMSMasterKeyID : undefined;

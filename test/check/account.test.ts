@@ -35,6 +35,13 @@ const ACCOUNT_CASES: readonly SectionCase[] = [
     section: 'account',
     errors: [{ check: 'bucket-encryption', fix: 'ssm-setup run log-bucket', detail: `the preferences require an encrypted bucket, but ${BUCKET} has no default encryption: sessions fail to start` }],
   },
+  ...([301, 400] as const).map((status): SectionCase => ({
+    name: `the bucket is in another region (HeadBucket ${status} with x-amz-bucket-region): a warning naming it, not a crash`,
+    breakIt: (w) => (w.bucket.elsewhere = { region: 'us-west-2', status }),
+    section: 'account',
+    errors: [],
+    warnings: [{ check: 'bucket', fix: 'ssm-setup check --region us-west-2', detail: `the log bucket ${BUCKET} is in us-west-2, not ${REGION}: its encryption and public access are not checked from here` }],
+  })),
   {
     name: 'the bucket is encrypted with aws:kms:dsse, which the agent does not take',
     breakIt: (w) => (w.bucket.sse = { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: KEY_ARN }),

@@ -49,6 +49,7 @@ import { instancePolicy } from '../../src/policies/instance-policy.js';
 import { sessionKeyPolicy } from '../../src/policies/kms-key-policy.js';
 import { fullPublicAccessBlock } from '../../src/policies/log-bucket.js';
 import { operatorPolicy } from '../../src/policies/operator-policy.js';
+import { headError } from '../helpers/fake-s3.js';
 import { PREFERENCES_DOCUMENT, type PreferenceInputs, preferencesDocument } from '../../src/policies/preferences-document.js';
 import type { PolicyDocument } from '../../src/policies/types.js';
 import { mockIdentity } from '../helpers/aws.js';
@@ -101,7 +102,8 @@ export type Decision = PolicyEvaluationDecisionType;
 export interface World {
   prefs?: { defaultVersion: string; latestVersion: string; inputs: Record<string, unknown> };
   key?: { state: KeyState; policy: PolicyDocument };
-  bucket: { exists: boolean; sse?: ServerSideEncryptionByDefault; pab?: PublicAccessBlockConfiguration };
+  /** `elsewhere`: the bucket lives in that region, and HeadBucket answers 301 or 400 with the region header, as S3 does. */
+  bucket: { exists: boolean; sse?: ServerSideEncryptionByDefault; pab?: PublicAccessBlockConfiguration; elsewhere?: { region: string; status: 301 | 400 } };
   logGroups: LogGroup[];
   /** EC2 (test/helpers/fake-ec2.ts): the two instances, their VPCs, subnets and route tables, the AMI; endpoints and groups a test adds. */
   net: FakeEc2;
@@ -259,6 +261,8 @@ export function install() {
   kms.on(GetKeyPolicyCommand, { KeyId: KEY_ID, PolicyName: 'default' }).callsFake(async () => ({ Policy: JSON.stringify(world.key!.policy) }));
   s3.on(HeadBucketCommand, { Bucket: BUCKET }).callsFake(async () => {
     if (!world.bucket.exists) throw sdkError('NotFound', '', 404);
+    const away = world.bucket.elsewhere;
+    if (away) throw headError(away.status, { 'x-amz-bucket-region': away.region });
     return { BucketRegion: REGION };
   });
   s3.on(GetBucketEncryptionCommand, { Bucket: BUCKET }).callsFake(async () => {

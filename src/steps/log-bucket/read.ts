@@ -6,18 +6,19 @@ import {
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
-  S3Client,
   type LifecycleRule,
   type PublicAccessBlockConfiguration,
+  S3Client,
   type ServerSideEncryptionRule,
   type TransitionDefaultMinimumObjectSize,
 } from '@aws-sdk/client-s3';
+import { headBucket } from '../../aws/buckets.js';
 import { unlessMissing } from '../../aws/errors.js';
 import type { Settings } from '../../config/schema.js';
 import type { ReadContext } from '../../core/step.js';
 import { bucketArn, defaultBucketName } from '../../policies/log-bucket.js';
-import { parsePolicy, type PolicyDocument } from '../../policies/types.js';
 import { tagRecord } from '../../policies/tags.js';
+import { type PolicyDocument, parsePolicy } from '../../policies/types.js';
 
 export interface BucketInfo {
   readonly name: string;
@@ -40,8 +41,7 @@ export type BucketState =
   | { readonly kind: 'present'; readonly bucket: BucketInfo; readonly prefix: string };
 
 /** The bucket name of these settings: `--bucket`, or the contract's default for this account and region. */
-export const bucketNameFor = (settings: Settings, account: string, region: string) =>
-  settings.bucket ?? defaultBucketName(account, region);
+export const bucketNameFor = (settings: Settings, account: string, region: string) => settings.bucket ?? defaultBucketName(account, region);
 
 /** The bucket of these settings as it is: absent, unusable here (and why), or present with its configuration. */
 export async function readBucket(ctx: Pick<ReadContext, 'aws' | 'settings' | 'identity' | 'region'>): Promise<BucketState> {
@@ -76,26 +76,4 @@ export async function readBucket(ctx: Pick<ReadContext, 'aws' | 'settings' | 'id
       versioning: versioning.Status,
     },
   };
-}
-
-/**
- * HeadBucket answers with a status code only (no error body): 200 ours, 403 someone else's,
- * 404 free, 301 in another region. S3 can also answer a client of another region 400 with the
- * bucket's region in `x-amz-bucket-region` (aws-sdk-js-v3#7304); that is "another region" too
- * (reported as 301), and a 400 without the header is not. The SDK gives no `BucketRegion` on
- * the error: the header is only on the raw response it keeps as `$response` (its own region
- * redirect middleware reads it there too).
- */
-async function headBucket(s3: S3Client, Bucket: string, region: string): Promise<{ status: number; region?: string }> {
-  try {
-    const out = await s3.send(new HeadBucketCommand({ Bucket }));
-    return { status: 200, region: out.BucketRegion };
-  } catch (err) {
-    const e = err as { $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string | undefined> } };
-    const status = e.$metadata?.httpStatusCode;
-    const bucketRegion = e.$response?.headers?.['x-amz-bucket-region'];
-    if (status === 404 || status === 403 || status === 301) return { status, region: bucketRegion };
-    if (status === 400 && bucketRegion && bucketRegion !== region) return { status: 301, region: bucketRegion };
-    throw err;
-  }
 }
