@@ -53,8 +53,8 @@ import { ACCOUNT } from './fixtures.js';
  * - DescribeIamInstanceProfileAssociations: AssociationIds or `instance-id`, `state`.
  *
  * And the writes: AssociateIamInstanceProfile (one live association per instance, the profile
- * must exist: `profiles` option; the association stays `associating` until
- * `completeAssociations()`), CreateTags (on instances).
+ * must exist: `profiles` option, and a just-created one is not seen at once: `profileLag`; the
+ * association stays `associating` until `completeAssociations()`), CreateTags (on instances).
  *
  * As strict as EC2 where the code relies on it: more than 200 filter values in one call is
  * FilterLimitExceeded; an unknown filter name is InvalidParameterValue; MaxResults outside the
@@ -103,6 +103,15 @@ export interface FakeEc2Options {
   readonly profiles?: (name: string) => string | undefined;
   /** A page size below what the caller asks for, to force pagination. */
   readonly pageSize?: number;
+  /**
+   * IAM → EC2 propagation: EC2 does not see an instance profile created a moment ago in IAM
+   * ("it can take several seconds", EC2 user guide, IAM roles for EC2; Terraform's provider
+   * retries AssociateIamInstanceProfile on this error for that reason). The first `calls`
+   * AssociateIamInstanceProfile naming a profile that `fresh(name)` says was just created
+   * answer InvalidParameterValue "Invalid IAM Instance Profile name", as for a profile that
+   * does not exist. `fresh` defaults to every name. Default: no lag.
+   */
+  readonly profileLag?: { readonly calls: number; readonly fresh?: (name: string) => boolean };
 }
 
 const FILTER_VALUE_LIMIT = 200;
@@ -144,6 +153,8 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
   const associations = new Map<string, FakeAssociation>();
   const failures = new Map<string, Error[]>();
   const refusals = new Map<string, Error>();
+  /** AssociateIamInstanceProfile calls refused so far per profile name (`profileLag`). */
+  const lagged = new Map<string, number>();
   let seq = 0;
   const nextId = (prefix: string) => `${prefix}-${(++seq).toString(16).padStart(17, '0')}`;
   const setup = (message: string) => new Error(`fake EC2 setup: ${message}`);
@@ -259,7 +270,13 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
     if (liveAssociation(instanceId)) throw ec2Error('IncorrectState', `There is an existing association for instance ${instanceId}`);
     const name = i.IamInstanceProfile?.Name ?? (i.IamInstanceProfile?.Arn ?? '').slice((i.IamInstanceProfile?.Arn ?? '').lastIndexOf('/') + 1);
     const arn = profileArn(name);
-    if (!arn) throw ec2Error('InvalidParameterValue', `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
+    const invalid = () => ec2Error('InvalidParameterValue', `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
+    if (!arn) throw invalid();
+    const lag = opts.profileLag;
+    if (lag && (lag.fresh?.(name) ?? true) && (lagged.get(name) ?? 0) < lag.calls) {
+      lagged.set(name, (lagged.get(name) ?? 0) + 1);
+      throw invalid();
+    }
     const a: FakeAssociation = { id: `iip-assoc-${(++seq).toString(16).padStart(17, '0')}`, instanceId, profileArn: arn, state: 'associating' };
     associations.set(a.id, a);
     return { IamInstanceProfileAssociation: associationView(a) };

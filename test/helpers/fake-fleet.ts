@@ -11,6 +11,8 @@ import {
   type DescribeInstanceInformationCommandInput,
   DuplicateInstanceId,
   GetCommandInvocationCommand,
+  GetConnectionStatusCommand,
+  type GetConnectionStatusCommandInput,
   type GetCommandInvocationCommandInput,
   GetServiceSettingCommand,
   type GetServiceSettingCommandInput,
@@ -41,7 +43,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { TargetInstance } from '../../src/core/step.js';
-import { fakeEc2 } from './fake-ec2.js';
+import { type FakeEc2Options, fakeEc2 } from './fake-ec2.js';
 import { ACCOUNT, REGION } from './fixtures.js';
 
 /**
@@ -77,6 +79,7 @@ import { ACCOUNT, REGION } from './fixtures.js';
  *   empty and still carry a NextToken. DescribeAssociation has the full state (the list lacks
  *   Parameters); CreateAssociation does not make names unique; UpdateAssociation replaces the
  *   whole state: what it is not sent is gone.
+ * - GetConnectionStatus: `connected` for a managed Online instance, else `notconnected`.
  * - GetServiceSetting / UpdateServiceSetting for the DHMC setting (by path or by ARN; an ARN of
  *   another account or region is refused); `$None` until set.
  * - EC2: the instances live in the one fake EC2 world of test/helpers/fake-ec2.ts (`world`): its
@@ -165,6 +168,10 @@ export interface FakeFleetOptions {
   associationPageSize?: number;
   /** The execution timeout of the documents. Default 3600 s. */
   executionTimeoutSeconds?: number;
+  /** Options of the fake EC2 world it builds (its `profiles`, a profile lag…). */
+  ec2?: FakeEc2Options;
+  /** The region of the service setting's ARN (default REGION). */
+  region?: string;
 }
 
 const meta = { $metadata: {} };
@@ -205,8 +212,9 @@ function ec2Instance(id: string, o: FleetInstanceOptions): Instance & { Instance
 export function fakeFleet(opts: FakeFleetOptions = {}) {
   const latest = opts.latestAgentVersion ?? '3.3.1802.0';
   const execTimeoutMs = (opts.executionTimeoutSeconds ?? 3600) * 1000;
+  const region = opts.region ?? REGION;
   const ssm = mockClient(SSMClient);
-  const world = fakeEc2();
+  const world = fakeEc2(opts.ec2);
   const ec2 = world.ec2;
   const instances = new Map<string, FakeInstance>();
   const commands = new Map<string, FakeCommand>();
@@ -284,6 +292,12 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
       ResourceType: 'EC2Instance',
     }));
     return { InstanceInformationList, NextToken };
+  });
+
+  // Connected: managed and Online (what GetConnectionStatus tells of an EC2 instance).
+  ssm.on(GetConnectionStatusCommand).callsFake(async (input: GetConnectionStatusCommandInput) => {
+    const inst = instances.get(input.Target ?? '');
+    return { Target: input.Target, Status: inst?.managed && inst.pingStatus === 'Online' ? 'connected' : 'notconnected' };
   });
 
   // --- Run Command -----------------------------------------------------------------------------
@@ -504,7 +518,7 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
   const settingPath = (id: string | undefined) => {
     const arn = /^arn:([^:]+):ssm:([^:]+):(\d{12}):servicesetting(\/.+)$/.exec(id ?? '');
     if (arn) {
-      if (arn[2] !== REGION || arn[3] !== ACCOUNT) throw validation(`setting ${id} is not of account ${ACCOUNT} in ${REGION}`);
+      if (arn[2] !== region || arn[3] !== ACCOUNT) throw validation(`setting ${id} is not of account ${ACCOUNT} in ${region}`);
       return arn[4]!;
     }
     return id ?? '';
@@ -522,7 +536,7 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
         SettingId: path,
         SettingValue: value ?? '$None',
         Status: value === undefined ? 'Default' : 'Customized',
-        ARN: `arn:aws:ssm:${REGION}:${ACCOUNT}:servicesetting${path}`,
+        ARN: `arn:aws:ssm:${region}:${ACCOUNT}:servicesetting${path}`,
       },
     };
   });

@@ -30,15 +30,20 @@ import {
   ListAttachedRolePoliciesCommand,
   ListAttachedUserPoliciesCommand,
   ListGroupsCommand,
+  ListGroupsForUserCommand,
   ListPolicyVersionsCommand,
+  ListRolePoliciesCommand,
+  ListUserPoliciesCommand,
   ListUsersCommand,
   MalformedPolicyDocumentException,
   NoSuchEntityException,
+  SimulatePrincipalPolicyCommand,
   type Tag,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { isWriteCall } from '../../src/aws/calls.js';
 import type { PolicyDocument } from '../../src/policies/types.js';
+import { AWS_MANAGED_POLICIES } from './aws-managed-policies.js';
 import { ACCOUNT } from './fixtures.js';
 
 export interface FakePolicyVersion {
@@ -69,6 +74,8 @@ export interface FakeProfile {
   readonly arn: string;
   roles: string[];
   tags: Record<string, string>;
+  /** Made by CreateInstanceProfile (not addProfile): EC2 may not see it yet (fake-ec2 `profileLag`). */
+  readonly created?: boolean;
 }
 export interface FakeAssociation {
   readonly id: string;
@@ -98,6 +105,11 @@ export interface FakeIamOptions {
    * NoSuchEntity once, as IAM may for a few seconds after the create.
    */
   readonly propagation?: boolean;
+  /**
+   * Mock EC2's two instance-profile association calls too (default true). Off when the one EC2
+   * world of test/helpers/fake-ec2.ts answers them (test/helpers/fake-account.ts).
+   */
+  readonly ec2?: boolean;
 }
 
 export const policyArnOf = (name: string) => `arn:aws:iam::${ACCOUNT}:policy/${name}`;
@@ -189,14 +201,20 @@ function page<T>(items: readonly T[], input: { Marker?: string; MaxItems?: numbe
  * - ValidationError (the API model): more than 50 tags, tag characters, names, a Description over 1,000.
  * - InvalidInput: tag keys that differ only in case. DeleteConflict: deleting the default version.
  * - NoSuchEntity: attaching needs the policy and the principal; with `propagation`, once right after a create.
+ *   The AWS managed policies of aws-managed-policies.ts exist (GetPolicy, GetPolicyVersion); others are attachable only.
  * - EC2: one association per instance (IncorrectState).
+ * - SimulatePrincipalPolicy: AccessDenied. The fake does not evaluate policies: it answers as IAM
+ *   does a caller without iam:SimulatePrincipalPolicy, and the code reads the policies instead.
+ * It holds no inline policies (ListRolePolicies and ListUserPolicies are empty) and no group
+ * members (ListGroupsForUser is empty).
  * The List calls page as IAM does (Marker, MaxItems, 100 by default). GetAccountSummary reports
  * the quotas. Commands it does not implement are rejected, so an unexpected call fails the test
  * instead of answering `{}`.
  */
 export function fakeIam(opts: FakeIamOptions = {}) {
   const iam = mockClient(IAMClient);
-  const ec2 = mockClient(EC2Client);
+  const withEc2 = opts.ec2 ?? true;
+  const ec2 = withEc2 ? mockClient(EC2Client) : undefined;
   const policies = new Map<string, FakePolicy>(); // by ARN
   const roles = new Map<string, FakeRole>();
   const profiles = new Map<string, FakeProfile>();
@@ -216,7 +234,7 @@ export function fakeIam(opts: FakeIamOptions = {}) {
   };
 
   iam.rejects(Object.assign(new Error('fake IAM: command not implemented'), { name: 'FakeNotImplemented' }));
-  ec2.rejects(Object.assign(new Error('fake EC2: command not implemented'), { name: 'FakeNotImplemented' }));
+  ec2?.rejects(Object.assign(new Error('fake EC2: command not implemented'), { name: 'FakeNotImplemented' }));
 
   /** Async (aws-sdk-client-mock hands a sync fake's value back as is), with scripted failures first. */
   const guard = <I>(command: { name: string }, fn: (input: I) => unknown) => async (input: I) => {
@@ -233,11 +251,18 @@ export function fakeIam(opts: FakeIamOptions = {}) {
     if (unseen.delete(key)) throw noSuchEntity(message);
   };
 
+  // AWS managed policies exist in every account: GetPolicy and GetPolicyVersion answer for those of AWS_MANAGED_POLICIES.
+  const awsManaged = new Map<string, FakePolicy>(Object.entries(AWS_MANAGED_POLICIES).map(([name, doc]) => {
+    const arn = `arn:aws:iam::aws:policy/${name}`;
+    return [arn, { name, arn, defaultVersion: 'v1', lastVersion: 1, versions: [{ id: 'v1', document: JSON.stringify(doc), created: new Date(clock) }], tags: {} }];
+  }));
   const policy = (arn: string | undefined) => {
     const p = policies.get(arn ?? '');
     if (!p) throw noSuchEntity(`Policy ${arn} does not exist or is not attachable.`);
     return p;
   };
+  /** A policy that may be read: one of the account's, or an AWS managed one (which cannot be changed). */
+  const readable = (arn: string | undefined) => awsManaged.get(arn ?? '') ?? policy(arn);
   const role = (name: string | undefined) => {
     const r = roles.get(name ?? '');
     if (!r) throw noSuchEntity(`The role with name ${name} cannot be found.`);
@@ -299,18 +324,18 @@ export function fakeIam(opts: FakeIamOptions = {}) {
 
   // Policies and their versions.
   iam.on(GetPolicyCommand).callsFake(guard(GetPolicyCommand, (i: { PolicyArn?: string }) => {
-    const p = policy(i.PolicyArn);
+    const p = readable(i.PolicyArn);
     return { Policy: { PolicyName: p.name, Arn: p.arn, DefaultVersionId: p.defaultVersion, Path: '/', Tags: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value })) } };
   }));
   iam.on(GetPolicyVersionCommand).callsFake(guard(GetPolicyVersionCommand, (i: { PolicyArn?: string; VersionId?: string }) => {
-    const p = policy(i.PolicyArn);
+    const p = readable(i.PolicyArn);
     const v = p.versions.find((x) => x.id === i.VersionId);
     if (!v) throw noSuchEntity(`Policy ${p.arn} version ${i.VersionId} does not exist or is not attachable.`);
     // Real IAM returns the document URL-encoded (RFC 3986).
     return { PolicyVersion: { Document: encodeURIComponent(v.document), VersionId: v.id, IsDefaultVersion: v.id === p.defaultVersion, CreateDate: v.created } };
   }));
   iam.on(ListPolicyVersionsCommand).callsFake(guard(ListPolicyVersionsCommand, (i: { PolicyArn?: string; Marker?: string; MaxItems?: number }) => {
-    const p = policy(i.PolicyArn);
+    const p = readable(i.PolicyArn);
     // Newest first, without documents, as IAM lists them.
     const { items, ...rest } = page([...p.versions].reverse(), i, pageSize);
     return { Versions: items.map((v) => ({ VersionId: v.id, IsDefaultVersion: v.id === p.defaultVersion, CreateDate: v.created })), ...rest };
@@ -378,7 +403,7 @@ export function fakeIam(opts: FakeIamOptions = {}) {
     checkTags(i.Tags);
     const name = i.InstanceProfileName ?? '';
     if (profiles.has(name)) throw alreadyExists(`Instance Profile ${name} already exists.`);
-    const p: FakeProfile = { name, arn: profileArnOf(name), roles: [], tags: tagMap(i.Tags) };
+    const p: FakeProfile = { name, arn: profileArnOf(name), roles: [], tags: tagMap(i.Tags), created: true };
     profiles.set(name, p);
     created(`profile:${name}`);
     return { InstanceProfile: profileView(p) };
@@ -391,6 +416,23 @@ export function fakeIam(opts: FakeIamOptions = {}) {
     if (p.roles.length) throw limitExceeded('Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1');
     p.roles.push(r.name);
     return {};
+  }));
+
+  // Inline policies (none) and the policy simulator (denied).
+  iam.on(ListRolePoliciesCommand).callsFake(guard(ListRolePoliciesCommand, (i: { RoleName?: string; Marker?: string; MaxItems?: number }) => {
+    role(i.RoleName);
+    return { PolicyNames: [], IsTruncated: false };
+  }));
+  iam.on(ListUserPoliciesCommand).callsFake(guard(ListUserPoliciesCommand, (i: { UserName?: string }) => {
+    principal('user', i.UserName);
+    return { PolicyNames: [], IsTruncated: false };
+  }));
+  iam.on(ListGroupsForUserCommand).callsFake(guard(ListGroupsForUserCommand, (i: { UserName?: string }) => {
+    principal('user', i.UserName);
+    return { Groups: [], IsTruncated: false };
+  }));
+  iam.on(SimulatePrincipalPolicyCommand).callsFake(guard(SimulatePrincipalPolicyCommand, () => {
+    throw new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message: 'User is not authorized to perform: iam:SimulatePrincipalPolicy', $metadata: { httpStatusCode: 403 } });
   }));
 
   // Users and groups.
@@ -423,13 +465,13 @@ export function fakeIam(opts: FakeIamOptions = {}) {
       return (f.Values ?? []).includes(value);
     });
   const associationView = (a: FakeAssociation) => ({ AssociationId: a.id, InstanceId: a.instanceId, IamInstanceProfile: { Arn: a.profileArn, Id: `AIPA${lastSegment(a.profileArn).toUpperCase()}` }, State: a.state });
-  ec2.on(DescribeIamInstanceProfileAssociationsCommand).callsFake(guard(DescribeIamInstanceProfileAssociationsCommand, (i: { AssociationIds?: string[]; Filters?: Filter[] }) => ({
+  ec2?.on(DescribeIamInstanceProfileAssociationsCommand).callsFake(guard(DescribeIamInstanceProfileAssociationsCommand, (i: { AssociationIds?: string[]; Filters?: Filter[] }) => ({
     IamInstanceProfileAssociations: [...associations.values()]
       .filter((a) => !i.AssociationIds?.length || i.AssociationIds.includes(a.id))
       .filter((a) => matches(a, i.Filters ?? []))
       .map(associationView),
   })));
-  ec2.on(AssociateIamInstanceProfileCommand).callsFake(guard(AssociateIamInstanceProfileCommand, (i: { InstanceId?: string; IamInstanceProfile?: { Name?: string; Arn?: string } }) => {
+  ec2?.on(AssociateIamInstanceProfileCommand).callsFake(guard(AssociateIamInstanceProfileCommand, (i: { InstanceId?: string; IamInstanceProfile?: { Name?: string; Arn?: string } }) => {
     const instanceId = i.InstanceId ?? '';
     const live = [...associations.values()].find((a) => a.instanceId === instanceId && (a.state === 'associating' || a.state === 'associated'));
     if (live) throw ec2Error('IncorrectState', `There is an existing association for instance ${instanceId}`);
@@ -443,7 +485,7 @@ export function fakeIam(opts: FakeIamOptions = {}) {
 
   /** Every call to either client, in the order they were made. */
   const calls = () =>
-    [...iam.calls(), ...ec2.calls()]
+    [...iam.calls(), ...(ec2?.calls() ?? [])]
       .sort((a, b) => (a.calledBefore(b) ? -1 : 1))
       .map((c) => (c.args[0] as object).constructor.name);
 
@@ -503,7 +545,7 @@ export function fakeIam(opts: FakeIamOptions = {}) {
     writes: () => calls().filter(isWriteCall),
     restore() {
       iam.restore();
-      ec2.restore();
+      ec2?.restore();
     },
   };
 }

@@ -45,6 +45,8 @@ export interface FakeKmsOptions {
   readonly caller?: string;
   /** Page size of ListAliases, ListKeys and ListResourceTags when the request gives no Limit. */
   readonly pageSize?: number;
+  /** The region of the keys' and aliases' ARNs (default REGION): the region of the clients under test. */
+  readonly region?: string;
 }
 
 /** The key policy KMS gives a key created without one: the account root holds kms:*. */
@@ -109,6 +111,7 @@ export function keyPolicyAllows(policy: string, kind: 'AWS' | 'Service', who: re
 export function fakeKms(opts: FakeKmsOptions = {}) {
   const consistency = opts.consistency ?? true;
   const caller = opts.caller ?? IDENTITY.arn;
+  const region = opts.region ?? REGION;
   const mock = mockClient(KMSClient);
   const keys = new Map<string, FakeKey>();
   const aliases = new Map<string, string>();
@@ -160,7 +163,7 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
     const KeyId = `key-${++n}`;
     const { tags = {}, rotation = false, policy = DEFAULT_KEY_POLICY, ...rest } = o;
     keys.set(KeyId, {
-      meta: { KeyId, Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KeyId}`, AWSAccountId: ACCOUNT, KeyState: 'Enabled', Enabled: true, KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', Origin: 'AWS_KMS', ...rest },
+      meta: { KeyId, Arn: `arn:aws:kms:${region}:${ACCOUNT}:key/${KeyId}`, AWSAccountId: ACCOUNT, KeyState: 'Enabled', Enabled: true, KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', Origin: 'AWS_KMS', ...rest },
       rotation,
       tags,
       policy,
@@ -237,7 +240,7 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
     return {};
   });
   mock.on(ListAliasesCommand).callsFake(async (i) => {
-    const all = [...aliases].map(([AliasName, TargetKeyId]) => ({ AliasName, AliasArn: `arn:aws:kms:${REGION}:${ACCOUNT}:${AliasName}`, TargetKeyId }));
+    const all = [...aliases].map(([AliasName, TargetKeyId]) => ({ AliasName, AliasArn: `arn:aws:kms:${region}:${ACCOUNT}:${AliasName}`, TargetKeyId }));
     const { items, ...rest } = page(all, i.Limit, i.Marker, 50);
     return { Aliases: items, ...rest };
   });
@@ -249,6 +252,8 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
 
   return {
     mock,
+    /** The region of the keys (fake-logs admits `logs.<region>` for them). */
+    region,
     keys,
     aliases,
     addKey,

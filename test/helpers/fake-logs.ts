@@ -31,7 +31,7 @@ export interface FakeLogGroup {
 /** PutRetentionPolicy's allowed values (the API reference). */
 export const RETENTION_VALUES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
-export const groupArnOf = (name: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`;
+export const groupArnOf = (name: string, region = REGION) => `arn:aws:logs:${region}:${ACCOUNT}:log-group:${name}`;
 
 const meta = { $metadata: {} };
 const invalid = (message: string) => new InvalidParameterException({ message, ...meta });
@@ -44,12 +44,14 @@ const KEY_ARN = /^arn:aws:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
  * AccessDeniedException), a key that has just changed is not usable at once, retention takes
  * only the allowed values, tags go on the ARN without `:*`, and DescribeLogGroups pages.
  */
-export function fakeLogs(kms: FakeKms, opts: { pageSize?: number } = {}) {
+export function fakeLogs(kms: FakeKms, opts: { pageSize?: number; region?: string } = {}) {
+  // The service principal and the group ARNs are regional: those of the key's region unless told.
+  const region = opts.region ?? kms.region;
   const mock = mockClient(CloudWatchLogsClient);
   const groups = new Map<string, FakeLogGroup>();
 
   const addGroup = (name: string, o: Partial<Omit<FakeLogGroup, 'name' | 'arn'>> = {}) => {
-    const group: FakeLogGroup = { name, arn: groupArnOf(name), tags: {}, ...o };
+    const group: FakeLogGroup = { name, arn: groupArnOf(name, region), tags: {}, ...o };
     groups.set(name, group);
     return group;
   };
@@ -77,7 +79,7 @@ export function fakeLogs(kms: FakeKms, opts: { pageSize?: number } = {}) {
       throw refused();
     }
     const context = { 'kms:EncryptionContext:aws:logs:arn': groupArn };
-    const principal = [`logs.${REGION}.amazonaws.com`];
+    const principal = [`logs.${region}.amazonaws.com`];
     const admits = ['kms:GenerateDataKey', 'kms:Decrypt'].every((a) => keyPolicyAllows(key.policy, 'Service', principal, a, context));
     if (!admits) throw refused();
   };
@@ -116,7 +118,7 @@ export function fakeLogs(kms: FakeKms, opts: { pageSize?: number } = {}) {
     const name = i.logGroupName ?? '';
     if (!/^[.\-_/#A-Za-z0-9]{1,512}$/.test(name)) throw invalid(`Invalid log group name ${name}`);
     if (groups.has(name)) throw new ResourceAlreadyExistsException({ message: 'The specified log group already exists', ...meta });
-    if (i.kmsKeyId) checkKey(i.kmsKeyId, groupArnOf(name));
+    if (i.kmsKeyId) checkKey(i.kmsKeyId, groupArnOf(name, region));
     const tags = checkTags({}, i.tags ?? {});
     addGroup(name, { tags, ...(i.kmsKeyId ? { kmsKeyId: i.kmsKeyId } : {}) });
     return {};

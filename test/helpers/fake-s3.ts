@@ -67,6 +67,8 @@ export interface FakeS3Options {
   readonly propagationLag?: number;
   /** Not S3: a test harness stop, so that code looping on S3 fails instead of hanging (default 10,000 calls). */
   readonly callBudget?: number;
+  /** The region of the buckets `addBucket` adds when it is not given (default REGION). */
+  readonly region?: string;
 }
 
 /** An S3 error as the SDK throws it: an S3ServiceException with a name, a fault and an HTTP status. */
@@ -404,7 +406,7 @@ export function fakeS3(opts: FakeS3Options = {}) {
     buckets,
     foreign,
     addBucket(name: string, bucket: Partial<FakeBucket> = {}) {
-      buckets.set(name, { region: REGION, ...structuredClone(bucket) });
+      buckets.set(name, { region: opts.region ?? REGION, ...structuredClone(bucket) });
     },
     /** Puts `versions` versions of `key` (the newest a delete marker with `deleteMarker`), each under `lock` if given. */
     addObject(bucket: string, key: string, o: { versions?: number; deleteMarker?: boolean; lock?: FakeVersion['lock'] } = {}) {

@@ -12,7 +12,7 @@ import {
   UpdateDocumentCommand,
   UpdateDocumentDefaultVersionCommand,
 } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { isWriteCall } from '../../src/aws/calls.js';
 
 export interface FakeDocument {
@@ -26,7 +26,26 @@ export interface FakeDocument {
 
 type Hook = () => void;
 
+export interface FakeSsmOptions {
+  /**
+   * Register the handlers on this SSMClient stub instead of mocking the client anew (a second
+   * `mockClient(SSMClient)` replaces the first): e.g. fake-fleet's `ssm`, so both answer. Its
+   * `calls()` and `writes()` then count the documents calls only.
+   */
+  readonly mock?: AwsClientStub<SSMClient>;
+  /**
+   * SSM processes a new version asynchronously: CreateDocument and UpdateDocument answer
+   * `Creating` / `Updating`, and so does the next DescribeDocument of that document before it
+   * is `Active` (API reference, DocumentDescription.Status). Default off: Active at once.
+   */
+  readonly settling?: boolean;
+}
+
 const meta = { $metadata: {} };
+/** The commands this fake answers. */
+const OWN = new Set(
+  [AddTagsToResourceCommand, CreateDocumentCommand, DescribeDocumentCommand, GetDocumentCommand, UpdateDocumentCommand, UpdateDocumentDefaultVersionCommand].map((c) => c.name),
+);
 const missing = (name: string) => new InvalidDocument({ message: `Document ${name} does not exist in your account`, ...meta });
 const badVersion = (message: string) => new InvalidDocumentVersion({ message, ...meta });
 
@@ -40,12 +59,15 @@ const badVersion = (message: string) => new InvalidDocumentVersion({ message, ..
  * UpdateDocument is checked, e.g. `() => fake.addVersion(...)`) and `afterNextSetDefault(fn)`;
  * `nextStatuses(...)` makes the next DescribeDocument calls report those statuses.
  */
-export function fakeSsm() {
-  const mock = mockClient(SSMClient);
+export function fakeSsm(opts: FakeSsmOptions = {}) {
+  const mock = opts.mock ?? mockClient(SSMClient);
+  const shared = opts.mock !== undefined;
   const docs = new Map<string, FakeDocument>();
   const beforeUpdate: Hook[] = [];
   const afterSetDefault: Hook[] = [];
   const statuses: string[] = [];
+  /** Documents whose new version is still being processed (`settling`): the status the next DescribeDocument reports. */
+  const settling = new Map<string, string>();
 
   const find = (name: string | undefined) => {
     const doc = docs.get(name ?? '');
@@ -66,7 +88,9 @@ export function fakeSsm() {
 
   mock.on(DescribeDocumentCommand).callsFake(async (i: { Name?: string }) => {
     const doc = find(i.Name);
-    const Status = statuses.shift() ?? 'Active';
+    const pending = settling.get(i.Name!);
+    settling.delete(i.Name!);
+    const Status = statuses.shift() ?? pending ?? 'Active';
     return { Document: { ...description(i.Name!, doc), Status } };
   });
 
@@ -83,6 +107,7 @@ export function fakeSsm() {
     if (docs.has(name)) throw new DocumentAlreadyExists({ message: `Document with same name ${name} already exists`, ...meta });
     const doc = { versions: [i.Content ?? ''], defaultVersion: 1, documentType: i.DocumentType ?? 'Command', tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) };
     docs.set(name, doc);
+    if (opts.settling) settling.set(name, 'Creating');
     return { DocumentDescription: { ...description(name, doc, 1), Status: 'Creating' as const } };
   });
 
@@ -95,6 +120,7 @@ export function fakeSsm() {
     }
     if (doc.versions.includes(i.Content ?? '')) throw new DuplicateDocumentContent({ message: 'The content of the association document matches another document', ...meta });
     doc.versions.push(i.Content ?? '');
+    if (opts.settling) settling.set(i.Name!, 'Updating');
     return { DocumentDescription: { ...description(i.Name!, doc, doc.versions.length), Status: 'Updating' as const } };
   });
 
@@ -113,6 +139,8 @@ export function fakeSsm() {
     for (const t of i.Tags ?? []) doc.tags[t.Key ?? ''] = t.Value ?? '';
     return {};
   });
+
+  const calls = () => mock.calls().map((c) => (c.args[0] as object).constructor.name).filter((name) => !shared || OWN.has(name));
 
   return {
     mock,
@@ -147,9 +175,9 @@ export function fakeSsm() {
     nextStatuses(...list: string[]) {
       statuses.push(...list);
     },
-    /** Every call so far, by command name, in order. */
-    calls: () => mock.calls().map((c) => (c.args[0] as object).constructor.name),
+    /** Every call so far, by command name, in order (on a shared stub: the documents calls only). */
+    calls,
     /** Write calls made so far (CreateDocument, UpdateDocument, …). */
-    writes: () => mock.calls().map((c) => (c.args[0] as object).constructor.name).filter(isWriteCall),
+    writes: () => calls().filter(isWriteCall),
   };
 }
