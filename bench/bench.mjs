@@ -4,13 +4,14 @@
 // from bench/fleet.ts. See bench/README.md. `--json` prints one JSON object instead of the
 // tables. Exit 1 when a rerun of `init` writes, or when the fleet calls do not follow the
 // batches of 50.
-import { build } from 'esbuild';
-import { nodeBundle } from '../scripts/esbuild-options.mjs';
+
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { nodeBundle } from '../scripts/esbuild-options.mjs';
 import { motoEnv, resetMoto, startMoto } from '../scripts/moto.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -52,7 +53,10 @@ async function freshAccount(endpoint) {
 /** (b) One `init --yes`, with its AWS calls counted from SSM_SETUP_CALL_LOG. */
 function initRun(endpoint, logFile) {
   const { ms: wall } = timed(process.execPath, [CLI, 'init', '--yes'], motoEnv(endpoint, { SSM_SETUP_CALL_LOG: logFile }));
-  const calls = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const calls = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   const writes = calls.filter((c) => c.write).length;
   return { ms: round(wall), calls: calls.length, reads: calls.length - writes, writes };
 }

@@ -33,7 +33,11 @@ interface Run {
 const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
 const round = (n: number) => Math.round(n * 10) / 10;
 const diff = (after: Record<string, number>, before: Record<string, number>) =>
-  Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)])
+      .filter(([, v]) => (v as number) > 0),
+  );
 
 async function bench(n: number): Promise<Run> {
   const fleet = fakeFleet();
@@ -58,12 +62,19 @@ async function bench(n: number): Promise<Run> {
     const rerunMs = performance.now() - again;
     const rerunCalls = diff(fleet.calls(), calls);
 
-    const expected = { DescribeInstanceInformation: batches, SendCommand: 2 * batches, ListCommandInvocations: 2 * 3 * batches, GetCommandInvocation: 0, CreateTags: batches };
+    const expected = {
+      DescribeInstanceInformation: batches,
+      SendCommand: 2 * batches,
+      ListCommandInvocations: 2 * 3 * batches,
+      GetCommandInvocation: 0,
+      CreateTags: batches,
+    };
     const pass =
       failed === 0 &&
       OPS.every((op) => (calls[op] ?? 0) === expected[op]) &&
       rerunChanges.length === 0 &&
-      sum(rerunCalls) === batches && rerunCalls.DescribeInstanceInformation === batches;
+      sum(rerunCalls) === batches &&
+      rerunCalls.DescribeInstanceInformation === batches;
     return {
       targets: n,
       batches,
@@ -103,7 +114,9 @@ const pass = runs.every((r) => r.pass);
 const timing = { firstPollMs: runTiming.firstPollMs, maxPollMs: runTiming.maxPollMs, inFlight: runTiming.inFlight };
 console.log(json ? JSON.stringify({ timing, runs, pass }) : table(runs));
 if (!pass) {
-  const bad = runs.filter((r) => !r.pass).map((r) => `${r.targets} targets: got ${JSON.stringify(r.calls)}, rerun ${JSON.stringify(r.rerun)}; expected ${JSON.stringify(r.expected)}`);
+  const bad = runs
+    .filter((r) => !r.pass)
+    .map((r) => `${r.targets} targets: got ${JSON.stringify(r.calls)}, rerun ${JSON.stringify(r.rerun)}; expected ${JSON.stringify(r.expected)}`);
   (json ? console.error : console.log)(`FAIL: the fleet calls do not follow the batches of 50:\n  ${bad.join('\n  ')}`);
   process.exitCode = 1;
 }

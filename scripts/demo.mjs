@@ -3,10 +3,10 @@
 // and reads the key back with the SDK to show it really exists.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { motoEnv, startMoto } from './moto.mjs';
 
@@ -43,7 +43,15 @@ async function seedFleet(endpoint, count = 3) {
         InstanceType: 't3.micro',
         MinCount: 1,
         MaxCount: 1,
-        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: name }, { Key: 'Env', Value: 'demo' }] }],
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: [
+              { Key: 'Name', Value: name },
+              { Key: 'Env', Value: 'demo' },
+            ],
+          },
+        ],
       }),
     );
     seeded.push({ id: out.Instances[0].InstanceId, name, ami: ImageId });
@@ -57,9 +65,7 @@ function ssmSetup(endpoint, args) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/ssm-setup.js', ...args], { cwd: ROOT, env: motoEnv(endpoint), stdio: 'inherit' });
     child.once('error', reject);
-    child.once('exit', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`ssm-setup ${args.join(' ')} failed (${signal ?? `exit ${code}`})`)),
-    );
+    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`ssm-setup ${args.join(' ')} failed (${signal ?? `exit ${code}`})`))));
   });
 }
 
@@ -88,7 +94,9 @@ try {
   const s3 = new S3Client({ ...sdk(moto.endpoint), forcePathStyle: true });
   const bucket = `ssm-session-logs-123456789012-${REGION}`;
   const sse = (await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration.Rules[0];
-  console.log(`Created bucket ${bucket} (${sse.ApplyServerSideEncryptionByDefault.SSEAlgorithm} with ${sse.ApplyServerSideEncryptionByDefault.KMSMasterKeyID})`);
+  console.log(
+    `Created bucket ${bucket} (${sse.ApplyServerSideEncryptionByDefault.SSEAlgorithm} with ${sse.ApplyServerSideEncryptionByDefault.KMSMasterKeyID})`,
+  );
   const logs = new CloudWatchLogsClient(sdk(moto.endpoint));
   const [group] = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/ssm/session-logs' }))).logGroups;
   console.log(`Created log group ${group.logGroupName} (retention ${group.retentionInDays} days, key ${group.kmsKeyId})`);

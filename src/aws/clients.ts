@@ -75,16 +75,15 @@ export function clientConfig(target: AwsTarget): Record<string, unknown> {
 /** Records every logical call and tags its errors with `Service.Operation` for the failure message. */
 function instrument(client: SdkClient, recorder: CallRecorder): void {
   client.middlewareStack.add(
-    (next: (args: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) =>
-      async (args: unknown) => {
-        const call = recorder.record(context.clientName ?? 'AWS', context.commandName ?? 'Call');
-        try {
-          return await next(args);
-        } catch (err) {
-          if (err && typeof err === 'object') (err as Record<string, unknown>)[CALL_KEY] = `${call.service}.${call.operation}`;
-          throw err;
-        }
-      },
+    (next: (args: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => async (args: unknown) => {
+      const call = recorder.record(context.clientName ?? 'AWS', context.commandName ?? 'Call');
+      try {
+        return await next(args);
+      } catch (err) {
+        if (err && typeof err === 'object') (err as Record<string, unknown>)[CALL_KEY] = `${call.service}.${call.operation}`;
+        throw err;
+      }
+    },
     { step: 'initialize', name: 'ssmSetupCallRecorder' },
   );
 }

@@ -14,14 +14,11 @@ export const errorName = (err: unknown) => (err as SdkErrorLike | undefined)?.na
 /** True when AWS says the thing does not exist (names differ per service). */
 export function isNotFound(err: unknown): boolean {
   const e = err as SdkErrorLike;
-  return (
-    /NotFound|NoSuch|DoesNotExist|InvalidDocument$/.test(e?.name ?? '') || e?.$metadata?.httpStatusCode === 404
-  );
+  return /NotFound|NoSuch|DoesNotExist|InvalidDocument$/.test(e?.name ?? '') || e?.$metadata?.httpStatusCode === 404;
 }
 
 export const isAccessDenied = (err: unknown) =>
-  /AccessDenied|UnauthorizedOperation|AuthorizationError|Forbidden/.test(errorName(err)) ||
-  (err as SdkErrorLike)?.$metadata?.httpStatusCode === 403;
+  /AccessDenied|UnauthorizedOperation|AuthorizationError|Forbidden/.test(errorName(err)) || (err as SdkErrorLike)?.$metadata?.httpStatusCode === 403;
 
 /**
  * The call's result, or undefined when AWS answers that the thing is not there (a bucket

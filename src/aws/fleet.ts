@@ -1,14 +1,8 @@
-import {
-  ListCommandInvocationsCommand,
-  paginateDescribeInstanceInformation,
-  SendCommandCommand,
-  SSMClient,
-  type CommandInvocation,
-} from '@aws-sdk/client-ssm';
-import type { Io } from '../core/io.js';
+import { type CommandInvocation, ListCommandInvocationsCommand, paginateDescribeInstanceInformation, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { chunks, pool } from '../base/batch.js';
-import { errorName } from './errors.js';
 import type { Clients } from '../core/clients.js';
+import type { Io } from '../core/io.js';
+import { errorName } from './errors.js';
 
 /** What Systems Manager knows of one instance. */
 export interface ManagedInfo {
@@ -85,13 +79,17 @@ export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instan
   const deadline = Date.now() + runTiming.timeoutMs;
 
   const send = async (ids: string[]) =>
-    (await ssm.send(new SendCommandCommand({
-      DocumentName: spec.document,
-      InstanceIds: ids,
-      Parameters: spec.parameters,
-      Comment: `ssm-setup: ${spec.label}`.slice(0, 100),
-      TimeoutSeconds: 600,
-    }))).Command?.CommandId;
+    (
+      await ssm.send(
+        new SendCommandCommand({
+          DocumentName: spec.document,
+          InstanceIds: ids,
+          Parameters: spec.parameters,
+          Comment: `ssm-setup: ${spec.label}`.slice(0, 100),
+          TimeoutSeconds: 600,
+        }),
+      )
+    ).Command?.CommandId;
   const fail = (ids: readonly string[], detail: string) => {
     for (const id of ids) results.set(id, { instanceId: id, status: 'Failed', detail });
     report();
@@ -108,7 +106,10 @@ export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instan
       if (errorName(err) !== 'InvalidInstanceId') return fail(batch, `SendCommand failed: ${errorName(err)}: ${(err as Error).message}`);
       const now = await managedInventory(aws, batch);
       const reachable = batch.filter((id) => now.get(id)?.pingStatus === 'Online');
-      fail(batch.filter((id) => !reachable.includes(id)), 'no longer managed and Online when the command was sent (InvalidInstanceId)');
+      fail(
+        batch.filter((id) => !reachable.includes(id)),
+        'no longer managed and Online when the command was sent (InvalidInstanceId)',
+      );
       if (!reachable.length || reachable.length === batch.length) return fail(reachable, `SendCommand failed: ${(err as Error).message}`);
       batch = reachable;
       try {
@@ -126,7 +127,11 @@ export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instan
       if (batch.every((id) => TERMINAL.has(results.get(id)!.status))) return;
       if (Date.now() + wait > deadline) {
         for (const id of batch.filter((i) => !TERMINAL.has(results.get(i)!.status))) {
-          results.set(id, { instanceId: id, status: 'TimedOut', detail: `still ${results.get(id)!.status} when ssm-setup stopped waiting (command ${commandId})` });
+          results.set(id, {
+            instanceId: id,
+            status: 'TimedOut',
+            detail: `still ${results.get(id)!.status} when ssm-setup stopped waiting (command ${commandId})`,
+          });
         }
         report();
         return;
@@ -153,6 +158,5 @@ function toResult(inv: CommandInvocation): InvocationResult {
   const detail = inv.StatusDetails && inv.StatusDetails !== status ? inv.StatusDetails : undefined;
   return { instanceId: inv.InstanceId!, status, ...(detail ? { detail } : {}) };
 }
-
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -31,17 +31,12 @@ export async function detectLocalTools(opts: DetectOptions = {}): Promise<LocalT
 
 function versionOf(command: string, pattern: RegExp, opts: DetectOptions): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile(
-      command,
-      ['--version'],
-      { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 5000, windowsHide: true },
-      (err, stdout, stderr) => {
-        const code = (err as NodeJS.ErrnoException | null)?.code;
-        // Not on PATH, or found but not executable: not usable, so not found.
-        if (code === 'ENOENT' || code === 'EACCES') return resolve(undefined);
-        const output = `${stdout}\n${stderr}`;
-        resolve(pattern.exec(output)?.[1] ?? 'unknown version');
-      },
-    );
+    execFile(command, ['--version'], { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 5000, windowsHide: true }, (err, stdout, stderr) => {
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      // Not on PATH, or found but not executable: not usable, so not found.
+      if (code === 'ENOENT' || code === 'EACCES') return resolve(undefined);
+      const output = `${stdout}\n${stderr}`;
+      resolve(pattern.exec(output)?.[1] ?? 'unknown version');
+    });
   });
 }

@@ -5,10 +5,7 @@ import { UsageError } from '../base/errors.js';
 
 /** The shared config and credentials files, where the SDK looks for them. */
 function sharedFiles(env: NodeJS.ProcessEnv): string[] {
-  return [
-    env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config'),
-    env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials'),
-  ];
+  return [env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config'), env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials')];
 }
 
 /**

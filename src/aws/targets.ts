@@ -1,9 +1,9 @@
-import { EC2Client, paginateDescribeInstances, type Filter, type Instance } from '@aws-sdk/client-ec2';
-import type { Settings } from '../config/schema.js';
-import { UsageError } from '../base/errors.js';
-import type { TargetInstance } from '../core/step.js';
+import { EC2Client, type Filter, type Instance, paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import { chunks } from '../base/batch.js';
+import { UsageError } from '../base/errors.js';
+import type { Settings } from '../config/schema.js';
 import type { Clients } from '../core/clients.js';
+import type { TargetInstance } from '../core/step.js';
 import { tagRecord } from '../policies/tags.js';
 
 const STATES: Filter = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] };

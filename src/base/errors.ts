@@ -34,7 +34,7 @@ export const ERROR_CODES = {
   CREDENTIALS_EXPIRED: 'AWS refused the credentials as expired or invalid',
   ACCESS_DENIED: 'the credentials in use lack an IAM permission',
   THROTTLED: 'AWS throttled the requests beyond the retries',
-  AWS_ERROR: 'an AWS call failed for another reason (the message has AWS\'s error name)',
+  AWS_ERROR: "an AWS call failed for another reason (the message has AWS's error name)",
   DEPENDENCY_MISSING: 'a step the chosen steps need is not set up yet',
   KEY_UNKNOWN: 'the session key is not known to a step that needs it',
   KEY_AWS_MANAGED: 'the alias names an AWS managed key, which cannot carry the key policy',

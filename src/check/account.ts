@@ -29,7 +29,9 @@ const isTrue = (v: unknown) => v === true || v === 'true';
  */
 export async function accountFindings(ctx: ReadContext, prefs: PreferencesState): Promise<{ findings: Finding[]; claims?: Claims }> {
   if (prefs.kind === 'absent') {
-    return { findings: [error('preferences', `${PREFERENCES_DOCUMENT} does not exist: sessions run without logging or encryption`, 'ssm-setup run preferences')] };
+    return {
+      findings: [error('preferences', `${PREFERENCES_DOCUMENT} does not exist: sessions run without logging or encryption`, 'ssm-setup run preferences')],
+    };
   }
   const { doc } = prefs;
   const inputs = doc.defaultInputs ?? {};
@@ -58,11 +60,23 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
       const meta = (await unlessMissing(kms.send(new DescribeKeyCommand({ KeyId: kmsKeyId })), 'NotFoundException'))?.KeyMetadata;
       if (!meta) return [error('key', `the session key ${kmsKeyId} does not exist`, 'ssm-setup run kms-key preferences')];
       keyArn = meta.Arn;
-      const out = [meta.KeyState === 'Enabled' ? ok('key', `key ${kmsKeyId} is enabled`) : error('key', `key ${kmsKeyId} is ${meta.KeyState}`, `aws kms enable-key --key-id ${meta.KeyId}`)];
+      const out = [
+        meta.KeyState === 'Enabled'
+          ? ok('key', `key ${kmsKeyId} is enabled`)
+          : error('key', `key ${kmsKeyId} is ${meta.KeyState}`, `aws kms enable-key --key-id ${meta.KeyId}`),
+      ];
       if (logGroup && isTrue(inputs.cloudWatchEncryptionEnabled)) {
         const policy = parsePolicy((await kms.send(new GetKeyPolicyCommand({ KeyId: meta.KeyId, PolicyName: 'default' }))).Policy);
         const admits = policy?.Statement.some((s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? '').includes(`logs.${ctx.region}.`));
-        out.push(admits ? ok('key-policy', 'the key policy admits CloudWatch Logs') : error('key-policy', 'the key policy does not admit CloudWatch Logs, so the encrypted log group cannot be written', 'ssm-setup run kms-key --cloudwatch-logs'));
+        out.push(
+          admits
+            ? ok('key-policy', 'the key policy admits CloudWatch Logs')
+            : error(
+                'key-policy',
+                'the key policy does not admit CloudWatch Logs, so the encrypted log group cannot be written',
+                'ssm-setup run kms-key --cloudwatch-logs',
+              ),
+        );
       }
       return out;
     });
@@ -75,20 +89,42 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
       if (head.status === 301) {
         // Its settings can be read only through that region's endpoint.
         const where = head.region ? `--region ${head.region}` : 'its region';
-        return [warn('bucket', `the log bucket ${bucket} is in ${head.region ?? 'another region'}, not ${ctx.region}: its encryption and public access are not checked from here`, `ssm-setup check ${where}`)];
+        return [
+          warn(
+            'bucket',
+            `the log bucket ${bucket} is in ${head.region ?? 'another region'}, not ${ctx.region}: its encryption and public access are not checked from here`,
+            `ssm-setup check ${where}`,
+          ),
+        ];
       }
-      if (head.status === 403) return [error('bucket', `the log bucket ${bucket} belongs to another account or may not be read: session uploads may fail`, 'ssm-setup run log-bucket --bucket <a bucket of this account>')];
+      if (head.status === 403)
+        return [
+          error(
+            'bucket',
+            `the log bucket ${bucket} belongs to another account or may not be read: session uploads may fail`,
+            'ssm-setup run log-bucket --bucket <a bucket of this account>',
+          ),
+        ];
       const sse = (await unlessMissing(s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })), 'ServerSideEncryptionConfigurationNotFoundError'))
         ?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
       bucketKeyArn = sse?.SSEAlgorithm === 'aws:kms' ? sse.KMSMasterKeyID : undefined;
-      const pab = (await unlessMissing(s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })), 'NoSuchPublicAccessBlockConfiguration'))?.PublicAccessBlockConfiguration;
+      const pab = (await unlessMissing(s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })), 'NoSuchPublicAccessBlockConfiguration'))
+        ?.PublicAccessBlockConfiguration;
       const gaps = publicAccessGaps(pab);
       const claimed = isTrue(inputs.s3EncryptionEnabled);
       // The agent accepts only AES256 or aws:kms when the preferences claim encryption.
       const encrypted = sse?.SSEAlgorithm === 'AES256' || sse?.SSEAlgorithm === 'aws:kms';
       return [
-        !claimed || encrypted ? ok('bucket-encryption', `bucket ${bucket}: ${sse?.SSEAlgorithm ?? 'no default encryption'}`) : error('bucket-encryption', `the preferences require an encrypted bucket, but ${bucket} has ${sse?.SSEAlgorithm ?? 'no default encryption'}: sessions fail to start`, 'ssm-setup run log-bucket'),
-        gaps.length ? warn('bucket-public-access', `public access not fully blocked on ${bucket} (${gaps.join(', ')} off)`, 'ssm-setup run log-bucket') : ok('bucket-public-access', 'public access blocked'),
+        !claimed || encrypted
+          ? ok('bucket-encryption', `bucket ${bucket}: ${sse?.SSEAlgorithm ?? 'no default encryption'}`)
+          : error(
+              'bucket-encryption',
+              `the preferences require an encrypted bucket, but ${bucket} has ${sse?.SSEAlgorithm ?? 'no default encryption'}: sessions fail to start`,
+              'ssm-setup run log-bucket',
+            ),
+        gaps.length
+          ? warn('bucket-public-access', `public access not fully blocked on ${bucket} (${gaps.join(', ')} off)`, 'ssm-setup run log-bucket')
+          : ok('bucket-public-access', 'public access blocked'),
       ];
     });
   }
@@ -96,9 +132,18 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
     await guard('log-group', async () => {
       const groups = (await ctx.aws.get(CloudWatchLogsClient).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroup }))).logGroups ?? [];
       const group = groups.find((g) => g.logGroupName === logGroup);
-      if (!group) return [error('log-group', `log group ${logGroup} does not exist: the agent turns streaming off`, 'ssm-setup run log-group --cloudwatch-logs')];
+      if (!group)
+        return [error('log-group', `log group ${logGroup} does not exist: the agent turns streaming off`, 'ssm-setup run log-group --cloudwatch-logs')];
       const claimed = isTrue(inputs.cloudWatchEncryptionEnabled);
-      return [!claimed || group.kmsKeyId ? ok('log-group', `log group ${logGroup}${group.kmsKeyId ? ', encrypted' : ''}`) : error('log-group', `the preferences require an encrypted log group, but ${logGroup} has no key: sessions fail`, 'ssm-setup run log-group --cloudwatch-logs')];
+      return [
+        !claimed || group.kmsKeyId
+          ? ok('log-group', `log group ${logGroup}${group.kmsKeyId ? ', encrypted' : ''}`)
+          : error(
+              'log-group',
+              `the preferences require an encrypted log group, but ${logGroup} has no key: sessions fail`,
+              'ssm-setup run log-group --cloudwatch-logs',
+            ),
+      ];
     });
   }
   const prefix = typeof inputs.s3KeyPrefix === 'string' ? inputs.s3KeyPrefix : '';

@@ -49,6 +49,7 @@ export async function runChecks(ctx: ReadContext, targets: readonly TargetInstan
   // A broken account or operator link stops every session, whatever the rows say.
   const blocked = [...account, ...operator].some((f) => f.status === 'error');
   const ready = blocked ? undefined : reports.find((r) => r.ready);
-  const connect = ready && `aws ssm start-session --target ${ready.instanceId}${ctx.settings.profile ? ` --profile ${ctx.settings.profile}` : ''} --region ${ctx.region}`;
+  const connect =
+    ready && `aws ssm start-session --target ${ready.instanceId}${ctx.settings.profile ? ` --profile ${ctx.settings.profile}` : ''} --region ${ctx.region}`;
   return { targets: reports, account, operator, connect };
 }

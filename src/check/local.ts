@@ -13,7 +13,11 @@ export function localFindings(tools: LocalTools): Finding[] {
     tools.aws ? ok('aws-cli', `AWS CLI ${tools.aws}`) : warn('aws-cli', 'AWS CLI not found on PATH', `install it: ${AWS_CLI_INSTALL_URL}`),
     tools.plugin
       ? ok('session-manager-plugin', `session-manager-plugin ${tools.plugin}`)
-      : error('session-manager-plugin', 'session-manager-plugin not found on PATH: `aws ssm start-session` fails without it', `install it: ${PLUGIN_INSTALL_URL}`),
+      : error(
+          'session-manager-plugin',
+          'session-manager-plugin not found on PATH: `aws ssm start-session` fails without it',
+          `install it: ${PLUGIN_INSTALL_URL}`,
+        ),
   ];
 }
 
@@ -27,7 +31,9 @@ export async function sshConfigFinding(settings: Settings, platform: NodeJS.Plat
   const outdated = file.text.includes(BEGIN_MARKER);
   return warn(
     'ssh-config',
-    outdated ? `the ssm-setup block in ${path} is not current (other --profile/--region?)` : `no ssm-setup block in ${path}: ssh i-… does not go through Session Manager`,
+    outdated
+      ? `the ssm-setup block in ${path} is not current (other --profile/--region?)`
+      : `no ssm-setup block in ${path}: ssh i-… does not go through Session Manager`,
     'ssm-setup ssh-config --write',
   );
 }

@@ -13,9 +13,17 @@ export function operatorNeeds(ctx: Pick<ReadContext, 'identity' | 'region'>, tar
   const caller = arn.split('/').pop() ?? '';
   const needs: Requirement[] = [];
   for (const batch of chunks(targets)) {
-    needs.push({ what: 'ssm:StartSession on the targets', actions: ['ssm:StartSession'], resources: batch.map((t) => `arn:${partition}:ec2:${ctx.region}:${account}:instance/${t.id}`) });
+    needs.push({
+      what: 'ssm:StartSession on the targets',
+      actions: ['ssm:StartSession'],
+      resources: batch.map((t) => `arn:${partition}:ec2:${ctx.region}:${account}:instance/${t.id}`),
+    });
   }
-  needs.push({ what: `ssm:StartSession with ${PREFERENCES_DOCUMENT}`, actions: ['ssm:StartSession'], resources: [`arn:${partition}:ssm:${ctx.region}:${account}:document/${PREFERENCES_DOCUMENT}`] });
+  needs.push({
+    what: `ssm:StartSession with ${PREFERENCES_DOCUMENT}`,
+    actions: ['ssm:StartSession'],
+    resources: [`arn:${partition}:ssm:${ctx.region}:${account}:document/${PREFERENCES_DOCUMENT}`],
+  });
   if (claims?.keyArn) needs.push({ what: 'kms:GenerateDataKey on the session key', actions: ['kms:GenerateDataKey'], resources: [claims.keyArn] });
   // The session's own variables: IAM users' sessions are named after the user, assumed roles'
   // carry the caller's user id in the aws:ssmmessages:session-id tag.
@@ -26,7 +34,12 @@ export function operatorNeeds(ctx: Pick<ReadContext, 'identity' | 'region'>, tar
   ];
   const session = (id: string) => `arn:${partition}:ssm:${ctx.region}:${account}:session/${id}-0123456789abcdef0`;
   // Without OpenDataChannel, StartSession succeeds and the session then fails to open.
-  needs.push({ what: 'opening the data channel of its own sessions (ssmmessages:OpenDataChannel)', actions: ['ssmmessages:OpenDataChannel'], resources: [session(userId)], context });
+  needs.push({
+    what: 'opening the data channel of its own sessions (ssmmessages:OpenDataChannel)',
+    actions: ['ssmmessages:OpenDataChannel'],
+    resources: [session(userId)],
+    context,
+  });
   needs.push({ what: 'ending its own sessions (ssm:TerminateSession)', actions: ['ssm:TerminateSession'], resources: [session(caller)], context });
   return needs;
 }

@@ -41,7 +41,14 @@ export async function rightsFindings(aws: Clients, check: string, principalArn: 
   for (const need of needs) {
     if (!fallback) {
       try {
-        const out = await iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: principalArn, ActionNames: [...need.actions], ResourceArns: [...need.resources], ContextEntries: need.context }));
+        const out = await iam.send(
+          new SimulatePrincipalPolicyCommand({
+            PolicySourceArn: principalArn,
+            ActionNames: [...need.actions],
+            ResourceArns: [...need.resources],
+            ContextEntries: need.context,
+          }),
+        );
         // One result per action; with several resources the verdict per resource is nested.
         const verdicts = (out.EvaluationResults ?? []).flatMap((r) =>
           r.ResourceSpecificResults?.length
@@ -58,7 +65,8 @@ export async function rightsFindings(aws: Clients, check: string, principalArn: 
         fallback = true;
       }
     }
-    const read = await (docs ??= policiesOf(iam, principalArn));
+    docs ??= policiesOf(iam, principalArn);
+    const read = await docs;
     const vars = Object.fromEntries((need.context ?? []).map((c) => [c.ContextKeyName ?? '', c.ContextKeyValues?.[0] ?? '']));
     const each = need.resources.map((r) => ({ r, d: combine(need.actions.map((a) => (read ? evaluate(read, a, r, vars) : 'conditional'))) }));
     denied.push(each.filter((x) => x.d !== 'allowed').map((x) => x.r));
@@ -87,16 +95,34 @@ async function policiesOf(iam: IAMClient, arn: string): Promise<PolicyDocument[]
     if (arn.includes(':role/')) {
       const managed = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }))).AttachedPolicies ?? [];
       const inline = (await iam.send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames ?? [];
-      const docs = await Promise.all(inline.map(async (PolicyName) => (await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName }))).PolicyDocument));
-      return [...(await managedDocs(iam, managed.map((p) => p.PolicyArn))), ...docs.map(parsePolicy)].filter((d): d is PolicyDocument => !!d);
+      const docs = await Promise.all(
+        inline.map(async (PolicyName) => (await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName }))).PolicyDocument),
+      );
+      return [
+        ...(await managedDocs(
+          iam,
+          managed.map((p) => p.PolicyArn),
+        )),
+        ...docs.map(parsePolicy),
+      ].filter((d): d is PolicyDocument => !!d);
     }
     if (arn.includes(':user/')) {
       const managed = (await iam.send(new ListAttachedUserPoliciesCommand({ UserName: name }))).AttachedPolicies ?? [];
       const inline = (await iam.send(new ListUserPoliciesCommand({ UserName: name }))).PolicyNames ?? [];
-      const docs = await Promise.all(inline.map(async (PolicyName) => (await iam.send(new GetUserPolicyCommand({ UserName: name, PolicyName }))).PolicyDocument));
+      const docs = await Promise.all(
+        inline.map(async (PolicyName) => (await iam.send(new GetUserPolicyCommand({ UserName: name, PolicyName }))).PolicyDocument),
+      );
       const groups = (await iam.send(new ListGroupsForUserCommand({ UserName: name }))).Groups ?? [];
-      const groupPolicies = (await Promise.all(groups.map(async (g) => (await iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: g.GroupName }))).AttachedPolicies ?? []))).flat();
-      return [...(await managedDocs(iam, [...managed, ...groupPolicies].map((p) => p.PolicyArn))), ...docs.map(parsePolicy)].filter((d): d is PolicyDocument => !!d);
+      const groupPolicies = (
+        await Promise.all(groups.map(async (g) => (await iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: g.GroupName }))).AttachedPolicies ?? []))
+      ).flat();
+      return [
+        ...(await managedDocs(
+          iam,
+          [...managed, ...groupPolicies].map((p) => p.PolicyArn),
+        )),
+        ...docs.map(parsePolicy),
+      ].filter((d): d is PolicyDocument => !!d);
     }
     return undefined;
   } catch (err) {
@@ -106,8 +132,12 @@ async function policiesOf(iam: IAMClient, arn: string): Promise<PolicyDocument[]
 }
 
 async function managedDocs(iam: IAMClient, arns: (string | undefined)[]): Promise<(PolicyDocument | undefined)[]> {
-  return Promise.all(arns.filter((a): a is string => !!a).map(async (PolicyArn) => {
-    const policy = (await iam.send(new GetPolicyCommand({ PolicyArn }))).Policy;
-    return parsePolicy((await iam.send(new GetPolicyVersionCommand({ PolicyArn, VersionId: policy?.DefaultVersionId }))).PolicyVersion?.Document);
-  }));
+  return Promise.all(
+    arns
+      .filter((a): a is string => !!a)
+      .map(async (PolicyArn) => {
+        const policy = (await iam.send(new GetPolicyCommand({ PolicyArn }))).Policy;
+        return parsePolicy((await iam.send(new GetPolicyVersionCommand({ PolicyArn, VersionId: policy?.DefaultVersionId }))).PolicyVersion?.Document);
+      }),
+  );
 }

@@ -9,10 +9,12 @@ export const checkStep: Step<CheckResult, never> = {
   plan: () => [],
   apply: async () => ({}),
   outputs: (r) => ({
-    readiness: Object.fromEntries(r.targets.map((t) => {
-      const problem = t.findings.find((f) => f.status === 'error');
-      return [t.instanceId, problem ? `${problem.check}: ${problem.detail}${problem.fix ? ` (fix: ${problem.fix})` : ''}` : 'ready'];
-    })),
+    readiness: Object.fromEntries(
+      r.targets.map((t) => {
+        const problem = t.findings.find((f) => f.status === 'error');
+        return [t.instanceId, problem ? `${problem.check}: ${problem.detail}${problem.fix ? ` (fix: ${problem.fix})` : ''}` : 'ready'];
+      }),
+    ),
   }),
   note: (r) => {
     const problems = [...r.account, ...r.operator].filter((f) => f.status === 'error').map((f) => `${f.check}: ${f.detail}`);

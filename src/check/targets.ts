@@ -16,7 +16,9 @@ export function stateFinding(t: TargetInstance, region: string): Finding {
 
 /** The instance profile, by name: without one the agent has no credentials. Pure. */
 export function profileFinding(t: TargetInstance): Finding {
-  return t.profileArn ? ok('instance-profile', t.profileArn.split('/').pop()!) : error('instance-profile', 'no instance profile', `ssm-setup run instance-role --instance-ids ${t.id}`);
+  return t.profileArn
+    ? ok('instance-profile', t.profileArn.split('/').pop()!)
+    : error('instance-profile', 'no instance profile', `ssm-setup run instance-role --instance-ids ${t.id}`);
 }
 
 /** Managed and Online, else the diagnosis' cause with its fix as one line to run. Pure. */
@@ -48,20 +50,40 @@ export async function diagnoses(ctx: ReadContext, targets: readonly TargetInstan
 /** What the agent needs for these preferences, on the real resources. Pure. */
 export function instanceNeeds(ctx: Pick<ReadContext, 'identity' | 'region'>, claims: Claims | undefined): Requirement[] {
   const { partition, account } = ctx.identity;
-  const needs: Requirement[] = [{
-    what: 'session channels (ssmmessages, ssm:UpdateInstanceInformation)',
-    actions: ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel', 'ssm:UpdateInstanceInformation'],
-    resources: ['*'],
-  }];
+  const needs: Requirement[] = [
+    {
+      what: 'session channels (ssmmessages, ssm:UpdateInstanceInformation)',
+      actions: [
+        'ssmmessages:CreateControlChannel',
+        'ssmmessages:CreateDataChannel',
+        'ssmmessages:OpenControlChannel',
+        'ssmmessages:OpenDataChannel',
+        'ssm:UpdateInstanceInformation',
+      ],
+      resources: ['*'],
+    },
+  ];
   if (claims?.keyArn) needs.push({ what: 'kms:Decrypt on the session key', actions: ['kms:Decrypt'], resources: [claims.keyArn] });
   if (claims?.bucket) {
-    needs.push({ what: `s3:PutObject on s3://${claims.bucket}/${claims.prefix}`, actions: ['s3:PutObject'], resources: [`arn:${partition}:s3:::${claims.bucket}/${claims.prefix}ssm-setup-check.log`] });
-    needs.push({ what: 's3:GetEncryptionConfiguration on the bucket', actions: ['s3:GetEncryptionConfiguration'], resources: [`arn:${partition}:s3:::${claims.bucket}`] });
+    needs.push({
+      what: `s3:PutObject on s3://${claims.bucket}/${claims.prefix}`,
+      actions: ['s3:PutObject'],
+      resources: [`arn:${partition}:s3:::${claims.bucket}/${claims.prefix}ssm-setup-check.log`],
+    });
+    needs.push({
+      what: 's3:GetEncryptionConfiguration on the bucket',
+      actions: ['s3:GetEncryptionConfiguration'],
+      resources: [`arn:${partition}:s3:::${claims.bucket}`],
+    });
     if (claims.bucketKeyArn) needs.push({ what: 'kms:GenerateDataKey on the bucket key', actions: ['kms:GenerateDataKey'], resources: [claims.bucketKeyArn] });
   }
   if (claims?.logGroup) {
     const group = `arn:${partition}:logs:${ctx.region}:${account}:log-group:${claims.logGroup}`;
-    needs.push({ what: `log stream writes to ${claims.logGroup}`, actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${group}:log-stream:ssm-setup-check`] });
+    needs.push({
+      what: `log stream writes to ${claims.logGroup}`,
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [`${group}:log-stream:ssm-setup-check`],
+    });
   }
   return needs;
 }
@@ -72,11 +94,21 @@ export async function roleFindings(ctx: ReadContext, targets: readonly TargetIns
   const byProfile = new Map<string, Finding[]>();
   const needs = instanceNeeds(ctx, claims);
   for (const arn of new Set(targets.map((t) => t.profileArn).filter((a): a is string => !!a))) {
-    const profile = (await unlessMissing(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: arn.split('/').pop()! })), 'NoSuchEntityException'))?.InstanceProfile;
+    const profile = (await unlessMissing(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: arn.split('/').pop()! })), 'NoSuchEntityException'))
+      ?.InstanceProfile;
     const role = profile?.Roles?.[0];
-    byProfile.set(arn, role?.Arn
-      ? await rightsFindings(ctx.aws, 'role-rights', role.Arn, needs)
-      : [error('role-rights', `instance profile ${arn.split('/').pop()} has no role`, `aws iam add-role-to-instance-profile --instance-profile-name ${arn.split('/').pop()} --role-name <role>`)]);
+    byProfile.set(
+      arn,
+      role?.Arn
+        ? await rightsFindings(ctx.aws, 'role-rights', role.Arn, needs)
+        : [
+            error(
+              'role-rights',
+              `instance profile ${arn.split('/').pop()} has no role`,
+              `aws iam add-role-to-instance-profile --instance-profile-name ${arn.split('/').pop()} --role-name <role>`,
+            ),
+          ],
+    );
   }
   return byProfile;
 }
@@ -84,5 +116,11 @@ export async function roleFindings(ctx: ReadContext, targets: readonly TargetIns
 /** GetConnectionStatus of an Online target: `connected`, or what to look at. */
 export async function connection(ctx: ReadContext, Target: string): Promise<Finding> {
   const out = await ctx.aws.get(SSMClient).send(new GetConnectionStatusCommand({ Target }));
-  return out.Status === 'connected' ? ok('connection', 'GetConnectionStatus: connected') : error('connection', `GetConnectionStatus: ${out.Status ?? 'unknown'}`, 'look at the findings above; the agent log is /var/log/amazon/ssm/amazon-ssm-agent.log');
+  return out.Status === 'connected'
+    ? ok('connection', 'GetConnectionStatus: connected')
+    : error(
+        'connection',
+        `GetConnectionStatus: ${out.Status ?? 'unknown'}`,
+        'look at the findings above; the agent log is /var/log/amazon/ssm/amazon-ssm-agent.log',
+      );
 }

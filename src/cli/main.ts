@@ -1,4 +1,4 @@
-import { CommanderError, type Command } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { causeLines, SetupError, UsageError } from '../base/errors.js';
 import type { Io } from '../core/io.js';
 import { errorView } from '../core/report.js';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { defaultLabel, GLOBAL_SETTINGS, settingSpec, STEP_SETTINGS, type SettingSpec } from '../config/settings.js';
+import { defaultLabel, GLOBAL_SETTINGS, type SettingSpec, STEP_SETTINGS, settingSpec } from '../config/settings.js';
 import { STEPS } from '../engine/catalog.js';
 
 /** What an action does once commander has parsed it; loaded lazily per command by main.ts. */
@@ -29,13 +29,16 @@ export function createProgram(handle: Handler): Command {
     for (const spec of STEP_SETTINGS) cmd.addOption(optionFor(spec));
     return cmd;
   };
-  const action = (cmd: Command) => cmd.action(async (...a: unknown[]) => {
-    const self = a.at(-1) as Command;
-    process.exitCode = await handle(self.name(), self, self.args);
-  });
+  const action = (cmd: Command) =>
+    cmd.action(async (...a: unknown[]) => {
+      const self = a.at(-1) as Command;
+      process.exitCode = await handle(self.name(), self, self.args);
+    });
 
-  action(withSettings(program.command('init').description('run every step in order; interactive on a terminal unless --yes')))
-    .addHelpText('after', `\nExamples:\n  $ ssm-setup init\n  $ ssm-setup init --yes --config ssm-setup.json\n  $ ssm-setup init --yes --region eu-west-1 --key-alias alias/sessions`);
+  action(withSettings(program.command('init').description('run every step in order; interactive on a terminal unless --yes'))).addHelpText(
+    'after',
+    `\nExamples:\n  $ ssm-setup init\n  $ ssm-setup init --yes --config ssm-setup.json\n  $ ssm-setup init --yes --region eu-west-1 --key-alias alias/sessions`,
+  );
 
   action(withSettings(program.command('plan').description('show the changes init would make, without making them')))
     .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when everything is up to date')
@@ -43,7 +46,10 @@ export function createProgram(handle: Handler): Command {
 
   action(withSettings(program.command('run').description('run only the named steps; values other steps own are read, not changed')))
     .argument('<step...>', 'step ids, see below')
-    .addHelpText('after', `\nSteps:\n${stepList}\n\nExamples:\n  $ ssm-setup run kms-key --key-alias alias/sessions\n  $ ssm-setup run preferences --idle-timeout 30`);
+    .addHelpText(
+      'after',
+      `\nSteps:\n${stepList}\n\nExamples:\n  $ ssm-setup run kms-key --key-alias alias/sessions\n  $ ssm-setup run preferences --idle-timeout 30`,
+    );
 
   action(withSettings(program.command('check').description('read-only readiness report per target instance and for the operator')))
     .option('--all', 'check every instance of the region')
@@ -55,7 +61,10 @@ export function createProgram(handle: Handler): Command {
     .option('--write', 'install or update the block in ~/.ssh/config, keeping a backup of the file')
     .option('--remove', 'remove the block')
     .addOption(optionFor(settingSpec('sshConfigPath')!))
-    .addHelpText('after', `\nExamples:\n  $ ssm-setup ssh-config\n  $ ssm-setup ssh-config --write --profile prod --region eu-west-1\n  $ ssm-setup ssh-config --remove`);
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ ssm-setup ssh-config\n  $ ssm-setup ssh-config --write --profile prod --region eu-west-1\n  $ ssm-setup ssh-config --remove`,
+    );
 
   action(withSettings(program.command('destroy').description('remove what ssm-setup created; keeps logs and key unless --delete-logs')))
     .option('--delete-logs', 'also delete the log bucket and group, and schedule the key for deletion')
@@ -66,9 +75,15 @@ export function createProgram(handle: Handler): Command {
     .argument('<format>', 'cloudformation')
     .option('--format <yaml|json>', 'template format (default yaml)')
     .option('-o, --output <file>', 'write to this file instead of stdout')
-    .addHelpText('after', `\nExamples:\n  $ ssm-setup export cloudformation > ssm-setup.yaml\n  $ ssm-setup export cloudformation --format json -o template.json`);
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ ssm-setup export cloudformation > ssm-setup.yaml\n  $ ssm-setup export cloudformation --format json -o template.json`,
+    );
 
-  program.addHelpText('after', `\nSteps (in order):\n${stepList}\n\nExit codes: 0 done, 1 a step or AWS call failed, 2 invalid input (nothing changed),\n3 changes pending (plan --detailed-exitcode), 130 declined or interrupted.`);
+  program.addHelpText(
+    'after',
+    `\nSteps (in order):\n${stepList}\n\nExit codes: 0 done, 1 a step or AWS call failed, 2 invalid input (nothing changed),\n3 changes pending (plan --detailed-exitcode), 130 declined or interrupted.`,
+  );
   return program;
 }
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { AwsClients, resolveRegion } from '../aws/clients.js';
 import { CallRecorder } from '../aws/calls.js';
+import { AwsClients, resolveRegion } from '../aws/clients.js';
 import { assertProfileExists } from '../aws/profile.js';
-import { labelFor, loadSettings, type LoadedSettings } from '../config/load.js';
+import { type LoadedSettings, labelFor, loadSettings } from '../config/load.js';
 import type { Io } from '../core/io.js';
 import { switches, typedSettings } from './options.js';
 

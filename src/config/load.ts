@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { UsageError } from '../base/errors.js';
-import { settingsSchema, type Settings } from './schema.js';
+import { type Settings, settingsSchema } from './schema.js';
 import { ALL_SETTINGS, DEFAULTS, settingSpec } from './settings.js';
 
 /** Where a setting's value came from; errors name the flag, key or variable accordingly. */
@@ -73,9 +73,13 @@ export function withAnswers(loaded: LoadedSettings, answers: Readonly<Record<str
 function validate(raw: Record<string, unknown>, sources: Record<string, Source>, configFile?: string): LoadedSettings {
   const parsed = settingsSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new UsageError('INVALID_SETTINGS', parsed.error.issues.flatMap((i) => describeIssue(i, raw, sources, configFile)), {
-      hint: 'Nothing was changed. Fix the values above and run the command again (`ssm-setup --help` lists the flags).',
-    });
+    throw new UsageError(
+      'INVALID_SETTINGS',
+      parsed.error.issues.flatMap((i) => describeIssue(i, raw, sources, configFile)),
+      {
+        hint: 'Nothing was changed. Fix the values above and run the command again (`ssm-setup --help` lists the flags).',
+      },
+    );
   }
   return { settings: parsed.data, sources, raw, configFile };
 }
@@ -107,7 +111,10 @@ function normalise(key: string, value: unknown): unknown {
   const kind = settingSpec(key)?.kind;
   if (kind === 'number' && typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) return Number(value);
   if ((kind === 'list' || kind === 'repeated') && typeof value === 'string') {
-    return value.split(',').map((s) => s.trim()).filter(Boolean);
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
   return value;
 }
@@ -127,12 +134,7 @@ export function labelFor(key: string, source: Source | undefined, configFile?: s
   }
 }
 
-function describeIssue(
-  issue: z.core.$ZodIssue,
-  raw: Record<string, unknown>,
-  sources: Record<string, Source>,
-  configFile?: string,
-): string[] {
+function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>, sources: Record<string, Source>, configFile?: string): string[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => {
       const near = closest(k);

@@ -13,7 +13,10 @@ const MACHINE_LOCAL = new Set(['profile', 'endpointUrl']);
  */
 export async function writeSettingsFile(loaded: LoadedSettings, region: string, cwd = process.cwd()): Promise<string> {
   const path = resolve(cwd, loaded.configFile ?? DEFAULT_CONFIG_FILE);
-  const existing = await readFile(path, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
+  const existing = await readFile(path, 'utf8').then(
+    (t) => JSON.parse(t) as Record<string, unknown>,
+    () => ({}),
+  );
   const chosen = Object.entries(loaded.raw).filter(([key]) => !MACHINE_LOCAL.has(key) && loaded.sources[key] !== 'default');
   await writeFile(path, `${JSON.stringify({ ...existing, region, ...Object.fromEntries(chosen) }, null, 2)}\n`);
   return path;

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 
 /** CloudWatch Logs' allowed retention values (PutRetentionPolicy). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** The tag every resource ssm-setup creates carries; `destroy` touches nothing without it. */
 export const MANAGED_BY_TAG = { key: 'ManagedBy', value: 'ssm-setup' } as const;
@@ -22,11 +20,15 @@ const bucketName = z
   .string()
   .min(3, { error: 'must be 3 to 63 characters' })
   .max(63, { error: 'must be 3 to 63 characters' })
-  .regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, { error: 'may hold only lower-case letters, digits, dots and hyphens, and must begin and end with a letter or digit' })
+  .regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, {
+    error: 'may hold only lower-case letters, digits, dots and hyphens, and must begin and end with a letter or digit',
+  })
   .refine((s) => !s.includes('..'), { error: 'must not contain two adjacent dots' })
   .refine((s) => !/^\d+\.\d+\.\d+\.\d+$/.test(s), { error: 'must not look like an IP address' })
   .refine((s) => !/^(xn--|sthree-|amzn-s3-demo-)/.test(s), { error: 'must not start with xn--, sthree- or amzn-s3-demo-' })
-  .refine((s) => !/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(s), { error: 'must not end with a reserved suffix (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)' });
+  .refine((s) => !/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(s), {
+    error: 'must not end with a reserved suffix (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)',
+  });
 
 const iamName = (max: number) =>
   z.string().regex(new RegExp(`^[\\w+=,.@-]{1,${max}}$`), { error: `must be 1 to ${max} characters of letters, digits and +=,.@_-` });
@@ -99,11 +101,9 @@ export const settingsSchema = z
       .regex(/^[.\-_/#A-Za-z0-9]{1,512}$/, { error: 'must be 1 to 512 characters of letters, digits and ._-/#' })
       .refine((g) => !g.startsWith('aws/'), { error: 'must not start with aws/ (reserved)' }),
     /** @default 365 */
-    logRetentionDays: z
-      .number({ error: 'must be a whole number' })
-      .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
-        error: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
-      }),
+    logRetentionDays: z.number({ error: 'must be a whole number' }).refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+      error: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    }),
     /** @default SSMSessionManagerInstanceRole */
     instanceRole: iamName(64),
     /** @default SSMSessionManagerInstancePolicy */
@@ -130,7 +130,12 @@ export const settingsSchema = z
     shellProfileWindows: z.string().max(16_384, { error: 'must be at most 16384 characters' }),
     instanceIds: z.array(z.string().regex(/^i-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: 'is not an instance id (i- and 8 or 17 hex digits)' })),
     /** Target filter: instances carrying every one of these tags. */
-    tag: z.array(keyValue).transform((l) => l.map((s) => { const [key, value] = splitKeyValue(s); return { key, value }; })),
+    tag: z.array(keyValue).transform((l) =>
+      l.map((s) => {
+        const [key, value] = splitKeyValue(s);
+        return { key, value };
+      }),
+    ),
     /** @default true */
     cloudwatchAgent: z.boolean({ error: 'must be true or false' }),
     /** @default true */

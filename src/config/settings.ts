@@ -41,42 +41,159 @@ type DefaultValue = string | number | boolean | readonly never[] | Readonly<Reco
 /** Options every command takes; they are also keys of the config file. */
 export const GLOBAL_SETTINGS = [
   { key: 'profile', flag: '--profile', kind: 'string', arg: '<name>', env: 'AWS_PROFILE', description: 'AWS shared-config profile' },
-  { key: 'region', flag: '--region', kind: 'string', arg: '<region>', env: 'AWS_REGION', description: 'AWS region (else AWS_REGION, else the profile\'s region)' },
-  { key: 'regions', flag: '--regions', kind: 'list', arg: '<r1,r2>', description: 'set up several regions at once (the IAM names get a -<region> suffix)', default: [] },
-  { key: 'endpointUrl', flag: '--endpoint-url', kind: 'string', arg: '<url>', env: 'AWS_ENDPOINT_URL', description: 'send every AWS call to this endpoint (S3 in path style), e.g. a local emulator' },
+  {
+    key: 'region',
+    flag: '--region',
+    kind: 'string',
+    arg: '<region>',
+    env: 'AWS_REGION',
+    description: "AWS region (else AWS_REGION, else the profile's region)",
+  },
+  {
+    key: 'regions',
+    flag: '--regions',
+    kind: 'list',
+    arg: '<r1,r2>',
+    description: 'set up several regions at once (the IAM names get a -<region> suffix)',
+    default: [],
+  },
+  {
+    key: 'endpointUrl',
+    flag: '--endpoint-url',
+    kind: 'string',
+    arg: '<url>',
+    env: 'AWS_ENDPOINT_URL',
+    description: 'send every AWS call to this endpoint (S3 in path style), e.g. a local emulator',
+  },
 ] as const satisfies readonly SettingSpec[];
 
 /** Settings of init, plan, run and export. */
 export const STEP_SETTINGS = [
   { key: 'keyAlias', flag: '--key-alias', kind: 'string', arg: '<alias>', description: 'KMS key alias', default: 'alias/ssm-session-manager' },
-  { key: 'bucket', flag: '--bucket', kind: 'string', arg: '<name>', description: 'S3 bucket for session logs', defaultText: 'ssm-session-logs-<account>-<region>' },
+  {
+    key: 'bucket',
+    flag: '--bucket',
+    kind: 'string',
+    arg: '<name>',
+    description: 'S3 bucket for session logs',
+    defaultText: 'ssm-session-logs-<account>-<region>',
+  },
   { key: 's3Prefix', flag: '--s3-prefix', kind: 'string', arg: '<prefix>', description: 'key prefix of session logs', default: 'session-logs/' },
-  { key: 'logTransitionDays', flag: '--log-transition-days', kind: 'number', arg: '<n>', description: 'days before logs move to Glacier Flexible Retrieval, 0 = never', default: 90 },
+  {
+    key: 'logTransitionDays',
+    flag: '--log-transition-days',
+    kind: 'number',
+    arg: '<n>',
+    description: 'days before logs move to Glacier Flexible Retrieval, 0 = never',
+    default: 90,
+  },
   { key: 'logExpirationDays', flag: '--log-expiration-days', kind: 'number', arg: '<n>', description: 'days before logs expire, 0 = never', default: 365 },
   { key: 'cloudwatchLogs', flag: '--cloudwatch-logs', kind: 'boolean', description: 'also stream session logs to CloudWatch Logs', default: false },
-  { key: 'logGroup', flag: '--log-group', kind: 'string', arg: '<name>', description: 'CloudWatch Logs group (implies --cloudwatch-logs)', default: '/aws/ssm/session-logs' },
-  { key: 'logRetentionDays', flag: '--log-retention-days', kind: 'number', arg: '<n>', description: 'log group retention, one of CloudWatch\'s allowed values', default: 365 },
-  { key: 'instanceRole', flag: '--instance-role', kind: 'string', arg: '<name>', description: 'role for instances that have none', default: 'SSMSessionManagerInstanceRole' },
-  { key: 'instancePolicy', flag: '--instance-policy', kind: 'string', arg: '<name>', description: 'managed policy for instance roles', default: 'SSMSessionManagerInstancePolicy' },
-  { key: 'operatorPolicy', flag: '--operator-policy', kind: 'string', arg: '<name>', description: 'managed policy for operators', default: 'SSMSessionManagerOperatorPolicy' },
+  {
+    key: 'logGroup',
+    flag: '--log-group',
+    kind: 'string',
+    arg: '<name>',
+    description: 'CloudWatch Logs group (implies --cloudwatch-logs)',
+    default: '/aws/ssm/session-logs',
+  },
+  {
+    key: 'logRetentionDays',
+    flag: '--log-retention-days',
+    kind: 'number',
+    arg: '<n>',
+    description: "log group retention, one of CloudWatch's allowed values",
+    default: 365,
+  },
+  {
+    key: 'instanceRole',
+    flag: '--instance-role',
+    kind: 'string',
+    arg: '<name>',
+    description: 'role for instances that have none',
+    default: 'SSMSessionManagerInstanceRole',
+  },
+  {
+    key: 'instancePolicy',
+    flag: '--instance-policy',
+    kind: 'string',
+    arg: '<name>',
+    description: 'managed policy for instance roles',
+    default: 'SSMSessionManagerInstancePolicy',
+  },
+  {
+    key: 'operatorPolicy',
+    flag: '--operator-policy',
+    kind: 'string',
+    arg: '<name>',
+    description: 'managed policy for operators',
+    default: 'SSMSessionManagerOperatorPolicy',
+  },
   { key: 'operatorAccess', flag: '--operator-access', kind: 'string', arg: '<restricted|full>', description: 'operator policy variant', default: 'restricted' },
   { key: 'operatorUsers', flag: '--operator-users', kind: 'list', arg: '<a,b>', description: 'IAM users that get the operator policy', default: [] },
   { key: 'operatorGroups', flag: '--operator-groups', kind: 'list', arg: '<a,b>', description: 'IAM groups that get the operator policy', default: [] },
   { key: 'idleTimeout', flag: '--idle-timeout', kind: 'number', arg: '<minutes>', description: 'idle session timeout, 1-60', default: 20 },
-  { key: 'maxSessionDuration', flag: '--max-session-duration', kind: 'number', arg: '<minutes>', description: 'maximum session duration, 1-1440', defaultText: 'none' },
+  {
+    key: 'maxSessionDuration',
+    flag: '--max-session-duration',
+    kind: 'number',
+    arg: '<minutes>',
+    description: 'maximum session duration, 1-1440',
+    defaultText: 'none',
+  },
   { key: 'runAs', flag: '--run-as', kind: 'string', arg: '<user>', description: 'OS user for sessions instead of ssm-user (root is refused)' },
-  { key: 'shellProfileLinux', flag: '--shell-profile-linux', kind: 'string', arg: '<cmds>', description: 'commands run at the start of Linux sessions', default: '' },
-  { key: 'shellProfileWindows', flag: '--shell-profile-windows', kind: 'string', arg: '<cmds>', description: 'commands run at the start of Windows sessions', default: '' },
-  { key: 'normalize', flag: '--normalize', kind: 'boolean', description: 'rewrite the preferences document even when it differs only in the form of its values ("true" for true)', default: false },
+  {
+    key: 'shellProfileLinux',
+    flag: '--shell-profile-linux',
+    kind: 'string',
+    arg: '<cmds>',
+    description: 'commands run at the start of Linux sessions',
+    default: '',
+  },
+  {
+    key: 'shellProfileWindows',
+    flag: '--shell-profile-windows',
+    kind: 'string',
+    arg: '<cmds>',
+    description: 'commands run at the start of Windows sessions',
+    default: '',
+  },
+  {
+    key: 'normalize',
+    flag: '--normalize',
+    kind: 'boolean',
+    description: 'rewrite the preferences document even when it differs only in the form of its values ("true" for true)',
+    default: false,
+  },
   { key: 'instanceIds', flag: '--instance-ids', kind: 'list', arg: '<i-…,…>', description: 'target instances', default: [] },
   { key: 'tag', flag: '--tag', kind: 'repeated', arg: '<Key=Value>', description: 'target instances with this tag (repeatable; all must match)', default: [] },
   { key: 'cloudwatchAgent', flag: '--no-cloudwatch-agent', kind: 'negated', description: 'do not install the CloudWatch agent', default: true },
   { key: 'agentUpdate', flag: '--no-agent-update', kind: 'negated', description: 'do not update the SSM Agent', default: true },
   { key: 'hostManagement', flag: '--no-host-management', kind: 'negated', description: 'do not create the host-management associations', default: true },
   { key: 'dhmc', flag: '--dhmc', kind: 'boolean', description: 'turn on Default Host Management Configuration', default: false },
-  { key: 'tags', flag: '--tags', kind: 'list', arg: '<K=V,…>', description: 'tags for what ssm-setup creates (ManagedBy=ssm-setup is always added)', default: {} },
-  { key: 'sshConfig', flag: '--ssh-config', kind: 'boolean', description: 'write the SSH block for i-*/mi-* hosts (ProxyCommand through Session Manager) into the SSH config', default: false },
-  { key: 'sshConfigPath', flag: '--ssh-config-path', kind: 'string', arg: '<file>', description: 'SSH config file of the ssh-config step and command', defaultText: '~/.ssh/config' },
+  {
+    key: 'tags',
+    flag: '--tags',
+    kind: 'list',
+    arg: '<K=V,…>',
+    description: 'tags for what ssm-setup creates (ManagedBy=ssm-setup is always added)',
+    default: {},
+  },
+  {
+    key: 'sshConfig',
+    flag: '--ssh-config',
+    kind: 'boolean',
+    description: 'write the SSH block for i-*/mi-* hosts (ProxyCommand through Session Manager) into the SSH config',
+    default: false,
+  },
+  {
+    key: 'sshConfigPath',
+    flag: '--ssh-config-path',
+    kind: 'string',
+    arg: '<file>',
+    description: 'SSH config file of the ssh-config step and command',
+    defaultText: '~/.ssh/config',
+  },
 ] as const satisfies readonly SettingSpec[];
 
 export const ALL_SETTINGS: readonly SettingSpec[] = [...GLOBAL_SETTINGS, ...STEP_SETTINGS];
@@ -86,9 +203,7 @@ type WithDefault = Extract<Row, { default: unknown }>;
 /** The built-in defaults by config key (the lowest layer of the settings). */
 export type Defaults = { readonly [R in WithDefault as R['key']]: R['default'] };
 
-export const DEFAULTS = Object.fromEntries(
-  ALL_SETTINGS.filter((s) => s.default !== undefined).map((s) => [s.key, s.default]),
-) as Defaults;
+export const DEFAULTS = Object.fromEntries(ALL_SETTINGS.filter((s) => s.default !== undefined).map((s) => [s.key, s.default])) as Defaults;
 
 /** The default as help shows it, or undefined when there is nothing worth saying (off, empty). */
 export function defaultLabel(spec: SettingSpec): string | undefined {

@@ -1,7 +1,7 @@
 import type { ErrorCode, SetupError } from '../base/errors.js';
 
 /**
- * What a run produced: the shape of `--json` output (../shared/design/product.md, "Output")
+ * What a run produced: the shape of `--json` output (docs/product.md, "Output")
  * and the input of the terminal summary.
  */
 export type ChangeAction = 'create' | 'update' | 'delete';

@@ -1,5 +1,5 @@
-import type { Clients, Identity } from './clients.js';
 import type { Settings } from '../config/schema.js';
+import type { Clients, Identity } from './clients.js';
 import type { Io } from './io.js';
 import type { ChangeView } from './report.js';
 

@@ -13,7 +13,11 @@ export const isAvailable = (e: VpcEndpoint) => (e.State ?? '').toLowerCase() ===
 export const endpointGroups = (e: VpcEndpoint) => distinct((e.Groups ?? []).map((g) => g.GroupId));
 
 /** The usable endpoint for a service, else the closest one (to say what is wrong with it). */
-export function endpointFor(endpoints: readonly VpcEndpoint[], region: string, service: InterfaceService): { endpoint?: VpcEndpoint; usable: boolean; pending: boolean } {
+export function endpointFor(
+  endpoints: readonly VpcEndpoint[],
+  region: string,
+  service: InterfaceService,
+): { endpoint?: VpcEndpoint; usable: boolean; pending: boolean } {
   const names = new Set(serviceNames(region, service));
   const mine = endpoints.filter((e) => !!e.ServiceName && names.has(e.ServiceName));
   const usable = mine.find((e) => isAvailable(e) && e.PrivateDnsEnabled === true);

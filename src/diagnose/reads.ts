@@ -125,7 +125,10 @@ async function readRoutes(mod: Ec2Module, ec2: EC2Client, instances: readonly Ta
   const fallback = distinct([...vpcOf].filter(([subnet]) => !found.has(subnet)).map(([, vpc]) => vpc));
   const mainOf = new Map<string, RouteInfo>();
   for (const batch of chunks(fallback)) {
-    const Filters = [{ Name: 'vpc-id', Values: batch }, { Name: 'association.main', Values: ['true'] }];
+    const Filters = [
+      { Name: 'vpc-id', Values: batch },
+      { Name: 'association.main', Values: ['true'] },
+    ];
     for await (const page of mod.paginateDescribeRouteTables({ client: ec2 }, { Filters })) {
       for (const table of page.RouteTables ?? []) if (table.VpcId) mainOf.set(table.VpcId, routeInfo(table, true));
     }
@@ -145,8 +148,15 @@ export function routeInfo(table: RouteTable, main: boolean): RouteInfo {
   if (route.NatGatewayId) return { tableId, main, egress: 'internet', via: 'nat', target: route.NatGatewayId };
   if (route.GatewayId?.startsWith('igw-')) return { tableId, main, egress: 'internet', via: 'igw', target: route.GatewayId };
   const target =
-    route.TransitGatewayId ?? route.NetworkInterfaceId ?? route.InstanceId ?? route.VpcPeeringConnectionId ?? route.GatewayId ??
-    route.LocalGatewayId ?? route.CarrierGatewayId ?? route.CoreNetworkArn ?? 'another target';
+    route.TransitGatewayId ??
+    route.NetworkInterfaceId ??
+    route.InstanceId ??
+    route.VpcPeeringConnectionId ??
+    route.GatewayId ??
+    route.LocalGatewayId ??
+    route.CarrierGatewayId ??
+    route.CoreNetworkArn ??
+    'another target';
   return { tableId, main, egress: 'other', target };
 }
 
@@ -156,7 +166,10 @@ async function readEndpoints(mod: Ec2Module, ec2: EC2Client, vpcIds: string[], c
   const services = [...interfaceServices(ctx), ...(ctx.needs?.s3 ? ['s3'] : [])];
   const names = services.flatMap((s) => serviceNames(ctx.region, s));
   for (const batch of chunks(vpcIds)) {
-    const Filters = [{ Name: 'vpc-id', Values: batch }, { Name: 'service-name', Values: names }];
+    const Filters = [
+      { Name: 'vpc-id', Values: batch },
+      { Name: 'service-name', Values: names },
+    ];
     for await (const page of mod.paginateDescribeVpcEndpoints({ client: ec2 }, { Filters })) {
       for (const e of page.VpcEndpoints ?? []) if (e.VpcId) found.get(e.VpcId)?.push(e);
     }

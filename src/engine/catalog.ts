@@ -5,13 +5,38 @@ export type { StepEntry } from '../core/step.js';
 /** Every step of the contract, in run order (docs/product.md, "Steps"). */
 export const STEPS: readonly StepEntry[] = [
   { id: 'kms-key', title: 'KMS key for session data', dependsOn: [], load: async () => (await import('../steps/kms-key/index.js')).kmsKeyStep },
-  { id: 'log-bucket', title: 'S3 bucket for session logs', dependsOn: ['kms-key'], load: async () => (await import('../steps/log-bucket/index.js')).logBucketStep },
+  {
+    id: 'log-bucket',
+    title: 'S3 bucket for session logs',
+    dependsOn: ['kms-key'],
+    load: async () => (await import('../steps/log-bucket/index.js')).logBucketStep,
+  },
   { id: 'log-group', title: 'CloudWatch Logs group', dependsOn: ['kms-key'], load: async () => (await import('../steps/log-group/index.js')).logGroupStep },
-  { id: 'instance-role', title: 'IAM role and policy for instances', dependsOn: ['kms-key', 'log-bucket', 'log-group'], load: async () => (await import('../steps/instance-role/index.js')).instanceRoleStep },
-  { id: 'operator-policy', title: 'IAM policy for operators', dependsOn: ['kms-key'], load: async () => (await import('../steps/operator-policy/index.js')).operatorPolicyStep },
-  { id: 'preferences', title: 'Session Manager preferences', dependsOn: ['kms-key', 'log-bucket', 'log-group'], load: async () => (await import('../steps/preferences/index.js')).preferencesStep },
+  {
+    id: 'instance-role',
+    title: 'IAM role and policy for instances',
+    dependsOn: ['kms-key', 'log-bucket', 'log-group'],
+    load: async () => (await import('../steps/instance-role/index.js')).instanceRoleStep,
+  },
+  {
+    id: 'operator-policy',
+    title: 'IAM policy for operators',
+    dependsOn: ['kms-key'],
+    load: async () => (await import('../steps/operator-policy/index.js')).operatorPolicyStep,
+  },
+  {
+    id: 'preferences',
+    title: 'Session Manager preferences',
+    dependsOn: ['kms-key', 'log-bucket', 'log-group'],
+    load: async () => (await import('../steps/preferences/index.js')).preferencesStep,
+  },
   { id: 'agents', title: 'SSM and CloudWatch agents', dependsOn: [], load: async () => (await import('../steps/agents/index.js')).agentsStep },
-  { id: 'host-management', title: 'Host-management associations', dependsOn: [], load: async () => (await import('../steps/host-management/index.js')).hostManagementStep },
+  {
+    id: 'host-management',
+    title: 'Host-management associations',
+    dependsOn: [],
+    load: async () => (await import('../steps/host-management/index.js')).hostManagementStep,
+  },
   { id: 'ssh-config', title: 'SSH over Session Manager', dependsOn: [], load: async () => (await import('../steps/ssh-config/index.js')).sshConfigStep },
   { id: 'check', title: 'Connectivity check', dependsOn: [], load: async () => (await import('../check/step.js')).checkStep },
 ];

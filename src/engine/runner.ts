@@ -1,11 +1,11 @@
-import type { Clients } from '../core/clients.js';
 import { toStepError } from '../aws/errors.js';
-import { withAnswers, type LoadedSettings } from '../config/load.js';
-import type { StepEntry } from './catalog.js';
+import { AbortedError, causeLines, type SetupError, StepError, UsageError } from '../base/errors.js';
+import { type LoadedSettings, withAnswers } from '../config/load.js';
+import type { Clients } from '../core/clients.js';
 import type { Io } from '../core/io.js';
-import { AbortedError, causeLines, SetupError, StepError, UsageError } from '../base/errors.js';
 import { errorView, type OutputValue, type RunReport, type StepReport } from '../core/report.js';
 import type { AnyStep, Change, StepContext, StepOutputs, TargetInstance } from '../core/step.js';
+import type { StepEntry } from './catalog.js';
 
 export interface RunOptions {
   readonly command: string;
@@ -52,9 +52,10 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   // Resolved once, on first use, for the settings of that moment (after the wizard); EC2 loads only then.
   let targets: Promise<readonly TargetInstance[]> | undefined;
   const resolve = () =>
-    (targets ??= loaded.settings.instanceIds.length || loaded.settings.tag.length
-      ? import('../aws/targets.js').then((m) => m.resolveTargets(aws, loaded.settings, region))
-      : Promise.resolve([]));
+    (targets ??=
+      loaded.settings.instanceIds.length || loaded.settings.tag.length
+        ? import('../aws/targets.js').then((m) => m.resolveTargets(aws, loaded.settings, region))
+        : Promise.resolve([]));
   const selected = new Set(opts.selected.map((e) => e.id));
   const ctx = (): StepContext => ({ settings: loaded.settings, sources: loaded.sources, identity, region, outputs, selected, aws, io, targets: resolve });
   const report: RunReport = { command: opts.command, account: identity.account, region, ok: true, steps: [] };
@@ -152,9 +153,11 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
 /** Reads a step that was not selected, for the outputs the selected ones need. */
 async function discover(entry: StepEntry, step: AnyStep, ctx: () => StepContext, outputs: StepOutputs, io: Io) {
   if (step.skip?.(ctx().settings)) return;
-  const state = await io.task(`Reading ${entry.title}`, () => step.read(ctx())).catch((err) => {
-    throw toStepError(entry.id, err);
-  });
+  const state = await io
+    .task(`Reading ${entry.title}`, () => step.read(ctx()))
+    .catch((err) => {
+      throw toStepError(entry.id, err);
+    });
   const out = step.outputs(state);
   if (!out) {
     throw new StepError(entry.id, 'DEPENDENCY_MISSING', `${entry.title} is not set up yet, and the chosen steps need it`, {
@@ -203,6 +206,6 @@ export function withDependencies(selected: readonly StepEntry[], catalog: readon
     need.add(id);
     for (const dep of catalog.find((e) => e.id === id)?.dependsOn ?? []) visit(dep);
   };
-  selected.forEach((e) => visit(e.id));
+  for (const e of selected) visit(e.id);
   return catalog.filter((e) => need.has(e.id));
 }

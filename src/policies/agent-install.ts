@@ -10,18 +10,7 @@
  */
 
 /** The platforms AWS documents separately; `linux` is any other or unrecognised Linux. */
-export type AgentPlatform =
-  | 'amazon-linux'
-  | 'rhel'
-  | 'centos'
-  | 'rocky'
-  | 'oracle'
-  | 'suse'
-  | 'ubuntu'
-  | 'debian'
-  | 'windows'
-  | 'macos'
-  | 'linux';
+export type AgentPlatform = 'amazon-linux' | 'rhel' | 'centos' | 'rocky' | 'oracle' | 'suse' | 'ubuntu' | 'debian' | 'windows' | 'macos' | 'linux';
 
 export interface AgentInstall {
   /** To run on the instance, in order (over SSH, EC2 Instance Connect or the serial console). */
@@ -100,9 +89,7 @@ export function agentStatusCommand(platform: string): string {
 
 /** Where the agent logs why it cannot register (errors.log beside it holds the errors only). */
 export function agentLogPath(platform: string): string {
-  return agentPlatform(platform) === 'windows'
-    ? 'C:\\ProgramData\\Amazon\\SSM\\Logs\\amazon-ssm-agent.log'
-    : '/var/log/amazon/ssm/amazon-ssm-agent.log';
+  return agentPlatform(platform) === 'windows' ? 'C:\\ProgramData\\Amazon\\SSM\\Logs\\amazon-ssm-agent.log' : '/var/log/amazon/ssm/amazon-ssm-agent.log';
 }
 
 /** `s3.<region>.amazonaws.com` (`.com.cn` in China). */
@@ -139,7 +126,12 @@ function linuxRecipe(platform: AgentPlatform, region: string, arch: string): Rec
       return rpmWith('yum', `${DOCS}/agent-install-oracle.html`);
     case 'amazon-linux':
       // Shipped with the AMI: reinstall only when it was removed, then start it.
-      return { install: [`rpm -q amazon-ssm-agent || sudo yum install -y ${rpm}`], start: SYSTEMD_START, check: SYSTEMD_CHECK, docs: `${DOCS}/agent-install-al2.html` };
+      return {
+        install: [`rpm -q amazon-ssm-agent || sudo yum install -y ${rpm}`],
+        start: SYSTEMD_START,
+        check: SYSTEMD_CHECK,
+        docs: `${DOCS}/agent-install-al2.html`,
+      };
     case 'suse':
       return {
         install: [`wget -O /tmp/amazon-ssm-agent.rpm ${rpm}`, 'sudo rpm --install /tmp/amazon-ssm-agent.rpm'],

@@ -38,5 +38,4 @@ export function featuresInUse(inputs: Record<string, unknown> | undefined): Agen
 }
 
 /** The features an agent of this version is too old for. */
-export const tooOldFor = (version: string, features: readonly AgentFeature[]) =>
-  features.filter((f) => compareVersions(version, MIN_AGENT_VERSION[f]) < 0);
+export const tooOldFor = (version: string, features: readonly AgentFeature[]) => features.filter((f) => compareVersions(version, MIN_AGENT_VERSION[f]) < 0);

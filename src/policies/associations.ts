@@ -17,7 +17,16 @@ export interface AssociationTarget {
   readonly Values: string[];
 }
 
-const INVENTORY = ['applications', 'awsComponents', 'networkConfig', 'instanceDetailedInformation', 'services', 'windowsUpdates', 'windowsRoles', 'customInventory'];
+const INVENTORY = [
+  'applications',
+  'awsComponents',
+  'networkConfig',
+  'instanceDetailedInformation',
+  'services',
+  'windowsUpdates',
+  'windowsRoles',
+  'customInventory',
+];
 
 export function hostManagementAssociations(opts: { agentUpdate: boolean; cloudwatchAgent: boolean }): AssociationSpec[] {
   return [
@@ -29,7 +38,14 @@ export function hostManagementAssociations(opts: { agentUpdate: boolean; cloudwa
       parameters: Object.fromEntries(INVENTORY.map((k) => [k, ['Enabled']])),
     },
     ...(opts.cloudwatchAgent
-      ? [{ name: 'ssm-setup-UpdateCloudWatchAgent', document: 'AWS-ConfigureAWSPackage', schedule: 'rate(30 days)', parameters: { action: ['Install'], name: ['AmazonCloudWatchAgent'] } }]
+      ? [
+          {
+            name: 'ssm-setup-UpdateCloudWatchAgent',
+            document: 'AWS-ConfigureAWSPackage',
+            schedule: 'rate(30 days)',
+            parameters: { action: ['Install'], name: ['AmazonCloudWatchAgent'] },
+          },
+        ]
       : []),
   ];
 }

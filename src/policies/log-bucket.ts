@@ -14,12 +14,10 @@ export const defaultBucketName = (account: string, region: string) => `ssm-sessi
 
 export const PUBLIC_ACCESS_FLAGS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
 
-export const fullPublicAccessBlock = (): PublicAccessBlockConfiguration =>
-  Object.fromEntries(PUBLIC_ACCESS_FLAGS.map((f) => [f, true]));
+export const fullPublicAccessBlock = (): PublicAccessBlockConfiguration => Object.fromEntries(PUBLIC_ACCESS_FLAGS.map((f) => [f, true]));
 
 /** The public-access flags that are not on. */
-export const publicAccessGaps = (current: PublicAccessBlockConfiguration | undefined) =>
-  PUBLIC_ACCESS_FLAGS.filter((f) => current?.[f] !== true);
+export const publicAccessGaps = (current: PublicAccessBlockConfiguration | undefined) => PUBLIC_ACCESS_FLAGS.filter((f) => current?.[f] !== true);
 
 /**
  * Deny every request to the bucket that does not use TLS.
@@ -73,9 +71,7 @@ export function sessionLogsRule(d: LifecycleDays): LifecycleRule {
     Status: 'Enabled',
     Filter: { Prefix: d.prefix },
     ...(d.transitionDays ? { Transitions: [{ Days: d.transitionDays, StorageClass: 'GLACIER' }] } : {}),
-    ...(d.expirationDays
-      ? { Expiration: { Days: d.expirationDays }, NoncurrentVersionExpiration: { NoncurrentDays: d.expirationDays } }
-      : {}),
+    ...(d.expirationDays ? { Expiration: { Days: d.expirationDays }, NoncurrentVersionExpiration: { NoncurrentDays: d.expirationDays } } : {}),
     AbortIncompleteMultipartUpload: { DaysAfterInitiation: ABORT_MULTIPART_DAYS },
   };
 }
@@ -90,7 +86,8 @@ export function describeRule(rule: LifecycleRule | undefined): string {
     rule.Expiration?.Days ? `expire after ${rule.Expiration.Days} days` : 'never expire',
   ];
   if (rule.NoncurrentVersionExpiration?.NoncurrentDays) parts.push(`old versions after ${rule.NoncurrentVersionExpiration.NoncurrentDays} days`);
-  if (rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation) parts.push(`abort uploads after ${rule.AbortIncompleteMultipartUpload.DaysAfterInitiation} days`);
+  if (rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation)
+    parts.push(`abort uploads after ${rule.AbortIncompleteMultipartUpload.DaysAfterInitiation} days`);
   if (rule.Status !== 'Enabled') parts.push(`status ${rule.Status}`);
   return parts.join(', ');
 }

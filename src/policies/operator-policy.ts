@@ -96,7 +96,7 @@ function ownSessionsAsRoleStatement(i: OperatorPolicyInput, actions: string[]): 
     Effect: 'Allow',
     Action: actions,
     Resource: `arn:${i.partition}:ssm:*:${i.account}:session/*`,
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by IAM.
+    // An IAM policy variable, resolved by IAM.
     Condition: { StringLike: { 'ssm:resourceTag/aws:ssmmessages:session-id': '${aws:userid}' } },
   };
 }

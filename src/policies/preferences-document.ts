@@ -100,7 +100,8 @@ export function diffPreferences(current: Record<string, unknown> | undefined, de
     if (field === 'shellProfile') {
       const from = (now.shellProfile ?? {}) as Record<string, unknown>;
       for (const os of ['linux', 'windows'] as const) {
-        if (meaning(os, from[os]) !== desired.shellProfile[os]) diffs.push({ field: `shellProfile.${os}`, from: from[os], to: desired.shellProfile[os], formOnly: false });
+        if (meaning(os, from[os]) !== desired.shellProfile[os])
+          diffs.push({ field: `shellProfile.${os}`, from: from[os], to: desired.shellProfile[os], formOnly: false });
       }
       continue;
     }

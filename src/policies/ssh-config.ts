@@ -32,9 +32,13 @@ export interface SshBlockOptions {
 /** The start-session command ssh runs as its ProxyCommand, with `%h`/`%p` for ssh to fill in. */
 function startSession(opts: SshBlockOptions, port: string): string {
   if (opts.profile !== undefined && !SAFE_PROFILE.test(opts.profile)) {
-    throw new UsageError('PROFILE_UNSAFE_FOR_SSH', `--profile: "${opts.profile}" cannot be used in the SSH ProxyCommand: only letters, digits and ._@+=,:/- are safe there`, {
-      hint: 'use a profile whose name has none of spaces, quotes, $, % or backslashes',
-    });
+    throw new UsageError(
+      'PROFILE_UNSAFE_FOR_SSH',
+      `--profile: "${opts.profile}" cannot be used in the SSH ProxyCommand: only letters, digits and ._@+=,:/- are safe there`,
+      {
+        hint: 'use a profile whose name has none of spaces, quotes, $, % or backslashes',
+      },
+    );
   }
   return [
     'aws ssm start-session --target %h --document-name AWS-StartSSHSession',

@@ -5,7 +5,9 @@ export function missingTags(current: Readonly<Record<string, string>>, desired: 
 }
 
 export const formatTags = (tags: Readonly<Record<string, string>>) =>
-  Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ');
+  Object.entries(tags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 
 /** AWS's `[{ Key, Value }]` form of a tag map (S3, IAM, SSM, CloudFormation…). */
 export const tagList = <V>(tags: Readonly<Record<string, V>>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));

@@ -18,8 +18,8 @@ import {
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
 import { unlessMissing } from '../aws/errors.js';
-import { policyArn } from '../steps/shared/managed-policy.js';
 import { tagRecord } from '../policies/tags.js';
+import { policyArn } from '../steps/shared/managed-policy.js';
 import { isOurs, type Removal, type TeardownContext } from './types.js';
 
 /**
@@ -42,7 +42,10 @@ export async function iamRemovals(ctx: TeardownContext): Promise<Removal[]> {
   const ownRole = (await unlessMissing(iam.send(new GetRoleCommand({ RoleName: role })), 'NoSuchEntityException'))?.Role;
   if (ownRole && isOurs(tagRecord(ownRole.Tags))) {
     removals.push({
-      step: 'instance-role', action: 'delete', resource: `IAM role ${role}`, detail: 'detach its policies, take it out of its instance profile, delete it',
+      step: 'instance-role',
+      action: 'delete',
+      resource: `IAM role ${role}`,
+      detail: 'detach its policies, take it out of its instance profile, delete it',
       run: async () => {
         for (const p of (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role }))).AttachedPolicies ?? []) {
           await iam.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: p.PolicyArn }));
@@ -50,14 +53,18 @@ export async function iamRemovals(ctx: TeardownContext): Promise<Removal[]> {
         for (const PolicyName of (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? []) {
           await iam.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName }));
         }
-        if (profile?.Roles?.some((r) => r.RoleName === role)) await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: role, RoleName: role }));
+        if (profile?.Roles?.some((r) => r.RoleName === role))
+          await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: role, RoleName: role }));
         await iam.send(new DeleteRoleCommand({ RoleName: role }));
       },
     });
   }
   if (profile && isOurs(tagRecord(profile.Tags))) {
     removals.push({
-      step: 'instance-role', action: 'delete', resource: `instance profile ${role}`, detail: 'delete it',
+      step: 'instance-role',
+      action: 'delete',
+      resource: `instance profile ${role}`,
+      detail: 'delete it',
       run: async () => {
         const now = (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: role }))).InstanceProfile;
         for (const r of now?.Roles ?? []) await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: role, RoleName: r.RoleName }));
@@ -79,19 +86,24 @@ async function policyRemovals(ctx: TeardownContext, iam: IAMClient, name: string
     ...(attached.PolicyUsers ?? []).map((u) => `user ${u.UserName}`),
     ...(attached.PolicyGroups ?? []).map((g) => `group ${g.GroupName}`),
   ];
-  return [{
-    step, action: 'delete', resource: `IAM policy ${name}`, detail: holders.length ? `detach from ${holders.join(', ')}; delete it` : 'delete it',
-    run: async () => {
-      const now = await iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn }));
-      for (const r of now.PolicyRoles ?? []) await iam.send(new DetachRolePolicyCommand({ RoleName: r.RoleName, PolicyArn: arn }));
-      for (const u of now.PolicyUsers ?? []) await iam.send(new DetachUserPolicyCommand({ UserName: u.UserName, PolicyArn: arn }));
-      for (const g of now.PolicyGroups ?? []) await iam.send(new DetachGroupPolicyCommand({ GroupName: g.GroupName, PolicyArn: arn }));
-      for (const v of (await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions ?? []) {
-        if (!v.IsDefaultVersion) await iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId }));
-      }
-      await iam.send(new DeletePolicyCommand({ PolicyArn: arn }));
+  return [
+    {
+      step,
+      action: 'delete',
+      resource: `IAM policy ${name}`,
+      detail: holders.length ? `detach from ${holders.join(', ')}; delete it` : 'delete it',
+      run: async () => {
+        const now = await iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn }));
+        for (const r of now.PolicyRoles ?? []) await iam.send(new DetachRolePolicyCommand({ RoleName: r.RoleName, PolicyArn: arn }));
+        for (const u of now.PolicyUsers ?? []) await iam.send(new DetachUserPolicyCommand({ UserName: u.UserName, PolicyArn: arn }));
+        for (const g of now.PolicyGroups ?? []) await iam.send(new DetachGroupPolicyCommand({ GroupName: g.GroupName, PolicyArn: arn }));
+        for (const v of (await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions ?? []) {
+          if (!v.IsDefaultVersion) await iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId }));
+        }
+        await iam.send(new DeletePolicyCommand({ PolicyArn: arn }));
+      },
     },
-  }];
+  ];
 }
 
 /** Instances ssm-setup gave its profile to get it taken off again (they had none before). */
@@ -101,12 +113,17 @@ async function disassociations(ctx: TeardownContext, profileArn: string): Promis
   const removals: Removal[] = [];
   let NextToken: string | undefined;
   do {
-    const page = await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'state', Values: ['associating', 'associated'] }], NextToken }));
+    const page = await ec2.send(
+      new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'state', Values: ['associating', 'associated'] }], NextToken }),
+    );
     for (const a of page.IamInstanceProfileAssociations ?? []) {
       if (a.IamInstanceProfile?.Arn !== profileArn || !a.AssociationId) continue;
       const AssociationId = a.AssociationId;
       removals.push({
-        step: 'instance-role', action: 'update', resource: `instance ${a.InstanceId}`, detail: `take off instance profile ${ctx.settings.instanceRole}`,
+        step: 'instance-role',
+        action: 'update',
+        resource: `instance ${a.InstanceId}`,
+        detail: `take off instance profile ${ctx.settings.instanceRole}`,
         run: async () => void (await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId }))),
       });
     }

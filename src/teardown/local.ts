@@ -8,8 +8,13 @@ export async function sshConfigRemovals(ctx: TeardownContext): Promise<Removal[]
   const file = await readSshConfig(path);
   const removed = removeBlock(file.text);
   if (!removed.removed) return [];
-  return [{
-    step: 'ssh-config', action: 'update', resource: `SSH config ${path}`, detail: 'remove the ssm-setup block (a backup is kept)',
-    run: async () => void (await writeSshConfig(path, removed.text, file)),
-  }];
+  return [
+    {
+      step: 'ssh-config',
+      action: 'update',
+      resource: `SSH config ${path}`,
+      detail: 'remove the ssm-setup block (a backup is kept)',
+      run: async () => void (await writeSshConfig(path, removed.text, file)),
+    },
+  ];
 }

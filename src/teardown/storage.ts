@@ -1,6 +1,5 @@
 import { CloudWatchLogsClient, DeleteLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteAliasCommand, DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { keyTags } from '../steps/kms-key/read.js';
 import {
   DeleteBucketCommand,
   DeleteBucketPolicyCommand,
@@ -8,17 +7,18 @@ import {
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
   ListObjectVersionsCommand,
+  type ObjectIdentifier,
   PutBucketPolicyCommand,
   S3Client,
   type _Error as S3Error,
-  type ObjectIdentifier,
   type Tag,
 } from '@aws-sdk/client-s3';
+import { errorName, unlessMissing } from '../aws/errors.js';
 import { chunks } from '../base/batch.js';
 import { StepError } from '../base/errors.js';
-import { errorName, unlessMissing } from '../aws/errors.js';
-import { bucketNameFor } from '../steps/log-bucket/read.js';
 import { tagRecord } from '../policies/tags.js';
+import { keyTags } from '../steps/kms-key/read.js';
+import { bucketNameFor } from '../steps/log-bucket/read.js';
 import { isOurs, type Removal, type TeardownContext } from './types.js';
 
 /** KMS waits this long before it deletes a key; it can be cancelled meanwhile. */
@@ -36,29 +36,42 @@ async function logGroupRemoval(ctx: TeardownContext): Promise<Removal[]> {
   const group = ((await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }))).logGroups ?? []).find((g) => g.logGroupName === name);
   const arn = group?.logGroupArn ?? group?.arn?.replace(/:\*$/, '');
   if (!arn || !isOurs((await logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags)) return [];
-  return [{ step: 'log-group', action: 'delete', resource: `log group ${name}`, detail: 'delete it and its session logs', run: async () => void (await logs.send(new DeleteLogGroupCommand({ logGroupName: name }))) }];
+  return [
+    {
+      step: 'log-group',
+      action: 'delete',
+      resource: `log group ${name}`,
+      detail: 'delete it and its session logs',
+      run: async () => void (await logs.send(new DeleteLogGroupCommand({ logGroupName: name }))),
+    },
+  ];
 }
 
 async function bucketRemoval(ctx: TeardownContext): Promise<Removal[]> {
   const s3 = ctx.aws.get(S3Client);
   const Bucket = bucketNameFor(ctx.settings, ctx.identity.account, ctx.region);
   if (!isOurs(tagRecord(await bucketTags(s3, Bucket, ctx.region)))) return [];
-  return [{
-    step: 'log-bucket', action: 'delete', resource: `S3 bucket ${Bucket}`, detail: 'delete every object version and the bucket',
-    run: async () => {
-      // The TLS-only policy would refuse the deletes over a plain-HTTP endpoint; the bucket goes anyway.
-      const policy = (await unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket })), 'NoSuchBucketPolicy'))?.Policy;
-      await s3.send(new DeleteBucketPolicyCommand({ Bucket }));
-      try {
-        await deleteAllVersions(s3, Bucket);
-      } catch (err) {
-        // The bucket stays, with logs in it: it keeps its policy (the TLS-only deny) too.
-        if (policy) await restorePolicy(ctx, s3, Bucket, policy);
-        throw err;
-      }
-      await s3.send(new DeleteBucketCommand({ Bucket }));
+  return [
+    {
+      step: 'log-bucket',
+      action: 'delete',
+      resource: `S3 bucket ${Bucket}`,
+      detail: 'delete every object version and the bucket',
+      run: async () => {
+        // The TLS-only policy would refuse the deletes over a plain-HTTP endpoint; the bucket goes anyway.
+        const policy = (await unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket })), 'NoSuchBucketPolicy'))?.Policy;
+        await s3.send(new DeleteBucketPolicyCommand({ Bucket }));
+        try {
+          await deleteAllVersions(s3, Bucket);
+        } catch (err) {
+          // The bucket stays, with logs in it: it keeps its policy (the TLS-only deny) too.
+          if (policy) await restorePolicy(ctx, s3, Bucket, policy);
+          throw err;
+        }
+        await s3.send(new DeleteBucketCommand({ Bucket }));
+      },
     },
-  }];
+  ];
 }
 
 /** The bucket's tags; none when it is missing, untagged, or in another region (init never makes one there). */
@@ -78,7 +91,9 @@ async function restorePolicy(ctx: TeardownContext, s3: S3Client, Bucket: string,
   try {
     await s3.send(new PutBucketPolicyCommand({ Bucket, Policy }));
   } catch (err) {
-    ctx.io.warn(`the policy of bucket ${Bucket} could not be put back (${errorName(err) || String(err)}): \`ssm-setup run log-bucket\` restores its TLS-only policy`);
+    ctx.io.warn(
+      `the policy of bucket ${Bucket} could not be put back (${errorName(err) || String(err)}): \`ssm-setup run log-bucket\` restores its TLS-only policy`,
+    );
   }
 }
 
@@ -120,11 +135,17 @@ const SHOWN_KEYS = 5;
 function notDeleted(Bucket: string, errors: readonly S3Error[]): StepError {
   const shown = errors.slice(0, SHOWN_KEYS).map((e) => `${e.Key ?? '?'}${e.VersionId ? ` (version ${e.VersionId})` : ''}: ${e.Code ?? 'error'}`);
   const more = errors.length > SHOWN_KEYS ? `, and ${errors.length - SHOWN_KEYS} more` : '';
-  return new StepError('log-bucket', 'OBJECTS_NOT_DELETED', `S3 refused to delete ${errors.length} object version${errors.length > 1 ? 's' : ''} in bucket ${Bucket}: ${shown.join('; ')}${more}`, {
-    call: 'S3.DeleteObjects',
-    hint: 'versions under Object Lock (a retention period or a legal hold) cannot be deleted until it ends or is lifted; '
-      + 'AccessDenied on other versions means the credentials lack s3:DeleteObjectVersion: grant it, then rerun `ssm-setup destroy --delete-logs`',
-  });
+  return new StepError(
+    'log-bucket',
+    'OBJECTS_NOT_DELETED',
+    `S3 refused to delete ${errors.length} object version${errors.length > 1 ? 's' : ''} in bucket ${Bucket}: ${shown.join('; ')}${more}`,
+    {
+      call: 'S3.DeleteObjects',
+      hint:
+        'versions under Object Lock (a retention period or a legal hold) cannot be deleted until it ends or is lifted; ' +
+        'AccessDenied on other versions means the credentials lack s3:DeleteObjectVersion: grant it, then rerun `ssm-setup destroy --delete-logs`',
+    },
+  );
 }
 
 async function keyRemoval(ctx: TeardownContext): Promise<Removal[]> {
@@ -134,11 +155,16 @@ async function keyRemoval(ctx: TeardownContext): Promise<Removal[]> {
   if (!meta?.KeyId || meta.KeyState === 'PendingDeletion') return [];
   if (!isOurs(await keyTags(kms, meta.KeyId))) return [];
   const KeyId = meta.KeyId;
-  return [{
-    step: 'kms-key', action: 'delete', resource: `KMS key ${alias}`, detail: `delete the alias; schedule the key for deletion in ${KEY_DELETION_DAYS} days (aws kms cancel-key-deletion undoes it)`,
-    run: async () => {
-      await kms.send(new DeleteAliasCommand({ AliasName: alias }));
-      await kms.send(new ScheduleKeyDeletionCommand({ KeyId, PendingWindowInDays: KEY_DELETION_DAYS }));
+  return [
+    {
+      step: 'kms-key',
+      action: 'delete',
+      resource: `KMS key ${alias}`,
+      detail: `delete the alias; schedule the key for deletion in ${KEY_DELETION_DAYS} days (aws kms cancel-key-deletion undoes it)`,
+      run: async () => {
+        await kms.send(new DeleteAliasCommand({ AliasName: alias }));
+        await kms.send(new ScheduleKeyDeletionCommand({ KeyId, PendingWindowInDays: KEY_DELETION_DAYS }));
+      },
     },
-  }];
+  ];
 }

@@ -1,5 +1,5 @@
-import type { Clients, Identity } from '../core/clients.js';
 import type { Settings } from '../config/schema.js';
+import type { Clients, Identity } from '../core/clients.js';
 import type { Io } from '../core/io.js';
 
 /** One thing `destroy` will do, shown before it is done. */

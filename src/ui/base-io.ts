@@ -1,8 +1,8 @@
 import { UsageError } from '../base/errors.js';
+import { type CheckboxRequest, type ConfirmRequest, formatCounts, type InputRequest, type Io, type Progress, type SelectRequest } from '../core/io.js';
 import type { RunReport } from '../core/report.js';
-import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Io, type Progress, type SelectRequest } from '../core/io.js';
-import { renderCheck } from './render-check.js';
 import { NO_STYLE, renderPlan, renderSummary, type Style } from './render.js';
+import { renderCheck } from './render-check.js';
 
 export interface IoOptions {
   readonly stdout?: NodeJS.WritableStream;

@@ -1,5 +1,5 @@
-import type { RunReport } from '../core/report.js';
 import type { CheckboxRequest, ConfirmRequest, InputRequest, Io, Progress, SelectRequest } from '../core/io.js';
+import type { RunReport } from '../core/report.js';
 
 /**
  * The Io of one region in a several-regions run: lines go to the shared Io prefixed with the
@@ -8,13 +8,24 @@ import type { CheckboxRequest, ConfirmRequest, InputRequest, Io, Progress, Selec
  */
 export class RegionIo implements Io {
   readonly interactive = false;
-  constructor(private readonly base: Io, private readonly region: string) {}
+  constructor(
+    private readonly base: Io,
+    private readonly region: string,
+  ) {}
 
   private tag = (m: string) => `[${this.region}] ${m}`;
-  info(m: string) { this.base.info(this.tag(m)); }
-  warn(m: string) { this.base.warn(this.tag(m)); }
-  error(m: string) { this.base.error(this.tag(m)); }
-  debug(m: string) { this.base.debug(this.tag(m)); }
+  info(m: string) {
+    this.base.info(this.tag(m));
+  }
+  warn(m: string) {
+    this.base.warn(this.tag(m));
+  }
+  error(m: string) {
+    this.base.error(this.tag(m));
+  }
+  debug(m: string) {
+    this.base.debug(this.tag(m));
+  }
 
   async task<T>(title: string, work: () => Promise<T>): Promise<T> {
     const value = await work();
@@ -24,10 +35,18 @@ export class RegionIo implements Io {
   progress(title: string, total: number): Progress {
     return this.base.progress(this.tag(title), total);
   }
-  confirm(req: ConfirmRequest) { return this.base.confirm({ ...req, message: this.tag(req.message) }); }
-  select<T>(req: SelectRequest<T>) { return this.base.select(req); }
-  input(req: InputRequest) { return this.base.input(req); }
-  checkbox<T>(req: CheckboxRequest<T>) { return this.base.checkbox(req); }
+  confirm(req: ConfirmRequest) {
+    return this.base.confirm({ ...req, message: this.tag(req.message) });
+  }
+  select<T>(req: SelectRequest<T>) {
+    return this.base.select(req);
+  }
+  input(req: InputRequest) {
+    return this.base.input(req);
+  }
+  checkbox<T>(req: CheckboxRequest<T>) {
+    return this.base.checkbox(req);
+  }
   plan(_report: RunReport) {}
   result(_report: RunReport) {}
 }

@@ -93,5 +93,7 @@ function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[
 function formatOutput(v: OutputValue): string {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) return v.join(', ');
-  return Object.entries(v).map(([k, x]) => `${k} → ${x}`).join(', ');
+  return Object.entries(v)
+    .map(([k, x]) => `${k} → ${x}`)
+    .join(', ');
 }

@@ -2,8 +2,8 @@ import { checkbox, confirm, input, select } from '@inquirer/prompts';
 import { Chalk } from 'chalk';
 import ora from 'ora';
 import { AbortedError } from '../base/errors.js';
-import { BaseIo, seconds, type IoOptions } from './base-io.js';
-import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Progress, type SelectRequest } from '../core/io.js';
+import { type CheckboxRequest, type ConfirmRequest, formatCounts, type InputRequest, type Progress, type SelectRequest } from '../core/io.js';
+import { BaseIo, type IoOptions, seconds } from './base-io.js';
 
 export interface TerminalIoOptions extends IoOptions {
   /** False under `--yes`: output stays rich, answers come from BaseIo. */

@@ -1,7 +1,7 @@
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AwsClients, clientConfig, resolveRegion } from '../../src/aws/clients.js';
 import { CallRecorder, isWriteCall } from '../../src/aws/calls.js';
+import { AwsClients, clientConfig, resolveRegion } from '../../src/aws/clients.js';
 import { toStepError } from '../../src/aws/errors.js';
 import { StepError, UsageError } from '../../src/base/errors.js';
 
@@ -10,7 +10,11 @@ afterEach(() => vi.unstubAllEnvs());
 describe('client factory', () => {
   it('sends every service to the endpoint override, S3 in path style, with adaptive retries', () => {
     expect(clientConfig({ region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:5000', profile: 'dev' })).toEqual({
-      region: 'eu-west-1', profile: 'dev', retryMode: 'adaptive', endpoint: 'http://127.0.0.1:5000', forcePathStyle: true,
+      region: 'eu-west-1',
+      profile: 'dev',
+      retryMode: 'adaptive',
+      endpoint: 'http://127.0.0.1:5000',
+      forcePathStyle: true,
     });
     expect(clientConfig({ region: 'eu-west-1' })).toEqual({ region: 'eu-west-1', retryMode: 'adaptive' });
   });
@@ -24,7 +28,10 @@ describe('client factory', () => {
     vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
     const recorder = new CallRecorder('');
     const aws = new AwsClients({ region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:9' }, recorder);
-    const error = await aws.get(KMSClient).send(new DescribeKeyCommand({ KeyId: 'alias/x' })).catch((e: unknown) => e);
+    const error = await aws
+      .get(KMSClient)
+      .send(new DescribeKeyCommand({ KeyId: 'alias/x' }))
+      .catch((e: unknown) => e);
     expect(recorder.calls).toEqual([{ service: 'KMS', operation: 'DescribeKey', write: false }]);
     const wrapped = toStepError('kms-key', error);
     expect(wrapped).toBeInstanceOf(StepError);

@@ -3,7 +3,7 @@ import { toStepError } from '../../src/aws/errors.js';
 import type { StepError } from '../../src/base/errors.js';
 import { LOGS_STATEMENT_SID } from '../../src/policies/kms-key-policy.js';
 
-const GROUP_ARN = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/ssm/session-logs";
+const GROUP_ARN = 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/ssm/session-logs';
 const refused = (call: string) =>
   Object.assign(new Error(`The specified KMS key does not exist or is not allowed to be used with Arn '${GROUP_ARN}'`), {
     name: 'AccessDeniedException',
@@ -12,15 +12,18 @@ const refused = (call: string) =>
   });
 
 describe('toStepError: CloudWatch Logs refuses the key', () => {
-  it.each(['CloudWatchLogs.CreateLogGroup', 'CloudWatchLogs.AssociateKmsKey'])('%s: KEY_POLICY_DENIES_LOGS, the fix names the key policy, not an IAM grant', (call) => {
-    const e = toStepError('log-group', refused(call)) as StepError;
-    expect(e.code).toBe('KEY_POLICY_DENIES_LOGS');
-    expect(e.call).toBe(call);
-    expect(e.hint).toContain('ssm-setup run kms-key --cloudwatch-logs');
-    expect(e.hint).toContain('key policy');
-    expect(e.hint).not.toContain('grant the credentials');
-    expect(e.hint).toContain('ssm-setup run log-group');
-  });
+  it.each(['CloudWatchLogs.CreateLogGroup', 'CloudWatchLogs.AssociateKmsKey'])(
+    '%s: KEY_POLICY_DENIES_LOGS, the fix names the key policy, not an IAM grant',
+    (call) => {
+      const e = toStepError('log-group', refused(call)) as StepError;
+      expect(e.code).toBe('KEY_POLICY_DENIES_LOGS');
+      expect(e.call).toBe(call);
+      expect(e.hint).toContain('ssm-setup run kms-key --cloudwatch-logs');
+      expect(e.hint).toContain('key policy');
+      expect(e.hint).not.toContain('grant the credentials');
+      expect(e.hint).toContain('ssm-setup run log-group');
+    },
+  );
 
   it('the hint carries the exact statement for the region, account and partition of the group', () => {
     const e = toStepError('log-group', refused('CloudWatchLogs.CreateLogGroup')) as StepError;

@@ -4,9 +4,9 @@
 // overall timeout take no real time.
 import { DescribeInstanceInformationCommand, ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { managedInventory, runOnFleet, runTiming, type CommandSpec } from '../../src/aws/fleet.js';
+import { type CommandSpec, managedInventory, runOnFleet, runTiming } from '../../src/aws/fleet.js';
 import { INSTALL_CW_AGENT, UPDATE_AGENT } from '../../src/steps/agents/index.js';
-import { fakeFleet, settle, type FakeFleet } from '../helpers/fake-fleet.js';
+import { type FakeFleet, fakeFleet, settle } from '../helpers/fake-fleet.js';
 import { testClients } from '../helpers/fixtures.js';
 import { TestIo } from '../helpers/test-io.js';
 
@@ -53,7 +53,8 @@ describe('managedInventory', () => {
   });
 
   it('follows NextToken when the service returns short pages', async () => {
-    fleet = (fleet.restore(), fakeFleet({ describePageCap: 20 }));
+    fleet.restore();
+    fleet = fakeFleet({ describePageCap: 20 });
     const ids = fleet.addMany(120);
     const found = await managedInventory(testClients(), ids);
     expect([...found.keys()].sort()).toEqual([...ids].sort());
@@ -67,7 +68,12 @@ describe('managedInventory', () => {
     const unmanaged = fleet.add({ managed: false });
     const found = await managedInventory(testClients(), [online, lost, unmanaged]);
     expect(found.get(online)).toEqual({
-      instanceId: online, pingStatus: 'Online', agentVersion: fleet.latest, isLatest: true, platformType: 'MacOS', platformName: 'macOS',
+      instanceId: online,
+      pingStatus: 'Online',
+      agentVersion: fleet.latest,
+      isLatest: true,
+      platformType: 'MacOS',
+      platformName: 'macOS',
     });
     expect(found.get(lost)).toMatchObject({ pingStatus: 'ConnectionLost', agentVersion: '3.1.0.0', isLatest: false, platformType: 'Linux' });
     expect(found.has(unmanaged)).toBe(false);
@@ -123,7 +129,8 @@ describe('runOnFleet', () => {
   });
 
   it('follows NextToken of ListCommandInvocations within one poll', async () => {
-    fleet = (fleet.restore(), fakeFleet({ invocationPageCap: 20 }));
+    fleet.restore();
+    fleet = fakeFleet({ invocationPageCap: 20 });
     const ids = fleet.addMany(50);
     const { results } = await run(ids);
     expect(results.filter((r) => r.status === 'Success')).toHaveLength(50);

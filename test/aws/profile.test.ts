@@ -26,7 +26,9 @@ describe('--profile', () => {
   });
 
   it('names AWS_PROFILE when the value came from the environment', async () => {
-    const error = await assertProfileExists('nope', 'AWS_PROFILE', { AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' }).catch((e: unknown) => e);
+    const error = await assertProfileExists('nope', 'AWS_PROFILE', { AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).code).toBe('UNKNOWN_PROFILE');
     expect((error as UsageError).message).toContain('AWS_PROFILE');

@@ -24,7 +24,17 @@ describe('retryWhile', () => {
   it('fails at once on an error that is not retryable', async () => {
     let calls = 0;
     const denied = error('AccessDeniedException', 'User is not authorized to perform: kms:CreateAlias');
-    await expect(retryWhile(async () => { calls++; throw denied; }, kmsKeyNotYetVisible, undefined, { timeoutMs: 1_000, delayMs: 0 })).rejects.toBe(denied);
+    await expect(
+      retryWhile(
+        async () => {
+          calls++;
+          throw denied;
+        },
+        kmsKeyNotYetVisible,
+        undefined,
+        { timeoutMs: 1_000, delayMs: 0 },
+      ),
+    ).rejects.toBe(denied);
     expect(calls).toBe(1);
   });
 
@@ -32,7 +42,15 @@ describe('retryWhile', () => {
     let calls = 0;
     const waited: number[] = [];
     await expect(
-      retryWhile(async () => { calls++; throw error('NotFoundException'); }, kmsKeyNotYetVisible, (ms) => waited.push(ms), { timeoutMs: 300, delayMs: 30, maxDelayMs: 120 }),
+      retryWhile(
+        async () => {
+          calls++;
+          throw error('NotFoundException');
+        },
+        kmsKeyNotYetVisible,
+        (ms) => waited.push(ms),
+        { timeoutMs: 300, delayMs: 30, maxDelayMs: 120 },
+      ),
     ).rejects.toMatchObject({ name: 'NotFoundException' });
     // Waits of 30, 60 and 120 ms (210 in all); the next one (120, the cap) would pass 300 ms.
     expect(calls).toBe(4);
@@ -58,7 +76,13 @@ describe('consistency predicates', () => {
   });
 
   it.each([
-    [error('AccessDeniedException', "The specified KMS key does not exist or is not allowed to be used with Arn 'arn:aws:logs:eu-west-1:123456789012:log-group:/g'"), true],
+    [
+      error(
+        'AccessDeniedException',
+        "The specified KMS key does not exist or is not allowed to be used with Arn 'arn:aws:logs:eu-west-1:123456789012:log-group:/g'",
+      ),
+      true,
+    ],
     [error('InvalidParameterException', "The specified KMS Key Id could not be found. '/aws/ssm/session-logs'"), true],
     [error('InvalidParameterException', 'Unable to validate if specified KMS key is valid.'), true],
     [error('AccessDeniedException', 'User is not authorized to perform: logs:CreateLogGroup'), false],

@@ -1,8 +1,8 @@
-import { DescribeInstancesCommand, EC2Client, type DescribeInstancesCommandInput, type Filter, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, type DescribeInstancesCommandInput, EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BATCH } from '../../src/base/batch.js';
 import { resolveTargets } from '../../src/aws/targets.js';
+import { BATCH } from '../../src/base/batch.js';
 import { UsageError } from '../../src/base/errors.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { REGION, settingsFrom, testClients } from '../helpers/fixtures.js';
@@ -107,11 +107,13 @@ describe('resolveTargets', () => {
     const found = await resolve({ tag: ['Env=demo', 'Team=web'] });
 
     expect(found.map((t) => t.id)).toEqual([idOf(1), idOf(5)]);
-    expect(filtersOfCalls()).toEqual([[
-      { Name: 'instance-state-name', Values: LIVE },
-      { Name: 'tag:Env', Values: ['demo'] },
-      { Name: 'tag:Team', Values: ['web'] },
-    ]]);
+    expect(filtersOfCalls()).toEqual([
+      [
+        { Name: 'instance-state-name', Values: LIVE },
+        { Name: 'tag:Env', Values: ['demo'] },
+        { Name: 'tag:Team', Values: ['web'] },
+      ],
+    ]);
   });
 
   it('keeps a tag value as given, with = and spaces inside', async () => {
@@ -127,7 +129,10 @@ describe('resolveTargets', () => {
   });
 
   it('follows NextToken to the last page', async () => {
-    region(Array.from({ length: 7 }, (_, n) => instance(n + 1, { Env: 'demo' })), 3);
+    region(
+      Array.from({ length: 7 }, (_, n) => instance(n + 1, { Env: 'demo' })),
+      3,
+    );
     const found = await resolve({ tag: ['Env=demo'] });
 
     expect(found).toHaveLength(7);
@@ -144,12 +149,26 @@ describe('resolveTargets', () => {
 
   it('describes each target: Name tag, state, platform, current profile, network', async () => {
     region([
-      instance(1, { Name: 'web-1', Env: 'demo' }, 'stopped', { PlatformDetails: 'Red Hat Enterprise Linux', IamInstanceProfile: { Arn: 'arn:aws:iam::123456789012:instance-profile/App' }, VpcId: 'vpc-1', SubnetId: 'subnet-1' }),
+      instance(1, { Name: 'web-1', Env: 'demo' }, 'stopped', {
+        PlatformDetails: 'Red Hat Enterprise Linux',
+        IamInstanceProfile: { Arn: 'arn:aws:iam::123456789012:instance-profile/App' },
+        VpcId: 'vpc-1',
+        SubnetId: 'subnet-1',
+      }),
       instance(2, { Env: 'demo' }, 'running', { Platform: 'Windows' }),
     ]);
     // Other fields (addresses, image…) are added for later steps: only these are checked here.
     const [web, win] = await resolve({ tag: ['Env=demo'] });
-    expect(web).toMatchObject({ id: idOf(1), name: 'web-1', state: 'stopped', platform: 'Red Hat Enterprise Linux', profileArn: 'arn:aws:iam::123456789012:instance-profile/App', vpcId: 'vpc-1', subnetId: 'subnet-1', tags: { Name: 'web-1', Env: 'demo' } });
+    expect(web).toMatchObject({
+      id: idOf(1),
+      name: 'web-1',
+      state: 'stopped',
+      platform: 'Red Hat Enterprise Linux',
+      profileArn: 'arn:aws:iam::123456789012:instance-profile/App',
+      vpcId: 'vpc-1',
+      subnetId: 'subnet-1',
+      tags: { Name: 'web-1', Env: 'demo' },
+    });
     expect(win).toMatchObject({ id: idOf(2), state: 'running', platform: 'Windows', tags: { Env: 'demo' } });
     expect(win!.name).toBeUndefined();
     expect(win!.profileArn).toBeUndefined();

@@ -1,6 +1,5 @@
-
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
-import { describe, expect, it, } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sessionKeyPolicy } from '../../src/policies/kms-key-policy.js';
 import { fullPublicAccessBlock } from '../../src/policies/log-bucket.js';
 import { ACCOUNT, REGION } from '../helpers/fixtures.js';
@@ -33,15 +32,29 @@ const ACCOUNT_CASES: readonly SectionCase[] = [
     name: 'the bucket has no default encryption, while the preferences claim it',
     breakIt: (w) => delete w.bucket.sse,
     section: 'account',
-    errors: [{ check: 'bucket-encryption', fix: 'ssm-setup run log-bucket', detail: `the preferences require an encrypted bucket, but ${BUCKET} has no default encryption: sessions fail to start` }],
+    errors: [
+      {
+        check: 'bucket-encryption',
+        fix: 'ssm-setup run log-bucket',
+        detail: `the preferences require an encrypted bucket, but ${BUCKET} has no default encryption: sessions fail to start`,
+      },
+    ],
   },
-  ...([301, 400] as const).map((status): SectionCase => ({
-    name: `the bucket is in another region (HeadBucket ${status} with x-amz-bucket-region): a warning naming it, not a crash`,
-    breakIt: (w) => (w.bucket.elsewhere = { region: 'us-west-2', status }),
-    section: 'account',
-    errors: [],
-    warnings: [{ check: 'bucket', fix: 'ssm-setup check --region us-west-2', detail: `the log bucket ${BUCKET} is in us-west-2, not ${REGION}: its encryption and public access are not checked from here` }],
-  })),
+  ...([301, 400] as const).map(
+    (status): SectionCase => ({
+      name: `the bucket is in another region (HeadBucket ${status} with x-amz-bucket-region): a warning naming it, not a crash`,
+      breakIt: (w) => (w.bucket.elsewhere = { region: 'us-west-2', status }),
+      section: 'account',
+      errors: [],
+      warnings: [
+        {
+          check: 'bucket',
+          fix: 'ssm-setup check --region us-west-2',
+          detail: `the log bucket ${BUCKET} is in us-west-2, not ${REGION}: its encryption and public access are not checked from here`,
+        },
+      ],
+    }),
+  ),
   {
     name: 'the bucket is encrypted with aws:kms:dsse, which the agent does not take',
     breakIt: (w) => (w.bucket.sse = { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: KEY_ARN }),
@@ -64,7 +77,13 @@ const ACCOUNT_CASES: readonly SectionCase[] = [
     name: 'the log group is not encrypted, while the preferences claim it',
     breakIt: (w) => (w.logGroups = [{ logGroupName: GROUP, arn: `${GROUP_ARN}:*` }]),
     section: 'account',
-    errors: [{ check: 'log-group', fix: 'ssm-setup run log-group --cloudwatch-logs', detail: `the preferences require an encrypted log group, but ${GROUP} has no key: sessions fail` }],
+    errors: [
+      {
+        check: 'log-group',
+        fix: 'ssm-setup run log-group --cloudwatch-logs',
+        detail: `the preferences require an encrypted log group, but ${GROUP} has no key: sessions fail`,
+      },
+    ],
   },
   {
     name: 'the log group does not exist',
@@ -108,7 +127,11 @@ describe('each single broken link of the account turns that section to error, wi
     delete world.prefs;
     const r = await check();
     expectErrors(r.account, [{ check: 'preferences', fix: 'ssm-setup run preferences', detail: /SSM-SessionManagerRunShell does not exist/ }]);
-    expect(row(r, A).findings.filter((f) => f.check === 'role-rights').map((f) => f.detail)).toEqual(['session channels (ssmmessages, ssm:UpdateInstanceInformation)']);
+    expect(
+      row(r, A)
+        .findings.filter((f) => f.check === 'role-rights')
+        .map((f) => f.detail),
+    ).toEqual(['session channels (ssmmessages, ssm:UpdateInstanceInformation)']);
     expect(kms.calls()).toHaveLength(0);
     expect(s3.calls()).toHaveLength(0);
   });
@@ -118,7 +141,12 @@ describe('account reads that are denied', () => {
   it('a warning naming the error, with what to grant; the other resources are still checked', async () => {
     kms.on(DescribeKeyCommand).rejects(sdkError('AccessDeniedException', 'not authorized to perform kms:DescribeKey', 400));
     const r = await check();
-    expect(r.account.find((f) => f.check === 'key')).toEqual({ check: 'key', status: 'warning', detail: 'could not read (AccessDeniedException)', fix: 'grant the read permissions listed in the README' });
+    expect(r.account.find((f) => f.check === 'key')).toEqual({
+      check: 'key',
+      status: 'warning',
+      detail: 'could not read (AccessDeniedException)',
+      fix: 'grant the read permissions listed in the README',
+    });
     expect(checks(r.account)).toEqual(['preferences', 'key', 'bucket-encryption', 'bucket-public-access', 'log-group']);
   });
 });

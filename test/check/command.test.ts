@@ -1,21 +1,11 @@
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { DescribeInstanceInformationCommand, StartSessionCommand, } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, StartSessionCommand } from '@aws-sdk/client-ssm';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { RunReport } from '../../src/core/report.js';
 import { captureOutput } from '../helpers/capture.js';
 import { ACCOUNT, REGION } from '../helpers/fixtures.js';
-import {
-  A,
-  B,
-  checks,
-  ec2Instance,
-  errors,
-  RECENT_AGENT,
-  ssm,
-  useWorld,
-  world,
-} from './harness.js';
+import { A, B, checks, ec2Instance, errors, RECENT_AGENT, ssm, useWorld, world } from './harness.js';
 
 // `ssm-setup check`, in-process: exit codes, the JSON report, the terminal table, target resolution.
 
@@ -41,8 +31,17 @@ describe('ssm-setup check (the command, in-process)', () => {
     const code = await run('--instance-ids', `${A},${B}`, '--json');
     expect(code, err()).toBe(0);
     const report = json();
-    expect(report).toMatchObject({ command: 'check', account: ACCOUNT, region: REGION, ok: true, connect: `aws ssm start-session --target ${A} --region ${REGION}` });
-    expect(report.targets!.map((t) => [t.instanceId, t.name, t.ready])).toEqual([[A, 'app-1', true], [B, 'app-2', true]]);
+    expect(report).toMatchObject({
+      command: 'check',
+      account: ACCOUNT,
+      region: REGION,
+      ok: true,
+      connect: `aws ssm start-session --target ${A} --region ${REGION}`,
+    });
+    expect(report.targets!.map((t) => [t.instanceId, t.name, t.ready])).toEqual([
+      [A, 'app-1', true],
+      [B, 'app-2', true],
+    ]);
     for (const t of report.targets!) {
       expect(t.findings.length).toBeGreaterThan(10);
       for (const f of t.findings) {
@@ -72,7 +71,9 @@ describe('ssm-setup check (the command, in-process)', () => {
     expect(report.targets!.find((t) => t.instanceId === A)!.ready).toBe(true);
     const b = report.targets!.find((t) => t.instanceId === B)!;
     expect(b.ready).toBe(false);
-    expect(errors(b.findings)).toEqual([expect.objectContaining({ check: 'managed', status: 'error', detail: expect.stringMatching(/^managed but ConnectionLost/), fix: expect.any(String) })]);
+    expect(errors(b.findings)).toEqual([
+      expect.objectContaining({ check: 'managed', status: 'error', detail: expect.stringMatching(/^managed but ConnectionLost/), fix: expect.any(String) }),
+    ]);
     expect(report.connect).toBe(`aws ssm start-session --target ${A} --region ${REGION}`);
   });
 
@@ -80,7 +81,9 @@ describe('ssm-setup check (the command, in-process)', () => {
     const code = await run('--all', '--json');
     expect(code).toBe(0);
     expect(json().targets!.map((t) => t.instanceId)).toEqual([A, B]);
-    expect(world.net.ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] });
+    expect(world.net.ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, {
+      Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }],
+    });
   });
 
   it('an unknown instance id is bad input: exit 2 before any check', async () => {

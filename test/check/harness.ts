@@ -49,11 +49,11 @@ import { instancePolicy } from '../../src/policies/instance-policy.js';
 import { sessionKeyPolicy } from '../../src/policies/kms-key-policy.js';
 import { fullPublicAccessBlock } from '../../src/policies/log-bucket.js';
 import { operatorPolicy } from '../../src/policies/operator-policy.js';
-import { headError } from '../helpers/fake-s3.js';
 import { PREFERENCES_DOCUMENT, type PreferenceInputs, preferencesDocument } from '../../src/policies/preferences-document.js';
 import type { PolicyDocument } from '../../src/policies/types.js';
 import { mockIdentity } from '../helpers/aws.js';
 import { type FakeEc2, fakeEc2 } from '../helpers/fake-ec2.js';
+import { headError } from '../helpers/fake-s3.js';
 import { ACCOUNT, IDENTITY, makeContext, REGION } from '../helpers/fixtures.js';
 
 /**
@@ -128,7 +128,15 @@ export interface World {
 }
 
 export const defaultInputs = (over: Partial<PreferenceInputs> = {}): PreferenceInputs => ({
-  ...preferencesDocument({ bucketName: BUCKET, s3Prefix: PREFIX, keyArn: KEY_ARN, logGroupName: GROUP, idleTimeout: 20, shellProfileLinux: '', shellProfileWindows: '' }).inputs,
+  ...preferencesDocument({
+    bucketName: BUCKET,
+    s3Prefix: PREFIX,
+    keyArn: KEY_ARN,
+    logGroupName: GROUP,
+    idleTimeout: 20,
+    shellProfileLinux: '',
+    shellProfileWindows: '',
+  }).inputs,
   ...over,
 });
 
@@ -159,7 +167,9 @@ export function vpcEndpoint(service: string, over: Partial<VpcEndpoint> = {}): V
     VpcId: 'vpc-a',
     ServiceName: `com.amazonaws.${REGION}.${service}`,
     State: 'available' as State,
-    ...(gateway ? { RouteTableIds: ['rtb-1'] } : { PrivateDnsEnabled: true, Groups: [{ GroupId: 'sg-vpce-a', GroupName: 'endpoints' }], SubnetIds: ['subnet-1'] }),
+    ...(gateway
+      ? { RouteTableIds: ['rtb-1'] }
+      : { PrivateDnsEnabled: true, Groups: [{ GroupId: 'sg-vpce-a', GroupName: 'endpoints' }], SubnetIds: ['subnet-1'] }),
     ...over,
   };
 }
@@ -196,7 +206,15 @@ export function addGroups(w: World, groups: readonly SecurityGroup[]) {
 export let world: World;
 
 export function fullySetUp(): World {
-  const instanceDoc = instancePolicy({ partition: 'aws', account: ACCOUNT, region: REGION, keyArn: KEY_ARN, bucketName: BUCKET, s3Prefix: PREFIX, logGroupArn: GROUP_ARN });
+  const instanceDoc = instancePolicy({
+    partition: 'aws',
+    account: ACCOUNT,
+    region: REGION,
+    keyArn: KEY_ARN,
+    bucketName: BUCKET,
+    s3Prefix: PREFIX,
+    logGroupArn: GROUP_ARN,
+  });
   return {
     prefs: { defaultVersion: '3', latestVersion: '3', inputs: { ...defaultInputs() } },
     key: { state: 'Enabled', policy: sessionKeyPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, cloudWatchLogs: true }) },
@@ -235,7 +253,15 @@ export function install() {
   // SSM: the preferences document, the inventory, connection status, sessions.
   ssm.on(DescribeDocumentCommand, { Name: PREFERENCES_DOCUMENT }).callsFake(async () => {
     if (!world.prefs) throw sdkError('InvalidDocument', 'The specified document does not exist.', 400);
-    return { Document: { Name: PREFERENCES_DOCUMENT, DefaultVersion: world.prefs.defaultVersion, LatestVersion: world.prefs.latestVersion, Status: 'Active', Tags: [] } };
+    return {
+      Document: {
+        Name: PREFERENCES_DOCUMENT,
+        DefaultVersion: world.prefs.defaultVersion,
+        LatestVersion: world.prefs.latestVersion,
+        Status: 'Active',
+        Tags: [],
+      },
+    };
   });
   ssm.on(GetDocumentCommand, { Name: PREFERENCES_DOCUMENT }).callsFake(async () => ({
     Content: JSON.stringify({ schemaVersion: '1.0', description: 'prefs', sessionType: 'Standard_Stream', inputs: world.prefs!.inputs }),
@@ -243,7 +269,9 @@ export function install() {
   ssm.on(DescribeInstanceInformationCommand).callsFake(async ({ Filters }: { Filters?: InstanceInformationStringFilter[] }) => {
     const ids = Filters?.find((f) => f.Key === 'InstanceIds')?.Values ?? [];
     return {
-      InstanceInformationList: ids.filter((id) => world.inventory[id]).map((id) => ({ InstanceId: id, ResourceType: 'EC2Instance', PlatformType: 'Linux', IsLatestVersion: false, ...world.inventory[id] })),
+      InstanceInformationList: ids
+        .filter((id) => world.inventory[id])
+        .map((id) => ({ InstanceId: id, ResourceType: 'EC2Instance', PlatformType: 'Linux', IsLatestVersion: false, ...world.inventory[id] })),
     };
   });
   ssm.on(GetConnectionStatusCommand).callsFake(async ({ Target }: { Target: string }) => ({ Target, Status: world.connection[Target] ?? 'notconnected' }));
@@ -289,7 +317,9 @@ export function install() {
       },
     };
   });
-  iam.on(GetRoleCommand).callsFake(async ({ RoleName }: { RoleName: string }) => ({ Role: { RoleName, Arn: `arn:aws:iam::${ACCOUNT}:role/team/${RoleName}`, Path: '/team/' } }));
+  iam
+    .on(GetRoleCommand)
+    .callsFake(async ({ RoleName }: { RoleName: string }) => ({ Role: { RoleName, Arn: `arn:aws:iam::${ACCOUNT}:role/team/${RoleName}`, Path: '/team/' } }));
   const attachedOf = (name: string) => {
     if (!(name in world.attached)) throw notFound(`The role or user with name ${name}`);
     return { AttachedPolicies: world.attached[name]!.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })), IsTruncated: false };
@@ -303,12 +333,22 @@ export function install() {
   };
   iam.on(ListAttachedRolePoliciesCommand).callsFake(async ({ RoleName }: { RoleName: string }) => attachedOf(RoleName));
   iam.on(ListRolePoliciesCommand).callsFake(async ({ RoleName }: { RoleName: string }) => inlineNames(RoleName));
-  iam.on(GetRolePolicyCommand).callsFake(async ({ RoleName, PolicyName }: { RoleName: string; PolicyName: string }) => ({ RoleName, ...inlineDoc(RoleName, PolicyName) }));
+  iam
+    .on(GetRolePolicyCommand)
+    .callsFake(async ({ RoleName, PolicyName }: { RoleName: string; PolicyName: string }) => ({ RoleName, ...inlineDoc(RoleName, PolicyName) }));
   iam.on(ListAttachedUserPoliciesCommand).callsFake(async ({ UserName }: { UserName: string }) => attachedOf(UserName));
   iam.on(ListUserPoliciesCommand).callsFake(async ({ UserName }: { UserName: string }) => inlineNames(UserName));
-  iam.on(GetUserPolicyCommand).callsFake(async ({ UserName, PolicyName }: { UserName: string; PolicyName: string }) => ({ UserName, ...inlineDoc(UserName, PolicyName) }));
+  iam
+    .on(GetUserPolicyCommand)
+    .callsFake(async ({ UserName, PolicyName }: { UserName: string; PolicyName: string }) => ({ UserName, ...inlineDoc(UserName, PolicyName) }));
   iam.on(ListGroupsForUserCommand).callsFake(async ({ UserName }: { UserName: string }) => ({
-    Groups: (world.userGroups[UserName] ?? []).map((GroupName) => ({ GroupName, Arn: `arn:aws:iam::${ACCOUNT}:group/${GroupName}`, Path: '/', GroupId: 'AGPA', CreateDate: new Date() })),
+    Groups: (world.userGroups[UserName] ?? []).map((GroupName) => ({
+      GroupName,
+      Arn: `arn:aws:iam::${ACCOUNT}:group/${GroupName}`,
+      Path: '/',
+      GroupId: 'AGPA',
+      CreateDate: new Date(),
+    })),
     IsTruncated: false,
   }));
   iam.on(ListAttachedGroupPoliciesCommand).callsFake(async ({ GroupName }: { GroupName: string }) => ({
@@ -373,8 +413,10 @@ export const errors = (findings: readonly Finding[]) => findings.filter((f) => f
 export const problems = (findings: readonly Finding[]) => findings.filter((f) => f.status !== 'ok');
 export const checks = (findings: readonly Finding[]) => findings.map((f) => f.check);
 /** Simulation: `principal` is refused `action` (on every resource, or on `resource`); everything else allowed. */
-export const refuse = (principal: string, action: string, resource?: string, decision: Decision = 'implicitDeny') =>
-  (p: string, a: string, r: string): Decision => (p === principal && a === action && (!resource || r === resource) ? decision : 'allowed');
+export const refuse =
+  (principal: string, action: string, resource?: string, decision: Decision = 'implicitDeny') =>
+  (p: string, a: string, r: string): Decision =>
+    p === principal && a === action && (!resource || r === resource) ? decision : 'allowed';
 
 /** Everything in the result is ok: no warning, no error, in any row or section. */
 export function expectAllOk(r: CheckResult) {
@@ -393,7 +435,6 @@ export interface ExpectedError {
   readonly detail?: string | RegExp;
 }
 
-
 export function expectErrors(found: readonly Finding[], expected: readonly ExpectedError[]) {
   expect(errors(found).map((f) => f.check)).toEqual(expected.map((e) => e.check));
   errors(found).forEach((f, i) => {
@@ -407,7 +448,10 @@ export function expectErrors(found: readonly Finding[], expected: readonly Expec
   });
 }
 
-export const createEndpoint = (service: string) => new RegExp(`^aws ec2 create-vpc-endpoint --vpc-id vpc-a --vpc-endpoint-type Interface --service-name com\\.amazonaws\\.${REGION}\\.${service} --subnet-ids subnet-1 `);
+export const createEndpoint = (service: string) =>
+  new RegExp(
+    `^aws ec2 create-vpc-endpoint --vpc-id vpc-a --vpc-endpoint-type Interface --service-name com\\.amazonaws\\.${REGION}\\.${service} --subnet-ids subnet-1 `,
+  );
 
 export interface SectionCase {
   readonly name: string;
@@ -426,7 +470,10 @@ export async function expectSection({ breakIt, section, errors: expected, warnin
   expect(problems(other)).toEqual([]);
   if (warnings) {
     const found = r[section].filter((f) => f.status === 'warning');
-    expectErrors(found.map((f) => ({ ...f, status: 'error' as const })), warnings);
+    expectErrors(
+      found.map((f) => ({ ...f, status: 'error' as const })),
+      warnings,
+    );
   }
   // The target rows are not touched: both stay ready.
   for (const t of r.targets) expect(errors(t.findings), t.instanceId).toEqual([]);

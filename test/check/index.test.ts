@@ -1,8 +1,5 @@
-
-import {
-  SimulatePrincipalPolicyCommand,
-} from '@aws-sdk/client-iam';
-import { describe, expect, it, } from 'vitest';
+import { SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
+import { describe, expect, it } from 'vitest';
 import { PREFERENCES_DOCUMENT } from '../../src/policies/preferences-document.js';
 import { ACCOUNT, IDENTITY, REGION } from '../helpers/fixtures.js';
 import {
@@ -37,7 +34,10 @@ useWorld();
 describe('check on a fully set-up account', () => {
   it('reports every target ready, every finding ok, and the connect command for the first ready one', async () => {
     const r = await check();
-    expect(r.targets.map((t) => [t.instanceId, t.name, t.ready])).toEqual([[A, 'app-1', true], [B, 'app-2', true]]);
+    expect(r.targets.map((t) => [t.instanceId, t.name, t.ready])).toEqual([
+      [A, 'app-1', true],
+      [B, 'app-2', true],
+    ]);
     expectAllOk(r);
     expect(r.connect).toBe(`aws ssm start-session --target ${A} --region ${REGION}`);
   });
@@ -49,11 +49,21 @@ describe('check on a fully set-up account', () => {
     expect(checks(a)).toEqual([
       'state',
       'instance-profile',
-      'role-rights', 'role-rights', 'role-rights', 'role-rights', 'role-rights', 'role-rights',
+      'role-rights',
+      'role-rights',
+      'role-rights',
+      'role-rights',
+      'role-rights',
+      'role-rights',
       'managed',
       'agent-version',
       'route',
-      'endpoint:ssm', 'endpoint:ssmmessages', 'endpoint:ec2messages', 'endpoint:kms', 'endpoint:logs', 'endpoint:s3',
+      'endpoint:ssm',
+      'endpoint:ssmmessages',
+      'endpoint:ec2messages',
+      'endpoint:kms',
+      'endpoint:logs',
+      'endpoint:s3',
       'connection',
     ]);
     expect(a.find((f) => f.check === 'route')!.detail).toBe('rtb-1 sends 0.0.0.0/0 to nat-1');
@@ -83,7 +93,16 @@ describe('check on a fully set-up account', () => {
     const sims = iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input);
     const role1 = sims.filter((s) => s.PolicySourceArn === roleArn('app-1-role'));
     expect(role1.map((s) => [s.ActionNames, s.ResourceArns])).toEqual([
-      [['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel', 'ssm:UpdateInstanceInformation'], ['*']],
+      [
+        [
+          'ssmmessages:CreateControlChannel',
+          'ssmmessages:CreateDataChannel',
+          'ssmmessages:OpenControlChannel',
+          'ssmmessages:OpenDataChannel',
+          'ssm:UpdateInstanceInformation',
+        ],
+        ['*'],
+      ],
       [['kms:Decrypt'], [KEY_ARN]],
       [['s3:PutObject'], [`arn:aws:s3:::${BUCKET}/${PREFIX}ssm-setup-check.log`]],
       [['s3:GetEncryptionConfiguration'], [`arn:aws:s3:::${BUCKET}`]],
@@ -100,10 +119,12 @@ describe('check on a fully set-up account', () => {
       [['ssmmessages:OpenDataChannel'], [`arn:aws:ssm:${REGION}:${ACCOUNT}:session/${IDENTITY.userId}-0123456789abcdef0`]],
       [['ssm:TerminateSession'], [`arn:aws:ssm:${REGION}:${ACCOUNT}:session/alice-0123456789abcdef0`]],
     ]);
-    expect(op[4]!.ContextEntries).toEqual(expect.arrayContaining([
-      { ContextKeyName: 'aws:username', ContextKeyValues: ['alice'], ContextKeyType: 'string' },
-      { ContextKeyName: 'aws:userid', ContextKeyValues: [IDENTITY.userId], ContextKeyType: 'string' },
-    ]));
+    expect(op[4]!.ContextEntries).toEqual(
+      expect.arrayContaining([
+        { ContextKeyName: 'aws:username', ContextKeyValues: ['alice'], ContextKeyType: 'string' },
+        { ContextKeyName: 'aws:userid', ContextKeyValues: [IDENTITY.userId], ContextKeyType: 'string' },
+      ]),
+    );
   });
 
   it('is read-only: no call but Describe/Get/List/Head/Simulate', async () => {
@@ -129,5 +150,4 @@ describe('check on a fully set-up account', () => {
     expect(r.targets.every((t) => !t.ready)).toBe(true);
     expect(r.connect).toBeUndefined();
   });
-
 });

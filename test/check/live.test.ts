@@ -1,4 +1,3 @@
-
 import { StartSessionCommand, TerminateSessionCommand } from '@aws-sdk/client-ssm';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { liveSessions } from '../../src/check/live.js';
@@ -6,16 +5,7 @@ import { main } from '../../src/cli/main.js';
 import type { RunReport } from '../../src/core/report.js';
 import { captureOutput } from '../helpers/capture.js';
 import { REGION, testClients } from '../helpers/fixtures.js';
-import {
-  A,
-  B,
-  checks,
-  errors,
-  sdkError,
-  ssm,
-  useWorld,
-  world,
-} from './harness.js';
+import { A, B, checks, errors, sdkError, ssm, useWorld, world } from './harness.js';
 
 // `check --live`: a real StartSession and TerminateSession on each ready target.
 
@@ -47,7 +37,10 @@ describe('ssm-setup check --live', () => {
       expect(t.ready).toBe(true);
     }
     // Each session is terminated before the next one starts.
-    const order = ssm.calls().map((c) => (c.args[0] as object).constructor.name).filter((n) => /Session/.test(n));
+    const order = ssm
+      .calls()
+      .map((c) => (c.args[0] as object).constructor.name)
+      .filter((n) => /Session/.test(n));
     expect(order).toEqual(['StartSessionCommand', 'TerminateSessionCommand', 'StartSessionCommand', 'TerminateSessionCommand']);
   });
 
@@ -58,7 +51,9 @@ describe('ssm-setup check --live', () => {
     const report = json();
     const b = report.targets!.find((t) => t.instanceId === B)!;
     expect(b.ready).toBe(false);
-    expect(errors(b.findings)).toEqual([{ check: 'live-session', status: 'error', detail: `StartSession refused: TargetNotConnected: ${B} is not connected.`, fix: 'see the operator findings' }]);
+    expect(errors(b.findings)).toEqual([
+      { check: 'live-session', status: 'error', detail: `StartSession refused: TargetNotConnected: ${B} is not connected.`, fix: 'see the operator findings' },
+    ]);
     expect(report.targets!.find((t) => t.instanceId === A)!.ready).toBe(true);
     expect(ssm.commandCalls(TerminateSessionCommand).map((c) => c.args[0].input.SessionId)).toEqual([`alice-${A.slice(2)}`]);
   });

@@ -1,4 +1,3 @@
-
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,11 +9,7 @@ import { BEGIN_MARKER, END_MARKER } from '../../src/policies/ssh-config.js';
 import { blockFor } from '../../src/steps/ssh-config/index.js';
 import { captureOutput } from '../helpers/capture.js';
 import { REGION, settingsFrom } from '../helpers/fixtures.js';
-import {
-  A,
-  B,
-  useWorld,
-} from './harness.js';
+import { A, B, useWorld } from './harness.js';
 
 // The local section: the AWS CLI, the Session Manager plugin, the SSH config block.
 
@@ -52,7 +47,10 @@ describe('ssm-setup check: the local tools', () => {
   it('a missing AWS CLI is a warning with the install pointer', async () => {
     tools.current = { plugin: '1.2.650.0' };
     await run('--instance-ids', A, '--json');
-    expect(json().checks!.local.find((f) => f.check === 'aws-cli')).toMatchObject({ status: 'warning', fix: expect.stringContaining('https://docs.aws.amazon.com/cli/') });
+    expect(json().checks!.local.find((f) => f.check === 'aws-cli')).toMatchObject({
+      status: 'warning',
+      fix: expect.stringContaining('https://docs.aws.amazon.com/cli/'),
+    });
   });
 });
 
@@ -77,9 +75,16 @@ describe('localFindings and sshConfigFinding', () => {
         fix: 'ssm-setup ssh-config --write',
       });
       await writeFile(path, `${BEGIN_MARKER}\nHost i-*\n  ProxyCommand old\n${END_MARKER}\n`);
-      expect(await sshConfigFinding(settings, 'linux')).toMatchObject({ status: 'warning', detail: `the ssm-setup block in ${path} is not current (other --profile/--region?)` });
+      expect(await sshConfigFinding(settings, 'linux')).toMatchObject({
+        status: 'warning',
+        detail: `the ssm-setup block in ${path} is not current (other --profile/--region?)`,
+      });
       await writeFile(path, `Host bastion\n  User me\n\n${blockFor(settings, false)}`);
-      expect(await sshConfigFinding(settings, 'linux')).toEqual({ check: 'ssh-config', status: 'ok', detail: `SSH over Session Manager configured in ${path}` });
+      expect(await sshConfigFinding(settings, 'linux')).toEqual({
+        check: 'ssh-config',
+        status: 'ok',
+        detail: `SSH over Session Manager configured in ${path}`,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,9 +1,5 @@
-
-import {
-  GetRoleCommand,
-  SimulatePrincipalPolicyCommand,
-} from '@aws-sdk/client-iam';
-import { describe, expect, it, } from 'vitest';
+import { GetRoleCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
+import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/check/index.js';
 import { operatorFindings, operatorNeeds } from '../../src/check/operator.js';
 import type { StepContext } from '../../src/core/step.js';
@@ -34,7 +30,9 @@ const OPERATOR_CASES: readonly SectionCase[] = [
     name: 'the operator lacks kms:GenerateDataKey on the session key',
     breakIt: (w) => (w.simulate = refuse(USER_ARN, 'kms:GenerateDataKey')),
     section: 'operator',
-    errors: [{ check: 'operator', fix: `grant kms:GenerateDataKey on ${KEY_ARN}`, detail: `kms:GenerateDataKey on the session key: not allowed on ${KEY_ARN}` }],
+    errors: [
+      { check: 'operator', fix: `grant kms:GenerateDataKey on ${KEY_ARN}`, detail: `kms:GenerateDataKey on the session key: not allowed on ${KEY_ARN}` },
+    ],
   },
   {
     name: 'the operator may not start sessions with the preferences document',
@@ -57,14 +55,22 @@ describe('each single broken link of the operator turns that section to error, w
     world.simulate = refuse(USER_ARN, 'ssm:StartSession', instanceArn(B));
     const r = await check();
     // Simulation answers per action: which of the instances is refused is in ResourceSpecificResults.
-    expectErrors(r.operator, [{ check: 'operator', fix: `grant ssm:StartSession on ${instanceArn(B)}`, detail: `ssm:StartSession on the targets: not allowed on ${instanceArn(B)}` }]);
+    expectErrors(r.operator, [
+      { check: 'operator', fix: `grant ssm:StartSession on ${instanceArn(B)}`, detail: `ssm:StartSession on the targets: not allowed on ${instanceArn(B)}` },
+    ]);
   });
 
   it('an assumed role is checked as its role, path included', async () => {
-    const ctx: StepContext = { ...(await makeContext()), identity: { ...IDENTITY, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Ops/alice@example.com`, userId: 'AROAOPS:alice@example.com' } };
+    const ctx: StepContext = {
+      ...(await makeContext()),
+      identity: { ...IDENTITY, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Ops/alice@example.com`, userId: 'AROAOPS:alice@example.com' },
+    };
     const r = await runChecks(ctx, targetsOf());
     expect(iam).toHaveReceivedCommandWith(GetRoleCommand, { RoleName: 'Ops' });
-    const op = iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input).filter((s) => s.ActionNames?.[0]?.startsWith('ssm:'));
+    const op = iam
+      .commandCalls(SimulatePrincipalPolicyCommand)
+      .map((c) => c.args[0].input)
+      .filter((s) => s.ActionNames?.[0]?.startsWith('ssm:'));
     expect(new Set(op.map((s) => s.PolicySourceArn))).toEqual(new Set([`arn:aws:iam::${ACCOUNT}:role/team/Ops`]));
     expect(problems(r.operator)).toEqual([]);
   });
@@ -85,7 +91,9 @@ describe('operatorNeeds and an unknown principal', () => {
 
   it('a caller that is neither a user nor an assumed role: a warning, nothing simulated', async () => {
     const ctx: StepContext = { ...(await makeContext()), identity: { ...IDENTITY, arn: `arn:aws:sts::${ACCOUNT}:federated-user/bob` } };
-    expect(await operatorFindings(ctx, targetsOf(), undefined)).toEqual([{ check: 'operator', status: 'warning', detail: `cannot check the rights of arn:aws:sts::${ACCOUNT}:federated-user/bob` }]);
+    expect(await operatorFindings(ctx, targetsOf(), undefined)).toEqual([
+      { check: 'operator', status: 'warning', detail: `cannot check the rights of arn:aws:sts::${ACCOUNT}:federated-user/bob` },
+    ]);
     expect(iam).not.toHaveReceivedCommand(SimulatePrincipalPolicyCommand);
   });
 });

@@ -1,4 +1,3 @@
-
 import {
   GetPolicyVersionCommand,
   GetRolePolicyCommand,
@@ -7,7 +6,7 @@ import {
   ListAttachedUserPoliciesCommand,
   SimulatePrincipalPolicyCommand,
 } from '@aws-sdk/client-iam';
-import { describe, expect, it, } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { operatorPolicy } from '../../src/policies/operator-policy.js';
 import type { PolicyDocument } from '../../src/policies/types.js';
 import { ACCOUNT, IDENTITY, REGION } from '../helpers/fixtures.js';
@@ -54,10 +53,21 @@ describe('without iam:SimulatePrincipalPolicy the policies are read instead, to 
     const doc = world.managed[INSTANCE_POLICY_ARN]!;
     world.managed[`arn:aws:iam::${ACCOUNT}:policy/NoKey`] = { ...doc, Statement: doc.Statement.filter((s) => s.Sid !== 'SessionKey') };
     world.attached['app-2-role'] = [`arn:aws:iam::${ACCOUNT}:policy/NoKey`];
-    world.inline['app-2-role'] = { key: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: KEY_ARN }] } };
+    world.inline['app-2-role'] = {
+      key: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: KEY_ARN }] },
+    };
     // The operator: StartSession through a group, the data key inline, the end of sessions attached to the user.
     world.groupAttached.operators = [`arn:aws:iam::${ACCOUNT}:policy/Start`];
-    world.managed[`arn:aws:iam::${ACCOUNT}:policy/Start`] = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ssm:StartSession', Resource: [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`, `arn:aws:ssm:${REGION}:${ACCOUNT}:document/*`] }] };
+    world.managed[`arn:aws:iam::${ACCOUNT}:policy/Start`] = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'ssm:StartSession',
+          Resource: [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`, `arn:aws:ssm:${REGION}:${ACCOUNT}:document/*`],
+        },
+      ],
+    };
     world.attached.alice = [`arn:aws:iam::${ACCOUNT}:policy/End`];
     world.managed[`arn:aws:iam::${ACCOUNT}:policy/End`] = {
       Version: '2012-10-17',
@@ -75,7 +85,11 @@ describe('without iam:SimulatePrincipalPolicy the policies are read instead, to 
     for (const f of [...row(r, A).findings, ...row(r, B).findings].filter((x) => x.check === 'role-rights')) expect(f.detail.endsWith(READ_NOTE)).toBe(true);
     for (const f of r.operator) expect(f.detail.endsWith(READ_NOTE)).toBe(true);
     // Tried once per principal, then read.
-    expect(iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input.PolicySourceArn)).toEqual([roleArn('app-1-role'), roleArn('app-2-role'), USER_ARN]);
+    expect(iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input.PolicySourceArn)).toEqual([
+      roleArn('app-1-role'),
+      roleArn('app-2-role'),
+      USER_ARN,
+    ]);
     expect(iam).toHaveReceivedCommandWith(GetRolePolicyCommand, { RoleName: 'app-2-role', PolicyName: 'key' });
     expect(iam).toHaveReceivedCommandWith(GetPolicyVersionCommand, { PolicyArn: INSTANCE_POLICY_ARN, VersionId: 'v2' });
     expect(iam).toHaveReceivedCommandWith(ListAttachedGroupPoliciesCommand, { GroupName: 'operators' });
@@ -103,7 +117,9 @@ describe('without iam:SimulatePrincipalPolicy the policies are read instead, to 
     world.simulate = accessDenied();
     world.inline['app-1-role'] = { guard: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'kms:Decrypt', Resource: '*' }] } };
     const r = await check();
-    expectErrors(row(r, A).findings, [{ check: 'role-rights', fix: `grant kms:Decrypt on ${KEY_ARN}`, detail: `kms:Decrypt on the session key: explicitly denied on ${KEY_ARN}${READ_NOTE}` }]);
+    expectErrors(row(r, A).findings, [
+      { check: 'role-rights', fix: `grant kms:Decrypt on ${KEY_ARN}`, detail: `kms:Decrypt on the session key: explicitly denied on ${KEY_ARN}${READ_NOTE}` },
+    ]);
     expect(row(r, B).ready).toBe(true);
   });
 
@@ -114,7 +130,13 @@ describe('without iam:SimulatePrincipalPolicy the policies are read instead, to 
       Statement: [{ Effect: 'Allow', Action: ['ssm:StartSession', 'ssm:TerminateSession', 'ssmmessages:OpenDataChannel'], Resource: '*' }],
     };
     const r = await check();
-    expectErrors(r.operator, [{ check: 'operator', fix: `grant kms:GenerateDataKey on ${KEY_ARN}`, detail: `kms:GenerateDataKey on the session key: not allowed on ${KEY_ARN}${READ_NOTE}` }]);
+    expectErrors(r.operator, [
+      {
+        check: 'operator',
+        fix: `grant kms:GenerateDataKey on ${KEY_ARN}`,
+        detail: `kms:GenerateDataKey on the session key: not allowed on ${KEY_ARN}${READ_NOTE}`,
+      },
+    ]);
   });
 
   it('denied: the operator without ssmmessages:OpenDataChannel (StartSession would succeed, the session then fails)', async () => {
@@ -125,14 +147,28 @@ describe('without iam:SimulatePrincipalPolicy the policies are read instead, to 
     };
     const r = await check();
     const session = `arn:aws:ssm:${REGION}:${ACCOUNT}:session/${IDENTITY.userId}-0123456789abcdef0`;
-    expectErrors(r.operator, [{ check: 'operator', fix: `grant ssmmessages:OpenDataChannel on ${session}`, detail: `opening the data channel of its own sessions (ssmmessages:OpenDataChannel): not allowed on ${session}${READ_NOTE}` }]);
+    expectErrors(r.operator, [
+      {
+        check: 'operator',
+        fix: `grant ssmmessages:OpenDataChannel on ${session}`,
+        detail: `opening the data channel of its own sessions (ssmmessages:OpenDataChannel): not allowed on ${session}${READ_NOTE}`,
+      },
+    ]);
   });
 
   it('an emulator without the API (HTML error page → XML parse error) also falls back', async () => {
-    world.simulate = Object.assign(new Error('Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), { name: 'Error', $metadata: { httpStatusCode: 500 }, message: '@aws-sdk XML parse error' });
+    world.simulate = Object.assign(new Error('Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), {
+      name: 'Error',
+      $metadata: { httpStatusCode: 500 },
+      message: '@aws-sdk XML parse error',
+    });
     const r = await check();
     expectAllOk(r);
-    expect(row(r, A).findings.filter((f) => f.check === 'role-rights').every((f) => f.detail.endsWith(READ_NOTE))).toBe(true);
+    expect(
+      row(r, A)
+        .findings.filter((f) => f.check === 'role-rights')
+        .every((f) => f.detail.endsWith(READ_NOTE)),
+    ).toBe(true);
   });
 
   it('a conditional grant cannot be proven: a warning, not an error (ssm-setup’s restricted operator policy)', async () => {

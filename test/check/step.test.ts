@@ -1,18 +1,7 @@
-
-import { describe, expect, it, } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkStep } from '../../src/check/step.js';
 import { makeContext, REGION } from '../helpers/fixtures.js';
-import {
-  A,
-  B,
-  ec2Instance,
-  KEY_ARN,
-  refuse,
-  targetsOf,
-  USER_ARN,
-  useWorld,
-  world,
-} from './harness.js';
+import { A, B, ec2Instance, KEY_ARN, refuse, targetsOf, USER_ARN, useWorld, world } from './harness.js';
 
 // The `check` step: run at the end of init, read-only.
 useWorld();

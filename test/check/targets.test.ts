@@ -1,10 +1,6 @@
-
-import {
-  GetInstanceProfileCommand,
-  SimulatePrincipalPolicyCommand,
-} from '@aws-sdk/client-iam';
-import { GetConnectionStatusCommand, } from '@aws-sdk/client-ssm';
-import { describe, expect, it, } from 'vitest';
+import { GetInstanceProfileCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
+import { GetConnectionStatusCommand } from '@aws-sdk/client-ssm';
+import { describe, expect, it } from 'vitest';
 import { agentFinding, instanceNeeds, managedFinding, profileFinding, stateFinding } from '../../src/check/targets.js';
 import { IDENTITY, REGION } from '../helpers/fixtures.js';
 import {
@@ -57,11 +53,13 @@ const ROW_CASES: readonly RowCase[] = [
   {
     name: 'its role is explicitly denied s3:PutObject under the prefix',
     breakIt: (w) => (w.simulate = refuse(roleArn('app-1-role'), 's3:PutObject', undefined, 'explicitDeny')),
-    errors: [{
-      check: 'role-rights',
-      fix: `grant s3:PutObject on arn:aws:s3:::${BUCKET}/${PREFIX}ssm-setup-check.log`,
-      detail: `s3:PutObject on s3://${BUCKET}/${PREFIX}: explicitly denied on arn:aws:s3:::${BUCKET}/${PREFIX}ssm-setup-check.log`,
-    }],
+    errors: [
+      {
+        check: 'role-rights',
+        fix: `grant s3:PutObject on arn:aws:s3:::${BUCKET}/${PREFIX}ssm-setup-check.log`,
+        detail: `s3:PutObject on s3://${BUCKET}/${PREFIX}: explicitly denied on arn:aws:s3:::${BUCKET}/${PREFIX}ssm-setup-check.log`,
+      },
+    ],
   },
   {
     name: 'its role may not write log streams',
@@ -72,39 +70,59 @@ const ROW_CASES: readonly RowCase[] = [
     name: 'its subnet is private (no NAT route) and the VPC has no endpoints',
     breakIt: (w) => w.net.setRoutes('rtb-1', []),
     errors: [
-      { check: 'route', fix: /^aws ec2 create-route --route-table-id rtb-1 --destination-cidr-block 0\.0\.0\.0\/0 --nat-gateway-id <nat-gateway-id> --region eu-west-1$/, detail: /private subnet/ },
+      {
+        check: 'route',
+        fix: /^aws ec2 create-route --route-table-id rtb-1 --destination-cidr-block 0\.0\.0\.0\/0 --nat-gateway-id <nat-gateway-id> --region eu-west-1$/,
+        detail: /private subnet/,
+      },
       { check: 'endpoint:ssm', fix: createEndpoint('ssm'), detail: 'no interface endpoint' },
       { check: 'endpoint:ssmmessages', fix: createEndpoint('ssmmessages') },
       { check: 'endpoint:kms', fix: createEndpoint('kms'), detail: /KMS session encryption needs it/ },
       { check: 'endpoint:logs', fix: createEndpoint('logs'), detail: /CloudWatch Logs session logging needs it/ },
-      { check: 'endpoint:s3', fix: /^aws ec2 create-vpc-endpoint --vpc-id vpc-a --vpc-endpoint-type Gateway --service-name com\.amazonaws\.eu-west-1\.s3 --route-table-ids rtb-1 /, detail: /S3 session logging needs it/ },
+      {
+        check: 'endpoint:s3',
+        fix: /^aws ec2 create-vpc-endpoint --vpc-id vpc-a --vpc-endpoint-type Gateway --service-name com\.amazonaws\.eu-west-1\.s3 --route-table-ids rtb-1 /,
+        detail: /S3 session logging needs it/,
+      },
     ],
   },
   {
     name: 'its subnet is private and the ssm endpoint has private DNS off',
     breakIt: (w) => {
       w.net.setRoutes('rtb-1', []);
-      addEndpoints(w, ['ssm', 'ssmmessages', 'ec2messages', 'kms', 'logs', 's3'].map((s) => vpcEndpoint(s, s === 'ssm' ? { PrivateDnsEnabled: false } : {})));
+      addEndpoints(
+        w,
+        ['ssm', 'ssmmessages', 'ec2messages', 'kms', 'logs', 's3'].map((s) => vpcEndpoint(s, s === 'ssm' ? { PrivateDnsEnabled: false } : {})),
+      );
       addGroups(w, [endpointGroup('10.1.0.0/16')]);
     },
     errors: [
       { check: 'route', fix: /^aws ec2 create-route --route-table-id rtb-1 /, detail: /private subnet/ },
-      { check: 'endpoint:ssm', fix: 'aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-a-ssm --private-dns-enabled --region eu-west-1', detail: 'vpce-a-ssm has private DNS off' },
+      {
+        check: 'endpoint:ssm',
+        fix: 'aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-a-ssm --private-dns-enabled --region eu-west-1',
+        detail: 'vpce-a-ssm has private DNS off',
+      },
     ],
   },
   {
     name: 'the endpoints of its private subnet exist, but their security group does not admit 443 from it',
     breakIt: (w) => {
       w.net.setRoutes('rtb-1', []);
-      addEndpoints(w, ['ssm', 'ssmmessages', 'ec2messages', 'kms', 'logs', 's3'].map((s) => vpcEndpoint(s)));
+      addEndpoints(
+        w,
+        ['ssm', 'ssmmessages', 'ec2messages', 'kms', 'logs', 's3'].map((s) => vpcEndpoint(s)),
+      );
       // The instance is 10.1.1.10: the group admits another range.
       addGroups(w, [endpointGroup('10.99.0.0/16')]);
     },
-    errors: [{
-      check: 'endpoint-sg',
-      fix: /^aws ec2 authorize-security-group-ingress --group-id sg-vpce-a --protocol tcp --port 443 --cidr <CIDR of vpc-a or subnet-1> --region eu-west-1$/,
-      detail: /^no security group admits TCP 443 from the instance \(10\.1\.1\.10\): vpce-a-ssm \(ssm\) with sg-vpce-a/,
-    }],
+    errors: [
+      {
+        check: 'endpoint-sg',
+        fix: /^aws ec2 authorize-security-group-ingress --group-id sg-vpce-a --protocol tcp --port 443 --cidr <CIDR of vpc-a or subnet-1> --region eu-west-1$/,
+        detail: /^no security group admits TCP 443 from the instance \(10\.1\.1\.10\): vpce-a-ssm \(ssm\) with sg-vpce-a/,
+      },
+    ],
   },
   {
     name: 'its agent is too old for Run As (runAsEnabled, agent 2.3.500.0)',
@@ -127,7 +145,11 @@ const ROW_CASES: readonly RowCase[] = [
     },
     errors: [
       { check: 'state', fix: `aws ec2 start-instances --instance-ids ${A} --region ${REGION}`, detail: 'stopped' },
-      { check: 'managed', fix: `aws ec2 start-instances --instance-ids ${A} --region ${REGION}`, detail: /^not managed by Systems Manager: the instance is stopped/ },
+      {
+        check: 'managed',
+        fix: `aws ec2 start-instances --instance-ids ${A} --region ${REGION}`,
+        detail: /^not managed by Systems Manager: the instance is stopped/,
+      },
     ],
   },
   {
@@ -138,12 +160,24 @@ const ROW_CASES: readonly RowCase[] = [
   {
     name: 'its instance profile has no role',
     breakIt: (w) => (w.profiles['app-1-profile'] = undefined),
-    errors: [{ check: 'role-rights', fix: 'aws iam add-role-to-instance-profile --instance-profile-name app-1-profile --role-name <role>', detail: 'instance profile app-1-profile has no role' }],
+    errors: [
+      {
+        check: 'role-rights',
+        fix: 'aws iam add-role-to-instance-profile --instance-profile-name app-1-profile --role-name <role>',
+        detail: 'instance profile app-1-profile has no role',
+      },
+    ],
   },
   {
     name: 'it is not managed by Systems Manager',
     breakIt: (w) => delete w.inventory[A],
-    errors: [{ check: 'managed', fix: /sudo systemctl restart amazon-ssm-agent/, detail: /^not managed by Systems Manager: the agent is not running or cannot register/ }],
+    errors: [
+      {
+        check: 'managed',
+        fix: /sudo systemctl restart amazon-ssm-agent/,
+        detail: /^not managed by Systems Manager: the agent is not running or cannot register/,
+      },
+    ],
   },
   {
     name: 'it is managed but ConnectionLost',
@@ -174,7 +208,10 @@ describe('each single broken link turns exactly that target’s row to error, wi
 
   it('a private subnet whose endpoints are usable and admit the instance is ready: the route is ok', async () => {
     world.net.setRoutes('rtb-1', []);
-    addEndpoints(world, ['ssm', 'ssmmessages', 'ec2messages', 'kms', 'logs', 's3'].map((s) => vpcEndpoint(s)));
+    addEndpoints(
+      world,
+      ['ssm', 'ssmmessages', 'ec2messages', 'kms', 'logs', 's3'].map((s) => vpcEndpoint(s)),
+    );
     addGroups(world, [endpointGroup('10.1.0.0/16')]);
     const r = await check();
     expect(row(r, A).ready).toBe(true);
@@ -187,16 +224,22 @@ describe('each single broken link turns exactly that target’s row to error, wi
     world.prefs!.inputs = { ...world.prefs!.inputs, runAsEnabled: true, runAsDefaultUser: 'ec2-user', cloudWatchStreamingEnabled: false };
     world.inventory[A] = { PingStatus: 'Online', AgentVersion: '2.3.672.0' };
     const r = await check();
-    expect(row(r, A).findings.find((f) => f.check === 'agent-version')).toMatchObject({ status: 'ok', detail: 'agent 2.3.672.0 supports KMS encryption, SSH/port forwarding, Run As' });
+    expect(row(r, A).findings.find((f) => f.check === 'agent-version')).toMatchObject({
+      status: 'ok',
+      detail: 'agent 2.3.672.0 supports KMS encryption, SSH/port forwarding, Run As',
+    });
     expect(row(r, A).ready).toBe(true);
   });
 
   it.each([
     ['the agent does not run', (w: World) => delete w.inventory[A]],
-    ['no instance profile', (w: World) => {
-      w.net.addInstance(ec2Instance(A, 1, { IamInstanceProfile: undefined }));
-      delete w.inventory[A];
-    }],
+    [
+      'no instance profile',
+      (w: World) => {
+        w.net.addInstance(ec2Instance(A, 1, { IamInstanceProfile: undefined }));
+        delete w.inventory[A];
+      },
+    ],
   ])('the fix of an unmanaged instance (%s) is one line to run, not prose chained with &&', async (_name, breakIt) => {
     breakIt(world);
     const r = await check();
@@ -231,13 +274,28 @@ describe('the per-target findings (pure)', () => {
   it('state and profile: ok, or the error with its fix', () => {
     const [a] = t();
     expect(stateFinding(a!, REGION)).toEqual({ check: 'state', status: 'ok', detail: 'running' });
-    expect(stateFinding({ ...a!, state: 'stopping' }, REGION)).toEqual({ check: 'state', status: 'error', detail: 'stopping', fix: `aws ec2 start-instances --instance-ids ${A} --region ${REGION}` });
+    expect(stateFinding({ ...a!, state: 'stopping' }, REGION)).toEqual({
+      check: 'state',
+      status: 'error',
+      detail: 'stopping',
+      fix: `aws ec2 start-instances --instance-ids ${A} --region ${REGION}`,
+    });
     expect(profileFinding(a!)).toEqual({ check: 'instance-profile', status: 'ok', detail: 'app-1-profile' });
-    expect(profileFinding({ ...a!, profileArn: undefined })).toEqual({ check: 'instance-profile', status: 'error', detail: 'no instance profile', fix: `ssm-setup run instance-role --instance-ids ${A}` });
+    expect(profileFinding({ ...a!, profileArn: undefined })).toEqual({
+      check: 'instance-profile',
+      status: 'error',
+      detail: 'no instance profile',
+      fix: `ssm-setup run instance-role --instance-ids ${A}`,
+    });
   });
 
   it('managed: the diagnosis commands joined into one line, else its first step, else the restart', () => {
-    const d = { instanceId: A, cause: 'the agent is not running', fix: ['sudo systemctl status amazon-ssm-agent', 'read the log', 'sudo systemctl restart amazon-ssm-agent'], findings: [] };
+    const d = {
+      instanceId: A,
+      cause: 'the agent is not running',
+      fix: ['sudo systemctl status amazon-ssm-agent', 'read the log', 'sudo systemctl restart amazon-ssm-agent'],
+      findings: [],
+    };
     expect(managedFinding(undefined, d)).toEqual({
       check: 'managed',
       status: 'error',
@@ -245,7 +303,12 @@ describe('the per-target findings (pure)', () => {
       fix: 'sudo systemctl status amazon-ssm-agent && sudo systemctl restart amazon-ssm-agent',
     });
     expect(managedFinding(undefined, { ...d, fix: ['launch it with the user data below'] }).fix).toBe('launch it with the user data below');
-    expect(managedFinding({ pingStatus: 'Inactive' } as never, undefined)).toEqual({ check: 'managed', status: 'error', detail: 'managed but Inactive', fix: 'sudo systemctl restart amazon-ssm-agent' });
+    expect(managedFinding({ pingStatus: 'Inactive' } as never, undefined)).toEqual({
+      check: 'managed',
+      status: 'error',
+      detail: 'managed but Inactive',
+      fix: 'sudo systemctl restart amazon-ssm-agent',
+    });
     expect(managedFinding({ pingStatus: 'Online' } as never, undefined)).toEqual({ check: 'managed', status: 'ok', detail: 'managed, Online, agent ?' });
   });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { GetPolicyCommand, GetPolicyVersionCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -23,14 +24,13 @@ import {
   HeadBucketCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { GetPolicyCommand, GetPolicyVersionCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { DescribeDocumentCommand, GetDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { fullPublicAccessBlock, sessionLogsRule, sseKmsRule, tlsOnlyStatement } from '../../src/policies/log-bucket.js';
 import { STEP_IDS } from '../../src/engine/catalog.js';
+import { fullPublicAccessBlock, sessionLogsRule, sseKmsRule, tlsOnlyStatement } from '../../src/policies/log-bucket.js';
 import { desiredInstancePolicy } from '../../src/steps/instance-role/plan.js';
 import { desiredOperatorPolicy } from '../../src/steps/operator-policy/index.js';
 import { desiredPreferences } from '../../src/steps/preferences/plan.js';
@@ -46,7 +46,6 @@ const kms = mockClient(KMSClient);
 const s3 = mockClient(S3Client);
 const iam = mockClient(IAMClient);
 const ssm = mockClient(SSMClient);
-
 
 beforeEach(() => {
   sts = mockIdentity();
@@ -65,7 +64,12 @@ const run = (...args: string[]) => main(['node', 'ssm-setup', ...args]);
 const codeIn = (text: string) => /^code: (\S+)$/m.exec(text)?.[1];
 
 /** The error object of the one JSON object printed with `--json`. */
-interface JsonError { command: string; ok: boolean; steps: unknown[]; error: { code: string; message: string; hint?: string } }
+interface JsonError {
+  command: string;
+  ok: boolean;
+  steps: unknown[];
+  error: { code: string; message: string; hint?: string };
+}
 
 /** True when no AWS client was asked to send anything. */
 function expectNoAwsCalls() {
@@ -141,7 +145,9 @@ async function mockConvergedPolicies() {
     [`arn:aws:iam::${ACCOUNT}:policy/SSMSessionManagerOperatorPolicy`]: desiredOperatorPolicy(input),
   };
   iam.on(GetPolicyCommand).callsFake(async (i: { PolicyArn: string }) => ({ Policy: { Arn: i.PolicyArn, DefaultVersionId: 'v1' } }));
-  iam.on(GetPolicyVersionCommand).callsFake(async (i: { PolicyArn: string }) => ({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(docs[i.PolicyArn])) } }));
+  iam
+    .on(GetPolicyVersionCommand)
+    .callsFake(async (i: { PolicyArn: string }) => ({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(docs[i.PolicyArn])) } }));
 }
 
 /** The preferences document holds what these settings want, default = latest. */
@@ -193,7 +199,7 @@ describe('help and version', () => {
     expect(out()).toContain('--idle-timeout');
   });
 
-  it.each([['--version'], ['-V']])('%s prints package.json\'s version and returns 0', async (flag) => {
+  it.each([['--version'], ['-V']])("%s prints package.json's version and returns 0", async (flag) => {
     expect(await run(flag)).toBe(0);
     expect(out().trim()).toBe(pkg.version);
     expectNoAwsCalls();
@@ -210,7 +216,10 @@ describe('bad input exits 2 before any AWS call', () => {
 
   it('maps every command of the contract to an implementation', async () => {
     // A command without one would exit 2 with another error than its own bad-input one.
-    for (const [code, ...args] of [['NEEDS_FORCE', 'destroy', '--delete-logs', '--yes'], ['UNKNOWN_FORMAT', 'export', 'nope']]) {
+    for (const [code, ...args] of [
+      ['NEEDS_FORCE', 'destroy', '--delete-logs', '--yes'],
+      ['UNKNOWN_FORMAT', 'export', 'nope'],
+    ]) {
       clear();
       expect(await run(...args, '--region', 'us-east-1', '--verbose')).toBe(2);
       expect(codeIn(err())).toBe(code);
@@ -218,17 +227,14 @@ describe('bad input exits 2 before any AWS call', () => {
     expectNoAwsCalls();
   });
 
-  it.each([
-    [['plan', '--no-such-flag']],
-    [['--bogus', 'plan']],
-    [['frobnicate']],
-    [['run']],
-    [['plan', '--idle-timeout']],
-  ])('refuses the command line %j', async (args) => {
-    expect(await run(...args)).toBe(2);
-    expect(err()).toMatch(/error: /);
-    expectNoAwsCalls();
-  });
+  it.each([[['plan', '--no-such-flag']], [['--bogus', 'plan']], [['frobnicate']], [['run']], [['plan', '--idle-timeout']]])(
+    'refuses the command line %j',
+    async (args) => {
+      expect(await run(...args)).toBe(2);
+      expect(err()).toMatch(/error: /);
+      expectNoAwsCalls();
+    },
+  );
 
   it('names both bad flags in one message', async () => {
     expect(await run('plan', '--region', 'us-east-1', '--idle-timeout', '0', '--key-alias', 'alias/aws/x', '--verbose')).toBe(2);

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULTS, DEFAULT_CONFIG_FILE, labelFor, loadSettings, withAnswers, type LoadInput } from '../../src/config/load.js';
+import { type ErrorCode, UsageError } from '../../src/base/errors.js';
+import { DEFAULT_CONFIG_FILE, DEFAULTS, type LoadInput, labelFor, loadSettings, withAnswers } from '../../src/config/load.js';
 import { writeSettingsFile } from '../../src/config/save.js';
-import { UsageError, type ErrorCode } from '../../src/base/errors.js';
 import { ALL_SETTINGS } from '../../src/config/settings.js';
 
 let dir: string;
@@ -203,9 +203,7 @@ describe('loadSettings: the config file', () => {
 describe('loadSettings: errors', () => {
   it('reports every problem together in one UsageError', async () => {
     const path = await configFile({ bucket: 'Bad_Bucket', idleTimout: 5 });
-    const err = await usageError(
-      load({ flags: { idleTimeout: '0', keyAlias: 'alias/aws/x', runAs: 'root' }, env: { AWS_REGION: 'Europe' } }),
-    );
+    const err = await usageError(load({ flags: { idleTimeout: '0', keyAlias: 'alias/aws/x', runAs: 'root' }, env: { AWS_REGION: 'Europe' } }));
     expect(err.problems).toHaveLength(6);
     for (const problem of err.problems) expect(err.message).toContain(problem);
     for (const label of [`"bucket" in ${path}`, '"idleTimout"', '--idle-timeout', '--key-alias', '--run-as', 'AWS_REGION']) {

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/load.js';
-import {
-  LOG_RETENTION_DAYS,
-  MANAGED_BY_TAG,
-  checkSetting,
-  resourceTagsFor,
-  settingsSchema,
-  splitKeyValue,
-} from '../../src/config/schema.js';
+import { checkSetting, LOG_RETENTION_DAYS, MANAGED_BY_TAG, resourceTagsFor, settingsSchema, splitKeyValue } from '../../src/config/schema.js';
 
 /** A complete, valid set of settings: the built-in defaults plus a region. */
 const VALID: Record<string, unknown> = { ...DEFAULTS, region: 'eu-west-1' };
@@ -236,7 +229,14 @@ describe('settingsSchema', () => {
     ],
   );
 
-  rule('cloudwatchLogs', [true, false], [['yes', 'must be true or false'], [1, 'must be true or false']]);
+  rule(
+    'cloudwatchLogs',
+    [true, false],
+    [
+      ['yes', 'must be true or false'],
+      [1, 'must be true or false'],
+    ],
+  );
   rule('cloudwatchAgent', [true, false], [['false', 'must be true or false']]);
   rule('agentUpdate', [true, false], [[0, 'must be true or false']]);
   rule('hostManagement', [true, false], [['no', 'must be true or false']]);
@@ -263,9 +263,7 @@ describe('settingsSchema', () => {
       expect(problemsOf({ [key]: value })).toEqual([]);
     });
     it.each(['', 'r'.repeat(max + 1), 'has space', 'slash/no', 'ümlaut'])('refuses %j', (value) => {
-      expect(problemsOf({ [key]: value })).toEqual([
-        { path: key, message: `must be 1 to ${max} characters of letters, digits and +=,.@_-` },
-      ]);
+      expect(problemsOf({ [key]: value })).toEqual([{ path: key, message: `must be 1 to ${max} characters of letters, digits and +=,.@_-` }]);
     });
   });
 
@@ -363,7 +361,13 @@ describe('settingsSchema', () => {
   describe('tag (Key=Value target filter)', () => {
     it.each([
       [['Env=prod'], [{ key: 'Env', value: 'prod' }]],
-      [['Env=prod', 'Role=web'], [{ key: 'Env', value: 'prod' }, { key: 'Role', value: 'web' }]],
+      [
+        ['Env=prod', 'Role=web'],
+        [
+          { key: 'Env', value: 'prod' },
+          { key: 'Role', value: 'web' },
+        ],
+      ],
       [['Env='], [{ key: 'Env', value: '' }]],
       [['url=a=b'], [{ key: 'url', value: 'a=b' }]],
       [[' Env = prod '], [{ key: 'Env', value: 'prod' }]],
@@ -405,9 +409,7 @@ describe('settingsSchema', () => {
     });
 
     it('refuses a value over 256 characters', () => {
-      expect(problemsOf({ tags: { Team: 'v'.repeat(257) } })).toEqual([
-        { path: 'tags.Team', message: 'tag values are at most 256 characters' },
-      ]);
+      expect(problemsOf({ tags: { Team: 'v'.repeat(257) } })).toEqual([{ path: 'tags.Team', message: 'tag values are at most 256 characters' }]);
     });
 
     it('refuses a list entry that is not K=V', () => {

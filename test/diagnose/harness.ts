@@ -1,11 +1,5 @@
 import type { IpPermission, Route, SecurityGroup, State, VpcEndpoint } from '@aws-sdk/client-ec2';
-import {
-  GetInstanceProfileCommand,
-  IAMClient,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  NoSuchEntityException,
-} from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, expect } from 'vitest';
 import type { Finding } from '../../src/core/report.js';
@@ -72,7 +66,8 @@ export const addGroups = (groups: readonly SecurityGroup[]) => {
 export const https = (over: Partial<IpPermission> = {}): IpPermission => ({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, ...over });
 export const group = (GroupId: string, ...IpPermissions: IpPermission[]): SecurityGroup => ({ GroupId, GroupName: GroupId, VpcId: 'vpc-a', IpPermissions });
 /** Interface endpoints in vpc-a behind `sg-endpoints`. */
-export const guarded = (services: string[], GroupId = 'sg-endpoints') => services.map((s) => endpoint('vpc-a', s, { Groups: [{ GroupId, GroupName: GroupId }] }));
+export const guarded = (services: string[], GroupId = 'sg-endpoints') =>
+  services.map((s) => endpoint('vpc-a', s, { Groups: [{ GroupId, GroupName: GroupId }] }));
 export const s3Gateway = (over: Partial<VpcEndpoint> = {}) =>
   endpoint('vpc-a', 's3', { VpcEndpointId: 'vpce-s3', VpcEndpointType: 'Gateway', PrivateDnsEnabled: false, RouteTableIds: ['rtb-private'], ...over });
 
@@ -104,7 +99,11 @@ export function useWorld(): void {
       .addRouteTable('rtb-private', 'vpc-a', { subnets: ['subnet-private'] })
       .addRouteTable('rtb-nat', 'vpc-a', { subnets: ['subnet-nat'], routes: [NAT] })
       .addVpc('vpc-b', { mainTable: 'rtb-main-b' })
-      .addImage({ ImageId: 'ami-al2023', Name: 'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64', Description: 'Amazon Linux 2023 AMI 2023.5.20240805.0 x86_64 HVM kernel-6.1' })
+      .addImage({
+        ImageId: 'ami-al2023',
+        Name: 'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64',
+        Description: 'Amazon Linux 2023 AMI 2023.5.20240805.0 x86_64 HVM kernel-6.1',
+      })
       .addImage({ ImageId: 'ami-rhel9-arm', Name: 'RHEL-9.4.0_HVM-20240605-arm64-82-Hourly2-GP3', Description: 'Provided by Red Hat, Inc.' })
       .addImage({ ImageId: 'ami-custom', Name: 'golden-image-2024-08', Description: 'our hardened base' });
 
@@ -120,7 +119,9 @@ export function useWorld(): void {
       AttachedPolicies: (iamWorld.attached[RoleName] ?? []).map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })),
       IsTruncated: false,
     }));
-    iam.on(ListRolePoliciesCommand).callsFake(async ({ RoleName }: { RoleName: string }) => ({ PolicyNames: iamWorld.inline[RoleName] ?? [], IsTruncated: false }));
+    iam
+      .on(ListRolePoliciesCommand)
+      .callsFake(async ({ RoleName }: { RoleName: string }) => ({ PolicyNames: iamWorld.inline[RoleName] ?? [], IsTruncated: false }));
   });
   afterEach(() => {
     net.restore();

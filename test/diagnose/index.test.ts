@@ -104,7 +104,16 @@ describe('diagnose (pure, from the reads)', () => {
 
   it('the checks in the order of the row, and the agent as the cause when none found one', () => {
     const d = diagnose(instance(), good(), ctx);
-    expect(d.findings.map((f) => f.check)).toEqual(['state', 'instance-profile', 'role-rights', 'route', 'endpoint:ssm', 'endpoint:ssmmessages', 'endpoint:ec2messages', 'agent']);
+    expect(d.findings.map((f) => f.check)).toEqual([
+      'state',
+      'instance-profile',
+      'role-rights',
+      'route',
+      'endpoint:ssm',
+      'endpoint:ssmmessages',
+      'endpoint:ec2messages',
+      'agent',
+    ]);
     expect(d.cause).toBe(GENERIC);
     expect(d).not.toHaveProperty('userData');
   });

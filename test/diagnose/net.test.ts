@@ -25,7 +25,6 @@ describe('ipv4InCidr', () => {
   });
 });
 
-
 describe('endpoint helpers', () => {
   it('service names: one per region, and the cn. form too in China', () => {
     expect(serviceNames('eu-west-1', 'ssm')).toEqual(['com.amazonaws.eu-west-1.ssm']);
@@ -45,7 +44,13 @@ describe('endpoint helpers', () => {
   it('usedEndpoints: the usable ones, kms and logs only when the preferences use them', () => {
     const all = ['ssm', 'ssmmessages', 'ec2messages', 'kms', 'logs'].map((s) => endpoint('vpc-a', s));
     expect(usedEndpoints(all, ctx).map((u) => u.service)).toEqual(['ssm', 'ssmmessages', 'ec2messages']);
-    expect(usedEndpoints(all, { ...ctx, needs: { kms: true, logs: true } }).map((u) => u.service)).toEqual(['ssm', 'ssmmessages', 'ec2messages', 'kms', 'logs']);
+    expect(usedEndpoints(all, { ...ctx, needs: { kms: true, logs: true } }).map((u) => u.service)).toEqual([
+      'ssm',
+      'ssmmessages',
+      'ec2messages',
+      'kms',
+      'logs',
+    ]);
     expect(usedEndpoints([endpoint('vpc-a', 'ssm', { PrivateDnsEnabled: false })], ctx)).toEqual([]);
   });
 });

@@ -68,7 +68,11 @@ describe('diagnoseUnmanaged: the reads', () => {
   it('access denied on the role policies is a warning, and inline ones are not tried', async () => {
     iam.on(ListAttachedRolePoliciesCommand).rejects(denied('AccessDenied'));
     const d = await diagnoseOne(instance());
-    expect(finding(d, CHECKS.rights)).toEqual({ check: CHECKS.rights, status: 'warning', detail: 'could not read the policies of role good-role (missing iam:ListAttachedRolePolicies)' });
+    expect(finding(d, CHECKS.rights)).toEqual({
+      check: CHECKS.rights,
+      status: 'warning',
+      detail: 'could not read the policies of role good-role (missing iam:ListAttachedRolePolicies)',
+    });
     expect(iam).not.toHaveReceivedCommand(ListRolePoliciesCommand);
   });
 
@@ -109,7 +113,11 @@ describe('diagnoseUnmanaged at fleet scale', () => {
     expect(out.map((d) => d.instanceId)).toEqual(fleet.map((t) => t.id));
     // Subnets: one call for the 3 subnets, one for the main table of the VPC whose subnet has none.
     expect(net.ec2).toHaveReceivedCommandTimes(DescribeRouteTablesCommand, 2);
-    expect(values(net.ec2.commandCalls(DescribeRouteTablesCommand)[0]!.args[0].input.Filters, 'association.subnet-id')).toEqual(['subnet-public', 'subnet-private', 'subnet-unassociated']);
+    expect(values(net.ec2.commandCalls(DescribeRouteTablesCommand)[0]!.args[0].input.Filters, 'association.subnet-id')).toEqual([
+      'subnet-public',
+      'subnet-private',
+      'subnet-unassociated',
+    ]);
     expect(net.ec2).toHaveReceivedCommandTimes(DescribeVpcEndpointsCommand, 1);
     expect(values(net.ec2.commandCalls(DescribeVpcEndpointsCommand)[0]!.args[0].input.Filters, 'vpc-id')).toEqual(['vpc-a', 'vpc-b']);
     expect(net.ec2).toHaveReceivedCommandTimes(DescribeImagesCommand, 1);
@@ -145,12 +153,21 @@ describe('endpoint security groups at fleet scale', () => {
   it('one DescribeSecurityGroups per 50 distinct groups, never per instance', async () => {
     // 120 VPCs, each with its own endpoints group; 2 instances in each.
     for (let n = 0; n < 120; n++) net.addRouteTable(`rtb-${n}`, `vpc-${n}`, { subnets: [`subnet-${n}`] });
-    addEndpoints(Array.from({ length: 120 }, (_, n) =>
-      SSM.map((s) => endpoint(`vpc-${n}`, s, { Groups: [{ GroupId: `sg-${n}` }] })),
-    ).flat());
-    addGroups(Array.from({ length: 120 }, (_, n) => ({ ...group(`sg-${n}`, https({ IpRanges: [{ CidrIp: n % 2 ? '10.9.0.0/16' : '10.0.0.0/8' }] })), VpcId: `vpc-${n}` })));
+    addEndpoints(Array.from({ length: 120 }, (_, n) => SSM.map((s) => endpoint(`vpc-${n}`, s, { Groups: [{ GroupId: `sg-${n}` }] }))).flat());
+    addGroups(
+      Array.from({ length: 120 }, (_, n) => ({
+        ...group(`sg-${n}`, https({ IpRanges: [{ CidrIp: n % 2 ? '10.9.0.0/16' : '10.0.0.0/8' }] })),
+        VpcId: `vpc-${n}`,
+      })),
+    );
     const fleet = Array.from({ length: 240 }, (_, n) =>
-      instance({ id: `i-${String(n).padStart(17, '0')}`, subnetId: `subnet-${n % 120}`, vpcId: `vpc-${n % 120}`, privateIp: '10.1.2.3', securityGroupIds: ['sg-app'] }),
+      instance({
+        id: `i-${String(n).padStart(17, '0')}`,
+        subnetId: `subnet-${n % 120}`,
+        vpcId: `vpc-${n % 120}`,
+        privateIp: '10.1.2.3',
+        securityGroupIds: ['sg-app'],
+      }),
     );
     const out = await diagnoseUnmanaged(testClients(), ctx, fleet);
     expect(net.ec2.commandCalls(DescribeSecurityGroupsCommand).map((c) => values(c.args[0].input.Filters, 'group-id')?.length)).toEqual([50, 50, 20]);
@@ -173,13 +190,37 @@ describe('endpoint security groups at fleet scale', () => {
 });
 
 describe('routeInfo (pure)', () => {
-  const table = (...Routes: NonNullable<RouteTable['Routes']>): RouteTable => ({ RouteTableId: 'rtb-1', Routes: [{ DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' }, ...Routes] });
+  const table = (...Routes: NonNullable<RouteTable['Routes']>): RouteTable => ({
+    RouteTableId: 'rtb-1',
+    Routes: [{ DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' }, ...Routes],
+  });
 
   it('where 0.0.0.0/0 goes: a NAT or internet gateway, another target, or nowhere (a blackhole counts as nowhere)', () => {
-    expect(routeInfo(table({ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-1', State: 'active' }), false)).toEqual({ tableId: 'rtb-1', main: false, egress: 'internet', via: 'nat', target: 'nat-1' });
-    expect(routeInfo(table({ DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-1', State: 'active' }), true)).toEqual({ tableId: 'rtb-1', main: true, egress: 'internet', via: 'igw', target: 'igw-1' });
-    expect(routeInfo(table({ DestinationCidrBlock: '0.0.0.0/0', TransitGatewayId: 'tgw-1', State: 'active' }), false)).toEqual({ tableId: 'rtb-1', main: false, egress: 'other', target: 'tgw-1' });
-    expect(routeInfo(table({ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-1', State: 'blackhole' }), false)).toEqual({ tableId: 'rtb-1', main: false, egress: 'none' });
+    expect(routeInfo(table({ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-1', State: 'active' }), false)).toEqual({
+      tableId: 'rtb-1',
+      main: false,
+      egress: 'internet',
+      via: 'nat',
+      target: 'nat-1',
+    });
+    expect(routeInfo(table({ DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-1', State: 'active' }), true)).toEqual({
+      tableId: 'rtb-1',
+      main: true,
+      egress: 'internet',
+      via: 'igw',
+      target: 'igw-1',
+    });
+    expect(routeInfo(table({ DestinationCidrBlock: '0.0.0.0/0', TransitGatewayId: 'tgw-1', State: 'active' }), false)).toEqual({
+      tableId: 'rtb-1',
+      main: false,
+      egress: 'other',
+      target: 'tgw-1',
+    });
+    expect(routeInfo(table({ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-1', State: 'blackhole' }), false)).toEqual({
+      tableId: 'rtb-1',
+      main: false,
+      egress: 'none',
+    });
     expect(routeInfo(table(), false)).toEqual({ tableId: 'rtb-1', main: false, egress: 'none' });
   });
 });
@@ -188,14 +229,29 @@ describe('readAll', () => {
   it('returns what the checks read, by subnet, VPC, group, image, profile and role', async () => {
     addEndpoints(guarded(SSM));
     addGroups([group('sg-endpoints', https({ IpRanges: [{ CidrIp: '0.0.0.0/0' }] }))]);
-    const reads = await readAll(testClients(), ctx, [instance(), privateInstance({ id: 'i-0000000000000002', vpcId: 'vpc-b', subnetId: 'subnet-unassociated' })]);
-    expect(reads.routes).toEqual(new Map([
-      ['subnet-public', { tableId: 'rtb-public', main: false, egress: 'internet', via: 'igw', target: 'igw-1' }],
-      ['subnet-unassociated', { tableId: 'rtb-main-b', main: true, egress: 'none' }],
-    ]));
-    expect([...(reads.endpoints as ReadonlyMap<string, unknown[]>)].map(([vpc, list]) => [vpc, list.length])).toEqual([['vpc-a', 3], ['vpc-b', 0]]);
+    const reads = await readAll(testClients(), ctx, [
+      instance(),
+      privateInstance({ id: 'i-0000000000000002', vpcId: 'vpc-b', subnetId: 'subnet-unassociated' }),
+    ]);
+    expect(reads.routes).toEqual(
+      new Map([
+        ['subnet-public', { tableId: 'rtb-public', main: false, egress: 'internet', via: 'igw', target: 'igw-1' }],
+        ['subnet-unassociated', { tableId: 'rtb-main-b', main: true, egress: 'none' }],
+      ]),
+    );
+    expect([...(reads.endpoints as ReadonlyMap<string, unknown[]>)].map(([vpc, list]) => [vpc, list.length])).toEqual([
+      ['vpc-a', 3],
+      ['vpc-b', 0],
+    ]);
     expect([...(reads.groups as ReadonlyMap<string, unknown>).keys()]).toEqual(['sg-endpoints']);
-    expect(reads.images).toEqual(new Map([['ami-al2023', { name: 'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64', description: 'Amazon Linux 2023 AMI 2023.5.20240805.0 x86_64 HVM kernel-6.1' }]]));
+    expect(reads.images).toEqual(
+      new Map([
+        [
+          'ami-al2023',
+          { name: 'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64', description: 'Amazon Linux 2023 AMI 2023.5.20240805.0 x86_64 HVM kernel-6.1' },
+        ],
+      ]),
+    );
     expect(reads.profiles).toEqual(new Map([[profileArn('good-profile'), { name: 'good-profile', roles: ['good-role'] }]]));
     // The attached policy gives the rights: the inline ones are not read.
     expect(reads.roles).toEqual(new Map([['good-role', { attached: [CORE] }]]));
@@ -221,7 +277,9 @@ describe('readAll', () => {
     try {
       paged.addRouteTable('rtb-1', 'vpc-a', { subnets: ['subnet-1'] }).addRouteTable('rtb-2', 'vpc-a', { subnets: ['subnet-2'] });
       for (const s of SSM) paged.addEndpoint(endpoint('vpc-a', s));
-      const fleet = ['subnet-1', 'subnet-2'].map((subnetId, n) => instance({ id: `i-000000000000000${n}`, subnetId, profileArn: undefined, imageId: undefined }));
+      const fleet = ['subnet-1', 'subnet-2'].map((subnetId, n) =>
+        instance({ id: `i-000000000000000${n}`, subnetId, profileArn: undefined, imageId: undefined }),
+      );
       const reads = await readAll(testClients(), ctx, fleet);
       expect([...(reads.routes as ReadonlyMap<string, { tableId: string }>).values()].map((r) => r.tableId)).toEqual(['rtb-1', 'rtb-2']);
       expect((reads.endpoints as ReadonlyMap<string, unknown[]>).get('vpc-a')).toHaveLength(3);

@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report.js';
-import { endpoint, reset, runCli, sdk, type CliRun } from './harness.js';
-import { startSsmStubProxy, type SsmStubProxy } from './ssm-stub-proxy.js';
+import { type CliRun, endpoint, reset, runCli, sdk } from './harness.js';
+import { type SsmStubProxy, startSsmStubProxy } from './ssm-stub-proxy.js';
 
 /**
  * `check --json` end to end: the built CLI as a child process, against moto_server for what moto
@@ -35,10 +35,15 @@ let proxy: SsmStubProxy;
 const viaProxy = (args: string[]) => runCli(args, { env: { AWS_ENDPOINT_URL: proxy.url } });
 
 async function instance(name: string): Promise<string> {
-  const out = await ec2().send(new RunInstancesCommand({
-    ImageId: 'ami-0ed094fb1304fd857', InstanceType: 't3.micro', MinCount: 1, MaxCount: 1,
-    TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: name }] }],
-  }));
+  const out = await ec2().send(
+    new RunInstancesCommand({
+      ImageId: 'ami-0ed094fb1304fd857',
+      InstanceType: 't3.micro',
+      MinCount: 1,
+      MaxCount: 1,
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: name }] }],
+    }),
+  );
   return out.Instances![0]!.InstanceId!;
 }
 
@@ -50,7 +55,14 @@ async function natRoute(instanceId: string): Promise<void> {
   const i = (await ec2().send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations![0]!.Instances![0]!;
   const { AllocationId } = await ec2().send(new AllocateAddressCommand({ Domain: 'vpc' }));
   const nat = await ec2().send(new CreateNatGatewayCommand({ SubnetId: i.SubnetId, AllocationId }));
-  const tables = await ec2().send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [i.VpcId!] }, { Name: 'association.main', Values: ['true'] }] }));
+  const tables = await ec2().send(
+    new DescribeRouteTablesCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [i.VpcId!] },
+        { Name: 'association.main', Values: ['true'] },
+      ],
+    }),
+  );
   const RouteTableId = tables.RouteTables![0]!.RouteTableId!;
   await ec2().send(new CreateRouteCommand({ RouteTableId, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat.NatGateway!.NatGatewayId }));
 }
@@ -105,7 +117,10 @@ describe('ssm-setup check against moto_server, with the SSM inventory stubbed', 
       expect(typeof t.ready).toBe('boolean');
       expect(t.findings.length).toBeGreaterThan(0);
       for (const f of t.findings) {
-        expect(Object.keys(f).every((k) => ['check', 'status', 'detail', 'fix'].includes(k)), JSON.stringify(f)).toBe(true);
+        expect(
+          Object.keys(f).every((k) => ['check', 'status', 'detail', 'fix'].includes(k)),
+          JSON.stringify(f),
+        ).toBe(true);
         expect(['ok', 'warning', 'error']).toContain(f.status);
         expect(f.detail).toEqual(expect.any(String));
         if (f.status === 'error') expect(f.fix, JSON.stringify(f)).toEqual(expect.any(String));
@@ -149,7 +164,10 @@ describe('ssm-setup check against moto_server, with the SSM inventory stubbed', 
       detail: 'no instance profile',
       fix: `ssm-setup run instance-role --instance-ids ${bare}`,
     });
-    expect(b.findings.find((f) => f.check === 'managed')).toMatchObject({ status: 'error', detail: expect.stringMatching(/^not managed by Systems Manager: no instance profile/) });
+    expect(b.findings.find((f) => f.check === 'managed')).toMatchObject({
+      status: 'error',
+      detail: expect.stringMatching(/^not managed by Systems Manager: no instance profile/),
+    });
     expect(b.findings.some((f) => f.check === 'connection')).toBe(false);
 
     // The stubbed calls were answered by the proxy (so the env override reached the CLI), and

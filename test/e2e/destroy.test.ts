@@ -14,7 +14,7 @@ import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { endpoint, kms, reset, runCli, sdk } from './harness.js';
-import { startSsmStubProxy, type SsmStubProxy } from './ssm-stub-proxy.js';
+import { type SsmStubProxy, startSsmStubProxy } from './ssm-stub-proxy.js';
 
 // destroy lists the host-management associations, which moto does not implement: the stub
 // proxy in front of moto answers ListAssociations (empty) and forwards everything else.
@@ -28,7 +28,10 @@ beforeEach(reset);
 const cli = (args: string[]) => runCli(args, { env: { AWS_ENDPOINT_URL: proxy.url } });
 const iam = () => sdk(IAMClient);
 const BUCKET = 'ssm-session-logs-123456789012-us-east-1';
-const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+const TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
 
 async function customerPolicies() {
   return ((await iam().send(new ListPoliciesCommand({ Scope: 'Local' }))).Policies ?? []).map((p) => p.PolicyName).sort();
@@ -37,7 +40,12 @@ async function customerPolicies() {
 describe('destroy against moto_server', () => {
   it('removes exactly what init created, keeps the audit trail, and a second destroy is a no-op', async () => {
     await iam().send(new CreateRoleCommand({ RoleName: 'AppRole', AssumeRolePolicyDocument: TRUST }));
-    const team = await iam().send(new CreatePolicyCommand({ PolicyName: 'TeamPolicy', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' }] }) }));
+    const team = await iam().send(
+      new CreatePolicyCommand({
+        PolicyName: 'TeamPolicy',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' }] }),
+      }),
+    );
     await iam().send(new AttachRolePolicyCommand({ RoleName: 'AppRole', PolicyArn: team.Policy!.Arn }));
     await iam().send(new CreateUserCommand({ UserName: 'alice' }));
 

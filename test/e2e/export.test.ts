@@ -20,7 +20,10 @@ beforeEach(reset);
 const CFN_LINT_REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'cn-north-1', 'us-gov-west-1'];
 const CFN_LINT_ARGS = ['--non-zero-exit-code', 'warning', '--regions', ...CFN_LINT_REGIONS, '--'];
 const cfnLintVersion = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
-const noCfnLint = cfnLintVersion.error || cfnLintVersion.status !== 0 ? `cfn-lint is not on PATH (${cfnLintVersion.error?.message ?? cfnLintVersion.stderr}): pip install cfn-lint` : undefined;
+const noCfnLint =
+  cfnLintVersion.error || cfnLintVersion.status !== 0
+    ? `cfn-lint is not on PATH (${cfnLintVersion.error?.message ?? cfnLintVersion.stderr}): pip install cfn-lint`
+    : undefined;
 if (noCfnLint) console.warn(`SKIPPED the cfn-lint checks of export: ${noCfnLint}`);
 
 const pythonCheck = spawnSync('python3', ['-c', 'import boto3'], { encoding: 'utf8' });
@@ -47,15 +50,44 @@ function lintText(text: string, name: string) {
 }
 
 const ALL_ON = [
-  '--cloudwatch-logs', '--log-group', '/sessions/prod', '--log-retention-days', '30', '--run-as', 'ec2-user', '--operator-access', 'full',
-  '--operator-users', 'alice,bob', '--operator-groups', 'ops', '--max-session-duration', '120', '--bucket', 'my-session-logs',
-  '--log-transition-days', '0', '--log-expiration-days', '0', '--idle-timeout', '30', '--no-cloudwatch-agent', '--tags', 'Team=ops,Cost Center=42',
-  '--shell-profile-linux', 'cd ${HOME}\necho "it\'s: #1"\n\tsudo -i\n', '--shell-profile-windows', 'cd $env:USERPROFILE',
+  '--cloudwatch-logs',
+  '--log-group',
+  '/sessions/prod',
+  '--log-retention-days',
+  '30',
+  '--run-as',
+  'ec2-user',
+  '--operator-access',
+  'full',
+  '--operator-users',
+  'alice,bob',
+  '--operator-groups',
+  'ops',
+  '--max-session-duration',
+  '120',
+  '--bucket',
+  'my-session-logs',
+  '--log-transition-days',
+  '0',
+  '--log-expiration-days',
+  '0',
+  '--idle-timeout',
+  '30',
+  '--no-cloudwatch-agent',
+  '--tags',
+  'Team=ops,Cost Center=42',
+  '--shell-profile-linux',
+  'cd ${HOME}\necho "it\'s: #1"\n\tsudo -i\n',
+  '--shell-profile-windows',
+  'cd $env:USERPROFILE',
 ];
 
 describe('ssm-setup export cloudformation', () => {
   it('writes a YAML template to stdout without credentials or any AWS call', async () => {
-    const run = await runCli(['export', 'cloudformation'], { cwd: dir, env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_REGION: '' } });
+    const run = await runCli(['export', 'cloudformation'], {
+      cwd: dir,
+      env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_REGION: '' },
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.calls).toEqual([]);
     expect(run.stdout).toMatch(/^AWSTemplateFormatVersion: '2010-09-09'\nDescription: /);
@@ -93,7 +125,7 @@ describe('ssm-setup export cloudformation', () => {
     expect(j.status, j.output).toBe(0);
 
     const yaml = await exportCfn(...ALL_ON);
-    expect(yaml.stdout).toContain("    Default: |\n      cd ${HOME}\n      echo \"it's: #1\"\n      \tsudo -i\n");
+    expect(yaml.stdout).toContain('    Default: |\n      cd ${HOME}\n      echo "it\'s: #1"\n      \tsudo -i\n');
     const y = lintText(yaml.stdout, 'all-on.yaml');
     expect(y.status, y.output).toBe(0);
   });
@@ -109,7 +141,10 @@ describe('ssm-setup export cloudformation', () => {
 
   it('writes the file of -o, the same template as stdout gets, and says where on stderr', async () => {
     const toStdout = await exportCfn();
-    for (const [args, name] of [[[], 'template.yaml'], [['--format', 'json'], 'template.json']] as const) {
+    for (const [args, name] of [
+      [[], 'template.yaml'],
+      [['--format', 'json'], 'template.json'],
+    ] as const) {
       const run = await exportCfn(...args, '-o', name);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toBe('');
@@ -200,12 +235,25 @@ describe.skipIf(!!noBoto3)('the preferences function of the template', () => {
     const fnDir = mkdtempSync(join(tmpdir(), 'ssm-setup-e2e-fn-'));
     writeFileSync(join(fnDir, 'index.py'), PREFERENCES_FUNCTION_CODE);
     const event = {
-      RequestType: requestType, ResponseURL: `http://127.0.0.1:${port}/`, StackId: 'stack', RequestId: 'req', LogicalResourceId: 'SessionPreferences',
+      RequestType: requestType,
+      ResponseURL: `http://127.0.0.1:${port}/`,
+      StackId: 'stack',
+      RequestId: 'req',
+      LogicalResourceId: 'SessionPreferences',
       ResourceProperties: { Document: document, BooleanFields: ['s3EncryptionEnabled', 'runAsEnabled'], DocumentTags: { ManagedBy: 'ssm-setup' } },
     };
-    const driver = 'import json,sys; sys.path.insert(0, sys.argv[1]); import index\nclass C: log_stream_name = "stream"\nindex.handler(json.loads(sys.stdin.read()), C())';
+    const driver =
+      'import json,sys; sys.path.insert(0, sys.argv[1]); import index\nclass C: log_stream_name = "stream"\nindex.handler(json.loads(sys.stdin.read()), C())';
     const child = spawn('python3', ['-c', driver, fnDir], {
-      env: { PATH: process.env.PATH ?? '', AWS_ENDPOINT_URL: endpoint(), AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_ENDPOINT_URL: endpoint(),
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -231,7 +279,14 @@ describe.skipIf(!!noBoto3)('the preferences function of the template', () => {
   });
 
   it('adopts an existing document: records its default version, writes a new version and makes it the default', async () => {
-    await ssm().send(new CreateDocumentCommand({ Name: NAME, Content: JSON.stringify({ ...typed('5'), description: 'theirs' }), DocumentType: 'Session', DocumentFormat: 'JSON' }));
+    await ssm().send(
+      new CreateDocumentCommand({
+        Name: NAME,
+        Content: JSON.stringify({ ...typed('5'), description: 'theirs' }),
+        DocumentType: 'Session',
+        DocumentFormat: 'JSON',
+      }),
+    );
     const r = await invoke('Create', doc('20'));
     expect(r).toMatchObject({ Status: 'SUCCESS', Data: { DocumentVersion: '2' } });
     const d = await describeDoc();

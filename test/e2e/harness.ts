@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { inject } from 'vitest';
-import type { CallRecord } from '../../src/aws/calls.js';
 import { motoEnv, resetMoto } from '../../scripts/moto.mjs';
+import type { CallRecord } from '../../src/aws/calls.js';
 
 export const BIN = join(import.meta.dirname, '../../bin/ssm-setup.js');
 
@@ -44,7 +44,11 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
     child.once('error', reject);
     child.once('close', (code) => {
       const calls = existsSync(log)
-        ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as CallRecord)
+        ? readFileSync(log, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as CallRecord)
         : [];
       resolve({ code, stdout, stderr, calls, writes: calls.filter((c) => c.write) });
     });
@@ -53,7 +57,13 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
 
 /** An SDK client of the test itself, to seed and to read back what the CLI did. */
 export function sdk<C>(Client: new (config: Record<string, unknown>) => C): C {
-  return new Client({ region: 'us-east-1', endpoint: endpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1, forcePathStyle: true });
+  return new Client({
+    region: 'us-east-1',
+    endpoint: endpoint(),
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+    forcePathStyle: true,
+  });
 }
 
 export const kms = () => sdk(KMSClient);

@@ -16,15 +16,23 @@ import { reset, runCli, sdk } from './harness.js';
 
 const iam = () => sdk(IAMClient);
 const ec2 = () => sdk(EC2Client);
-const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+const TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
 const ACCOUNT = '123456789012';
 
 async function instance(tags: Record<string, string>, profile?: string): Promise<string> {
-  const out = await ec2().send(new RunInstancesCommand({
-    ImageId: 'ami-0ed094fb1304fd857', InstanceType: 't3.micro', MinCount: 1, MaxCount: 1,
-    ...(profile ? { IamInstanceProfile: { Name: profile } } : {}),
-    TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
-  }));
+  const out = await ec2().send(
+    new RunInstancesCommand({
+      ImageId: 'ami-0ed094fb1304fd857',
+      InstanceType: 't3.micro',
+      MinCount: 1,
+      MaxCount: 1,
+      ...(profile ? { IamInstanceProfile: { Name: profile } } : {}),
+      TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+    }),
+  );
   return out.Instances![0]!.InstanceId!;
 }
 

@@ -32,7 +32,12 @@ describe('ssm-setup init against moto_server', () => {
     const rotation = await kms().send(new GetKeyRotationStatusCommand({ KeyId: KeyMetadata!.KeyId }));
     expect(rotation.KeyRotationEnabled).toBe(true);
     const { Tags } = await kms().send(new ListResourceTagsCommand({ KeyId: KeyMetadata!.KeyId }));
-    expect(Tags).toEqual(expect.arrayContaining([{ TagKey: 'ManagedBy', TagValue: 'ssm-setup' }, { TagKey: 'Team', TagValue: 'infra' }]));
+    expect(Tags).toEqual(
+      expect.arrayContaining([
+        { TagKey: 'ManagedBy', TagValue: 'ssm-setup' },
+        { TagKey: 'Team', TagValue: 'infra' },
+      ]),
+    );
     expect(run.writes.filter((c) => c.service === 'KMS').map((c) => c.operation)).toEqual(['CreateKey', 'CreateAlias', 'EnableKeyRotation']);
   });
 
@@ -61,12 +66,18 @@ describe('ssm-setup init against moto_server', () => {
     expect(out.steps[0]).toMatchObject({ id: 'kms-key', status: 'created', outputs: { kmsKeyAlias: ALIAS } });
     expect(out.steps[0].changes).toContainEqual({ action: 'create', resource: `KMS alias ${ALIAS}`, detail: '→ the new key' });
     expect(out.steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`).slice(0, 4)).toEqual([
-      'kms-key:created', 'log-bucket:created', 'log-group:skipped', 'instance-role:created',
+      'kms-key:created',
+      'log-bucket:created',
+      'log-group:skipped',
+      'instance-role:created',
     ]);
   });
 
   it.each([
-    [['init', '--yes', '--idle-timeout', '0', '--key-alias', 'alias/aws/mine'], ['--idle-timeout', '--key-alias']],
+    [
+      ['init', '--yes', '--idle-timeout', '0', '--key-alias', 'alias/aws/mine'],
+      ['--idle-timeout', '--key-alias'],
+    ],
     [['init', '--yes', '--log-transition-days', '100', '--log-expiration-days', '30'], ['--log-expiration-days']],
     [['init', '--yes', '--region', 'moon-1'], ['--region']],
     [['init', '--yes', '--endpoint-url', 'ftp://127.0.0.1'], ['--endpoint-url']],
@@ -94,9 +105,14 @@ describe('ssm-setup init against moto_server', () => {
   });
 
   it('finishes an interrupted run: adopts the alias-less key it had created instead of a second key', async () => {
-    const { KeyMetadata } = await kms().send(new CreateKeyCommand({
-      Tags: [{ TagKey: 'ManagedBy', TagValue: 'ssm-setup' }, { TagKey: 'ssm-setup:alias', TagValue: ALIAS }],
-    }));
+    const { KeyMetadata } = await kms().send(
+      new CreateKeyCommand({
+        Tags: [
+          { TagKey: 'ManagedBy', TagValue: 'ssm-setup' },
+          { TagKey: 'ssm-setup:alias', TagValue: ALIAS },
+        ],
+      }),
+    );
     const run = await runCli(['init', '--yes']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.writes.filter((c) => c.service === 'KMS').map((c) => c.operation)).toEqual(['CreateAlias', 'EnableKeyRotation']);

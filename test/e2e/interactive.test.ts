@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
@@ -16,7 +16,17 @@ afterEach(() => term?.close());
 function startInit(cwd: string) {
   const env = motoEnv(endpoint());
   const pass = Object.fromEntries(
-    ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_ENDPOINT_URL', 'AWS_EC2_METADATA_DISABLED', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'PATH', 'HOME'].map((k) => [k, env[k] ?? '']),
+    [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_REGION',
+      'AWS_ENDPOINT_URL',
+      'AWS_EC2_METADATA_DISABLED',
+      'AWS_CONFIG_FILE',
+      'AWS_SHARED_CREDENTIALS_FILE',
+      'PATH',
+      'HOME',
+    ].map((k) => [k, env[k] ?? '']),
   );
   // A person's terminal: no CI variable, colours allowed.
   term = new TmuxTerminal(`env -u CI -u NO_COLOR TERM=xterm-256color ${process.execPath} ${BIN} init`, { cwd, env: pass });
@@ -111,9 +121,17 @@ describe('interactive init in a terminal', () => {
     expect(KeyMetadata?.KeyState).toBe('Enabled');
     const saved = JSON.parse(readFileSync(join(cwd, 'ssm-setup.json'), 'utf8'));
     expect(saved).toEqual({
-      region: 'us-east-1', keyAlias: 'alias/tty-key', bucket: BUCKET, logTransitionDays: 90, logExpirationDays: 400,
-      cloudwatchLogs: true, logGroup: '/aws/ssm/session-logs', logRetentionDays: 365, operatorAccess: 'restricted',
-      idleTimeout: 30, shellProfileLinux: '',
+      region: 'us-east-1',
+      keyAlias: 'alias/tty-key',
+      bucket: BUCKET,
+      logTransitionDays: 90,
+      logExpirationDays: 400,
+      cloudwatchLogs: true,
+      logGroup: '/aws/ssm/session-logs',
+      logRetentionDays: 365,
+      operatorAccess: 'restricted',
+      idleTimeout: 30,
+      shellProfileLinux: '',
     });
   });
 

@@ -34,7 +34,10 @@ describe('session log storage against moto_server', () => {
     const Bucket = BUCKET;
 
     expect((await s3().send(new GetPublicAccessBlockCommand({ Bucket }))).PublicAccessBlockConfiguration).toEqual({
-      BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true,
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
     });
     const sse = (await s3().send(new GetBucketEncryptionCommand({ Bucket }))).ServerSideEncryptionConfiguration!.Rules![0]!;
     expect(sse).toMatchObject({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arn }, BucketKeyEnabled: true });
@@ -42,18 +45,27 @@ describe('session log storage against moto_server', () => {
     expect(policy.Statement).toEqual([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
     const [rule] = (await s3().send(new GetBucketLifecycleConfigurationCommand({ Bucket }))).Rules!;
     expect(rule).toMatchObject({
-      ID: 'ssm-setup-session-logs', Status: 'Enabled', Filter: { Prefix: 'session-logs/' },
-      Transitions: [{ Days: 90, StorageClass: 'GLACIER' }], Expiration: { Days: 365 },
+      ID: 'ssm-setup-session-logs',
+      Status: 'Enabled',
+      Filter: { Prefix: 'session-logs/' },
+      Transitions: [{ Days: 90, StorageClass: 'GLACIER' }],
+      Expiration: { Days: 365 },
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
     });
     expect((await s3().send(new GetBucketVersioningCommand({ Bucket }))).Status).toBe('Enabled');
     expect((await s3().send(new GetBucketTaggingCommand({ Bucket }))).TagSet).toEqual(
-      expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Team', Value: 'infra' }]),
+      expect.arrayContaining([
+        { Key: 'ManagedBy', Value: 'ssm-setup' },
+        { Key: 'Team', Value: 'infra' },
+      ]),
     );
 
     const [group] = (await logs().send(new DescribeLogGroupsCommand({ logGroupNamePrefix: GROUP }))).logGroups!;
     expect(group).toMatchObject({ logGroupName: GROUP, kmsKeyId: arn, retentionInDays: 365 });
-    expect((await logs().send(new ListTagsForResourceCommand({ resourceArn: group!.logGroupArn }))).tags).toMatchObject({ ManagedBy: 'ssm-setup', Team: 'infra' });
+    expect((await logs().send(new ListTagsForResourceCommand({ resourceArn: group!.logGroupArn }))).tags).toMatchObject({
+      ManagedBy: 'ssm-setup',
+      Team: 'infra',
+    });
     const keyPolicy = JSON.parse((await kms().send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: 'default' }))).Policy!);
     expect(keyPolicy.Statement).toContainEqual(expect.objectContaining({ Principal: { Service: 'logs.us-east-1.amazonaws.com' } }));
     expect(run.stdout).toContain(`bucketArn: arn:aws:s3:::${BUCKET}`);
@@ -69,7 +81,13 @@ describe('session log storage against moto_server', () => {
   it('adopts a bucket made beforehand: its policy statements and lifecycle rules stay, and it is not claimed', async () => {
     const Bucket = BUCKET;
     await s3().send(new CreateBucketCommand({ Bucket }));
-    const foreignStatement = { Sid: 'AuditReaders', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${Bucket}/*` };
+    const foreignStatement = {
+      Sid: 'AuditReaders',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${Bucket}/*`,
+    };
     await s3().send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [foreignStatement] }) }));
     const foreignRule = { ID: 'tmp-cleanup', Status: 'Enabled' as const, Filter: { Prefix: 'tmp/' }, Expiration: { Days: 3 } };
     await s3().send(new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: [foreignRule] } }));
@@ -86,7 +104,12 @@ describe('session log storage against moto_server', () => {
     const rules = (await s3().send(new GetBucketLifecycleConfigurationCommand({ Bucket }))).Rules!;
     expect(rules.map((r) => r.ID)).toEqual(['tmp-cleanup', 'ssm-setup-session-logs']);
     expect(rules[0]).toMatchObject(foreignRule);
-    const tags = await s3().send(new GetBucketTaggingCommand({ Bucket })).then((t) => t.TagSet, () => []);
+    const tags = await s3()
+      .send(new GetBucketTaggingCommand({ Bucket }))
+      .then(
+        (t) => t.TagSet,
+        () => [],
+      );
     expect(tags).not.toContainEqual({ Key: 'ManagedBy', Value: 'ssm-setup' });
     expect(run.writes.map((c) => c.operation)).not.toContain('CreateBucket');
     expect((await runCli(['init', '--yes'])).writes).toEqual([]);
@@ -98,9 +121,12 @@ describe('session log storage against moto_server', () => {
     await s3().send(new PutBucketTaggingCommand({ Bucket: BUCKET, Tagging: { TagSet: [{ Key: 'ManagedBy', Value: 'ssm-setup' }] } }));
     const run = await runCli(['init', '--yes']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.writes.filter((c) => c.service === 'S3').map((c) => c.operation).sort()).toEqual([
-      'PutBucketEncryption', 'PutBucketLifecycleConfiguration', 'PutBucketPolicy', 'PutBucketVersioning', 'PutPublicAccessBlock',
-    ]);
+    expect(
+      run.writes
+        .filter((c) => c.service === 'S3')
+        .map((c) => c.operation)
+        .sort(),
+    ).toEqual(['PutBucketEncryption', 'PutBucketLifecycleConfiguration', 'PutBucketPolicy', 'PutBucketVersioning', 'PutPublicAccessBlock']);
     expect((await runCli(['init', '--yes'])).writes).toEqual([]);
   });
 

@@ -1,5 +1,12 @@
-import { CreateDocumentCommand, DescribeDocumentCommand, GetDocumentCommand, SSMClient, UpdateDocumentCommand, UpdateDocumentDefaultVersionCommand } from '@aws-sdk/client-ssm';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import {
+  CreateDocumentCommand,
+  DescribeDocumentCommand,
+  GetDocumentCommand,
+  SSMClient,
+  UpdateDocumentCommand,
+  UpdateDocumentDefaultVersionCommand,
+} from '@aws-sdk/client-ssm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { kms, reset, runCli, sdk } from './harness.js';
 
@@ -42,7 +49,12 @@ describe('Session Manager preferences against moto_server', () => {
   });
 
   it('adopts a document made by hand: updates it in place, records its default version, default = the new version', async () => {
-    const byHand = { schemaVersion: '1.0', description: 'by hand', sessionType: 'Standard_Stream', inputs: { idleSessionTimeout: '15', s3EncryptionEnabled: 'false', shellProfile: { linux: 'exec bash', windows: '' } } };
+    const byHand = {
+      schemaVersion: '1.0',
+      description: 'by hand',
+      sessionType: 'Standard_Stream',
+      inputs: { idleSessionTimeout: '15', s3EncryptionEnabled: 'false', shellProfile: { linux: 'exec bash', windows: '' } },
+    };
     await ssm().send(new CreateDocumentCommand({ Name, Content: JSON.stringify(byHand), DocumentType: 'Session', DocumentFormat: 'JSON' }));
 
     const plan = await runCli(['plan', ...ARGS]);
@@ -51,7 +63,11 @@ describe('Session Manager preferences against moto_server', () => {
 
     const run = await runCli(['init', '--yes', ...ARGS]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.writes.filter((c) => c.service === 'SSM').map((c) => c.operation)).toEqual(['AddTagsToResource', 'UpdateDocument', 'UpdateDocumentDefaultVersion']);
+    expect(run.writes.filter((c) => c.service === 'SSM').map((c) => c.operation)).toEqual([
+      'AddTagsToResource',
+      'UpdateDocument',
+      'UpdateDocumentDefaultVersion',
+    ]);
     const d = await describeDoc();
     expect(d).toMatchObject({ DefaultVersion: '2', LatestVersion: '2' });
     expect(d.Tags).toContainEqual({ Key: 'ssm-setup:original-default-version', Value: '1' });
@@ -63,7 +79,14 @@ describe('Session Manager preferences against moto_server', () => {
   it('heals a default version left behind an already correct latest version', async () => {
     expect((await runCli(['init', '--yes', '--idle-timeout', '25'])).code).toBe(0);
     const v1 = await contentOf('1');
-    await ssm().send(new UpdateDocumentCommand({ Name, DocumentVersion: '1', DocumentFormat: 'JSON', Content: JSON.stringify({ ...v1, inputs: { ...v1.inputs, idleSessionTimeout: '30' } }) }));
+    await ssm().send(
+      new UpdateDocumentCommand({
+        Name,
+        DocumentVersion: '1',
+        DocumentFormat: 'JSON',
+        Content: JSON.stringify({ ...v1, inputs: { ...v1.inputs, idleSessionTimeout: '30' } }),
+      }),
+    );
     const run = await runCli(['init', '--yes', '--idle-timeout', '30']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('default version 1 → 2 (the latest, left behind by an interrupted update)');
@@ -73,7 +96,9 @@ describe('Session Manager preferences against moto_server', () => {
 
   it('string booleans of the same meaning are left alone, unless --normalize', async () => {
     expect((await runCli(['init', '--yes'])).code).toBe(0);
-    const text = (await ssm().send(new GetDocumentCommand({ Name, DocumentVersion: '1' }))).Content!.replace(/: true/g, ': "true"').replace(/: false/g, ': "false"');
+    const text = (await ssm().send(new GetDocumentCommand({ Name, DocumentVersion: '1' })))
+      .Content!.replace(/: true/g, ': "true"')
+      .replace(/: false/g, ': "false"');
     await ssm().send(new UpdateDocumentCommand({ Name, DocumentVersion: '1', DocumentFormat: 'JSON', Content: text }));
     await ssm().send(new UpdateDocumentDefaultVersionCommand({ Name, DocumentVersion: '2' }));
 
@@ -109,4 +134,3 @@ describe('Session Manager preferences against moto_server', () => {
     expect(run.calls).toEqual([]);
   });
 });
-

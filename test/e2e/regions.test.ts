@@ -1,5 +1,5 @@
-import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetPolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { endpoint, reset, runCli } from './harness.js';
@@ -20,9 +20,13 @@ describe('several regions at once against moto_server', () => {
     expect(run.stderr).toContain('[eu-west-1] ');
     for (const region of REGIONS) {
       expect(run.stdout).toMatch(new RegExp(`${region} kms-key\\s+✔ created`));
-      expect((await client(KMSClient, region).send(new DescribeKeyCommand({ KeyId: 'alias/ssm-session-manager' }))).KeyMetadata?.Arn).toContain(`:kms:${region}:`);
+      expect((await client(KMSClient, region).send(new DescribeKeyCommand({ KeyId: 'alias/ssm-session-manager' }))).KeyMetadata?.Arn).toContain(
+        `:kms:${region}:`,
+      );
       await client(S3Client, region).send(new HeadBucketCommand({ Bucket: `ssm-session-logs-${ACCOUNT}-${region}` }));
-      const policy = await client(IAMClient, region).send(new GetPolicyCommand({ PolicyArn: `arn:aws:iam::${ACCOUNT}:policy/SSMSessionManagerInstancePolicy-${region}` }));
+      const policy = await client(IAMClient, region).send(
+        new GetPolicyCommand({ PolicyArn: `arn:aws:iam::${ACCOUNT}:policy/SSMSessionManagerInstancePolicy-${region}` }),
+      );
       expect(policy.Policy?.PolicyName).toBe(`SSMSessionManagerInstancePolicy-${region}`);
     }
     const rerun = await runCli(['init', '--yes', ...args]);

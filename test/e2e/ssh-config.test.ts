@@ -36,7 +36,11 @@ describe('ssm-setup ssh-config', () => {
   it('--json prints one object with the block and the path', async () => {
     const run = await sshConfig('--json');
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ command: 'ssh-config', ok: true, steps: [{ id: 'ssh-config', status: 'unchanged', outputs: { sshConfigPath: path, block: BLOCK } }] });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      command: 'ssh-config',
+      ok: true,
+      steps: [{ id: 'ssh-config', status: 'unchanged', outputs: { sshConfigPath: path, block: BLOCK } }],
+    });
   });
 
   it('--write creates the file (0600, its directory 0700), a rerun is unchanged, --remove takes it out', async () => {

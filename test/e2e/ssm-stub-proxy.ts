@@ -1,4 +1,4 @@
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -48,7 +48,8 @@ interface Filter {
 
 export async function startSsmStubProxy(upstream: string, table: SsmStubTable = { instances: {}, connection: {} }): Promise<SsmStubProxy> {
   const target = new URL(upstream);
-  if (target.protocol !== 'http:' || target.hostname !== '127.0.0.1') throw new Error(`the SSM stub proxy forwards to a loopback endpoint only (got ${upstream})`);
+  if (target.protocol !== 'http:' || target.hostname !== '127.0.0.1')
+    throw new Error(`the SSM stub proxy forwards to a loopback endpoint only (got ${upstream})`);
 
   const proxy: SsmStubProxy = {
     url: '',
@@ -95,13 +96,10 @@ export async function startSsmStubProxy(upstream: string, table: SsmStubTable = 
 
   const forward = (req: IncomingMessage, body: Buffer, res: ServerResponse) => {
     proxy.forwarded++;
-    const out = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
+    const out = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
     out.once('error', (err) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`ssm stub proxy: ${err.message}`);

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AbortedError, StepError, UsageError } from '../../src/base/errors.js';
-import { runSteps, withDependencies } from '../../src/engine/runner.js';
 import type { AnyStep, Change, StepOutputs } from '../../src/core/step.js';
 import type { StepEntry } from '../../src/engine/catalog.js';
+import { runSteps, withDependencies } from '../../src/engine/runner.js';
 import { mockIdentity } from '../helpers/aws.js';
 import { ACCOUNT, settingsFrom, testClients } from '../helpers/fixtures.js';
 import { TestIo } from '../helpers/test-io.js';
@@ -53,7 +53,12 @@ const update = (resource: string): Change => ({ kind: 'update', action: 'update'
 
 async function run(entries: StepEntry[], selected: string[], io: TestIo, mode: 'plan' | 'apply' = 'apply') {
   return runSteps({
-    command: 'init', mode, io, aws: testClients(), loaded: await settingsFrom(), catalog: entries,
+    command: 'init',
+    mode,
+    io,
+    aws: testClients(),
+    loaded: await settingsFrom(),
+    catalog: entries,
     selected: entries.filter((e) => selected.includes(e.id)),
   });
 }
@@ -65,7 +70,11 @@ describe('runner', () => {
     const { report } = await run(entries, ['c', 'b', 'a'], io);
     expect(log).toEqual(['read a', 'read b', 'read c', 'apply a', 'apply b']);
     expect(io.prompts).toEqual(['runner.apply']);
-    expect(report.steps.map((s) => [s.id, s.status])).toEqual([['a', 'created'], ['b', 'updated'], ['c', 'unchanged']]);
+    expect(report.steps.map((s) => [s.id, s.status])).toEqual([
+      ['a', 'created'],
+      ['b', 'updated'],
+      ['c', 'unchanged'],
+    ]);
     expect(report).toMatchObject({ account: ACCOUNT, region: 'eu-west-1', ok: true });
   });
 
@@ -124,7 +133,9 @@ describe('runner', () => {
     expect(log).toEqual(['read a', 'read b']);
     expect(io.prompts).toEqual([]);
     expect(report.steps.map((s) => [s.status, s.note])).toEqual([
-      ['skipped', 'not applied: b failed first'], ['failed', undefined], ['skipped', 'not run: b failed'],
+      ['skipped', 'not applied: b failed first'],
+      ['failed', undefined],
+      ['skipped', 'not run: b failed'],
     ]);
     expect(report.steps[1]!.error).toMatchObject({ code: 'THROTTLED', call: 'KMS.DescribeKey' });
     expect(report.steps[1]!.error!.hint).toContain('throttled');
@@ -149,15 +160,27 @@ describe('runner', () => {
   it('the wizard merges answers into the settings and re-validates them', async () => {
     const { entries } = catalog({ a: { answers: { idleTimeout: 30 } } });
     const { loaded } = await runSteps({
-      command: 'init', mode: 'apply', wizard: true, io: new TestIo({}), aws: testClients(),
-      loaded: await settingsFrom(), catalog: entries, selected: entries,
+      command: 'init',
+      mode: 'apply',
+      wizard: true,
+      io: new TestIo({}),
+      aws: testClients(),
+      loaded: await settingsFrom(),
+      catalog: entries,
+      selected: entries,
     });
     expect(loaded.settings.idleTimeout).toBe(30);
     expect(loaded.sources.idleTimeout).toBe('prompt');
     const bad = catalog({ a: { answers: { idleTimeout: 99 } } });
     const error = await runSteps({
-      command: 'init', mode: 'apply', wizard: true, io: new TestIo({}), aws: testClients(),
-      loaded: await settingsFrom(), catalog: bad.entries, selected: bad.entries,
+      command: 'init',
+      mode: 'apply',
+      wizard: true,
+      io: new TestIo({}),
+      aws: testClients(),
+      loaded: await settingsFrom(),
+      catalog: bad.entries,
+      selected: bad.entries,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).code).toBe('INVALID_SETTINGS');

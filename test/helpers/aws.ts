@@ -39,7 +39,11 @@ export async function planned<S, K extends string>(step: Step<S, K>, ctx: StepCo
  * The second half of `converge`: apply a plan only when it has changes, else the outputs of
  * what is there. For tests that look between the plan and the apply (e.g. count the apply's calls).
  */
-export async function applyPlanned<S, K extends string>(step: Step<S, K>, ctx: StepContext, plan: Pick<Planned<K, S>, 'state' | 'changes'>): Promise<StepOutputs | undefined> {
+export async function applyPlanned<S, K extends string>(
+  step: Step<S, K>,
+  ctx: StepContext,
+  plan: Pick<Planned<K, S>, 'state' | 'changes'>,
+): Promise<StepOutputs | undefined> {
   return plan.changes.length ? step.apply(ctx, plan.state, plan.changes) : step.outputs(plan.state);
 }
 

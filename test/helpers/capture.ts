@@ -9,7 +9,10 @@ export function captureOutput() {
   beforeEach(() => {
     text.stdout = [];
     text.stderr = [];
-    for (const [stream, into] of [[process.stdout, 'stdout'], [process.stderr, 'stderr']] as const) {
+    for (const [stream, into] of [
+      [process.stdout, 'stdout'],
+      [process.stderr, 'stderr'],
+    ] as const) {
       vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
         text[into].push(String(chunk));
         return true;

@@ -123,16 +123,25 @@ type Fields<T> = Readonly<Record<string, (item: T) => readonly (string | undefin
 const NO_CASE = new Set(['vpc-endpoint-state', 'vpc-endpoint-type', 'instance-state-name', 'state']);
 
 const glob = (pattern: string, noCase: boolean) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, noCase ? 'i' : '');
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    noCase ? 'i' : '',
+  );
 
 /** The items matching every filter (AND), each filter any of its values (OR), as EC2 applies them. */
 function filtered<T>(items: readonly T[], filters: readonly Filter[] | undefined, fields: Fields<T>, tags?: (item: T) => Record<string, string>): T[] {
   const all = filters ?? [];
   const count = all.reduce((n, f) => n + (f.Values?.length ?? 0), 0);
-  if (count > FILTER_VALUE_LIMIT) throw ec2Error('FilterLimitExceeded', `The maximum number of filter values specified on a single call is ${FILTER_VALUE_LIMIT}`);
+  if (count > FILTER_VALUE_LIMIT)
+    throw ec2Error('FilterLimitExceeded', `The maximum number of filter values specified on a single call is ${FILTER_VALUE_LIMIT}`);
   const tests = all.map((f) => {
     const name = f.Name ?? '';
-    const field = fields[name] ?? (tags && name.startsWith('tag:') ? (i: T) => [tags(i)[name.slice(4)]] : tags && name === 'tag-key' ? (i: T) => Object.keys(tags(i)) : undefined);
+    const field =
+      fields[name] ??
+      (tags && name.startsWith('tag:') ? (i: T) => [tags(i)[name.slice(4)]] : tags && name === 'tag-key' ? (i: T) => Object.keys(tags(i)) : undefined);
     if (!field) throw ec2Error('InvalidParameterValue', `The filter '${name}' is invalid`);
     if (!f.Values?.length) throw ec2Error('InvalidParameterValue', `The filter '${name}' has no values`);
     const patterns = f.Values.map((v) => glob(v, NO_CASE.has(name)));
@@ -162,18 +171,29 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
   ec2.rejects(Object.assign(new Error('fake EC2: command not implemented'), { name: 'FakeNotImplemented' }));
 
   /** Async (aws-sdk-client-mock hands a sync fake's value back as is), scripted failures first, input copied. */
-  const answer = <I extends object>(command: { name: string }, fn: (input: I) => unknown) => async (input: I) => {
-    const failure = failures.get(command.name)?.shift() ?? refusals.get(command.name);
-    if (failure) throw failure;
-    return structuredClone(fn(structuredClone(input)));
-  };
+  const answer =
+    <I extends object>(command: { name: string }, fn: (input: I) => unknown) =>
+    async (input: I) => {
+      const failure = failures.get(command.name)?.shift() ?? refusals.get(command.name);
+      if (failure) throw failure;
+      return structuredClone(fn(structuredClone(input)));
+    };
 
   /** One page of `items`: MaxResults checked against the operation's range, NextToken an offset. */
-  const page = <T>(op: string, items: readonly T[], input: { MaxResults?: number; NextToken?: string }, range?: { min: number; max: number }, idsGiven = false) => {
+  const page = <T>(
+    op: string,
+    items: readonly T[],
+    input: { MaxResults?: number; NextToken?: string },
+    range?: { min: number; max: number },
+    idsGiven = false,
+  ) => {
     if (input.MaxResults !== undefined) {
       if (idsGiven) throw ec2Error('InvalidParameterCombination', `${op}: MaxResults cannot be combined with the ids parameter`);
       if (range && (input.MaxResults < range.min || input.MaxResults > range.max)) {
-        throw ec2Error('InvalidParameterValue', `Value ( ${input.MaxResults} ) for parameter maxResults is invalid. Expecting a value between ${range.min} and ${range.max}.`);
+        throw ec2Error(
+          'InvalidParameterValue',
+          `Value ( ${input.MaxResults} ) for parameter maxResults is invalid. Expecting a value between ${range.min} and ${range.max}.`,
+        );
       }
     }
     let start = 0;
@@ -206,40 +226,55 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
   };
   const liveAssociation = (instanceId: string) => [...associations.values()].find((a) => a.instanceId === instanceId && LIVE.includes(a.state));
 
-  ec2.on(DescribeInstancesCommand).callsFake(answer(DescribeInstancesCommand, (i: DescribeInstancesCommandInput) => {
-    for (const id of i.InstanceIds ?? []) if (!INSTANCE_ID.test(id)) throw ec2Error('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
-    const base = i.InstanceIds?.length
-      ? byIds(i.InstanceIds, instances, 'InvalidInstanceID.NotFound', (ids) => (ids.length > 1 ? `The instance IDs '${ids.join(', ')}' do not exist` : `The instance ID '${ids[0]}' does not exist`))
-      : [...instances.values()];
-    const found = filtered(base, i.Filters, {
-      'instance-id': (s) => [s.data.InstanceId],
-      'instance-state-name': (s) => [s.data.State?.Name],
-      'vpc-id': (s) => [s.data.VpcId],
-      'subnet-id': (s) => [s.data.SubnetId],
-      'image-id': (s) => [s.data.ImageId],
-      'iam-instance-profile.arn': (s) => [s.data.IamInstanceProfile?.Arn],
-    }, (s) => s.tags);
-    const { items, NextToken } = page('DescribeInstances', found, i, { min: 5, max: 1000 }, !!i.InstanceIds?.length);
-    return { Reservations: items.map((s, n) => ({ ReservationId: `r-${n.toString(16).padStart(17, '0')}`, OwnerId: ACCOUNT, Instances: [instanceView(s)] })), NextToken };
-  }));
+  ec2.on(DescribeInstancesCommand).callsFake(
+    answer(DescribeInstancesCommand, (i: DescribeInstancesCommandInput) => {
+      for (const id of i.InstanceIds ?? []) if (!INSTANCE_ID.test(id)) throw ec2Error('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
+      const base = i.InstanceIds?.length
+        ? byIds(i.InstanceIds, instances, 'InvalidInstanceID.NotFound', (ids) =>
+            ids.length > 1 ? `The instance IDs '${ids.join(', ')}' do not exist` : `The instance ID '${ids[0]}' does not exist`,
+          )
+        : [...instances.values()];
+      const found = filtered(
+        base,
+        i.Filters,
+        {
+          'instance-id': (s) => [s.data.InstanceId],
+          'instance-state-name': (s) => [s.data.State?.Name],
+          'vpc-id': (s) => [s.data.VpcId],
+          'subnet-id': (s) => [s.data.SubnetId],
+          'image-id': (s) => [s.data.ImageId],
+          'iam-instance-profile.arn': (s) => [s.data.IamInstanceProfile?.Arn],
+        },
+        (s) => s.tags,
+      );
+      const { items, NextToken } = page('DescribeInstances', found, i, { min: 5, max: 1000 }, !!i.InstanceIds?.length);
+      return {
+        Reservations: items.map((s, n) => ({ ReservationId: `r-${n.toString(16).padStart(17, '0')}`, OwnerId: ACCOUNT, Instances: [instanceView(s)] })),
+        NextToken,
+      };
+    }),
+  );
 
-  ec2.on(CreateTagsCommand).callsFake(answer(CreateTagsCommand, (i: CreateTagsCommandInput) => {
-    const ids = i.Resources ?? [];
-    if (!ids.length || ids.length > 1000) throw ec2Error('InvalidParameterValue', 'CreateTags takes 1 to 1000 resources');
-    if (!i.Tags?.length) throw ec2Error('MissingParameter', 'The request must contain the parameter tagSet');
-    for (const t of i.Tags) if (/^aws:/i.test(t.Key ?? '')) throw ec2Error('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use: ${t.Key}`);
-    const other = ids.filter((id) => !id.startsWith('i-'));
-    if (other.length) throw ec2Error('InvalidID', `The ID '${other[0]}' is not valid (the fake tags instances only)`);
-    const unknown = ids.filter((id) => !instances.has(id));
-    if (unknown.length) throw ec2Error('InvalidInstanceID.NotFound', `The instance IDs '${unknown.join(', ')}' do not exist`);
-    for (const id of ids) {
-      const tags = instances.get(id)!.tags;
-      const keys = new Set([...Object.keys(tags), ...i.Tags.map((t) => t.Key ?? '')]);
-      if (keys.size > 50) throw ec2Error('TagLimitExceeded', `The maximum number of tags for ${id} is 50`);
-    }
-    for (const id of ids) for (const t of i.Tags) instances.get(id)!.tags[t.Key ?? ''] = t.Value ?? '';
-    return {};
-  }));
+  ec2.on(CreateTagsCommand).callsFake(
+    answer(CreateTagsCommand, (i: CreateTagsCommandInput) => {
+      const ids = i.Resources ?? [];
+      if (!ids.length || ids.length > 1000) throw ec2Error('InvalidParameterValue', 'CreateTags takes 1 to 1000 resources');
+      if (!i.Tags?.length) throw ec2Error('MissingParameter', 'The request must contain the parameter tagSet');
+      for (const t of i.Tags)
+        if (/^aws:/i.test(t.Key ?? '')) throw ec2Error('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use: ${t.Key}`);
+      const other = ids.filter((id) => !id.startsWith('i-'));
+      if (other.length) throw ec2Error('InvalidID', `The ID '${other[0]}' is not valid (the fake tags instances only)`);
+      const unknown = ids.filter((id) => !instances.has(id));
+      if (unknown.length) throw ec2Error('InvalidInstanceID.NotFound', `The instance IDs '${unknown.join(', ')}' do not exist`);
+      for (const id of ids) {
+        const tags = instances.get(id)!.tags;
+        const keys = new Set([...Object.keys(tags), ...i.Tags.map((t) => t.Key ?? '')]);
+        if (keys.size > 50) throw ec2Error('TagLimitExceeded', `The maximum number of tags for ${id} is 50`);
+      }
+      for (const id of ids) for (const t of i.Tags) instances.get(id)!.tags[t.Key ?? ''] = t.Value ?? '';
+      return {};
+    }),
+  );
 
   // --- Instance profile associations ---------------------------------------------------------
 
@@ -251,104 +286,138 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
   });
   const profileArn = (name: string) => (opts.profiles ? opts.profiles(name) : `arn:aws:iam::${ACCOUNT}:instance-profile/${name}`);
 
-  ec2.on(DescribeIamInstanceProfileAssociationsCommand).callsFake(answer(DescribeIamInstanceProfileAssociationsCommand, (i: DescribeIamInstanceProfileAssociationsCommandInput) => {
-    const base = i.AssociationIds?.length
-      ? byIds(i.AssociationIds, associations, 'InvalidAssociationID.NotFound', (ids) => `The association ID '${ids[0]}' does not exist`)
-      : [...associations.values()];
-    const found = filtered(base, i.Filters, { 'instance-id': (a) => [a.instanceId], state: (a) => [a.state] });
-    const { items, NextToken } = page('DescribeIamInstanceProfileAssociations', found, i, { min: 5, max: 1000 }, !!i.AssociationIds?.length);
-    return { IamInstanceProfileAssociations: items.map(associationView), NextToken };
-  }));
+  ec2.on(DescribeIamInstanceProfileAssociationsCommand).callsFake(
+    answer(DescribeIamInstanceProfileAssociationsCommand, (i: DescribeIamInstanceProfileAssociationsCommandInput) => {
+      const base = i.AssociationIds?.length
+        ? byIds(i.AssociationIds, associations, 'InvalidAssociationID.NotFound', (ids) => `The association ID '${ids[0]}' does not exist`)
+        : [...associations.values()];
+      const found = filtered(base, i.Filters, { 'instance-id': (a) => [a.instanceId], state: (a) => [a.state] });
+      const { items, NextToken } = page('DescribeIamInstanceProfileAssociations', found, i, { min: 5, max: 1000 }, !!i.AssociationIds?.length);
+      return { IamInstanceProfileAssociations: items.map(associationView), NextToken };
+    }),
+  );
 
-  ec2.on(AssociateIamInstanceProfileCommand).callsFake(answer(AssociateIamInstanceProfileCommand, (i: AssociateIamInstanceProfileCommandInput) => {
-    const instanceId = i.InstanceId ?? '';
-    if (!INSTANCE_ID.test(instanceId)) throw ec2Error('InvalidParameterValue', `Value (${instanceId}) for parameter instanceId is invalid.`);
-    const inst = instances.get(instanceId);
-    if (!inst) throw ec2Error('InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
-    const state = inst.data.State?.Name;
-    if (state !== 'running' && state !== 'stopped') throw ec2Error('IncorrectInstanceState', `The instance '${instanceId}' is not in the 'running' or 'stopped' state.`);
-    if (liveAssociation(instanceId)) throw ec2Error('IncorrectState', `There is an existing association for instance ${instanceId}`);
-    const name = i.IamInstanceProfile?.Name ?? (i.IamInstanceProfile?.Arn ?? '').slice((i.IamInstanceProfile?.Arn ?? '').lastIndexOf('/') + 1);
-    const arn = profileArn(name);
-    const invalid = () => ec2Error('InvalidParameterValue', `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
-    if (!arn) throw invalid();
-    const lag = opts.profileLag;
-    if (lag && (lag.fresh?.(name) ?? true) && (lagged.get(name) ?? 0) < lag.calls) {
-      lagged.set(name, (lagged.get(name) ?? 0) + 1);
-      throw invalid();
-    }
-    const a: FakeAssociation = { id: `iip-assoc-${(++seq).toString(16).padStart(17, '0')}`, instanceId, profileArn: arn, state: 'associating' };
-    associations.set(a.id, a);
-    return { IamInstanceProfileAssociation: associationView(a) };
-  }));
+  ec2.on(AssociateIamInstanceProfileCommand).callsFake(
+    answer(AssociateIamInstanceProfileCommand, (i: AssociateIamInstanceProfileCommandInput) => {
+      const instanceId = i.InstanceId ?? '';
+      if (!INSTANCE_ID.test(instanceId)) throw ec2Error('InvalidParameterValue', `Value (${instanceId}) for parameter instanceId is invalid.`);
+      const inst = instances.get(instanceId);
+      if (!inst) throw ec2Error('InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
+      const state = inst.data.State?.Name;
+      if (state !== 'running' && state !== 'stopped')
+        throw ec2Error('IncorrectInstanceState', `The instance '${instanceId}' is not in the 'running' or 'stopped' state.`);
+      if (liveAssociation(instanceId)) throw ec2Error('IncorrectState', `There is an existing association for instance ${instanceId}`);
+      const name = i.IamInstanceProfile?.Name ?? (i.IamInstanceProfile?.Arn ?? '').slice((i.IamInstanceProfile?.Arn ?? '').lastIndexOf('/') + 1);
+      const arn = profileArn(name);
+      const invalid = () =>
+        ec2Error('InvalidParameterValue', `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
+      if (!arn) throw invalid();
+      const lag = opts.profileLag;
+      if (lag && (lag.fresh?.(name) ?? true) && (lagged.get(name) ?? 0) < lag.calls) {
+        lagged.set(name, (lagged.get(name) ?? 0) + 1);
+        throw invalid();
+      }
+      const a: FakeAssociation = { id: `iip-assoc-${(++seq).toString(16).padStart(17, '0')}`, instanceId, profileArn: arn, state: 'associating' };
+      associations.set(a.id, a);
+      return { IamInstanceProfileAssociation: associationView(a) };
+    }),
+  );
 
   // --- Route tables ----------------------------------------------------------------------------
 
-  const localRoute = (vpcId: string): Route => ({ DestinationCidrBlock: vpcs.get(vpcId)!.cidr, GatewayId: 'local', State: 'active', Origin: 'CreateRouteTable' });
+  const localRoute = (vpcId: string): Route => ({
+    DestinationCidrBlock: vpcs.get(vpcId)!.cidr,
+    GatewayId: 'local',
+    State: 'active',
+    Origin: 'CreateRouteTable',
+  });
   const tableView = (t: FakeRouteTable): RouteTable => ({
     RouteTableId: t.id,
     VpcId: t.vpcId,
     OwnerId: ACCOUNT,
     Associations: [
-      ...(t.main ? [{ Main: true, RouteTableId: t.id, RouteTableAssociationId: `rtbassoc-main-${t.id}`, AssociationState: { State: 'associated' as const } }] : []),
-      ...t.subnets.map((SubnetId) => ({ Main: false, SubnetId, RouteTableId: t.id, RouteTableAssociationId: `rtbassoc-${SubnetId}`, AssociationState: { State: 'associated' as const } })),
+      ...(t.main
+        ? [{ Main: true, RouteTableId: t.id, RouteTableAssociationId: `rtbassoc-main-${t.id}`, AssociationState: { State: 'associated' as const } }]
+        : []),
+      ...t.subnets.map((SubnetId) => ({
+        Main: false,
+        SubnetId,
+        RouteTableId: t.id,
+        RouteTableAssociationId: `rtbassoc-${SubnetId}`,
+        AssociationState: { State: 'associated' as const },
+      })),
     ],
     Routes: [localRoute(t.vpcId), ...t.routes],
   });
 
-  ec2.on(DescribeRouteTablesCommand).callsFake(answer(DescribeRouteTablesCommand, (i: DescribeRouteTablesCommandInput) => {
-    const base = i.RouteTableIds?.length
-      ? byIds(i.RouteTableIds, routeTables, 'InvalidRouteTableID.NotFound', (ids) => `The routeTable ID '${ids[0]}' does not exist`)
-      : [...routeTables.values()];
-    const found = filtered(base, i.Filters, {
-      'route-table-id': (t) => [t.id],
-      'vpc-id': (t) => [t.vpcId],
-      'association.subnet-id': (t) => t.subnets,
-      // A table matches `true` when it is the main one, `false` when a subnet is associated with it.
-      'association.main': (t) => [...(t.main ? ['true'] : []), ...(t.subnets.length ? ['false'] : [])],
-    });
-    const { items, NextToken } = page('DescribeRouteTables', found, i, { min: 5, max: 100 }, !!i.RouteTableIds?.length);
-    return { RouteTables: items.map(tableView), NextToken };
-  }));
+  ec2.on(DescribeRouteTablesCommand).callsFake(
+    answer(DescribeRouteTablesCommand, (i: DescribeRouteTablesCommandInput) => {
+      const base = i.RouteTableIds?.length
+        ? byIds(i.RouteTableIds, routeTables, 'InvalidRouteTableID.NotFound', (ids) => `The routeTable ID '${ids[0]}' does not exist`)
+        : [...routeTables.values()];
+      const found = filtered(base, i.Filters, {
+        'route-table-id': (t) => [t.id],
+        'vpc-id': (t) => [t.vpcId],
+        'association.subnet-id': (t) => t.subnets,
+        // A table matches `true` when it is the main one, `false` when a subnet is associated with it.
+        'association.main': (t) => [...(t.main ? ['true'] : []), ...(t.subnets.length ? ['false'] : [])],
+      });
+      const { items, NextToken } = page('DescribeRouteTables', found, i, { min: 5, max: 100 }, !!i.RouteTableIds?.length);
+      return { RouteTables: items.map(tableView), NextToken };
+    }),
+  );
 
   // --- VPC endpoints, security groups, images ------------------------------------------------
 
-  ec2.on(DescribeVpcEndpointsCommand).callsFake(answer(DescribeVpcEndpointsCommand, (i: DescribeVpcEndpointsCommandInput) => {
-    const base = i.VpcEndpointIds?.length
-      ? byIds(i.VpcEndpointIds, endpoints, 'InvalidVpcEndpointId.NotFound', (ids) => `The Vpc Endpoint Id '${ids[0]}' does not exist`)
-      : [...endpoints.values()];
-    const found = filtered(base, i.Filters, {
-      'vpc-id': (e) => [e.VpcId],
-      'service-name': (e) => [e.ServiceName],
-      'vpc-endpoint-id': (e) => [e.VpcEndpointId],
-      'vpc-endpoint-type': (e) => [e.VpcEndpointType],
-      'vpc-endpoint-state': (e) => [e.State],
-    });
-    // "If the value is greater than 1,000, we return only 1,000 items."
-    const { items, NextToken } = page('DescribeVpcEndpoints', found, { ...i, MaxResults: i.MaxResults === undefined ? undefined : Math.min(i.MaxResults, 1000) });
-    return { VpcEndpoints: items, NextToken };
-  }));
+  ec2.on(DescribeVpcEndpointsCommand).callsFake(
+    answer(DescribeVpcEndpointsCommand, (i: DescribeVpcEndpointsCommandInput) => {
+      const base = i.VpcEndpointIds?.length
+        ? byIds(i.VpcEndpointIds, endpoints, 'InvalidVpcEndpointId.NotFound', (ids) => `The Vpc Endpoint Id '${ids[0]}' does not exist`)
+        : [...endpoints.values()];
+      const found = filtered(base, i.Filters, {
+        'vpc-id': (e) => [e.VpcId],
+        'service-name': (e) => [e.ServiceName],
+        'vpc-endpoint-id': (e) => [e.VpcEndpointId],
+        'vpc-endpoint-type': (e) => [e.VpcEndpointType],
+        'vpc-endpoint-state': (e) => [e.State],
+      });
+      // "If the value is greater than 1,000, we return only 1,000 items."
+      const { items, NextToken } = page('DescribeVpcEndpoints', found, {
+        ...i,
+        MaxResults: i.MaxResults === undefined ? undefined : Math.min(i.MaxResults, 1000),
+      });
+      return { VpcEndpoints: items, NextToken };
+    }),
+  );
 
-  ec2.on(DescribeSecurityGroupsCommand).callsFake(answer(DescribeSecurityGroupsCommand, (i: DescribeSecurityGroupsCommandInput) => {
-    const base = i.GroupIds?.length
-      ? byIds(i.GroupIds, groups, 'InvalidGroup.NotFound', (ids) => `The security group '${ids[0]}' does not exist`)
-      : [...groups.values()];
-    const found = filtered(base, i.Filters, { 'group-id': (g) => [g.GroupId], 'group-name': (g) => [g.GroupName], 'vpc-id': (g) => [g.VpcId] });
-    const { items, NextToken } = page('DescribeSecurityGroups', found, i, { min: 5, max: 1000 }, !!i.GroupIds?.length);
-    return { SecurityGroups: items, NextToken };
-  }));
+  ec2.on(DescribeSecurityGroupsCommand).callsFake(
+    answer(DescribeSecurityGroupsCommand, (i: DescribeSecurityGroupsCommandInput) => {
+      const base = i.GroupIds?.length
+        ? byIds(i.GroupIds, groups, 'InvalidGroup.NotFound', (ids) => `The security group '${ids[0]}' does not exist`)
+        : [...groups.values()];
+      const found = filtered(base, i.Filters, { 'group-id': (g) => [g.GroupId], 'group-name': (g) => [g.GroupName], 'vpc-id': (g) => [g.VpcId] });
+      const { items, NextToken } = page('DescribeSecurityGroups', found, i, { min: 5, max: 1000 }, !!i.GroupIds?.length);
+      return { SecurityGroups: items, NextToken };
+    }),
+  );
 
-  ec2.on(DescribeImagesCommand).callsFake(answer(DescribeImagesCommand, (i: DescribeImagesCommandInput) => {
-    const byId = !!i.ImageIds?.length;
-    const base = byId ? byIds(i.ImageIds!, images, 'InvalidAMIID.NotFound', (ids) => `The image id '[${ids.join(', ')}]' does not exist`) : [...images.values()];
-    const now = Date.now();
-    const shown = base.filter((img) =>
-      (img.State !== 'disabled' || i.IncludeDisabled === true) &&
-      (!img.DeprecationTime || Date.parse(img.DeprecationTime) > now || i.IncludeDeprecated === true || byId));
-    const found = filtered(shown, i.Filters, { 'image-id': (img) => [img.ImageId], name: (img) => [img.Name] });
-    const { items, NextToken } = page('DescribeImages', found, i, { min: 5, max: 1000 }, byId);
-    return { Images: items, NextToken };
-  }));
+  ec2.on(DescribeImagesCommand).callsFake(
+    answer(DescribeImagesCommand, (i: DescribeImagesCommandInput) => {
+      const byId = !!i.ImageIds?.length;
+      const base = byId
+        ? byIds(i.ImageIds!, images, 'InvalidAMIID.NotFound', (ids) => `The image id '[${ids.join(', ')}]' does not exist`)
+        : [...images.values()];
+      const now = Date.now();
+      const shown = base.filter(
+        (img) =>
+          (img.State !== 'disabled' || i.IncludeDisabled === true) &&
+          (!img.DeprecationTime || Date.parse(img.DeprecationTime) > now || i.IncludeDeprecated === true || byId),
+      );
+      const found = filtered(shown, i.Filters, { 'image-id': (img) => [img.ImageId], name: (img) => [img.Name] });
+      const { items, NextToken } = page('DescribeImages', found, i, { min: 5, max: 1000 }, byId);
+      return { Images: items, NextToken };
+    }),
+  );
 
   // --- Building the world ----------------------------------------------------------------------
 
@@ -394,7 +463,8 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
       const s = subnets.get(subnetId);
       if (!t || !s) throw setup(`no route table ${tableId} or subnet ${subnetId}`);
       if (t.vpcId !== s.vpcId) throw setup(`subnet ${subnetId} and route table ${tableId} are in different VPCs`);
-      if ([...routeTables.values()].some((x) => x.subnets.includes(subnetId))) throw setup(`subnet ${subnetId} is already associated (Resource.AlreadyAssociated)`);
+      if ([...routeTables.values()].some((x) => x.subnets.includes(subnetId)))
+        throw setup(`subnet ${subnetId} is already associated (Resource.AlreadyAssociated)`);
       t.subnets.push(subnetId);
     },
     /** Replaces a table's routes (the local route stays). */

@@ -11,9 +11,9 @@ import {
   type DescribeInstanceInformationCommandInput,
   DuplicateInstanceId,
   GetCommandInvocationCommand,
+  type GetCommandInvocationCommandInput,
   GetConnectionStatusCommand,
   type GetConnectionStatusCommandInput,
-  type GetCommandInvocationCommandInput,
   GetServiceSettingCommand,
   type GetServiceSettingCommandInput,
   type InstanceInformation,
@@ -52,8 +52,7 @@ import { ACCOUNT, REGION } from './fixtures.js';
  *
  * moto implements neither DescribeInstanceInformation nor associations nor
  * ListCommandInvocations, so the fleet path is tested against this fake. What it models, with
- * the limits of the API model (aws-sdk-go `ssm/2014-11-06`, ../shared/design/aws-reference.md
- * sections 6 to 8):
+ * the limits of the API model (aws-sdk-go `ssm/2014-11-06`, and the SSM API reference):
  *
  * - DescribeInstanceInformation: the `InstanceIds` filter (1 to 100 values, the model's
  *   InstanceInformationFilterValueSet; more → InvalidInstanceInformationFilterValue),
@@ -177,7 +176,19 @@ export interface FakeFleetOptions {
 const meta = { $metadata: {} };
 const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 const DHMC_PATH = '/ssm/managed-instance/default-ec2-instance-management-role';
-const GATHER_KEYS = ['applications', 'awsComponents', 'networkConfig', 'instanceDetailedInformation', 'windowsUpdates', 'services', 'windowsRoles', 'customInventory', 'billingInfo', 'files', 'windowsRegistry'];
+const GATHER_KEYS = [
+  'applications',
+  'awsComponents',
+  'networkConfig',
+  'instanceDetailedInformation',
+  'windowsUpdates',
+  'services',
+  'windowsRoles',
+  'customInventory',
+  'billingInfo',
+  'files',
+  'windowsRegistry',
+];
 /** The documents the fake knows, with their parameter names. */
 const DOCUMENTS: Record<string, { params: string[]; required?: string[] }> = {
   'AWS-UpdateSSMAgent': { params: ['version', 'allowDowngrade'] },
@@ -307,7 +318,8 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     if (!doc) throw new InvalidDocument({ message: `document ${document} does not exist (fake fleet knows ${Object.keys(DOCUMENTS).join(', ')})`, ...meta });
     for (const [k, v] of Object.entries(parameters ?? {})) {
       if (!doc.params.includes(k)) throw new InvalidParameters({ message: `${document} has no parameter ${k}`, ...meta });
-      if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new InvalidParameters({ message: `parameter ${k} must be a list of strings`, ...meta });
+      if (!Array.isArray(v) || v.some((s) => typeof s !== 'string'))
+        throw new InvalidParameters({ message: `parameter ${k} must be a list of strings`, ...meta });
     }
     for (const k of doc.required ?? []) if (!parameters?.[k]?.length) throw new InvalidParameters({ message: `${document} requires ${k}`, ...meta });
   };
@@ -315,7 +327,8 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
   ssm.on(SendCommandCommand).callsFake(async (input: SendCommandCommandInput) => {
     if (input.Targets) throw validation('fake fleet: SendCommand with Targets is not modelled, use InstanceIds');
     const ids = input.InstanceIds ?? [];
-    if (ids.length < 1 || ids.length > 50) throw validation(`Value at 'instanceIds' failed to satisfy constraint: Member must have length between 1 and 50 (got ${ids.length})`);
+    if (ids.length < 1 || ids.length > 50)
+      throw validation(`Value at 'instanceIds' failed to satisfy constraint: Member must have length between 1 and 50 (got ${ids.length})`);
     if (new Set(ids).size !== ids.length) throw new DuplicateInstanceId({ message: 'duplicate instance ids', ...meta });
     const timeoutSeconds = input.TimeoutSeconds ?? 3600;
     if (timeoutSeconds < 30 || timeoutSeconds > 2_592_000) throw validation('TimeoutSeconds must be between 30 and 2592000');
@@ -402,29 +415,45 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     const cmd = findCommand(input.CommandId);
     const inv = cmd.invocations.find((v) => v.instanceId === input.InstanceId);
     if (!inv) throw named('InvocationDoesNotExist', 'invocation does not exist');
-    return { CommandId: cmd.id, InstanceId: inv.instanceId, DocumentName: cmd.document, Status: inv.status as CommandInvocation['Status'], StatusDetails: inv.details };
+    return {
+      CommandId: cmd.id,
+      InstanceId: inv.instanceId,
+      DocumentName: cmd.document,
+      Status: inv.status as CommandInvocation['Status'],
+      StatusDetails: inv.details,
+    };
   });
 
   // --- Associations ----------------------------------------------------------------------------
 
-  const checkAssociation = (input: { Name?: string; AssociationName?: string; ScheduleExpression?: string; Parameters?: Record<string, string[]>; Targets?: Target[] }) => {
+  const checkAssociation = (input: {
+    Name?: string;
+    AssociationName?: string;
+    ScheduleExpression?: string;
+    Parameters?: Record<string, string[]>;
+    Targets?: Target[];
+  }) => {
     checkParameters(input.Name ?? '', input.Parameters);
     if (input.Name === 'AWS-GatherSoftwareInventory') {
       for (const [k, v] of Object.entries(input.Parameters ?? {})) {
-        if (k !== 'files' && k !== 'windowsRegistry' && !['Enabled', 'Disabled'].includes(v[0] ?? '')) throw new InvalidParameters({ message: `${k} must be Enabled or Disabled`, ...meta });
+        if (k !== 'files' && k !== 'windowsRegistry' && !['Enabled', 'Disabled'].includes(v[0] ?? ''))
+          throw new InvalidParameters({ message: `${k} must be Enabled or Disabled`, ...meta });
       }
     }
-    if (input.AssociationName !== undefined && !/^[a-zA-Z0-9_\-.]{3,128}$/.test(input.AssociationName)) throw validation(`AssociationName ${input.AssociationName} does not match ^[a-zA-Z0-9_\\-.]{3,128}$`);
+    if (input.AssociationName !== undefined && !/^[a-zA-Z0-9_\-.]{3,128}$/.test(input.AssociationName))
+      throw validation(`AssociationName ${input.AssociationName} does not match ^[a-zA-Z0-9_\\-.]{3,128}$`);
     if (input.ScheduleExpression !== undefined) {
       const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(input.ScheduleExpression);
       const minutes = m ? Number(m[1]) * { minute: 1, minutes: 1, hour: 60, hours: 60, day: 1440, days: 1440 }[m[2] as 'minute'] : NaN;
       const cron = /^cron\(.+\)$/.test(input.ScheduleExpression);
-      if (!cron && !(minutes >= 30 && minutes < 31 * 1440)) throw new InvalidSchedule({ message: `schedule ${input.ScheduleExpression} is not valid`, ...meta });
+      if (!cron && !(minutes >= 30 && minutes < 31 * 1440))
+        throw new InvalidSchedule({ message: `schedule ${input.ScheduleExpression} is not valid`, ...meta });
     }
     const targets = input.Targets ?? [];
     if (targets.length < 1 || targets.length > 5) throw new InvalidTarget({ message: 'an association takes 1 to 5 targets', ...meta });
     for (const t of targets) {
-      if (!t.Key || !/^(InstanceIds|tag:.+|tag-key|resource-groups:Name)$/.test(t.Key)) throw new InvalidTarget({ message: `target key ${t.Key} is not valid`, ...meta });
+      if (!t.Key || !/^(InstanceIds|tag:.+|tag-key|resource-groups:Name)$/.test(t.Key))
+        throw new InvalidTarget({ message: `target key ${t.Key} is not valid`, ...meta });
       if (!t.Values?.length || t.Values.length > 50) throw new InvalidTarget({ message: `target ${t.Key} takes 1 to 50 values`, ...meta });
     }
   };
@@ -461,10 +490,19 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     if (!a) throw new AssociationDoesNotExist({ message: `association ${id} does not exist`, ...meta });
     return a;
   };
-  ssm.on(DescribeAssociationCommand).callsFake(async (input: DescribeAssociationCommandInput) => ({ AssociationDescription: description(findAssociation(input.AssociationId)) }));
+  ssm
+    .on(DescribeAssociationCommand)
+    .callsFake(async (input: DescribeAssociationCommandInput) => ({ AssociationDescription: description(findAssociation(input.AssociationId)) }));
 
   /** Adds an association as if someone made it (returns its id). */
-  const addAssociation = (a: { Name: string; AssociationName?: string; Targets: Target[]; ScheduleExpression?: string; Parameters?: Record<string, string[]>; tags?: Record<string, string> }) => {
+  const addAssociation = (a: {
+    Name: string;
+    AssociationName?: string;
+    Targets: Target[];
+    ScheduleExpression?: string;
+    Parameters?: Record<string, string[]>;
+    tags?: Record<string, string>;
+  }) => {
     const AssociationId = `a55${(associations.size + 1).toString(16).padStart(33, '0')}`.slice(0, 36);
     associations.set(AssociationId, {
       AssociationId,

@@ -139,8 +139,7 @@ const limitExceeded = (message: string) => new LimitExceededException({ message,
 const validationError = (message: string) =>
   new IAMServiceException({ name: 'ValidationError', $fault: 'client', message: `1 validation error detected: ${message}`, ...meta });
 /** EC2 errors carry only a code as their name (the query protocol has no modelled exceptions). */
-export const ec2Error = (name: string, message: string) =>
-  Object.assign(new Error(message), { name, $fault: 'client' as const, ...meta });
+export const ec2Error = (name: string, message: string) => Object.assign(new Error(message), { name, $fault: 'client' as const, ...meta });
 
 const tagMap = (tags: readonly Tag[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 const asText = (doc: PolicyDocument | string) => (typeof doc === 'string' ? doc : JSON.stringify(doc));
@@ -150,23 +149,35 @@ const sizeOf = (doc: string) => doc.replace(/\s/g, '').length;
 
 /** A name IAM accepts, else the ValidationError it answers. */
 function checkName(field: string, value: string | undefined, max: number): void {
-  if (!NAME(max).test(value ?? '')) throw validationError(`Value '${value}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length at most ${max}`);
+  if (!NAME(max).test(value ?? ''))
+    throw validationError(
+      `Value '${value}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length at most ${max}`,
+    );
 }
 
 /** Tag rules of CreatePolicy, CreateRole, CreateInstanceProfile: 50 at most, IAM's characters, keys unique ignoring case. */
 function checkTags(tags: readonly Tag[] | undefined): void {
   const list = tags ?? [];
-  if (list.length > IAM_LIMITS.tags) throw validationError(`Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to ${IAM_LIMITS.tags}`);
+  if (list.length > IAM_LIMITS.tags)
+    throw validationError(`Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to ${IAM_LIMITS.tags}`);
   list.forEach((t, n) => {
-    if (!TAG_KEY.test(t.Key ?? '')) throw validationError(`Value '${t.Key}' at 'tags.${n + 1}.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`);
-    if (!TAG_VALUE.test(t.Value ?? '')) throw validationError(`Value '${t.Value}' at 'tags.${n + 1}.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`);
+    if (!TAG_KEY.test(t.Key ?? ''))
+      throw validationError(
+        `Value '${t.Key}' at 'tags.${n + 1}.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`,
+      );
+    if (!TAG_VALUE.test(t.Value ?? ''))
+      throw validationError(
+        `Value '${t.Value}' at 'tags.${n + 1}.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`,
+      );
   });
   const keys = list.map((t) => (t.Key ?? '').toLowerCase());
-  if (new Set(keys).size !== keys.length) throw new InvalidInputException({ message: 'Duplicate tag keys found. Please note that Tag keys are case insensitive.', ...meta });
+  if (new Set(keys).size !== keys.length)
+    throw new InvalidInputException({ message: 'Duplicate tag keys found. Please note that Tag keys are case insensitive.', ...meta });
 }
 
 function checkDescription(description: string | undefined): void {
-  if ((description ?? '').length > IAM_LIMITS.description) throw validationError(`Value at 'description' failed to satisfy constraint: Member must have length less than or equal to ${IAM_LIMITS.description}`);
+  if ((description ?? '').length > IAM_LIMITS.description)
+    throw validationError(`Value at 'description' failed to satisfy constraint: Member must have length less than or equal to ${IAM_LIMITS.description}`);
 }
 
 /** A permissions policy as IAM checks it: JSON with Version and Statement, its characters, at most 6,144 characters without white space. */
@@ -182,7 +193,8 @@ function checkDocument(doc: string | undefined, limit: { size: number; quota: st
 
 /** One page of a List call: IAM's Marker / MaxItems / IsTruncated. */
 function page<T>(items: readonly T[], input: { Marker?: string; MaxItems?: number }, pageSize: number): { items: T[]; IsTruncated: boolean; Marker?: string } {
-  if (input.MaxItems !== undefined && (input.MaxItems < 1 || input.MaxItems > 1000)) throw validationError(`Value '${input.MaxItems}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`);
+  if (input.MaxItems !== undefined && (input.MaxItems < 1 || input.MaxItems > 1000))
+    throw validationError(`Value '${input.MaxItems}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`);
   const start = input.Marker ? Number(input.Marker.replace(/^m/, '')) : 0;
   if (!Number.isInteger(start) || start < 0 || start > items.length) throw new InvalidInputException({ message: 'Invalid Marker.', ...meta });
   const end = start + (input.MaxItems ?? pageSize);
@@ -237,12 +249,14 @@ export function fakeIam(opts: FakeIamOptions = {}) {
   ec2?.rejects(Object.assign(new Error('fake EC2: command not implemented'), { name: 'FakeNotImplemented' }));
 
   /** Async (aws-sdk-client-mock hands a sync fake's value back as is), with scripted failures first. */
-  const guard = <I>(command: { name: string }, fn: (input: I) => unknown) => async (input: I) => {
-    const queued = failures.get(command.name);
-    const failure = queued?.shift();
-    if (failure) throw failure;
-    return fn(structuredClone(input));
-  };
+  const guard =
+    <I>(command: { name: string }, fn: (input: I) => unknown) =>
+    async (input: I) => {
+      const queued = failures.get(command.name);
+      const failure = queued?.shift();
+      if (failure) throw failure;
+      return fn(structuredClone(input));
+    };
   const created = (key: string) => {
     if (opts.propagation) unseen.add(key);
   };
@@ -252,10 +266,15 @@ export function fakeIam(opts: FakeIamOptions = {}) {
   };
 
   // AWS managed policies exist in every account: GetPolicy and GetPolicyVersion answer for those of AWS_MANAGED_POLICIES.
-  const awsManaged = new Map<string, FakePolicy>(Object.entries(AWS_MANAGED_POLICIES).map(([name, doc]) => {
-    const arn = `arn:aws:iam::aws:policy/${name}`;
-    return [arn, { name, arn, defaultVersion: 'v1', lastVersion: 1, versions: [{ id: 'v1', document: JSON.stringify(doc), created: new Date(clock) }], tags: {} }];
-  }));
+  const awsManaged = new Map<string, FakePolicy>(
+    Object.entries(AWS_MANAGED_POLICIES).map(([name, doc]) => {
+      const arn = `arn:aws:iam::aws:policy/${name}`;
+      return [
+        arn,
+        { name, arn, defaultVersion: 'v1', lastVersion: 1, versions: [{ id: 'v1', document: JSON.stringify(doc), created: new Date(clock) }], tags: {} },
+      ];
+    }),
+  );
   const policy = (arn: string | undefined) => {
     const p = policies.get(arn ?? '');
     if (!p) throw noSuchEntity(`Policy ${arn} does not exist or is not attachable.`);
@@ -305,157 +324,266 @@ export function fakeIam(opts: FakeIamOptions = {}) {
   });
 
   // The account: usage and quotas.
-  iam.on(GetAccountSummaryCommand).callsFake(guard(GetAccountSummaryCommand, () => ({
-    SummaryMap: {
-      AttachedPoliciesPerRoleQuota: quotas.role,
-      AttachedPoliciesPerUserQuota: quotas.user,
-      AttachedPoliciesPerGroupQuota: quotas.group,
-      PolicySizeQuota: IAM_LIMITS.policySize,
-      VersionsPerPolicyQuota: IAM_LIMITS.versions,
-      Policies: policies.size,
-      PoliciesQuota: 1500,
-      Roles: roles.size,
-      RolesQuota: 1000,
-      InstanceProfiles: profiles.size,
-      Users: users.size,
-      Groups: groups.size,
-    },
-  })));
+  iam.on(GetAccountSummaryCommand).callsFake(
+    guard(GetAccountSummaryCommand, () => ({
+      SummaryMap: {
+        AttachedPoliciesPerRoleQuota: quotas.role,
+        AttachedPoliciesPerUserQuota: quotas.user,
+        AttachedPoliciesPerGroupQuota: quotas.group,
+        PolicySizeQuota: IAM_LIMITS.policySize,
+        VersionsPerPolicyQuota: IAM_LIMITS.versions,
+        Policies: policies.size,
+        PoliciesQuota: 1500,
+        Roles: roles.size,
+        RolesQuota: 1000,
+        InstanceProfiles: profiles.size,
+        Users: users.size,
+        Groups: groups.size,
+      },
+    })),
+  );
 
   // Policies and their versions.
-  iam.on(GetPolicyCommand).callsFake(guard(GetPolicyCommand, (i: { PolicyArn?: string }) => {
-    const p = readable(i.PolicyArn);
-    return { Policy: { PolicyName: p.name, Arn: p.arn, DefaultVersionId: p.defaultVersion, Path: '/', Tags: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value })) } };
-  }));
-  iam.on(GetPolicyVersionCommand).callsFake(guard(GetPolicyVersionCommand, (i: { PolicyArn?: string; VersionId?: string }) => {
-    const p = readable(i.PolicyArn);
-    const v = p.versions.find((x) => x.id === i.VersionId);
-    if (!v) throw noSuchEntity(`Policy ${p.arn} version ${i.VersionId} does not exist or is not attachable.`);
-    // Real IAM returns the document URL-encoded (RFC 3986).
-    return { PolicyVersion: { Document: encodeURIComponent(v.document), VersionId: v.id, IsDefaultVersion: v.id === p.defaultVersion, CreateDate: v.created } };
-  }));
-  iam.on(ListPolicyVersionsCommand).callsFake(guard(ListPolicyVersionsCommand, (i: { PolicyArn?: string; Marker?: string; MaxItems?: number }) => {
-    const p = readable(i.PolicyArn);
-    // Newest first, without documents, as IAM lists them.
-    const { items, ...rest } = page([...p.versions].reverse(), i, pageSize);
-    return { Versions: items.map((v) => ({ VersionId: v.id, IsDefaultVersion: v.id === p.defaultVersion, CreateDate: v.created })), ...rest };
-  }));
-  iam.on(CreatePolicyCommand).callsFake(guard(CreatePolicyCommand, (i: { PolicyName?: string; PolicyDocument?: string; Description?: string; Tags?: Tag[] }) => {
-    checkName('policyName', i.PolicyName, 128);
-    checkDescription(i.Description);
-    checkTags(i.Tags);
-    const arn = policyArnOf(i.PolicyName ?? '');
-    if (policies.has(arn)) throw alreadyExists(`A policy called ${i.PolicyName} already exists. Duplicate names are not allowed.`);
-    checkDocument(i.PolicyDocument);
-    const p: FakePolicy = { name: i.PolicyName!, arn, defaultVersion: 'v1', lastVersion: 1, versions: [{ id: 'v1', document: i.PolicyDocument!, created: tick() }], tags: tagMap(i.Tags), description: i.Description };
-    policies.set(arn, p);
-    created(`policy:${arn}`);
-    return { Policy: { PolicyName: p.name, Arn: arn, DefaultVersionId: 'v1', Path: '/' } };
-  }));
-  iam.on(CreatePolicyVersionCommand).callsFake(guard(CreatePolicyVersionCommand, (i: { PolicyArn?: string; PolicyDocument?: string; SetAsDefault?: boolean }) => {
-    const p = policy(i.PolicyArn);
-    if (p.versions.length >= IAM_LIMITS.versions) {
-      throw limitExceeded('A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.');
-    }
-    checkDocument(i.PolicyDocument);
-    const v = { id: `v${++p.lastVersion}`, document: i.PolicyDocument!, created: tick() };
-    p.versions.push(v);
-    if (i.SetAsDefault) p.defaultVersion = v.id;
-    return { PolicyVersion: { VersionId: v.id, IsDefaultVersion: v.id === p.defaultVersion, CreateDate: v.created } };
-  }));
-  iam.on(DeletePolicyVersionCommand).callsFake(guard(DeletePolicyVersionCommand, (i: { PolicyArn?: string; VersionId?: string }) => {
-    const p = policy(i.PolicyArn);
-    if (!p.versions.some((v) => v.id === i.VersionId)) throw noSuchEntity(`Policy ${p.arn} version ${i.VersionId} does not exist.`);
-    if (i.VersionId === p.defaultVersion) throw new DeleteConflictException({ message: 'Cannot delete the default version of a policy.', $metadata: { httpStatusCode: 409 } });
-    p.versions = p.versions.filter((v) => v.id !== i.VersionId);
-    return {};
-  }));
+  iam.on(GetPolicyCommand).callsFake(
+    guard(GetPolicyCommand, (i: { PolicyArn?: string }) => {
+      const p = readable(i.PolicyArn);
+      return {
+        Policy: {
+          PolicyName: p.name,
+          Arn: p.arn,
+          DefaultVersionId: p.defaultVersion,
+          Path: '/',
+          Tags: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value })),
+        },
+      };
+    }),
+  );
+  iam.on(GetPolicyVersionCommand).callsFake(
+    guard(GetPolicyVersionCommand, (i: { PolicyArn?: string; VersionId?: string }) => {
+      const p = readable(i.PolicyArn);
+      const v = p.versions.find((x) => x.id === i.VersionId);
+      if (!v) throw noSuchEntity(`Policy ${p.arn} version ${i.VersionId} does not exist or is not attachable.`);
+      // Real IAM returns the document URL-encoded (RFC 3986).
+      return {
+        PolicyVersion: { Document: encodeURIComponent(v.document), VersionId: v.id, IsDefaultVersion: v.id === p.defaultVersion, CreateDate: v.created },
+      };
+    }),
+  );
+  iam.on(ListPolicyVersionsCommand).callsFake(
+    guard(ListPolicyVersionsCommand, (i: { PolicyArn?: string; Marker?: string; MaxItems?: number }) => {
+      const p = readable(i.PolicyArn);
+      // Newest first, without documents, as IAM lists them.
+      const { items, ...rest } = page([...p.versions].reverse(), i, pageSize);
+      return { Versions: items.map((v) => ({ VersionId: v.id, IsDefaultVersion: v.id === p.defaultVersion, CreateDate: v.created })), ...rest };
+    }),
+  );
+  iam.on(CreatePolicyCommand).callsFake(
+    guard(CreatePolicyCommand, (i: { PolicyName?: string; PolicyDocument?: string; Description?: string; Tags?: Tag[] }) => {
+      checkName('policyName', i.PolicyName, 128);
+      checkDescription(i.Description);
+      checkTags(i.Tags);
+      const arn = policyArnOf(i.PolicyName ?? '');
+      if (policies.has(arn)) throw alreadyExists(`A policy called ${i.PolicyName} already exists. Duplicate names are not allowed.`);
+      checkDocument(i.PolicyDocument);
+      const p: FakePolicy = {
+        name: i.PolicyName!,
+        arn,
+        defaultVersion: 'v1',
+        lastVersion: 1,
+        versions: [{ id: 'v1', document: i.PolicyDocument!, created: tick() }],
+        tags: tagMap(i.Tags),
+        description: i.Description,
+      };
+      policies.set(arn, p);
+      created(`policy:${arn}`);
+      return { Policy: { PolicyName: p.name, Arn: arn, DefaultVersionId: 'v1', Path: '/' } };
+    }),
+  );
+  iam.on(CreatePolicyVersionCommand).callsFake(
+    guard(CreatePolicyVersionCommand, (i: { PolicyArn?: string; PolicyDocument?: string; SetAsDefault?: boolean }) => {
+      const p = policy(i.PolicyArn);
+      if (p.versions.length >= IAM_LIMITS.versions) {
+        throw limitExceeded('A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.');
+      }
+      checkDocument(i.PolicyDocument);
+      const v = { id: `v${++p.lastVersion}`, document: i.PolicyDocument!, created: tick() };
+      p.versions.push(v);
+      if (i.SetAsDefault) p.defaultVersion = v.id;
+      return { PolicyVersion: { VersionId: v.id, IsDefaultVersion: v.id === p.defaultVersion, CreateDate: v.created } };
+    }),
+  );
+  iam.on(DeletePolicyVersionCommand).callsFake(
+    guard(DeletePolicyVersionCommand, (i: { PolicyArn?: string; VersionId?: string }) => {
+      const p = policy(i.PolicyArn);
+      if (!p.versions.some((v) => v.id === i.VersionId)) throw noSuchEntity(`Policy ${p.arn} version ${i.VersionId} does not exist.`);
+      if (i.VersionId === p.defaultVersion)
+        throw new DeleteConflictException({ message: 'Cannot delete the default version of a policy.', $metadata: { httpStatusCode: 409 } });
+      p.versions = p.versions.filter((v) => v.id !== i.VersionId);
+      return {};
+    }),
+  );
 
   // Roles.
-  iam.on(GetRoleCommand).callsFake(guard(GetRoleCommand, (i: { RoleName?: string }) => {
-    const r = role(i.RoleName);
-    return { Role: { RoleName: r.name, Arn: r.arn, Path: '/', RoleId: `AROA${r.name.toUpperCase()}`, CreateDate: new Date(clock), AssumeRolePolicyDocument: encodeURIComponent(r.trust) } };
-  }));
-  iam.on(CreateRoleCommand).callsFake(guard(CreateRoleCommand, (i: { RoleName?: string; AssumeRolePolicyDocument?: string; Description?: string; Tags?: Tag[] }) => {
-    checkName('roleName', i.RoleName, 64);
-    checkDescription(i.Description);
-    checkTags(i.Tags);
-    checkDocument(i.AssumeRolePolicyDocument, { size: IAM_LIMITS.trustPolicySize, quota: 'ACLSizePerRole' });
-    const name = i.RoleName ?? '';
-    if (roles.has(name)) throw alreadyExists(`Role with name ${name} already exists.`);
-    const r: FakeRole = { name, arn: roleArnOf(name), trust: i.AssumeRolePolicyDocument ?? '', attached: new Set(), tags: tagMap(i.Tags) };
-    roles.set(name, r);
-    created(`role:${name}`);
-    return { Role: { RoleName: name, Arn: r.arn, Path: '/', RoleId: `AROA${name.toUpperCase()}`, CreateDate: tick() } };
-  }));
-  iam.on(ListAttachedRolePoliciesCommand).callsFake(guard(ListAttachedRolePoliciesCommand, (i: { RoleName?: string; Marker?: string; MaxItems?: number }) => attachedList(role(i.RoleName).attached, i)));
-  iam.on(AttachRolePolicyCommand).callsFake(guard(AttachRolePolicyCommand, (i: { RoleName?: string; PolicyArn?: string }) => {
-    const r = role(i.RoleName);
-    propagated(`role:${r.name}`, `The role with name ${r.name} cannot be found.`);
-    attachTo(r.attached, attachable(i.PolicyArn), 'Role');
-    return {};
-  }));
+  iam.on(GetRoleCommand).callsFake(
+    guard(GetRoleCommand, (i: { RoleName?: string }) => {
+      const r = role(i.RoleName);
+      return {
+        Role: {
+          RoleName: r.name,
+          Arn: r.arn,
+          Path: '/',
+          RoleId: `AROA${r.name.toUpperCase()}`,
+          CreateDate: new Date(clock),
+          AssumeRolePolicyDocument: encodeURIComponent(r.trust),
+        },
+      };
+    }),
+  );
+  iam.on(CreateRoleCommand).callsFake(
+    guard(CreateRoleCommand, (i: { RoleName?: string; AssumeRolePolicyDocument?: string; Description?: string; Tags?: Tag[] }) => {
+      checkName('roleName', i.RoleName, 64);
+      checkDescription(i.Description);
+      checkTags(i.Tags);
+      checkDocument(i.AssumeRolePolicyDocument, { size: IAM_LIMITS.trustPolicySize, quota: 'ACLSizePerRole' });
+      const name = i.RoleName ?? '';
+      if (roles.has(name)) throw alreadyExists(`Role with name ${name} already exists.`);
+      const r: FakeRole = { name, arn: roleArnOf(name), trust: i.AssumeRolePolicyDocument ?? '', attached: new Set(), tags: tagMap(i.Tags) };
+      roles.set(name, r);
+      created(`role:${name}`);
+      return { Role: { RoleName: name, Arn: r.arn, Path: '/', RoleId: `AROA${name.toUpperCase()}`, CreateDate: tick() } };
+    }),
+  );
+  iam
+    .on(ListAttachedRolePoliciesCommand)
+    .callsFake(
+      guard(ListAttachedRolePoliciesCommand, (i: { RoleName?: string; Marker?: string; MaxItems?: number }) => attachedList(role(i.RoleName).attached, i)),
+    );
+  iam.on(AttachRolePolicyCommand).callsFake(
+    guard(AttachRolePolicyCommand, (i: { RoleName?: string; PolicyArn?: string }) => {
+      const r = role(i.RoleName);
+      propagated(`role:${r.name}`, `The role with name ${r.name} cannot be found.`);
+      attachTo(r.attached, attachable(i.PolicyArn), 'Role');
+      return {};
+    }),
+  );
 
   // Instance profiles.
-  iam.on(GetInstanceProfileCommand).callsFake(guard(GetInstanceProfileCommand, (i: { InstanceProfileName?: string }) => ({ InstanceProfile: profileView(profile(i.InstanceProfileName)) })));
-  iam.on(CreateInstanceProfileCommand).callsFake(guard(CreateInstanceProfileCommand, (i: { InstanceProfileName?: string; Tags?: Tag[] }) => {
-    checkName('instanceProfileName', i.InstanceProfileName, 128);
-    checkTags(i.Tags);
-    const name = i.InstanceProfileName ?? '';
-    if (profiles.has(name)) throw alreadyExists(`Instance Profile ${name} already exists.`);
-    const p: FakeProfile = { name, arn: profileArnOf(name), roles: [], tags: tagMap(i.Tags), created: true };
-    profiles.set(name, p);
-    created(`profile:${name}`);
-    return { InstanceProfile: profileView(p) };
-  }));
-  iam.on(AddRoleToInstanceProfileCommand).callsFake(guard(AddRoleToInstanceProfileCommand, (i: { InstanceProfileName?: string; RoleName?: string }) => {
-    const p = profile(i.InstanceProfileName);
-    const r = role(i.RoleName);
-    propagated(`profile:${p.name}`, `Instance Profile ${p.name} cannot be found.`);
-    propagated(`role:${r.name}`, `The role with name ${r.name} cannot be found.`);
-    if (p.roles.length) throw limitExceeded('Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1');
-    p.roles.push(r.name);
-    return {};
-  }));
+  iam
+    .on(GetInstanceProfileCommand)
+    .callsFake(guard(GetInstanceProfileCommand, (i: { InstanceProfileName?: string }) => ({ InstanceProfile: profileView(profile(i.InstanceProfileName)) })));
+  iam.on(CreateInstanceProfileCommand).callsFake(
+    guard(CreateInstanceProfileCommand, (i: { InstanceProfileName?: string; Tags?: Tag[] }) => {
+      checkName('instanceProfileName', i.InstanceProfileName, 128);
+      checkTags(i.Tags);
+      const name = i.InstanceProfileName ?? '';
+      if (profiles.has(name)) throw alreadyExists(`Instance Profile ${name} already exists.`);
+      const p: FakeProfile = { name, arn: profileArnOf(name), roles: [], tags: tagMap(i.Tags), created: true };
+      profiles.set(name, p);
+      created(`profile:${name}`);
+      return { InstanceProfile: profileView(p) };
+    }),
+  );
+  iam.on(AddRoleToInstanceProfileCommand).callsFake(
+    guard(AddRoleToInstanceProfileCommand, (i: { InstanceProfileName?: string; RoleName?: string }) => {
+      const p = profile(i.InstanceProfileName);
+      const r = role(i.RoleName);
+      propagated(`profile:${p.name}`, `Instance Profile ${p.name} cannot be found.`);
+      propagated(`role:${r.name}`, `The role with name ${r.name} cannot be found.`);
+      if (p.roles.length) throw limitExceeded('Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1');
+      p.roles.push(r.name);
+      return {};
+    }),
+  );
 
   // Inline policies (none) and the policy simulator (denied).
-  iam.on(ListRolePoliciesCommand).callsFake(guard(ListRolePoliciesCommand, (i: { RoleName?: string; Marker?: string; MaxItems?: number }) => {
-    role(i.RoleName);
-    return { PolicyNames: [], IsTruncated: false };
-  }));
-  iam.on(ListUserPoliciesCommand).callsFake(guard(ListUserPoliciesCommand, (i: { UserName?: string }) => {
-    principal('user', i.UserName);
-    return { PolicyNames: [], IsTruncated: false };
-  }));
-  iam.on(ListGroupsForUserCommand).callsFake(guard(ListGroupsForUserCommand, (i: { UserName?: string }) => {
-    principal('user', i.UserName);
-    return { Groups: [], IsTruncated: false };
-  }));
-  iam.on(SimulatePrincipalPolicyCommand).callsFake(guard(SimulatePrincipalPolicyCommand, () => {
-    throw new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message: 'User is not authorized to perform: iam:SimulatePrincipalPolicy', $metadata: { httpStatusCode: 403 } });
-  }));
+  iam.on(ListRolePoliciesCommand).callsFake(
+    guard(ListRolePoliciesCommand, (i: { RoleName?: string; Marker?: string; MaxItems?: number }) => {
+      role(i.RoleName);
+      return { PolicyNames: [], IsTruncated: false };
+    }),
+  );
+  iam.on(ListUserPoliciesCommand).callsFake(
+    guard(ListUserPoliciesCommand, (i: { UserName?: string }) => {
+      principal('user', i.UserName);
+      return { PolicyNames: [], IsTruncated: false };
+    }),
+  );
+  iam.on(ListGroupsForUserCommand).callsFake(
+    guard(ListGroupsForUserCommand, (i: { UserName?: string }) => {
+      principal('user', i.UserName);
+      return { Groups: [], IsTruncated: false };
+    }),
+  );
+  iam.on(SimulatePrincipalPolicyCommand).callsFake(
+    guard(SimulatePrincipalPolicyCommand, () => {
+      throw new IAMServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        message: 'User is not authorized to perform: iam:SimulatePrincipalPolicy',
+        $metadata: { httpStatusCode: 403 },
+      });
+    }),
+  );
 
   // Users and groups.
-  iam.on(ListAttachedUserPoliciesCommand).callsFake(guard(ListAttachedUserPoliciesCommand, (i: { UserName?: string; Marker?: string; MaxItems?: number }) => attachedList(principal('user', i.UserName).attached, i)));
-  iam.on(ListAttachedGroupPoliciesCommand).callsFake(guard(ListAttachedGroupPoliciesCommand, (i: { GroupName?: string; Marker?: string; MaxItems?: number }) => attachedList(principal('group', i.GroupName).attached, i)));
-  iam.on(AttachUserPolicyCommand).callsFake(guard(AttachUserPolicyCommand, (i: { UserName?: string; PolicyArn?: string }) => {
-    const u = principal('user', i.UserName);
-    attachTo(u.attached, attachable(i.PolicyArn), 'User');
-    return {};
-  }));
-  iam.on(AttachGroupPolicyCommand).callsFake(guard(AttachGroupPolicyCommand, (i: { GroupName?: string; PolicyArn?: string }) => {
-    const g = principal('group', i.GroupName);
-    attachTo(g.attached, attachable(i.PolicyArn), 'Group');
-    return {};
-  }));
-  iam.on(ListUsersCommand).callsFake(guard(ListUsersCommand, (i: { Marker?: string; MaxItems?: number }) => {
-    const { items, ...rest } = page([...users.keys()], i, pageSize);
-    return { Users: items.map((UserName) => ({ UserName, Arn: `arn:aws:iam::${ACCOUNT}:user/${UserName}`, Path: '/', UserId: `AIDA${UserName.toUpperCase()}`, CreateDate: new Date(clock) })), ...rest };
-  }));
-  iam.on(ListGroupsCommand).callsFake(guard(ListGroupsCommand, (i: { Marker?: string; MaxItems?: number }) => {
-    const { items, ...rest } = page([...groups.keys()], i, pageSize);
-    return { Groups: items.map((GroupName) => ({ GroupName, Arn: `arn:aws:iam::${ACCOUNT}:group/${GroupName}`, Path: '/', GroupId: `AGPA${GroupName.toUpperCase()}`, CreateDate: new Date(clock) })), ...rest };
-  }));
+  iam
+    .on(ListAttachedUserPoliciesCommand)
+    .callsFake(
+      guard(ListAttachedUserPoliciesCommand, (i: { UserName?: string; Marker?: string; MaxItems?: number }) =>
+        attachedList(principal('user', i.UserName).attached, i),
+      ),
+    );
+  iam
+    .on(ListAttachedGroupPoliciesCommand)
+    .callsFake(
+      guard(ListAttachedGroupPoliciesCommand, (i: { GroupName?: string; Marker?: string; MaxItems?: number }) =>
+        attachedList(principal('group', i.GroupName).attached, i),
+      ),
+    );
+  iam.on(AttachUserPolicyCommand).callsFake(
+    guard(AttachUserPolicyCommand, (i: { UserName?: string; PolicyArn?: string }) => {
+      const u = principal('user', i.UserName);
+      attachTo(u.attached, attachable(i.PolicyArn), 'User');
+      return {};
+    }),
+  );
+  iam.on(AttachGroupPolicyCommand).callsFake(
+    guard(AttachGroupPolicyCommand, (i: { GroupName?: string; PolicyArn?: string }) => {
+      const g = principal('group', i.GroupName);
+      attachTo(g.attached, attachable(i.PolicyArn), 'Group');
+      return {};
+    }),
+  );
+  iam.on(ListUsersCommand).callsFake(
+    guard(ListUsersCommand, (i: { Marker?: string; MaxItems?: number }) => {
+      const { items, ...rest } = page([...users.keys()], i, pageSize);
+      return {
+        Users: items.map((UserName) => ({
+          UserName,
+          Arn: `arn:aws:iam::${ACCOUNT}:user/${UserName}`,
+          Path: '/',
+          UserId: `AIDA${UserName.toUpperCase()}`,
+          CreateDate: new Date(clock),
+        })),
+        ...rest,
+      };
+    }),
+  );
+  iam.on(ListGroupsCommand).callsFake(
+    guard(ListGroupsCommand, (i: { Marker?: string; MaxItems?: number }) => {
+      const { items, ...rest } = page([...groups.keys()], i, pageSize);
+      return {
+        Groups: items.map((GroupName) => ({
+          GroupName,
+          Arn: `arn:aws:iam::${ACCOUNT}:group/${GroupName}`,
+          Path: '/',
+          GroupId: `AGPA${GroupName.toUpperCase()}`,
+          CreateDate: new Date(clock),
+        })),
+        ...rest,
+      };
+    }),
+  );
 
   // EC2: instance profile associations, one live association per instance.
   const matches = (a: FakeAssociation, filters: readonly Filter[]) =>
@@ -464,30 +592,36 @@ export function fakeIam(opts: FakeIamOptions = {}) {
       if (value === undefined) throw ec2Error('InvalidParameterValue', `The filter '${f.Name}' is invalid`);
       return (f.Values ?? []).includes(value);
     });
-  const associationView = (a: FakeAssociation) => ({ AssociationId: a.id, InstanceId: a.instanceId, IamInstanceProfile: { Arn: a.profileArn, Id: `AIPA${lastSegment(a.profileArn).toUpperCase()}` }, State: a.state });
-  ec2?.on(DescribeIamInstanceProfileAssociationsCommand).callsFake(guard(DescribeIamInstanceProfileAssociationsCommand, (i: { AssociationIds?: string[]; Filters?: Filter[] }) => ({
-    IamInstanceProfileAssociations: [...associations.values()]
-      .filter((a) => !i.AssociationIds?.length || i.AssociationIds.includes(a.id))
-      .filter((a) => matches(a, i.Filters ?? []))
-      .map(associationView),
-  })));
-  ec2?.on(AssociateIamInstanceProfileCommand).callsFake(guard(AssociateIamInstanceProfileCommand, (i: { InstanceId?: string; IamInstanceProfile?: { Name?: string; Arn?: string } }) => {
-    const instanceId = i.InstanceId ?? '';
-    const live = [...associations.values()].find((a) => a.instanceId === instanceId && (a.state === 'associating' || a.state === 'associated'));
-    if (live) throw ec2Error('IncorrectState', `There is an existing association for instance ${instanceId}`);
-    const name = i.IamInstanceProfile?.Name ?? lastSegment(i.IamInstanceProfile?.Arn ?? '');
-    const p = profiles.get(name);
-    if (!p) throw ec2Error('InvalidParameterValue', `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
-    const a: FakeAssociation = { id: `iip-assoc-${String(++associationCount).padStart(17, '0')}`, instanceId, profileArn: p.arn, state: 'associating' };
-    associations.set(a.id, a);
-    return { IamInstanceProfileAssociation: associationView(a) };
-  }));
+  const associationView = (a: FakeAssociation) => ({
+    AssociationId: a.id,
+    InstanceId: a.instanceId,
+    IamInstanceProfile: { Arn: a.profileArn, Id: `AIPA${lastSegment(a.profileArn).toUpperCase()}` },
+    State: a.state,
+  });
+  ec2?.on(DescribeIamInstanceProfileAssociationsCommand).callsFake(
+    guard(DescribeIamInstanceProfileAssociationsCommand, (i: { AssociationIds?: string[]; Filters?: Filter[] }) => ({
+      IamInstanceProfileAssociations: [...associations.values()]
+        .filter((a) => !i.AssociationIds?.length || i.AssociationIds.includes(a.id))
+        .filter((a) => matches(a, i.Filters ?? []))
+        .map(associationView),
+    })),
+  );
+  ec2?.on(AssociateIamInstanceProfileCommand).callsFake(
+    guard(AssociateIamInstanceProfileCommand, (i: { InstanceId?: string; IamInstanceProfile?: { Name?: string; Arn?: string } }) => {
+      const instanceId = i.InstanceId ?? '';
+      const live = [...associations.values()].find((a) => a.instanceId === instanceId && (a.state === 'associating' || a.state === 'associated'));
+      if (live) throw ec2Error('IncorrectState', `There is an existing association for instance ${instanceId}`);
+      const name = i.IamInstanceProfile?.Name ?? lastSegment(i.IamInstanceProfile?.Arn ?? '');
+      const p = profiles.get(name);
+      if (!p) throw ec2Error('InvalidParameterValue', `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
+      const a: FakeAssociation = { id: `iip-assoc-${String(++associationCount).padStart(17, '0')}`, instanceId, profileArn: p.arn, state: 'associating' };
+      associations.set(a.id, a);
+      return { IamInstanceProfileAssociation: associationView(a) };
+    }),
+  );
 
   /** Every call to either client, in the order they were made. */
-  const calls = () =>
-    [...iam.calls(), ...(ec2?.calls() ?? [])]
-      .sort((a, b) => (a.calledBefore(b) ? -1 : 1))
-      .map((c) => (c.args[0] as object).constructor.name);
+  const calls = () => [...iam.calls(), ...(ec2?.calls() ?? [])].sort((a, b) => (a.calledBefore(b) ? -1 : 1)).map((c) => (c.args[0] as object).constructor.name);
 
   return {
     iam,
@@ -501,9 +635,20 @@ export function fakeIam(opts: FakeIamOptions = {}) {
     /** The managed-policy quotas per role, user and group; a test may change them. */
     quotas,
     /** A customer managed policy with these versions (oldest first); the last is the default unless `defaultVersion` says otherwise. */
-    addPolicy(name: string, documents: readonly (PolicyDocument | string)[], opts: { defaultVersion?: string; tags?: Record<string, string> } = {}): FakePolicy {
+    addPolicy(
+      name: string,
+      documents: readonly (PolicyDocument | string)[],
+      opts: { defaultVersion?: string; tags?: Record<string, string> } = {},
+    ): FakePolicy {
       const versions = documents.map((d, n) => ({ id: `v${n + 1}`, document: asText(d), created: tick() }));
-      const p: FakePolicy = { name, arn: policyArnOf(name), versions, lastVersion: versions.length, defaultVersion: opts.defaultVersion ?? `v${versions.length}`, tags: opts.tags ?? {} };
+      const p: FakePolicy = {
+        name,
+        arn: policyArnOf(name),
+        versions,
+        lastVersion: versions.length,
+        defaultVersion: opts.defaultVersion ?? `v${versions.length}`,
+        tags: opts.tags ?? {},
+      };
       policies.set(p.arn, p);
       return p;
     },
@@ -535,7 +680,8 @@ export function fakeIam(opts: FakeIamOptions = {}) {
       return a;
     },
     /** The live association of an instance, if any. */
-    associationOf: (instanceId: string) => [...associations.values()].find((a) => a.instanceId === instanceId && (a.state === 'associating' || a.state === 'associated')),
+    associationOf: (instanceId: string) =>
+      [...associations.values()].find((a) => a.instanceId === instanceId && (a.state === 'associating' || a.state === 'associated')),
     /** The next `times` calls of `command` fail with `error` before the fake answers again. */
     failNext(command: { name: string }, error: Error, times = 1) {
       failures.set(command.name, [...(failures.get(command.name) ?? []), ...Array.from({ length: times }, () => error)]);

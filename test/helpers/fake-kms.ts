@@ -7,6 +7,7 @@ import {
   EnableKeyRotationCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
+  type KeyMetadata,
   KMSClient,
   KMSInvalidStateException,
   KMSServiceException,
@@ -17,11 +18,10 @@ import {
   MalformedPolicyDocumentException,
   NotFoundException,
   PutKeyPolicyCommand,
+  type Tag,
   TagException,
   TagResourceCommand,
   UnsupportedOperationException,
-  type KeyMetadata,
-  type Tag,
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { isWriteCall } from '../../src/aws/calls.js';
@@ -70,7 +70,13 @@ interface Statement {
 
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 const glob = (pattern: string, value: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(value);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  ).test(value);
 
 /** The principals of a statement (`*` as `*`), by kind: AWS, Service. */
 function principals(p: unknown, kind: 'AWS' | 'Service'): string[] {
@@ -83,7 +89,13 @@ function principals(p: unknown, kind: 'AWS' | 'Service'): string[] {
  * to one of `who` (of `kind`) under `context`? An explicit Deny wins; a condition on a key
  * missing from the context does not hold.
  */
-export function keyPolicyAllows(policy: string, kind: 'AWS' | 'Service', who: readonly string[], action: string, context: Record<string, string> = {}): boolean {
+export function keyPolicyAllows(
+  policy: string,
+  kind: 'AWS' | 'Service',
+  who: readonly string[],
+  action: string,
+  context: Record<string, string> = {},
+): boolean {
   const doc = JSON.parse(policy) as { Statement: Statement | Statement[] };
   const all = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
   const applies = (s: Statement) =>
@@ -116,8 +128,7 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
   const keys = new Map<string, FakeKey>();
   const aliases = new Map<string, string>();
   let n = 0;
-  const lookup = (id: string | undefined) =>
-    keys.get(aliases.get(id ?? '') ?? id ?? '') ?? [...keys.values()].find((k) => k.meta.Arn === id);
+  const lookup = (id: string | undefined) => keys.get(aliases.get(id ?? '') ?? id ?? '') ?? [...keys.values()].find((k) => k.meta.Arn === id);
   /** The key a call names; the first call naming a just-created key does not find it. */
   const find = (id: string | undefined) => {
     const key = lookup(id);
@@ -157,13 +168,25 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
   };
 
   /** A key whose key material is imported, or in a custom key store: KMS cannot rotate it. */
-  const foreignMaterial = (m: KeyMetadata) => m.Origin === 'EXTERNAL' || !!m.CustomKeyStoreId || m.Origin === 'AWS_CLOUDHSM' || m.Origin === 'EXTERNAL_KEY_STORE';
+  const foreignMaterial = (m: KeyMetadata) =>
+    m.Origin === 'EXTERNAL' || !!m.CustomKeyStoreId || m.Origin === 'AWS_CLOUDHSM' || m.Origin === 'EXTERNAL_KEY_STORE';
 
   const addKey = (o: Partial<KeyMetadata> & { tags?: Record<string, string>; rotation?: boolean; policy?: string } = {}) => {
     const KeyId = `key-${++n}`;
     const { tags = {}, rotation = false, policy = DEFAULT_KEY_POLICY, ...rest } = o;
     keys.set(KeyId, {
-      meta: { KeyId, Arn: `arn:aws:kms:${region}:${ACCOUNT}:key/${KeyId}`, AWSAccountId: ACCOUNT, KeyState: 'Enabled', Enabled: true, KeyManager: 'CUSTOMER', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', Origin: 'AWS_KMS', ...rest },
+      meta: {
+        KeyId,
+        Arn: `arn:aws:kms:${region}:${ACCOUNT}:key/${KeyId}`,
+        AWSAccountId: ACCOUNT,
+        KeyState: 'Enabled',
+        Enabled: true,
+        KeyManager: 'CUSTOMER',
+        KeySpec: 'SYMMETRIC_DEFAULT',
+        KeyUsage: 'ENCRYPT_DECRYPT',
+        Origin: 'AWS_KMS',
+        ...rest,
+      },
       rotation,
       tags,
       policy,
@@ -183,7 +206,8 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
 
   mock.on(DescribeKeyCommand).callsFake(async (i) => ({ KeyMetadata: find(i.KeyId).meta }));
   mock.on(CreateKeyCommand).callsFake(async (i) => {
-    if ((i.Description ?? '').length > 8192) throw new KMSServiceException({ name: 'ValidationException', $fault: 'client', message: 'Description is longer than 8192', ...meta });
+    if ((i.Description ?? '').length > 8192)
+      throw new KMSServiceException({ name: 'ValidationException', $fault: 'client', message: 'Description is longer than 8192', ...meta });
     const policy = i.Policy ?? DEFAULT_KEY_POLICY;
     checkPolicy(policy, i.BypassPolicyLockoutSafetyCheck);
     const tags = checkTags({}, i.Tags ?? []);
@@ -260,7 +284,11 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
     /** The key an id, ARN or alias names, as it is now (no consistency effect). */
     key: (id: string) => lookup(id),
     /** Write calls made so far (CreateKey, CreateAlias, …). */
-    writes: () => mock.calls().map((c) => (c.args[0] as object).constructor.name).filter(isWriteCall),
+    writes: () =>
+      mock
+        .calls()
+        .map((c) => (c.args[0] as object).constructor.name)
+        .filter(isWriteCall),
   };
 }
 

@@ -7,16 +7,16 @@ import {
   DescribeLogGroupsCommand,
   InvalidParameterException,
   ListTagsForResourceCommand,
+  type LogGroup,
   PutRetentionPolicyCommand,
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
   TagResourceCommand,
   TooManyTagsException,
-  type LogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { isWriteCall } from '../../src/aws/calls.js';
-import { keyPolicyAllows, type FakeKms } from './fake-kms.js';
+import { type FakeKms, keyPolicyAllows } from './fake-kms.js';
 import { ACCOUNT, REGION } from './fixtures.js';
 
 export interface FakeLogGroup {
@@ -151,7 +151,11 @@ export function fakeLogs(kms: FakeKms, opts: { pageSize?: number; region?: strin
     groups,
     addGroup,
     /** Write calls made so far (CreateLogGroup, AssociateKmsKey, …). */
-    writes: () => mock.calls().map((c) => (c.args[0] as object).constructor.name).filter(isWriteCall),
+    writes: () =>
+      mock
+        .calls()
+        .map((c) => (c.args[0] as object).constructor.name)
+        .filter(isWriteCall),
   };
 }
 

@@ -44,7 +44,14 @@ export interface FakeSsmOptions {
 const meta = { $metadata: {} };
 /** The commands this fake answers. */
 const OWN = new Set(
-  [AddTagsToResourceCommand, CreateDocumentCommand, DescribeDocumentCommand, GetDocumentCommand, UpdateDocumentCommand, UpdateDocumentDefaultVersionCommand].map((c) => c.name),
+  [
+    AddTagsToResourceCommand,
+    CreateDocumentCommand,
+    DescribeDocumentCommand,
+    GetDocumentCommand,
+    UpdateDocumentCommand,
+    UpdateDocumentDefaultVersionCommand,
+  ].map((c) => c.name),
 );
 const missing = (name: string) => new InvalidDocument({ message: `Document ${name} does not exist in your account`, ...meta });
 const badVersion = (message: string) => new InvalidDocumentVersion({ message, ...meta });
@@ -105,7 +112,12 @@ export function fakeSsm(opts: FakeSsmOptions = {}) {
   mock.on(CreateDocumentCommand).callsFake(async (i: { Name?: string; Content?: string; DocumentType?: string; Tags?: { Key?: string; Value?: string }[] }) => {
     const name = i.Name ?? '';
     if (docs.has(name)) throw new DocumentAlreadyExists({ message: `Document with same name ${name} already exists`, ...meta });
-    const doc = { versions: [i.Content ?? ''], defaultVersion: 1, documentType: i.DocumentType ?? 'Command', tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) };
+    const doc = {
+      versions: [i.Content ?? ''],
+      defaultVersion: 1,
+      documentType: i.DocumentType ?? 'Command',
+      tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+    };
     docs.set(name, doc);
     if (opts.settling) settling.set(name, 'Creating');
     return { DocumentDescription: { ...description(name, doc, 1), Status: 'Creating' as const } };
@@ -118,7 +130,8 @@ export function fakeSsm(opts: FakeSsmOptions = {}) {
     if (i.DocumentVersion !== '$LATEST' && i.DocumentVersion !== latest) {
       throw badVersion(`The document version is not valid or does not exist: only the latest version (${latest}) can be updated`);
     }
-    if (doc.versions.includes(i.Content ?? '')) throw new DuplicateDocumentContent({ message: 'The content of the association document matches another document', ...meta });
+    if (doc.versions.includes(i.Content ?? ''))
+      throw new DuplicateDocumentContent({ message: 'The content of the association document matches another document', ...meta });
     doc.versions.push(i.Content ?? '');
     if (opts.settling) settling.set(i.Name!, 'Updating');
     return { DocumentDescription: { ...description(i.Name!, doc, doc.versions.length), Status: 'Updating' as const } };
@@ -140,14 +153,23 @@ export function fakeSsm(opts: FakeSsmOptions = {}) {
     return {};
   });
 
-  const calls = () => mock.calls().map((c) => (c.args[0] as object).constructor.name).filter((name) => !shared || OWN.has(name));
+  const calls = () =>
+    mock
+      .calls()
+      .map((c) => (c.args[0] as object).constructor.name)
+      .filter((name) => !shared || OWN.has(name));
 
   return {
     mock,
     docs,
     /** A document made outside ssm-setup (console, another tool): its versions, default = latest unless given. */
     seed(name: string, versions: readonly (string | object)[], opts: { defaultVersion?: number; tags?: Record<string, string>; documentType?: string } = {}) {
-      const doc = { versions: versions.map(text), defaultVersion: opts.defaultVersion ?? versions.length, documentType: opts.documentType ?? 'Session', tags: { ...opts.tags } };
+      const doc = {
+        versions: versions.map(text),
+        defaultVersion: opts.defaultVersion ?? versions.length,
+        documentType: opts.documentType ?? 'Session',
+        tags: { ...opts.tags },
+      };
       docs.set(name, doc);
       return doc;
     },

@@ -1,8 +1,8 @@
-import { AwsClients, type Identity } from '../../src/aws/clients.js';
 import { CallRecorder } from '../../src/aws/calls.js';
-import { loadSettings, type LoadedSettings } from '../../src/config/load.js';
-import type { StepContext, TargetInstance } from '../../src/core/step.js';
+import { AwsClients, type Identity } from '../../src/aws/clients.js';
+import { type LoadedSettings, loadSettings } from '../../src/config/load.js';
 import type { Io } from '../../src/core/io.js';
+import type { StepContext, TargetInstance } from '../../src/core/step.js';
 import { TestIo } from './test-io.js';
 
 export const ACCOUNT = '123456789012';
@@ -17,7 +17,21 @@ export const settingsFrom = (flags: Record<string, unknown> = {}): Promise<Loade
 export const testClients = (region = REGION) => new AwsClients({ region, endpointUrl: 'http://127.0.0.1:9' }, new CallRecorder(''));
 
 /** A step context in `region` (default REGION), its clients aimed at that region too. */
-export async function makeContext(flags: Record<string, unknown> = {}, io: Io = new TestIo(), targets: readonly TargetInstance[] = [], region = REGION): Promise<StepContext> {
+export async function makeContext(
+  flags: Record<string, unknown> = {},
+  io: Io = new TestIo(),
+  targets: readonly TargetInstance[] = [],
+  region = REGION,
+): Promise<StepContext> {
   const loaded = await settingsFrom(flags);
-  return { settings: loaded.settings, sources: loaded.sources, identity: IDENTITY, region, outputs: {}, aws: testClients(region), io, targets: async () => targets };
+  return {
+    settings: loaded.settings,
+    sources: loaded.sources,
+    identity: IDENTITY,
+    region,
+    outputs: {},
+    aws: testClients(region),
+    io,
+    targets: async () => targets,
+  };
 }

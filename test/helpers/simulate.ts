@@ -1,5 +1,5 @@
 // @cloud-copilot/iam-simulate is AGPL-3.0: a dev dependency used by tests only, never imported from src/.
-import { runSimulation, runUnsafeSimulation, type EvaluationResult, type Simulation } from '@cloud-copilot/iam-simulate';
+import { type EvaluationResult, runSimulation, runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 
 export const SIM_ACCOUNT = '123456789012';
 

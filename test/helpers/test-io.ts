@@ -1,5 +1,14 @@
+import {
+  type CheckboxRequest,
+  type ConfirmRequest,
+  formatCounts,
+  type InputRequest,
+  type Io,
+  type Progress,
+  type ProgressCounts,
+  type SelectRequest,
+} from '../../src/core/io.js';
 import type { RunReport } from '../../src/core/report.js';
-import { formatCounts, type CheckboxRequest, type ConfirmRequest, type InputRequest, type Io, type Progress, type ProgressCounts, type SelectRequest } from '../../src/core/io.js';
 
 /**
  * A scripted person: answers prompts by id (never by text), records everything shown, and
@@ -12,7 +21,10 @@ export class TestIo implements Io {
   readonly plans: RunReport[] = [];
   readonly results: RunReport[] = [];
 
-  constructor(private readonly answers: Record<string, unknown> = {}, opts: { interactive?: boolean } = {}) {
+  constructor(
+    private readonly answers: Record<string, unknown> = {},
+    opts: { interactive?: boolean } = {},
+  ) {
     this.interactive = opts.interactive ?? true;
   }
 

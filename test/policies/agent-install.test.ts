@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type AgentPlatform,
   agentInstallCommands,
   agentLogPath,
   agentPlatform,
   agentPreinstalled,
   agentStatusCommand,
-  type AgentPlatform,
 } from '../../src/policies/agent-install.js';
 
 const REGION = 'eu-west-1';
@@ -95,7 +95,9 @@ describe('agentInstallCommands', () => {
     expect(agentInstallCommands('Red Hat Enterprise Linux', 'ap-northeast-1').commands[0]).toBe(
       'sudo dnf install -y https://s3.ap-northeast-1.amazonaws.com/amazon-ssm-ap-northeast-1/latest/linux_amd64/amazon-ssm-agent.rpm',
     );
-    expect(agentInstallCommands('Red Hat Enterprise Linux', 'cn-north-1').commands[0]).toContain('https://s3.cn-north-1.amazonaws.com.cn/amazon-ssm-cn-north-1/');
+    expect(agentInstallCommands('Red Hat Enterprise Linux', 'cn-north-1').commands[0]).toContain(
+      'https://s3.cn-north-1.amazonaws.com.cn/amazon-ssm-cn-north-1/',
+    );
   });
 
   it('Ubuntu: the snap', () => {
@@ -118,7 +120,10 @@ describe('agentInstallCommands', () => {
 
   it('SUSE: the regional rpm with rpm --install', () => {
     const out = agentInstallCommands('SUSE Linux', REGION);
-    expect(out.commands.slice(0, 2)).toEqual([`wget -O /tmp/amazon-ssm-agent.rpm ${BUCKET}/linux_amd64/amazon-ssm-agent.rpm`, 'sudo rpm --install /tmp/amazon-ssm-agent.rpm']);
+    expect(out.commands.slice(0, 2)).toEqual([
+      `wget -O /tmp/amazon-ssm-agent.rpm ${BUCKET}/linux_amd64/amazon-ssm-agent.rpm`,
+      'sudo rpm --install /tmp/amazon-ssm-agent.rpm',
+    ]);
     expect(out.commands).toContain('sudo systemctl enable --now amazon-ssm-agent');
     expect(out.docs).toBe(`${DOCS}/agent-install-sles.html`);
   });

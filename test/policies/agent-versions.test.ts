@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, featuresInUse, MIN_AGENT_VERSION, tooOldFor, type AgentFeature } from '../../src/policies/agent-versions.js';
+import { type AgentFeature, compareVersions, featuresInUse, MIN_AGENT_VERSION, tooOldFor } from '../../src/policies/agent-versions.js';
 
 describe('compareVersions', () => {
   it.each([

@@ -6,9 +6,14 @@ const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234
 const OTHER_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/ffffffff-0000-0000-0000-000000000000';
 const OBJECT = 'arn:aws:s3:::ssm-session-logs-123456789012-eu-west-1/session-logs/ssm-setup-check.log';
 
-const policy = (...Statement: (PolicyStatement | Record<string, unknown>)[]): PolicyDocument => ({ Version: '2012-10-17', Statement: Statement as PolicyStatement[] });
-const allow = (Action: string | string[], Resource: string | string[] = '*', more: Record<string, unknown> = {}) => ({ Effect: 'Allow', Action, Resource, ...more }) as PolicyStatement;
-const deny = (Action: string | string[], Resource: string | string[] = '*', more: Record<string, unknown> = {}) => ({ Effect: 'Deny', Action, Resource, ...more }) as PolicyStatement;
+const policy = (...Statement: (PolicyStatement | Record<string, unknown>)[]): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: Statement as PolicyStatement[],
+});
+const allow = (Action: string | string[], Resource: string | string[] = '*', more: Record<string, unknown> = {}) =>
+  ({ Effect: 'Allow', Action, Resource, ...more }) as PolicyStatement;
+const deny = (Action: string | string[], Resource: string | string[] = '*', more: Record<string, unknown> = {}) =>
+  ({ Effect: 'Deny', Action, Resource, ...more }) as PolicyStatement;
 
 describe('evaluate: a coarse reading of identity policies', () => {
   it('nothing grants it: implicit deny', () => {
@@ -66,11 +71,15 @@ describe('evaluate: a coarse reading of identity policies', () => {
     });
 
     it('resources match with * and ?, case-sensitively', () => {
-      expect(evaluate([policy(allow('s3:PutObject', 'arn:aws:s3:::ssm-session-logs-123456789012-eu-west-1/session-logs/*'))], 's3:PutObject', OBJECT)).toBe('allowed');
+      expect(evaluate([policy(allow('s3:PutObject', 'arn:aws:s3:::ssm-session-logs-123456789012-eu-west-1/session-logs/*'))], 's3:PutObject', OBJECT)).toBe(
+        'allowed',
+      );
       expect(evaluate([policy(allow('s3:PutObject', 'arn:aws:s3:::ssm-session-logs-*/*'))], 's3:PutObject', OBJECT)).toBe('allowed');
       expect(evaluate([policy(allow('kms:Decrypt', 'arn:aws:kms:eu-west-?:123456789012:key/*'))], 'kms:Decrypt', KEY)).toBe('allowed');
       // Another prefix of the bucket.
-      expect(evaluate([policy(allow('s3:PutObject', 'arn:aws:s3:::ssm-session-logs-123456789012-eu-west-1/audit/*'))], 's3:PutObject', OBJECT)).toBe('implicit-deny');
+      expect(evaluate([policy(allow('s3:PutObject', 'arn:aws:s3:::ssm-session-logs-123456789012-eu-west-1/audit/*'))], 's3:PutObject', OBJECT)).toBe(
+        'implicit-deny',
+      );
       // ARNs are case-sensitive.
       expect(evaluate([policy(allow('s3:PutObject', 'arn:aws:s3:::SSM-SESSION-LOGS-123456789012-EU-WEST-1/*'))], 's3:PutObject', OBJECT)).toBe('implicit-deny');
     });
@@ -81,7 +90,9 @@ describe('evaluate: a coarse reading of identity policies', () => {
       expect(evaluate(dotted, 's3:PutObject', 'arn:aws:s3:::logsXexampleYcom/a')).toBe('implicit-deny');
       const group = [policy(allow('logs:PutLogEvents', 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/ssm/(sessions)+:*'))];
       expect(evaluate(group, 'logs:PutLogEvents', 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/ssm/(sessions)+:log-stream:x')).toBe('allowed');
-      expect(evaluate(group, 'logs:PutLogEvents', 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/ssm/sessionssessions:log-stream:x')).toBe('implicit-deny');
+      expect(evaluate(group, 'logs:PutLogEvents', 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/ssm/sessionssessions:log-stream:x')).toBe(
+        'implicit-deny',
+      );
     });
   });
 
@@ -107,7 +118,9 @@ describe('evaluate: a coarse reading of identity policies', () => {
     });
 
     it('a Deny beats an Allow that is only conditional', () => {
-      const docs = [policy(allow('kms:Decrypt', KEY, { Condition: { StringEquals: { 'kms:ViaService': 'ssm.eu-west-1.amazonaws.com' } } }), deny('kms:Decrypt', KEY))];
+      const docs = [
+        policy(allow('kms:Decrypt', KEY, { Condition: { StringEquals: { 'kms:ViaService': 'ssm.eu-west-1.amazonaws.com' } } }), deny('kms:Decrypt', KEY)),
+      ];
       expect(evaluate(docs, 'kms:Decrypt', KEY)).toBe('denied');
     });
   });
@@ -116,7 +129,9 @@ describe('evaluate: a coarse reading of identity policies', () => {
     const cond = { Condition: { StringEquals: { 'aws:ResourceTag/Env': 'prod' } } };
 
     it('an Allow with a condition, and nothing else: conditional', () => {
-      expect(evaluate([policy(allow('ssm:StartSession', '*', cond))], 'ssm:StartSession', 'arn:aws:ec2:eu-west-1:123456789012:instance/i-1')).toBe('conditional');
+      expect(evaluate([policy(allow('ssm:StartSession', '*', cond))], 'ssm:StartSession', 'arn:aws:ec2:eu-west-1:123456789012:instance/i-1')).toBe(
+        'conditional',
+      );
     });
 
     it('a conditional Allow plus an unconditional one: allowed, in either order', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ec2TrustPolicy, instancePolicy, type InstancePolicyInput } from '../../src/policies/instance-policy.js';
+import { ec2TrustPolicy, type InstancePolicyInput, instancePolicy } from '../../src/policies/instance-policy.js';
 import { sessionKeyPolicy } from '../../src/policies/kms-key-policy.js';
 import type { PolicyDocument } from '../../src/policies/types.js';
-import { actionsOf, SIM_ACCOUNT as ACCOUNT, simulate, type SimRequest } from '../helpers/simulate.js';
+import { SIM_ACCOUNT as ACCOUNT, actionsOf, type SimRequest, simulate } from '../helpers/simulate.js';
 
 const REGION = 'eu-west-1';
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LOGS_STATEMENT_SID, ROOT_STATEMENT_SID, sessionKeyPolicy } from '../../src/policies/kms-key-policy.js';
-import { mergeStatement, parsePolicy, type PolicyDocument, type PolicyStatement } from '../../src/policies/types.js';
+import { mergeStatement, type PolicyDocument, type PolicyStatement, parsePolicy } from '../../src/policies/types.js';
 
 const ACCOUNT = '123456789012';
 const INPUT = { partition: 'aws', account: ACCOUNT, region: 'eu-west-1' };
@@ -50,7 +50,13 @@ describe('sessionKeyPolicy', () => {
 
 describe('mergeStatement', () => {
   const admins: PolicyStatement = { Sid: 'Admins', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/Admin` }, Action: 'kms:*', Resource: '*' };
-  const users: PolicyStatement = { Sid: 'Users', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/App` }, Action: ['kms:Decrypt'], Resource: '*' };
+  const users: PolicyStatement = {
+    Sid: 'Users',
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/App` },
+    Action: ['kms:Decrypt'],
+    Resource: '*',
+  };
   const logs = sessionKeyPolicy({ ...INPUT, cloudWatchLogs: true }).Statement[1]!;
   const base: PolicyDocument = { Version: '2012-10-17', Id: 'custom', Statement: [admins, users] };
 
@@ -68,7 +74,16 @@ describe('mergeStatement', () => {
 
   it('is undefined when the statement is present, even with its keys in another order', () => {
     expect(mergeStatement({ ...base, Statement: [admins, logs, users] }, logs)).toBeUndefined();
-    const reordered = JSON.parse(JSON.stringify({ Condition: logs.Condition, Resource: logs.Resource, Action: logs.Action, Principal: logs.Principal, Effect: logs.Effect, Sid: logs.Sid })) as PolicyStatement;
+    const reordered = JSON.parse(
+      JSON.stringify({
+        Condition: logs.Condition,
+        Resource: logs.Resource,
+        Action: logs.Action,
+        Principal: logs.Principal,
+        Effect: logs.Effect,
+        Sid: logs.Sid,
+      }),
+    ) as PolicyStatement;
     expect(mergeStatement({ ...base, Statement: [reordered] }, logs)).toBeUndefined();
   });
 });

@@ -31,7 +31,13 @@ const TLS_STATEMENT = {
 };
 
 const FOREIGN: PolicyStatement[] = [
-  { Sid: 'AllowAuditRead', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/Audit' }, Action: ['s3:GetObject', 's3:ListBucket'], Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`] },
+  {
+    Sid: 'AllowAuditRead',
+    Effect: 'Allow',
+    Principal: { AWS: 'arn:aws:iam::123456789012:role/Audit' },
+    Action: ['s3:GetObject', 's3:ListBucket'],
+    Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+  },
   { Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${BUCKET}/*` },
 ];
 const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
@@ -164,7 +170,12 @@ describe('sessionLogsRule', () => {
 });
 
 describe('withSessionLogsRule', () => {
-  const archive: LifecycleRule = { ID: 'archive', Status: 'Enabled', Filter: { Prefix: 'archive/' }, Transitions: [{ Days: 30, StorageClass: 'DEEP_ARCHIVE' }] };
+  const archive: LifecycleRule = {
+    ID: 'archive',
+    Status: 'Enabled',
+    Filter: { Prefix: 'archive/' },
+    Transitions: [{ Days: 30, StorageClass: 'DEEP_ARCHIVE' }],
+  };
   const tmp: LifecycleRule = { ID: 'tmp', Status: 'Disabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 } };
 
   it('adds our rule to no rules', () => {
@@ -188,7 +199,9 @@ describe('withSessionLogsRule', () => {
   it('is undefined when our rule is there as desired, whatever the other rules', () => {
     expect(withSessionLogsRule([OUR_RULE], DAYS)).toBeUndefined();
     expect(withSessionLogsRule([archive, { ...OUR_RULE }, tmp], DAYS)).toBeUndefined();
-    expect(withSessionLogsRule([sessionLogsRule({ ...DAYS, transitionDays: 0, expirationDays: 0 })], { ...DAYS, transitionDays: 0, expirationDays: 0 })).toBeUndefined();
+    expect(
+      withSessionLogsRule([sessionLogsRule({ ...DAYS, transitionDays: 0, expirationDays: 0 })], { ...DAYS, transitionDays: 0, expirationDays: 0 }),
+    ).toBeUndefined();
   });
 
   it.each<[string, LifecycleRule]>([
@@ -226,7 +239,9 @@ describe('encryptionDrift', () => {
   });
 
   it('reports DSSE-KMS, which the agent refuses', () => {
-    expect(encryptionDrift({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: KEY_ARN }, BucketKeyEnabled: true }, KEY)).toBe(`aws:kms:dsse → ${TARGET}`);
+    expect(
+      encryptionDrift({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse', KMSMasterKeyID: KEY_ARN }, BucketKeyEnabled: true }, KEY),
+    ).toBe(`aws:kms:dsse → ${TARGET}`);
   });
 
   it('reports SSE-KMS with another key, naming it', () => {
@@ -267,7 +282,10 @@ describe('publicAccessGaps', () => {
   });
 
   it('names the flags that are off or missing', () => {
-    expect(publicAccessGaps({ BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: true })).toEqual(['IgnorePublicAcls', 'RestrictPublicBuckets']);
+    expect(publicAccessGaps({ BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: true })).toEqual([
+      'IgnorePublicAcls',
+      'RestrictPublicBuckets',
+    ]);
   });
 
   it('is empty when all four are on', () => {

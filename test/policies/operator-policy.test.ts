@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { sessionKeyPolicy } from '../../src/policies/kms-key-policy.js';
-import { operatorPolicy, type OperatorPolicyInput } from '../../src/policies/operator-policy.js';
+import { type OperatorPolicyInput, operatorPolicy } from '../../src/policies/operator-policy.js';
 import type { PolicyDocument } from '../../src/policies/types.js';
-import { actionsOf, SIM_ACCOUNT as ACCOUNT, simulate, simulateUnvalidated, type SimRequest } from '../helpers/simulate.js';
+import { SIM_ACCOUNT as ACCOUNT, actionsOf, type SimRequest, simulate, simulateUnvalidated } from '../helpers/simulate.js';
 
 const REGION = 'eu-west-1';
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
@@ -198,7 +198,12 @@ describe('operatorPolicy: the documents', () => {
 
   it.each([RESTRICTED, FULL])('fits a managed policy: at most 6,144 characters without white space, only U+0020–U+00FF ($access)', (input) => {
     // The longest partition and region names there are.
-    const long = { ...input, partition: 'aws-iso-b', region: 'ap-southeast-5', keyArn: `arn:aws-iso-b:kms:ap-southeast-5:${ACCOUNT}:key/mrk-1234abcd12ab34cd56ef1234567890ab` };
+    const long = {
+      ...input,
+      partition: 'aws-iso-b',
+      region: 'ap-southeast-5',
+      keyArn: `arn:aws-iso-b:kms:ap-southeast-5:${ACCOUNT}:key/mrk-1234abcd12ab34cd56ef1234567890ab`,
+    };
     const text = JSON.stringify(operatorPolicy(long));
     expect(text.replace(/\s/g, '').length).toBeLessThanOrEqual(6144);
     expect(text).toMatch(/^[\u0020-\u00FF]*$/);
@@ -270,12 +275,15 @@ describe('operatorPolicy restricted: what IAM allows (iam-simulate)', () => {
     expect(await decide(policy, { ...BOB, context, action, resource: session('bob-0123456789abcdef0') })).toBe('Allowed');
   });
 
-  it.each(['ssm:TerminateSession', 'ssm:ResumeSession', 'ssmmessages:OpenDataChannel'])('lets only the starter %s: IAM user, assumed role, impostor', async (action) => {
-    const policy = operatorPolicy(RESTRICTED);
-    for (const [caller, id, starter, expected] of ownershipCases) {
-      expect(await decideSession(policy, caller, action, id, starter), `${caller.principal} on ${id}`).toBe(expected);
-    }
-  });
+  it.each(['ssm:TerminateSession', 'ssm:ResumeSession', 'ssmmessages:OpenDataChannel'])(
+    'lets only the starter %s: IAM user, assumed role, impostor',
+    async (action) => {
+      const policy = operatorPolicy(RESTRICTED);
+      for (const [caller, id, starter, expected] of ownershipCases) {
+        expect(await decideSession(policy, caller, action, id, starter), `${caller.principal} on ${id}`).toBe(expected);
+      }
+    },
+  );
 
   it('denies ending another user’s session', async () => {
     const terminate = (caller: typeof ALICE | typeof BOB, id: string, starter: string) =>

@@ -3,9 +3,9 @@ import {
   describeDiff,
   diffPreferences,
   PREFERENCES_DOCUMENT,
-  preferencesDocument,
   type PreferenceInputs,
   type PreferencesInput,
+  preferencesDocument,
 } from '../../src/policies/preferences-document.js';
 
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -80,7 +80,14 @@ describe('preferencesDocument', () => {
 
   it('Run As, maximum duration and shell profiles', () => {
     expect(
-      preferencesDocument({ ...BASE, runAs: 'ec2-user', maxSessionDuration: 120, idleTimeout: 30, shellProfileLinux: 'exec bash -l', shellProfileWindows: 'Set-Location C:\\' }).inputs,
+      preferencesDocument({
+        ...BASE,
+        runAs: 'ec2-user',
+        maxSessionDuration: 120,
+        idleTimeout: 30,
+        shellProfileLinux: 'exec bash -l',
+        shellProfileWindows: 'Set-Location C:\\',
+      }).inputs,
     ).toMatchInlineSnapshot(`
       {
         "cloudWatchEncryptionEnabled": false,
@@ -108,7 +115,15 @@ describe('preferencesDocument', () => {
       for (const field of ['s3EncryptionEnabled', 'cloudWatchEncryptionEnabled', 'cloudWatchStreamingEnabled', 'runAsEnabled']) {
         expect(typeof i[field], field).toBe('boolean');
       }
-      for (const field of ['s3BucketName', 's3KeyPrefix', 'cloudWatchLogGroupName', 'kmsKeyId', 'runAsDefaultUser', 'idleSessionTimeout', 'maxSessionDuration']) {
+      for (const field of [
+        's3BucketName',
+        's3KeyPrefix',
+        'cloudWatchLogGroupName',
+        'kmsKeyId',
+        'runAsDefaultUser',
+        'idleSessionTimeout',
+        'maxSessionDuration',
+      ]) {
         expect(typeof i[field], field).toBe('string');
       }
       expect(i.shellProfile).toEqual({ windows: expect.any(String), linux: expect.any(String) });
@@ -119,7 +134,13 @@ describe('preferencesDocument', () => {
   });
 
   it('turns the encryption flags on exactly where the destination is encrypted, Run As only with a user', () => {
-    expect(inputs()).toMatchObject({ s3EncryptionEnabled: true, cloudWatchEncryptionEnabled: false, cloudWatchStreamingEnabled: false, runAsEnabled: false, runAsDefaultUser: '' });
+    expect(inputs()).toMatchObject({
+      s3EncryptionEnabled: true,
+      cloudWatchEncryptionEnabled: false,
+      cloudWatchStreamingEnabled: false,
+      runAsEnabled: false,
+      runAsDefaultUser: '',
+    });
     expect(inputs({ logGroupName: '/g' })).toMatchObject({ cloudWatchEncryptionEnabled: true, cloudWatchStreamingEnabled: true, cloudWatchLogGroupName: '/g' });
     expect(inputs({ runAs: 'ssm-admin' })).toMatchObject({ runAsEnabled: true, runAsDefaultUser: 'ssm-admin' });
   });
@@ -155,7 +176,9 @@ describe('diffPreferences', () => {
   it.each(['linux', 'windows'] as const)('shellProfile.%s drifting alone is one diff named shellProfile.%s', (os) => {
     const desired = inputs({ shellProfileLinux: 'exec bash', shellProfileWindows: 'cd C:\\' });
     const shellProfile = { ...desired.shellProfile, [os]: 'something else' };
-    expect(diffPreferences({ ...desired, shellProfile }, desired, KEY)).toEqual([{ field: `shellProfile.${os}`, from: 'something else', to: desired.shellProfile[os], formOnly: false }]);
+    expect(diffPreferences({ ...desired, shellProfile }, desired, KEY)).toEqual([
+      { field: `shellProfile.${os}`, from: 'something else', to: desired.shellProfile[os], formOnly: false },
+    ]);
   });
 
   it('reports both shell profiles when the document has none and the settings want them', () => {
@@ -169,7 +192,10 @@ describe('diffPreferences', () => {
 
   it('treats "true"/"false" strings as the same meaning: form-only diffs, nothing real', () => {
     const desired = inputs({ logGroupName: '/g' });
-    const current = found({ s3EncryptionEnabled: 'true', cloudWatchEncryptionEnabled: 'true', cloudWatchStreamingEnabled: 'true', runAsEnabled: 'false' }, { logGroupName: '/g' });
+    const current = found(
+      { s3EncryptionEnabled: 'true', cloudWatchEncryptionEnabled: 'true', cloudWatchStreamingEnabled: 'true', runAsEnabled: 'false' },
+      { logGroupName: '/g' },
+    );
     const diffs = diffPreferences(current, desired, KEY);
     expect(diffs).toEqual([
       { field: 's3EncryptionEnabled', from: 'true', to: true, formOnly: true },
@@ -216,7 +242,13 @@ describe('diffPreferences', () => {
 
   it('finds no diff for fields missing from the document where the desired value is empty or false', () => {
     const desired = inputs();
-    const current: Record<string, unknown> = { s3BucketName: desired.s3BucketName, s3KeyPrefix: desired.s3KeyPrefix, s3EncryptionEnabled: true, kmsKeyId: KEY_ARN, idleSessionTimeout: '20' };
+    const current: Record<string, unknown> = {
+      s3BucketName: desired.s3BucketName,
+      s3KeyPrefix: desired.s3KeyPrefix,
+      s3EncryptionEnabled: true,
+      kmsKeyId: KEY_ARN,
+      idleSessionTimeout: '20',
+    };
     expect(diffPreferences(current, desired, KEY)).toEqual([]);
     expect(diffPreferences({ ...current, shellProfile: {} }, desired, KEY)).toEqual([]);
   });

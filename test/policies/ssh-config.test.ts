@@ -6,7 +6,11 @@ const POSIX = sshConfigBlock({ windows: false });
 const PROD = sshConfigBlock({ profile: 'prod', region: 'eu-west-1', windows: false });
 
 /** The option lines of a block (no comments), trimmed. */
-const options = (block: string) => block.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#')).map((l) => l.trim());
+const options = (block: string) =>
+  block
+    .split('\n')
+    .filter((l) => l.trim() && !l.trim().startsWith('#'))
+    .map((l) => l.trim());
 
 const OTHER_HOSTS = [
   '# my hosts',
@@ -59,7 +63,13 @@ describe('sshConfigBlock', () => {
 
   it('refuses a profile name that would break the quoting, naming --profile', () => {
     for (const profile of ['a b', 'x"y', '$(rm -rf ~)', '50%', 'a\\b']) {
-      const error = (() => { try { sshConfigBlock({ profile, windows: false }); } catch (e) { return e; } })();
+      const error = (() => {
+        try {
+          sshConfigBlock({ profile, windows: false });
+        } catch (e) {
+          return e;
+        }
+      })();
       expect(error, profile).toBeInstanceOf(UsageError);
       expect((error as UsageError).code, profile).toBe('PROFILE_UNSAFE_FOR_SSH');
       expect((error as UsageError).message, profile).toContain('--profile');

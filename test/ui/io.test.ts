@@ -21,7 +21,16 @@ const report = (over: Partial<RunReport> = {}): RunReport => ({
   region: 'eu-west-1',
   ok: true,
   steps: [
-    { id: 'kms-key', title: 'KMS key', status: 'pending', changes: [{ action: 'create', resource: 'KMS key', detail: 'symmetric' }, { action: 'update', resource: 'key rotation', detail: 'off → on' }], outputs: {} },
+    {
+      id: 'kms-key',
+      title: 'KMS key',
+      status: 'pending',
+      changes: [
+        { action: 'create', resource: 'KMS key', detail: 'symmetric' },
+        { action: 'update', resource: 'key rotation', detail: 'off → on' },
+      ],
+      outputs: {},
+    },
     { id: 'log-bucket', title: 'Bucket', status: 'skipped', changes: [], outputs: {}, note: 'not available in this version yet' },
     { id: 'log-group', title: 'Group', status: 'skipped', changes: [], outputs: {}, note: 'not available in this version yet' },
   ],
@@ -35,7 +44,10 @@ describe('non-interactive Io', () => {
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).code).toBe('MISSING_INPUT');
     expect((error as UsageError).message).toContain('--bucket');
-    await expect(io.select({ id: 'x', message: 'Pick', flag: '--key-alias', choices: [] })).rejects.toMatchObject({ code: 'MISSING_INPUT', message: expect.stringContaining('--key-alias') });
+    await expect(io.select({ id: 'x', message: 'Pick', flag: '--key-alias', choices: [] })).rejects.toMatchObject({
+      code: 'MISSING_INPUT',
+      message: expect.stringContaining('--key-alias'),
+    });
   });
 
   it('answers with the default when there is one', async () => {
@@ -45,9 +57,14 @@ describe('non-interactive Io', () => {
 
   it('confirms under --yes and says so; without --yes it names --yes', async () => {
     const s = streams();
-    expect(await new PlainIo({ stdout: s.stdout, stderr: s.stderr, yes: true }).confirm({ id: 'runner.apply', message: 'Apply 2 changes?', default: true })).toBe(true);
+    expect(
+      await new PlainIo({ stdout: s.stdout, stderr: s.stderr, yes: true }).confirm({ id: 'runner.apply', message: 'Apply 2 changes?', default: true }),
+    ).toBe(true);
     expect(s.text.err).toContain('Apply 2 changes? yes (auto-confirmed: --yes)');
-    await expect(new PlainIo({ ...streams() }).confirm({ id: 'runner.apply', message: 'Apply?', default: true })).rejects.toMatchObject({ code: 'NEEDS_YES', message: expect.stringContaining('--yes') });
+    await expect(new PlainIo({ ...streams() }).confirm({ id: 'runner.apply', message: 'Apply?', default: true })).rejects.toMatchObject({
+      code: 'NEEDS_YES',
+      message: expect.stringContaining('--yes'),
+    });
   });
 
   it('writes progress to stderr and the plan and summary to stdout', async () => {
@@ -68,10 +85,28 @@ describe('JSON Io', () => {
     const io = new JsonIo({ stdout: s.stdout, stderr: s.stderr, yes: true });
     await io.task('Reading', async () => 1);
     io.plan(report());
-    io.result(report({ steps: [{ id: 'kms-key', title: 'KMS key', status: 'created', changes: [{ action: 'create', resource: 'KMS key', detail: 'd' }], outputs: { kmsKeyArn: 'arn:k' } }] }));
+    io.result(
+      report({
+        steps: [
+          {
+            id: 'kms-key',
+            title: 'KMS key',
+            status: 'created',
+            changes: [{ action: 'create', resource: 'KMS key', detail: 'd' }],
+            outputs: { kmsKeyArn: 'arn:k' },
+          },
+        ],
+      }),
+    );
     const parsed = JSON.parse(s.text.out) as RunReport;
     expect(Object.keys(parsed)).toEqual(['command', 'account', 'region', 'ok', 'steps']);
-    expect(parsed.steps[0]).toEqual({ id: 'kms-key', title: 'KMS key', status: 'created', changes: [{ action: 'create', resource: 'KMS key', detail: 'd' }], outputs: { kmsKeyArn: 'arn:k' } });
+    expect(parsed.steps[0]).toEqual({
+      id: 'kms-key',
+      title: 'KMS key',
+      status: 'created',
+      changes: [{ action: 'create', resource: 'KMS key', detail: 'd' }],
+      outputs: { kmsKeyArn: 'arn:k' },
+    });
     expect(s.text.err).toContain('Reading');
   });
 });
@@ -94,10 +129,21 @@ describe('render', () => {
   });
 
   it('the summary names the failed step, the AWS call and the fix', () => {
-    const text = renderSummary(report({
-      ok: false,
-      steps: [{ id: 'kms-key', title: 'KMS key', status: 'failed', changes: [], outputs: {}, error: { code: 'ACCESS_DENIED', message: 'AccessDeniedException: no', call: 'KMS.CreateKey', hint: 'grant kms:CreateKey' } }],
-    }));
+    const text = renderSummary(
+      report({
+        ok: false,
+        steps: [
+          {
+            id: 'kms-key',
+            title: 'KMS key',
+            status: 'failed',
+            changes: [],
+            outputs: {},
+            error: { code: 'ACCESS_DENIED', message: 'AccessDeniedException: no', call: 'KMS.CreateKey', hint: 'grant kms:CreateKey' },
+          },
+        ],
+      }),
+    );
     expect(text).toContain('Error in step kms-key, AWS call KMS.CreateKey: AccessDeniedException: no');
     expect(text).toContain('Fix: grant kms:CreateKey');
   });

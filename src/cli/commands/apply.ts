@@ -1,17 +1,17 @@
 import type { Command } from 'commander';
-import { runSteps, type RunOptions, type RunResult } from '../../engine/runner.js';
-import type { StepEntry } from '../../engine/catalog.js';
-import { STEPS } from '../../engine/catalog.js';
-import type { Io } from '../../core/io.js';
-import { ExitCode } from '../exit-codes.js';
-import { openSession, type Session } from '../session.js';
-import { pool } from '../../base/batch.js';
 import { AwsClients } from '../../aws/clients.js';
 import { toStepError } from '../../aws/errors.js';
+import { pool } from '../../base/batch.js';
+import { type SetupError, UsageError } from '../../base/errors.js';
 import { withAnswers } from '../../config/load.js';
-import { UsageError, type SetupError } from '../../base/errors.js';
+import type { Io } from '../../core/io.js';
 import { errorView, type RunReport } from '../../core/report.js';
+import type { StepEntry } from '../../engine/catalog.js';
+import { STEPS } from '../../engine/catalog.js';
+import { type RunOptions, type RunResult, runSteps } from '../../engine/runner.js';
 import { RegionIo } from '../../ui/region-io.js';
+import { ExitCode } from '../exit-codes.js';
+import { openSession, type Session } from '../session.js';
 
 /** Shared by init, plan and run: open the session, run the chosen steps, show the result. */
 export async function runCommand(
@@ -66,7 +66,15 @@ async function runRegions(session: Session, io: Io, opts: Pick<RunOptions, 'comm
     region: regions.join(','),
     ok: !failed.length,
     steps: reports.flatMap((r) => r.steps.map((s) => ({ ...s, region: r.region }))),
-    ...(failed.length ? { error: { code: (failed[0]!.error ?? failed[0]!.steps.find((s) => s.error)?.error)?.code ?? 'AWS_ERROR', message: failed.map((r) => `${r.region}: ${r.error?.message ?? r.steps.find((s) => s.error)?.error?.message ?? 'failed'}`).join('; '), hint: 'the other regions are done; fix the failed ones and rerun' } } : {}),
+    ...(failed.length
+      ? {
+          error: {
+            code: (failed[0]!.error ?? failed[0]!.steps.find((s) => s.error)?.error)?.code ?? 'AWS_ERROR',
+            message: failed.map((r) => `${r.region}: ${r.error?.message ?? r.steps.find((s) => s.error)?.error?.message ?? 'failed'}`).join('; '),
+            hint: 'the other regions are done; fix the failed ones and rerun',
+          },
+        }
+      : {}),
   };
   io.plan(combined);
   io.result(combined);

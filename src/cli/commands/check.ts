@@ -22,8 +22,14 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
   const reports = opts.live ? await liveSessions(aws, result.targets) : result.targets;
   const local = await localChecks(loaded.settings);
   const report: RunReport = {
-    command: 'check', account: identity.account, region, ok: true, steps: [],
-    targets: reports, checks: { account: result.account, operator: result.operator, local }, connect: result.connect,
+    command: 'check',
+    account: identity.account,
+    region,
+    ok: true,
+    steps: [],
+    targets: reports,
+    checks: { account: result.account, operator: result.operator, local },
+    connect: result.connect,
   };
   io.result(report);
   const broken = [...result.account, ...result.operator, ...local].some((f) => f.status === 'error');

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { labelFor, loadSettings } from '../../config/load.js';
 import { SetupError, UsageError } from '../../base/errors.js';
+import { labelFor, loadSettings } from '../../config/load.js';
+import type { Io } from '../../core/io.js';
 import type { RunReport } from '../../core/report.js';
 import { cloudFormationTemplate, exportProblems } from '../../policies/cloudformation/index.js';
-import type { Io } from '../../core/io.js';
 import { toYaml } from '../../ui/yaml.js';
 import { ExitCode } from '../exit-codes.js';
 import { switches, typedSettings } from '../options.js';
@@ -21,7 +21,9 @@ const STYLES = ['yaml', 'json'] as const;
 export async function run(cmd: Command, args: string[], io: Io): Promise<number> {
   const [format] = args;
   if (!FORMATS.includes(format as (typeof FORMATS)[number])) {
-    throw new UsageError('UNKNOWN_FORMAT', `unknown export format "${format}"`, { hint: `the formats are: ${FORMATS.join(', ')} (ssm-setup export cloudformation)` });
+    throw new UsageError('UNKNOWN_FORMAT', `unknown export format "${format}"`, {
+      hint: `the formats are: ${FORMATS.join(', ')} (ssm-setup export cloudformation)`,
+    });
   }
   const opts = cmd.opts<{ format?: string; output?: string }>();
   const sw = switches(cmd);
@@ -30,16 +32,21 @@ export async function run(cmd: Command, args: string[], io: Io): Promise<number>
     throw new UsageError('UNKNOWN_FORMAT', `--format: must be yaml or json (got "${style}")`);
   }
   if (sw.json && !opts.output && style !== 'json') {
-    throw new UsageError('CONFLICTING_FLAGS', '--json with --format yaml needs -o <file>: stdout can carry only one JSON object', { hint: 'drop --json, or write the template to a file with -o' });
+    throw new UsageError('CONFLICTING_FLAGS', '--json with --format yaml needs -o <file>: stdout can carry only one JSON object', {
+      hint: 'drop --json, or write the template to a file with -o',
+    });
   }
 
   const loaded = await loadSettings({ flags: typedSettings(cmd), configPath: sw.config });
   const problems = exportProblems(loaded.settings).map((p) => `${labelFor(p.key, loaded.sources[p.key], loaded.configFile)}: ${p.message}`);
-  if (problems.length) throw new UsageError('NOT_EXPORTABLE', problems, { hint: 'Nothing was written. Change the values above: the template cannot carry them.' });
+  if (problems.length)
+    throw new UsageError('NOT_EXPORTABLE', problems, { hint: 'Nothing was written. Change the values above: the template cannot carry them.' });
 
   const path = opts.output === undefined ? undefined : resolve(opts.output);
   if (path && loaded.configFile && path === resolve(loaded.configFile)) {
-    throw new UsageError('OUTPUT_IS_CONFIG', `-o ${opts.output}: that is the settings file this run read`, { hint: 'write the template to another file, e.g. -o ssm-setup.template.json' });
+    throw new UsageError('OUTPUT_IS_CONFIG', `-o ${opts.output}: that is the settings file this run read`, {
+      hint: 'write the template to another file, e.g. -o ssm-setup.template.json',
+    });
   }
 
   const template = cloudFormationTemplate(loaded.settings);
@@ -57,7 +64,15 @@ export async function run(cmd: Command, args: string[], io: Io): Promise<number>
     const report: RunReport = {
       command: 'export',
       ok: true,
-      steps: [{ id: 'export', title: 'CloudFormation template', status: 'created', changes: [{ action: 'create', resource: path, detail: `CloudFormation template (${style})` }], outputs: { file: path } }],
+      steps: [
+        {
+          id: 'export',
+          title: 'CloudFormation template',
+          status: 'created',
+          changes: [{ action: 'create', resource: path, detail: `CloudFormation template (${style})` }],
+          outputs: { file: path },
+        },
+      ],
     };
     io.result(report);
   } else {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { writeSettingsFile } from '../../config/save.js';
-import { STEPS } from '../../engine/catalog.js';
 import type { Io } from '../../core/io.js';
+import { STEPS } from '../../engine/catalog.js';
 import { runCommand } from './apply.js';
 
 /** `ssm-setup init`: every step in order; the wizard asks what flags and config did not say. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { STEPS } from '../../engine/catalog.js';
 import type { Io } from '../../core/io.js';
+import { STEPS } from '../../engine/catalog.js';
 import { ExitCode } from '../exit-codes.js';
 import { runCommand } from './apply.js';
 

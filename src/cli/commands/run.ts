@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../base/errors.js';
-import { STEPS, stepEntry, type StepEntry } from '../../engine/catalog.js';
 import type { Io } from '../../core/io.js';
+import { STEPS, type StepEntry, stepEntry } from '../../engine/catalog.js';
 import { runCommand } from './apply.js';
 
 /** `ssm-setup run <step...>`: only those steps; the others are read for their outputs. */

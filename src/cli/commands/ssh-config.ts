@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { detectLocalTools } from '../../aws/local-tools.js';
 import { assertProfileExists } from '../../aws/profile.js';
-import { labelFor, loadSettings } from '../../config/load.js';
 import { StepError, UsageError } from '../../base/errors.js';
-import type { RunReport, StepReport } from '../../core/report.js';
-import { applyBlock, removeBlock } from '../../policies/ssh-config.js';
-import { stepEntry } from '../../engine/catalog.js';
-import { blockFor, conflictMessage, readSshConfig, resolveSshConfigPath, toolProblems, writeSshConfig } from '../../steps/ssh-config/index.js';
+import { labelFor, loadSettings } from '../../config/load.js';
 import type { Io } from '../../core/io.js';
+import type { RunReport, StepReport } from '../../core/report.js';
+import { stepEntry } from '../../engine/catalog.js';
+import { applyBlock, removeBlock } from '../../policies/ssh-config.js';
+import { blockFor, conflictMessage, readSshConfig, resolveSshConfigPath, toolProblems, writeSshConfig } from '../../steps/ssh-config/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { switches, typedSettings } from '../options.js';
 
@@ -22,7 +22,9 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
   const flags = cmd.opts<Partial<Record<Mode, boolean>>>();
   const modes = (['print', 'write', 'remove'] as const).filter((m) => flags[m]);
   if (modes.length > 1) {
-    throw new UsageError('CONFLICTING_FLAGS', `${modes.map((m) => `--${m}`).join(' and ')} cannot be combined`, { hint: 'choose one: --print (the default), --write or --remove' });
+    throw new UsageError('CONFLICTING_FLAGS', `${modes.map((m) => `--${m}`).join(' and ')} cannot be combined`, {
+      hint: 'choose one: --print (the default), --write or --remove',
+    });
   }
   const mode: Mode = modes[0] ?? 'print';
   const sw = switches(cmd);
@@ -47,13 +49,20 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
     const block = blockFor(settings, windows);
     const [file, tools] = await Promise.all([readSshConfig(path), detectLocalTools()]);
     const { text, change, conflict } = applyBlock(file.text, block);
-    if (conflict) throw new StepError(ID, 'SSH_CONFIG_CONFLICT', conflictMessage(path, conflict), { hint: 'or print the block with `ssm-setup ssh-config` and merge it by hand' });
+    if (conflict)
+      throw new StepError(ID, 'SSH_CONFIG_CONFLICT', conflictMessage(path, conflict), {
+        hint: 'or print the block with `ssm-setup ssh-config` and merge it by hand',
+      });
     if (change === 'none') {
       lines.push(`SSH config block in ${path}: unchanged (already up to date).`);
     } else {
       const { backup } = await writeSshConfig(path, text, file);
       row.status = change === 'create' ? 'created' : 'updated';
-      row.changes.push({ action: change, resource: `SSH config block in ${path}`, detail: change === 'create' ? 'Host i-* mi-* through Session Manager' : 'rewritten in place' });
+      row.changes.push({
+        action: change,
+        resource: `SSH config block in ${path}`,
+        detail: change === 'create' ? 'Host i-* mi-* through Session Manager' : 'rewritten in place',
+      });
       lines.push(`SSH config block in ${path}: ${row.status}.`);
       if (backup) {
         row.outputs.backup = backup;

@@ -1,12 +1,5 @@
 import type { TargetInstance } from '../../core/step.js';
-import {
-  agentInstallCommands,
-  agentLogPath,
-  agentPlatform,
-  agentPreinstalled,
-  agentStatusCommand,
-  platformLabel,
-} from '../../policies/agent-install.js';
+import { agentInstallCommands, agentLogPath, agentPlatform, agentPreinstalled, agentStatusCommand, platformLabel } from '../../policies/agent-install.js';
 import { type Cause, CHECKS, type Checked, type DiagnoseContext } from '../context.js';
 import { error, type Finding, ok, warn } from '../finding.js';
 import { isDenied, missing, type Reads } from '../reads.js';
@@ -51,16 +44,15 @@ export function agentNotRunning(platform: string, findings: readonly Finding[]):
   const unsure = findings.some((f) => f.status === 'warning') ? ' (some checks were inconclusive: see the warnings)' : '';
   const kind = agentPlatform(platform);
   const restart =
-    kind === 'windows' ? 'Restart-Service AmazonSSMAgent'
-      : kind === 'ubuntu' ? 'sudo snap restart amazon-ssm-agent'
-        : kind === 'macos' ? 'sudo launchctl kickstart -k system/com.amazon.aws.ssm'
+    kind === 'windows'
+      ? 'Restart-Service AmazonSSMAgent'
+      : kind === 'ubuntu'
+        ? 'sudo snap restart amazon-ssm-agent'
+        : kind === 'macos'
+          ? 'sudo launchctl kickstart -k system/com.amazon.aws.ssm'
           : 'sudo systemctl restart amazon-ssm-agent';
   return {
     text: `the agent is not running or cannot register${unsure}`,
-    fix: [
-      agentStatusCommand(platform),
-      `read ${agentLogPath(platform)}${kind === 'windows' ? '' : ' (and errors.log beside it)'} on the instance`,
-      restart,
-    ],
+    fix: [agentStatusCommand(platform), `read ${agentLogPath(platform)}${kind === 'windows' ? '' : ' (and errors.log beside it)'} on the instance`, restart],
   };
 }

@@ -71,7 +71,8 @@ export function checkEndpointGroups(t: TargetInstance, reads: Pick<Reads, 'endpo
     const which = closed.map((c) => `${label(c)} with ${c.groupIds.join(', ')}`).join('; ');
     // One group per endpoint is enough: the first one listed.
     const fixes = distinct(closed.map((c) => c.groupIds[0])).map(
-      (id) => `aws ec2 authorize-security-group-ingress --group-id ${id} --protocol tcp --port 443 --cidr <CIDR of ${t.vpcId} or ${t.subnetId}> --region ${ctx.region}`,
+      (id) =>
+        `aws ec2 authorize-security-group-ingress --group-id ${id} --protocol tcp --port 443 --cidr <CIDR of ${t.vpcId} or ${t.subnetId}> --region ${ctx.region}`,
     );
     const finding = error(check, `no security group admits TCP 443 from ${from}: ${which}`, fixes.join(' && '));
     const blocking = closed.filter((c) => REQUIRED.has(c.service as EndpointService));

@@ -13,33 +13,36 @@ export function checkIam(t: TargetInstance, reads: Pick<Reads, 'profiles' | 'rol
   const runRole = `ssm-setup run instance-role --instance-ids ${t.id}`;
   if (!t.profileArn) {
     const dhmc = 'or, without any profile: Default Host Management Configuration, `ssm-setup run host-management --dhmc` (agent 3.2.582.0 or later, IMDSv2)';
-    return [{
-      findings: [error(CHECKS.profile, 'no instance profile: the agent has no credentials to register with', runRole)],
-      cause: { text: 'no instance profile: the agent has no AWS credentials to register with', fix: [runRole, dhmc] },
-    }];
+    return [
+      {
+        findings: [error(CHECKS.profile, 'no instance profile: the agent has no credentials to register with', runRole)],
+        cause: { text: 'no instance profile: the agent has no AWS credentials to register with', fix: [runRole, dhmc] },
+      },
+    ];
   }
   const name = lastSegment(t.profileArn);
   const profile = reads.profiles.get(t.profileArn);
   if (!profile || isDenied(profile)) {
     const denied = profile ?? { denied: 'iam:GetInstanceProfile' };
-    return [
-      { findings: [ok(CHECKS.profile, `instance profile ${name}`)] },
-      { findings: [warn(CHECKS.rights, missing(`instance profile ${name}`, denied))] },
-    ];
+    return [{ findings: [ok(CHECKS.profile, `instance profile ${name}`)] }, { findings: [warn(CHECKS.rights, missing(`instance profile ${name}`, denied))] }];
   }
   if (profile === 'missing') {
-    return [{
-      findings: [error(CHECKS.profile, `instance profile ${name} no longer exists`, runRole)],
-      cause: { text: `the instance profile ${name} no longer exists`, fix: [runRole] },
-    }];
+    return [
+      {
+        findings: [error(CHECKS.profile, `instance profile ${name} no longer exists`, runRole)],
+        cause: { text: `the instance profile ${name} no longer exists`, fix: [runRole] },
+      },
+    ];
   }
   const role = profile.roles[0];
   if (!role) {
     const fix = `aws iam add-role-to-instance-profile --instance-profile-name ${name} --role-name <role>`;
-    return [{
-      findings: [error(CHECKS.profile, `instance profile ${name} has no role`, fix)],
-      cause: { text: `the instance profile ${name} has no role`, fix: [fix, `or: ${runRole}`] },
-    }];
+    return [
+      {
+        findings: [error(CHECKS.profile, `instance profile ${name} has no role`, fix)],
+        cause: { text: `the instance profile ${name} has no role`, fix: [fix, `or: ${runRole}`] },
+      },
+    ];
   }
   return [{ findings: [ok(CHECKS.profile, `instance profile ${name} (role ${role})`)] }, checkRights(role, reads.roles.get(role), runRole, ctx)];
 }
@@ -65,11 +68,15 @@ export function checkRights(role: string, read: RoleRead | undefined, runRole: s
   }
   if (read.inline?.length) {
     return {
-      findings: [warn(check, `role ${role} has none of ${expected} attached; its inline policies (${read.inline.join(', ')}) may grant the agent's rights`, runRole)],
+      findings: [
+        warn(check, `role ${role} has none of ${expected} attached; its inline policies (${read.inline.join(', ')}) may grant the agent's rights`, runRole),
+      ],
     };
   }
   return {
-    findings: [error(check, `role ${role} has none of ${expected}: the agent cannot register (ssm:UpdateInstanceInformation) or open sessions (ssmmessages:*)`, runRole)],
+    findings: [
+      error(check, `role ${role} has none of ${expected}: the agent cannot register (ssm:UpdateInstanceInformation) or open sessions (ssmmessages:*)`, runRole),
+    ],
     cause: { text: `the role ${role} lacks the rights the agent needs to register`, fix: [runRole, `or: ${attach}`] },
   };
 }

@@ -117,7 +117,14 @@ export function checkNetwork(t: TargetInstance, reads: Pick<Reads, 'routes' | 'e
 }
 
 /** S3 logging without a route out: a gateway endpoint for S3 on the subnet's route table. */
-function checkS3Gateway(t: TargetInstance, inVpc: readonly VpcEndpoint[], route: RouteInfo | undefined, internet: string | undefined, noEgress: boolean, ctx: DiagnoseContext): Finding {
+function checkS3Gateway(
+  t: TargetInstance,
+  inVpc: readonly VpcEndpoint[],
+  route: RouteInfo | undefined,
+  internet: string | undefined,
+  noEgress: boolean,
+  ctx: DiagnoseContext,
+): Finding {
   const check = CHECKS.endpoint('s3');
   const region = `--region ${ctx.region}`;
   const names = new Set(serviceNames(ctx.region, 's3'));

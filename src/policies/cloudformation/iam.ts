@@ -1,8 +1,8 @@
-import { instancePolicy, ec2TrustPolicy } from '../instance-policy.js';
+import { ec2TrustPolicy, instancePolicy } from '../instance-policy.js';
 import { operatorPolicy } from '../operator-policy.js';
 import { tagList } from '../tags.js';
 import { branch, byConditions, NO_VALUE } from './intrinsics.js';
-import { CLOUDWATCH_AGENT_POLICY_NAME, COND, PARAM, PLACEHOLDERS, ref, RES, sub } from './names.js';
+import { CLOUDWATCH_AGENT_POLICY_NAME, COND, PARAM, PLACEHOLDERS, RES, ref, sub } from './names.js';
 
 /** A named IAM resource: `<name>` or, with RegionalIamNames, `<name>-<region>`. */
 const iamName = (param: string) => branch(COND.regionalIamNames, { 'Fn::Sub': `\${${param}}-\${AWS::Region}` }, ref(param));
@@ -61,7 +61,15 @@ export function iamResources(tags: Record<string, string>): Record<string, unkno
         ManagedPolicyName: iamName(PARAM.operatorPolicyName),
         Description: 'Session Manager rights for operators (ssm-setup)',
         PolicyDocument: byConditions([COND.fullOperatorAccess], (on) =>
-          sub(operatorPolicy({ partition: P.partition, account: P.account, region: P.region, keyArn: P.keyArn, access: on[COND.fullOperatorAccess] ? 'full' : 'restricted' })),
+          sub(
+            operatorPolicy({
+              partition: P.partition,
+              account: P.account,
+              region: P.region,
+              keyArn: P.keyArn,
+              access: on[COND.fullOperatorAccess] ? 'full' : 'restricted',
+            }),
+          ),
         ),
         Users: { 'Fn::If': [COND.hasOperatorUsers, ref(PARAM.operatorUsers), NO_VALUE] },
         Groups: { 'Fn::If': [COND.hasOperatorGroups, ref(PARAM.operatorGroups), NO_VALUE] },

@@ -1,7 +1,7 @@
 import { resourceTagsFor, type Settings } from '../../config/schema.js';
 import { PREFERENCES_DOCUMENT } from '../preferences-document.js';
 import { iamResources } from './iam.js';
-import { COND, getAtt, MAX_PARAMETER_BYTES, ORIGINAL_DEFAULT_VERSION_TAG, ref, RES } from './names.js';
+import { COND, getAtt, MAX_PARAMETER_BYTES, ORIGINAL_DEFAULT_VERSION_TAG, RES, ref } from './names.js';
 import { CONDITIONS, PARAMETER_GROUPS, parameters } from './parameters.js';
 import { preferencesResources } from './preferences.js';
 import { storageResources } from './storage.js';
@@ -69,9 +69,16 @@ function outputs(): Record<string, unknown> {
     LogGroupName: { Condition: COND.cloudWatchLogs, Description: 'the CloudWatch Logs group of session logs', Value: ref(RES.logGroup) },
     InstancePolicyArn: { Condition: COND.createIam, Description: 'attach it to the roles of instances that already have one', Value: ref(RES.instancePolicy) },
     InstanceRoleName: { Condition: COND.createIam, Description: 'the role for instances that have none', Value: ref(RES.instanceRole) },
-    InstanceProfileName: { Condition: COND.createIam, Description: 'associate it with instances that have no instance profile', Value: ref(RES.instanceProfile) },
+    InstanceProfileName: {
+      Condition: COND.createIam,
+      Description: 'associate it with instances that have no instance profile',
+      Value: ref(RES.instanceProfile),
+    },
     OperatorPolicyArn: { Condition: COND.createIam, Description: 'attach it to the users, groups or roles of operators', Value: ref(RES.operatorPolicy) },
-    PreferencesDocumentVersion: { Description: `the default version of ${PREFERENCES_DOCUMENT} set by this stack`, Value: getAtt(RES.preferences, 'DocumentVersion') },
+    PreferencesDocumentVersion: {
+      Description: `the default version of ${PREFERENCES_DOCUMENT} set by this stack`,
+      Value: getAtt(RES.preferences, 'DocumentVersion'),
+    },
   };
 }
 
@@ -85,4 +92,3 @@ export const DESCRIPTION = [
   `the previous default version in the tag ${ORIGINAL_DEFAULT_VERSION_TAG}; deleting the stack leaves the document as it is.`,
   'IAM names are global: in several regions of one account use RegionalIamNames, or CreateIamResources=false in all regions but one.',
 ].join(' ');
-

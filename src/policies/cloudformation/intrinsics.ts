@@ -36,7 +36,11 @@ export function cfn(value: unknown, isRef: IsReference): unknown {
   if (typeof value === 'string') return cfnString(value, isRef);
   if (Array.isArray(value)) return value.map((v) => cfn(v, isRef));
   if (typeof value === 'object' && value !== null && !isIntrinsic(value)) {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, cfn(v, isRef)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, cfn(v, isRef)]),
+    );
   }
   return value;
 }
@@ -85,7 +89,11 @@ export function branch(condition: string, whenTrue: unknown, whenFalse: unknown)
  * The value for every combination of the conditions, as one value with `Fn::If` where the
  * combinations differ. `build` receives whether each condition holds.
  */
-export function byConditions(conditions: readonly string[], build: (holds: Readonly<Record<string, boolean>>) => unknown, holds: Record<string, boolean> = {}): unknown {
+export function byConditions(
+  conditions: readonly string[],
+  build: (holds: Readonly<Record<string, boolean>>) => unknown,
+  holds: Record<string, boolean> = {},
+): unknown {
   const [first, ...rest] = conditions;
   if (first === undefined) return build(holds);
   return branch(first, byConditions(rest, build, { ...holds, [first]: true }), byConditions(rest, build, { ...holds, [first]: false }));

@@ -99,8 +99,7 @@ const PARAM_NAMES = new Set<string>(Object.values(PARAM));
 const RES_NAMES = new Set<string>(Object.values(RES));
 
 /** True for the names a `${…}` of this template may reference: pseudo parameters, parameters, resources (`.Attr`). */
-export const isTemplateReference = (name: string): boolean =>
-  name.startsWith('AWS::') || PARAM_NAMES.has(name) || RES_NAMES.has(name.split('.')[0]!);
+export const isTemplateReference = (name: string): boolean => name.startsWith('AWS::') || PARAM_NAMES.has(name) || RES_NAMES.has(name.split('.')[0]!);
 
 /** A builder's output with this template's placeholders turned into references. */
 export const sub = (value: unknown) => cfn(value, isTemplateReference);

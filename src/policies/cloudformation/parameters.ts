@@ -17,17 +17,32 @@ export function parameters(s: Settings): Record<string, Record<string, unknown>>
       MaxLength: 256,
       ConstraintDescription: 'alias/ followed by letters, digits, /, _ or -; not alias/aws/',
     }),
-    [PARAM.bucketName]: text(s.bucket ?? '', 'S3 bucket for session logs (--bucket); empty: ssm-session-logs-<account>-<region>, which keeps names unique across the accounts and regions of a StackSet', {
-      AllowedPattern: '^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
-      ConstraintDescription: 'empty, or an S3 bucket name',
-    }),
+    [PARAM.bucketName]: text(
+      s.bucket ?? '',
+      'S3 bucket for session logs (--bucket); empty: ssm-session-logs-<account>-<region>, which keeps names unique across the accounts and regions of a StackSet',
+      {
+        AllowedPattern: '^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+        ConstraintDescription: 'empty, or an S3 bucket name',
+      },
+    ),
     [PARAM.s3Prefix]: text(s.s3Prefix, 'key prefix of session logs (--s3-prefix)', { AllowedPattern: "^[A-Za-z0-9!_.*'()/=-]*$", MaxLength: 512 }),
-    [PARAM.logTransitionDays]: number(s.logTransitionDays, 'days before logs move to Glacier Flexible Retrieval, 0 = never (--log-transition-days)', { MinValue: 0, MaxValue: 36500 }),
-    [PARAM.logExpirationDays]: number(s.logExpirationDays, 'days before logs expire, 0 = never; more than the transition days (--log-expiration-days)', { MinValue: 0, MaxValue: 36500 }),
+    [PARAM.logTransitionDays]: number(s.logTransitionDays, 'days before logs move to Glacier Flexible Retrieval, 0 = never (--log-transition-days)', {
+      MinValue: 0,
+      MaxValue: 36500,
+    }),
+    [PARAM.logExpirationDays]: number(s.logExpirationDays, 'days before logs expire, 0 = never; more than the transition days (--log-expiration-days)', {
+      MinValue: 0,
+      MaxValue: 36500,
+    }),
     [PARAM.enableCloudWatchLogs]: flag(s.cloudwatchLogs, 'also stream session logs to a CloudWatch Logs group (--cloudwatch-logs)'),
-    [PARAM.logGroupName]: text(s.logGroup, 'CloudWatch Logs group, when EnableCloudWatchLogs is true (--log-group)', { AllowedPattern: '^[.\\-_/#A-Za-z0-9]{1,512}$' }),
+    [PARAM.logGroupName]: text(s.logGroup, 'CloudWatch Logs group, when EnableCloudWatchLogs is true (--log-group)', {
+      AllowedPattern: '^[.\\-_/#A-Za-z0-9]{1,512}$',
+    }),
     [PARAM.logRetentionDays]: number(s.logRetentionDays, 'log group retention in days (--log-retention-days)', { AllowedValues: [...LOG_RETENTION_DAYS] }),
-    [PARAM.createIamResources]: flag(true, 'create the IAM policies, role and instance profile; IAM is global, so in several regions of one account set false in all but one (or use RegionalIamNames)'),
+    [PARAM.createIamResources]: flag(
+      true,
+      'create the IAM policies, role and instance profile; IAM is global, so in several regions of one account set false in all but one (or use RegionalIamNames)',
+    ),
     [PARAM.regionalIamNames]: flag(false, 'append -<region> to the IAM names, so that every region of an account gets its own policies and role'),
     [PARAM.instanceRoleName]: text(s.instanceRole, 'role and instance profile for instances that have none (--instance-role)', iam(64)),
     [PARAM.instancePolicyName]: text(s.instancePolicy, 'managed policy for instance roles (--instance-policy)', iam(128)),
@@ -37,16 +52,24 @@ export function parameters(s: Settings): Record<string, Record<string, unknown>>
     [PARAM.operatorUsers]: list(s.operatorUsers, 'IAM users that get the operator policy; they must exist in every account (--operator-users)'),
     [PARAM.operatorGroups]: list(s.operatorGroups, 'IAM groups that get the operator policy; they must exist in every account (--operator-groups)'),
     [PARAM.idleTimeout]: number(s.idleTimeout, 'idle session timeout in minutes (--idle-timeout)', { MinValue: 1, MaxValue: 60 }),
-    [PARAM.maxSessionDuration]: text(s.maxSessionDuration === undefined ? '' : String(s.maxSessionDuration), 'maximum session duration in minutes, 1 to 1440; empty: none (--max-session-duration)', {
-      AllowedPattern: '^$|^([1-9][0-9]{0,2}|1[0-3][0-9]{2}|14[0-3][0-9]|1440)$',
-      ConstraintDescription: 'empty, or 1 to 1440',
-    }),
+    [PARAM.maxSessionDuration]: text(
+      s.maxSessionDuration === undefined ? '' : String(s.maxSessionDuration),
+      'maximum session duration in minutes, 1 to 1440; empty: none (--max-session-duration)',
+      {
+        AllowedPattern: '^$|^([1-9][0-9]{0,2}|1[0-3][0-9]{2}|14[0-3][0-9]|1440)$',
+        ConstraintDescription: 'empty, or 1 to 1440',
+      },
+    ),
     [PARAM.runAsUser]: text(s.runAs ?? '', 'OS user of sessions instead of ssm-user; empty: Run As off (--run-as; root is refused)', {
       AllowedPattern: '^(?!root$)([a-z_][a-z0-9_-]{0,31})?$',
       ConstraintDescription: 'empty, or a Linux user name other than root',
     }),
-    [PARAM.shellProfileLinux]: text(s.shellProfileLinux, 'commands run at the start of Linux sessions (--shell-profile-linux)', { MaxLength: MAX_PARAMETER_BYTES }),
-    [PARAM.shellProfileWindows]: text(s.shellProfileWindows, 'commands run at the start of Windows sessions (--shell-profile-windows)', { MaxLength: MAX_PARAMETER_BYTES }),
+    [PARAM.shellProfileLinux]: text(s.shellProfileLinux, 'commands run at the start of Linux sessions (--shell-profile-linux)', {
+      MaxLength: MAX_PARAMETER_BYTES,
+    }),
+    [PARAM.shellProfileWindows]: text(s.shellProfileWindows, 'commands run at the start of Windows sessions (--shell-profile-windows)', {
+      MaxLength: MAX_PARAMETER_BYTES,
+    }),
   };
 }
 
@@ -72,7 +95,35 @@ export const CONDITIONS = {
 
 /** How the console groups the parameters (AWS::CloudFormation::Interface). */
 export const PARAMETER_GROUPS = [
-  { Label: { default: 'Key and log storage' }, Parameters: [PARAM.keyAlias, PARAM.bucketName, PARAM.s3Prefix, PARAM.logTransitionDays, PARAM.logExpirationDays, PARAM.enableCloudWatchLogs, PARAM.logGroupName, PARAM.logRetentionDays] },
-  { Label: { default: 'IAM (global: see CreateIamResources)' }, Parameters: [PARAM.createIamResources, PARAM.regionalIamNames, PARAM.instanceRoleName, PARAM.instancePolicyName, PARAM.attachCloudWatchAgentPolicy, PARAM.operatorPolicyName, PARAM.operatorAccess, PARAM.operatorUsers, PARAM.operatorGroups] },
-  { Label: { default: `Session preferences (${PREFERENCES_DOCUMENT})` }, Parameters: [PARAM.idleTimeout, PARAM.maxSessionDuration, PARAM.runAsUser, PARAM.shellProfileLinux, PARAM.shellProfileWindows] },
+  {
+    Label: { default: 'Key and log storage' },
+    Parameters: [
+      PARAM.keyAlias,
+      PARAM.bucketName,
+      PARAM.s3Prefix,
+      PARAM.logTransitionDays,
+      PARAM.logExpirationDays,
+      PARAM.enableCloudWatchLogs,
+      PARAM.logGroupName,
+      PARAM.logRetentionDays,
+    ],
+  },
+  {
+    Label: { default: 'IAM (global: see CreateIamResources)' },
+    Parameters: [
+      PARAM.createIamResources,
+      PARAM.regionalIamNames,
+      PARAM.instanceRoleName,
+      PARAM.instancePolicyName,
+      PARAM.attachCloudWatchAgentPolicy,
+      PARAM.operatorPolicyName,
+      PARAM.operatorAccess,
+      PARAM.operatorUsers,
+      PARAM.operatorGroups,
+    ],
+  },
+  {
+    Label: { default: `Session preferences (${PREFERENCES_DOCUMENT})` },
+    Parameters: [PARAM.idleTimeout, PARAM.maxSessionDuration, PARAM.runAsUser, PARAM.shellProfileLinux, PARAM.shellProfileWindows],
+  },
 ];

@@ -1,7 +1,7 @@
 import { PREFERENCES_DOCUMENT, preferencesDocument } from '../preferences-document.js';
 import { tagList } from '../tags.js';
 import { byConditions, placeholder } from './intrinsics.js';
-import { COND, getAtt, PLACEHOLDERS, ref, RES, sub } from './names.js';
+import { COND, getAtt, PLACEHOLDERS, RES, ref, sub } from './names.js';
 import { PREFERENCES_FUNCTION_CODE } from './preferences-lambda.js';
 
 /** The builder's preferences document, for CloudWatch Logs and Run As on or off. */
@@ -32,7 +32,9 @@ function preferencesTemplateDocument(): unknown {
  */
 export function preferencesResources(tags: Record<string, string>): Record<string, unknown> {
   const P = PLACEHOLDERS;
-  const inputs: Record<string, unknown> = { ...preferencesDocument({ bucketName: '', s3Prefix: '', keyArn: '', idleTimeout: 1, shellProfileLinux: '', shellProfileWindows: '' }).inputs };
+  const inputs: Record<string, unknown> = {
+    ...preferencesDocument({ bucketName: '', s3Prefix: '', keyArn: '', idleTimeout: 1, shellProfileLinux: '', shellProfileWindows: '' }).inputs,
+  };
   const booleanFields = Object.keys(inputs).filter((k) => typeof inputs[k] === 'boolean');
   return {
     [RES.functionRole]: {
@@ -52,7 +54,14 @@ export function preferencesResources(tags: Record<string, string>): Record<strin
                 {
                   Sid: 'PreferencesDocument',
                   Effect: 'Allow',
-                  Action: ['ssm:CreateDocument', 'ssm:UpdateDocument', 'ssm:UpdateDocumentDefaultVersion', 'ssm:DescribeDocument', 'ssm:GetDocument', 'ssm:AddTagsToResource'],
+                  Action: [
+                    'ssm:CreateDocument',
+                    'ssm:UpdateDocument',
+                    'ssm:UpdateDocumentDefaultVersion',
+                    'ssm:DescribeDocument',
+                    'ssm:GetDocument',
+                    'ssm:AddTagsToResource',
+                  ],
                   Resource: sub(`arn:${P.partition}:ssm:${P.region}:${P.account}:document/${PREFERENCES_DOCUMENT}`),
                 },
                 { Sid: 'FunctionLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(RES.functionLogGroup, 'Arn') },

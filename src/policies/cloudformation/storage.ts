@@ -2,7 +2,7 @@ import { sessionKeyPolicy } from '../kms-key-policy.js';
 import { defaultBucketName, fullPublicAccessBlock, sessionLogsRule, sseKmsRule, tlsOnlyStatement } from '../log-bucket.js';
 import { tagList } from '../tags.js';
 import { byConditions, placeholder } from './intrinsics.js';
-import { COND, getAtt, KEY_ALIAS_TAG, PARAM, PLACEHOLDERS, ref, RES, retained, sub } from './names.js';
+import { COND, getAtt, KEY_ALIAS_TAG, PARAM, PLACEHOLDERS, RES, ref, retained, sub } from './names.js';
 
 /**
  * The KMS key and its alias, the log bucket and its policy, and the optional CloudWatch Logs
@@ -20,7 +20,14 @@ export function storageResources(tags: Record<string, string>): Record<string, u
         KeyUsage: 'ENCRYPT_DECRYPT',
         EnableKeyRotation: true,
         KeyPolicy: byConditions([COND.cloudWatchLogs, COND.china], (on) =>
-          sub(sessionKeyPolicy({ partition: on[COND.china] ? 'aws-cn' : P.partition, account: P.account, region: P.region, cloudWatchLogs: on[COND.cloudWatchLogs]! })),
+          sub(
+            sessionKeyPolicy({
+              partition: on[COND.china] ? 'aws-cn' : P.partition,
+              account: P.account,
+              region: P.region,
+              cloudWatchLogs: on[COND.cloudWatchLogs]!,
+            }),
+          ),
         ),
         Tags: tagList({ ...tags, [KEY_ALIAS_TAG]: ref(PARAM.keyAlias) }),
       },
@@ -83,7 +90,11 @@ function cfnEncryptionRule(keyArn: string) {
  * leaves the action out, as it does for 0).
  */
 export function cfnLifecycleRule(transitionDays: string, expirationDays: string) {
-  const rule = sessionLogsRule({ prefix: PLACEHOLDERS.s3Prefix, transitionDays: placeholder<number>(transitionDays), expirationDays: placeholder<number>(expirationDays) });
+  const rule = sessionLogsRule({
+    prefix: PLACEHOLDERS.s3Prefix,
+    transitionDays: placeholder<number>(transitionDays),
+    expirationDays: placeholder<number>(expirationDays),
+  });
   return {
     Id: rule.ID,
     Status: rule.Status,

@@ -1,10 +1,10 @@
+import { type CommandSpec, type InvocationResult, type ManagedInfo, managedInventory, runOnFleet } from '../../aws/fleet.js';
 import { chunks } from '../../base/batch.js';
-import { managedInventory, runOnFleet, type CommandSpec, type InvocationResult, type ManagedInfo } from '../../aws/fleet.js';
-import { isOutdated, windowsFloor } from './versions.js';
 import { StepError } from '../../base/errors.js';
-import type { Change, PlanInput, Step, ReadContext, StepContext, TargetInstance } from '../../core/step.js';
+import type { Change, PlanInput, ReadContext, Step, StepContext, TargetInstance } from '../../core/step.js';
 import type { Diagnosis } from '../../diagnose/index.js';
 import { policyArn } from '../shared/managed-policy.js';
+import { isOutdated, windowsFloor } from './versions.js';
 
 /** Set on an instance once the CloudWatch agent was installed through ssm-setup, so a rerun skips it. */
 export const CW_AGENT_TAG = 'ssm-setup:cloudwatch-agent';
@@ -31,9 +31,14 @@ export const needsUpdate = (s: AgentsState, input: PlanInput) => {
   const outdated = isOutdated(s.managed, windowsFloor(input.settings));
   return online(s).filter((t) => outdated(s.managed.get(t.id)!));
 };
-export const needsCloudWatch = (s: AgentsState, input: PlanInput) => (input.settings.cloudwatchAgent ? online(s).filter((t) => t.tags[CW_AGENT_TAG] !== 'installed') : []);
+export const needsCloudWatch = (s: AgentsState, input: PlanInput) =>
+  input.settings.cloudwatchAgent ? online(s).filter((t) => t.tags[CW_AGENT_TAG] !== 'installed') : [];
 
-const list = (ts: readonly TargetInstance[]) => `${ts.slice(0, 5).map((t) => t.id).join(', ')}${ts.length > 5 ? ` and ${ts.length - 5} more` : ''}`;
+const list = (ts: readonly TargetInstance[]) =>
+  `${ts
+    .slice(0, 5)
+    .map((t) => t.id)
+    .join(', ')}${ts.length > 5 ? ` and ${ts.length - 5} more` : ''}`;
 
 /** Runbook steps 1 and 11: the SSM Agent current and the CloudWatch agent installed, through Run Command. */
 export const agentsStep: Step<AgentsState, AgentsChange> = {
@@ -43,7 +48,10 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
   async read(ctx) {
     const targets = await ctx.targets();
     if (!targets.length) return { targets, managed: new Map(), diagnoses: [] };
-    const managed = await managedInventory(ctx.aws, targets.map((t) => t.id));
+    const managed = await managedInventory(
+      ctx.aws,
+      targets.map((t) => t.id),
+    );
     const unreachable = targets.filter((t) => managed.get(t.id)?.pingStatus !== 'Online');
     const diagnoses = unreachable.length ? await diagnose(ctx, unreachable) : [];
     return { targets, managed, diagnoses };
@@ -52,9 +60,21 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
   plan(state, input) {
     const changes: Change<AgentsChange>[] = [];
     const update = needsUpdate(state, input);
-    if (update.length) changes.push({ kind: 'update-agent', action: 'update', resource: `SSM Agent on ${update.length} instance${update.length > 1 ? 's' : ''}`, detail: `AWS-UpdateSSMAgent to the latest version: ${list(update)}` });
+    if (update.length)
+      changes.push({
+        kind: 'update-agent',
+        action: 'update',
+        resource: `SSM Agent on ${update.length} instance${update.length > 1 ? 's' : ''}`,
+        detail: `AWS-UpdateSSMAgent to the latest version: ${list(update)}`,
+      });
     const cw = needsCloudWatch(state, input);
-    if (cw.length) changes.push({ kind: 'install-cloudwatch-agent', action: 'create', resource: `CloudWatch agent on ${cw.length} instance${cw.length > 1 ? 's' : ''}`, detail: `AWS-ConfigureAWSPackage Install AmazonCloudWatchAgent: ${list(cw)}` });
+    if (cw.length)
+      changes.push({
+        kind: 'install-cloudwatch-agent',
+        action: 'create',
+        resource: `CloudWatch agent on ${cw.length} instance${cw.length > 1 ? 's' : ''}`,
+        detail: `AWS-ConfigureAWSPackage Install AmazonCloudWatchAgent: ${list(cw)}`,
+      });
     return changes;
   },
 
@@ -62,16 +82,32 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
     const results: InvocationResult[] = [];
     const summary: Record<string, string> = {};
     if (changes.some((c) => c.kind === 'update-agent')) {
-      for (const r of await runOnFleet(ctx.aws, ctx.io, UPDATE_AGENT, needsUpdate(state, ctx).map((t) => t.id))) {
+      for (const r of await runOnFleet(
+        ctx.aws,
+        ctx.io,
+        UPDATE_AGENT,
+        needsUpdate(state, ctx).map((t) => t.id),
+      )) {
         results.push(r);
         summary[r.instanceId] = r.status === 'Success' ? 'agent updated' : `agent update ${r.status}`;
       }
     }
     if (changes.some((c) => c.kind === 'install-cloudwatch-agent')) {
-      const cw = await runOnFleet(ctx.aws, ctx.io, INSTALL_CW_AGENT, needsCloudWatch(state, ctx).map((t) => t.id));
+      const cw = await runOnFleet(
+        ctx.aws,
+        ctx.io,
+        INSTALL_CW_AGENT,
+        needsCloudWatch(state, ctx).map((t) => t.id),
+      );
       results.push(...cw);
-      for (const r of cw) summary[r.instanceId] = [summary[r.instanceId], r.status === 'Success' ? 'CloudWatch agent installed' : `CloudWatch agent ${r.status}`].filter(Boolean).join(', ');
-      await markInstalled(ctx, cw.filter((r) => r.status === 'Success').map((r) => r.instanceId));
+      for (const r of cw)
+        summary[r.instanceId] = [summary[r.instanceId], r.status === 'Success' ? 'CloudWatch agent installed' : `CloudWatch agent ${r.status}`]
+          .filter(Boolean)
+          .join(', ');
+      await markInstalled(
+        ctx,
+        cw.filter((r) => r.status === 'Success').map((r) => r.instanceId),
+      );
     }
     const failed = results.filter((r) => r.status !== 'Success');
     if (failed.length) {
@@ -98,7 +134,9 @@ export function unmanagedNote(state: AgentsState): string | undefined {
   if (!state.targets.length) return 'no target instances (--instance-ids or --tag)';
   if (!state.diagnoses.length) return undefined;
   const name = (id: string) => state.targets.find((t) => t.id === id)?.name;
-  const lines = state.diagnoses.map((d) => `${d.instanceId}${name(d.instanceId) ? ` (${name(d.instanceId)})` : ''}: ${d.cause}${d.fix.length ? `\n    fix: ${d.fix.join('\n         ')}` : ''}`);
+  const lines = state.diagnoses.map(
+    (d) => `${d.instanceId}${name(d.instanceId) ? ` (${name(d.instanceId)})` : ''}: ${d.cause}${d.fix.length ? `\n    fix: ${d.fix.join('\n         ')}` : ''}`,
+  );
   return `${state.diagnoses.length} of ${state.targets.length} targets cannot be reached by Run Command (left alone):\n  ${lines.join('\n  ')}`;
 }
 

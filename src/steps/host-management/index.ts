@@ -1,5 +1,6 @@
 import { AttachRolePolicyCommand, CreateRoleCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import {
+  type AssociationDescription,
   CreateAssociationCommand,
   DescribeAssociationCommand,
   GetServiceSettingCommand,
@@ -7,12 +8,13 @@ import {
   SSMClient,
   UpdateAssociationCommand,
   UpdateServiceSettingCommand,
-  type AssociationDescription,
 } from '@aws-sdk/client-ssm';
 import { unlessMissing } from '../../aws/errors.js';
 import { resourceTagsFor } from '../../config/schema.js';
-import type { Change, PlanInput, Step, ReadContext, StepContext } from '../../core/step.js';
+import type { Change, PlanInput, ReadContext, Step } from '../../core/step.js';
 import {
+  type AssociationSpec,
+  type AssociationTarget,
   associationTargets,
   copyName,
   DHMC_POLICY,
@@ -21,12 +23,10 @@ import {
   dhmcSettingId,
   hostManagementAssociations,
   ssmTrustPolicy,
-  type AssociationSpec,
-  type AssociationTarget,
 } from '../../policies/associations.js';
+import { tagList } from '../../policies/tags.js';
 import { sameJson } from '../../policies/types.js';
 import { awsManagedPolicyArn } from '../instance-role/read.js';
-import { tagList } from '../../policies/tags.js';
 
 interface Desired extends AssociationSpec {
   readonly targets: AssociationTarget[];
@@ -75,7 +75,14 @@ export const hostManagementStep: Step<HostManagementState, HostChange> = {
       if (!now) changes.push({ kind: 'create-association', subject: d.name, action: 'create', resource: `association ${d.name}`, detail: what });
       else {
         const drift = driftOf(now, d);
-        if (drift.length) changes.push({ kind: 'update-association', subject: d.name, action: 'update', resource: `association ${d.name}`, detail: `${drift.join(', ')} differ → ${what}` });
+        if (drift.length)
+          changes.push({
+            kind: 'update-association',
+            subject: d.name,
+            action: 'update',
+            resource: `association ${d.name}`,
+            detail: `${drift.join(', ')} differ → ${what}`,
+          });
       }
     }
     if (state.dhmc) changes.push(...planDhmc(state.dhmc, input));
@@ -91,15 +98,29 @@ export const hostManagementStep: Step<HostManagementState, HostChange> = {
       const fields = d && { Name: d.document, AssociationName: d.name, Targets: d.targets, ScheduleExpression: d.schedule, Parameters: d.parameters };
       if (c.kind === 'create-association') await ssm.send(new CreateAssociationCommand({ ...fields!, Tags }));
       // UpdateAssociation nulls what it is not sent: the whole desired state goes every time.
-      if (c.kind === 'update-association') await ssm.send(new UpdateAssociationCommand({ AssociationId: state.existing.get(d!.name)!.AssociationId!, ...fields! }));
+      if (c.kind === 'update-association')
+        await ssm.send(new UpdateAssociationCommand({ AssociationId: state.existing.get(d!.name)!.AssociationId!, ...fields! }));
       if (c.kind === 'dhmc-role') {
-        await iam.send(new CreateRoleCommand({ RoleName: DHMC_ROLE, Path: '/service-role/', AssumeRolePolicyDocument: JSON.stringify(ssmTrustPolicy()), Description: 'Default Host Management Configuration (ssm-setup)', Tags }));
+        await iam.send(
+          new CreateRoleCommand({
+            RoleName: DHMC_ROLE,
+            Path: '/service-role/',
+            AssumeRolePolicyDocument: JSON.stringify(ssmTrustPolicy()),
+            Description: 'Default Host Management Configuration (ssm-setup)',
+            Tags,
+          }),
+        );
       }
       if (c.kind === 'dhmc-role' || c.kind === 'dhmc-policy') {
         await iam.send(new AttachRolePolicyCommand({ RoleName: DHMC_ROLE, PolicyArn: awsManagedPolicyArn(ctx.identity.partition, DHMC_POLICY) }));
       }
       if (c.kind === 'dhmc-setting') {
-        await ssm.send(new UpdateServiceSettingCommand({ SettingId: dhmcSettingId(ctx.identity.partition, ctx.region, ctx.identity.account), SettingValue: DHMC_SETTING_VALUE }));
+        await ssm.send(
+          new UpdateServiceSettingCommand({
+            SettingId: dhmcSettingId(ctx.identity.partition, ctx.region, ctx.identity.account),
+            SettingValue: DHMC_SETTING_VALUE,
+          }),
+        );
       }
     }
     return { associations: state.desired.map((d) => d.name) };
@@ -133,7 +154,9 @@ export function driftOf(now: AssociationDescription, d: Desired): string[] {
 }
 
 const describeTargets = (targets: readonly AssociationTarget[]) =>
-  targets.map((t) => (t.Key === 'InstanceIds' ? `${t.Values.length} instance${t.Values.length > 1 ? 's' : ''}` : `${t.Key}=${t.Values.join('|')}`)).join(' and ');
+  targets
+    .map((t) => (t.Key === 'InstanceIds' ? `${t.Values.length} instance${t.Values.length > 1 ? 's' : ''}` : `${t.Key}=${t.Values.join('|')}`))
+    .join(' and ');
 
 async function readDhmc(ctx: ReadContext): Promise<DhmcState> {
   const ssm = ctx.aws.get(SSMClient);
@@ -141,7 +164,7 @@ async function readDhmc(ctx: ReadContext): Promise<DhmcState> {
   const SettingId = dhmcSettingId(ctx.identity.partition, ctx.region, ctx.identity.account);
   const setting = await unlessMissing(ssm.send(new GetServiceSettingCommand({ SettingId })), 'ServiceSettingNotFound');
   const role = await unlessMissing(iam.send(new GetRoleCommand({ RoleName: DHMC_ROLE })), 'NoSuchEntityException');
-  const attached = role ? (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: DHMC_ROLE }))).AttachedPolicies ?? [] : [];
+  const attached = role ? ((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: DHMC_ROLE }))).AttachedPolicies ?? []) : [];
   return {
     settingValue: setting?.ServiceSetting?.SettingValue,
     roleExists: !!role,
@@ -151,10 +174,21 @@ async function readDhmc(ctx: ReadContext): Promise<DhmcState> {
 
 function planDhmc(d: DhmcState, _input: PlanInput): Change<HostChange>[] {
   const changes: Change<HostChange>[] = [];
-  if (!d.roleExists) changes.push({ kind: 'dhmc-role', action: 'create', resource: `IAM role service-role/${DHMC_ROLE}`, detail: `trusted by Systems Manager; with ${DHMC_POLICY}` });
+  if (!d.roleExists)
+    changes.push({
+      kind: 'dhmc-role',
+      action: 'create',
+      resource: `IAM role service-role/${DHMC_ROLE}`,
+      detail: `trusted by Systems Manager; with ${DHMC_POLICY}`,
+    });
   else if (!d.policyAttached) changes.push({ kind: 'dhmc-policy', action: 'update', resource: `IAM role ${DHMC_ROLE}`, detail: `attach ${DHMC_POLICY}` });
   if (d.settingValue !== DHMC_SETTING_VALUE) {
-    changes.push({ kind: 'dhmc-setting', action: 'update', resource: 'Default Host Management Configuration', detail: `${d.settingValue ?? 'off'} → on (needs IMDSv2 and agent ≥ 3.2.582.0; takes up to 30 minutes)` });
+    changes.push({
+      kind: 'dhmc-setting',
+      action: 'update',
+      resource: 'Default Host Management Configuration',
+      detail: `${d.settingValue ?? 'off'} → on (needs IMDSv2 and agent ≥ 3.2.582.0; takes up to 30 minutes)`,
+    });
   }
   return changes;
 }

@@ -1,30 +1,24 @@
-import {
-  AddRoleToInstanceProfileCommand,
-  AttachRolePolicyCommand,
-  CreateInstanceProfileCommand,
-  CreateRoleCommand,
-  IAMClient,
-} from '@aws-sdk/client-iam';
+import { AddRoleToInstanceProfileCommand, AttachRolePolicyCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { profileNotYetVisible, retryWhile } from '../../aws/retry.js';
 import { resourceTagsFor } from '../../config/schema.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { ec2TrustPolicy } from '../../policies/instance-policy.js';
+import { tagList } from '../../policies/tags.js';
 import { askTargets } from '../shared/ask-targets.js';
+import { applyManagedPolicy, whenIamKnows } from '../shared/managed-policy.js';
+import { requireKeyArn } from '../shared/session-key.js';
 import {
   bareTargets,
   desiredInstancePolicy,
+  type InstanceRoleChange,
   instanceRoleNote,
   instanceRoleOutputs,
   missingOn,
-  profilesOf,
   planInstanceRole,
+  profilesOf,
   wantedPolicies,
-  type InstanceRoleChange,
 } from './plan.js';
-import { readInstanceRole, type InstanceRoleState } from './read.js';
-import { applyManagedPolicy, whenIamKnows } from '../shared/managed-policy.js';
-import { requireKeyArn } from '../shared/session-key.js';
-import { tagList } from '../../policies/tags.js';
+import { type InstanceRoleState, readInstanceRole } from './read.js';
 
 /** Runbook steps 4 and 11: the instances' rights, on the roles they have or on a new one. */
 export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
@@ -47,9 +41,11 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
       return young.length ? whenIamKnows(ctx.io, young.join(' and '), work) : work();
     };
     const attach = async (RoleName: string, arns: readonly string[]) => {
-      for (const PolicyArn of arns) await call([`role ${RoleName}`, `policy ${PolicyArn}`], () => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
+      for (const PolicyArn of arns)
+        await call([`role ${RoleName}`, `policy ${PolicyArn}`], () => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
     };
-    const addRole = () => call([`instance profile ${role}`, `role ${role}`], () => iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: role, RoleName: role })));
+    const addRole = () =>
+      call([`instance profile ${role}`, `role ${role}`], () => iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: role, RoleName: role })));
     let policyArn = state.policy.arn;
     for (const change of changes) {
       switch (change.kind) {
@@ -62,12 +58,14 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
           if (change.kind === 'create-policy') fresh.add(`policy ${state.policy.arn}`);
           break;
         case 'create-role':
-          await iam.send(new CreateRoleCommand({
-            RoleName: role,
-            AssumeRolePolicyDocument: JSON.stringify(ec2TrustPolicy(ctx.identity.partition)),
-            Description: 'EC2 instances managed by Session Manager (ssm-setup)',
-            Tags: tags,
-          }));
+          await iam.send(
+            new CreateRoleCommand({
+              RoleName: role,
+              AssumeRolePolicyDocument: JSON.stringify(ec2TrustPolicy(ctx.identity.partition)),
+              Description: 'EC2 instances managed by Session Manager (ssm-setup)',
+              Tags: tags,
+            }),
+          );
           fresh.add(`role ${role}`);
           await attach(role, wantedPolicies(ctx));
           break;

@@ -1,12 +1,12 @@
 import { StepError } from '../../base/errors.js';
+import { resourceTagsFor } from '../../config/schema.js';
 import type { Change, PlanInput, StepOutputs } from '../../core/step.js';
 import { instancePolicy } from '../../policies/instance-policy.js';
 import type { PolicyDocument } from '../../policies/types.js';
-import { awsManagedPolicyArn, CLOUDWATCH_AGENT_POLICY, wantedPolicies, type InstanceRoleState } from './read.js';
 import { bucketNameFor } from '../log-bucket/read.js';
-import { resourceTagsFor } from '../../config/schema.js';
-import { DEFAULT_ATTACH_QUOTA, planManagedPolicy, refuseBadIamTags, refuseOverQuota, type AttachTarget, type PolicyChange } from '../shared/managed-policy.js';
+import { type AttachTarget, DEFAULT_ATTACH_QUOTA, type PolicyChange, planManagedPolicy, refuseBadIamTags, refuseOverQuota } from '../shared/managed-policy.js';
 import { plannedKeyArn } from '../shared/session-key.js';
+import { awsManagedPolicyArn, CLOUDWATCH_AGENT_POLICY, type InstanceRoleState, wantedPolicies } from './read.js';
 
 export type InstanceRoleChange = PolicyChange | 'create-role' | 'attach' | 'create-profile' | 'add-role' | 'associate';
 
@@ -29,8 +29,7 @@ export function desiredInstancePolicy(input: PlanInput): PolicyDocument {
 export { wantedPolicies };
 
 /** The wanted policies a role does not have yet. */
-export const missingOn = (state: InstanceRoleState, role: string, wanted: readonly string[]) =>
-  wanted.filter((arn) => !state.attached.get(role)?.has(arn));
+export const missingOn = (state: InstanceRoleState, role: string, wanted: readonly string[]) => wanted.filter((arn) => !state.attached.get(role)?.has(arn));
 
 const shortName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 const label = (t: { id: string; name?: string }) => (t.name ? `${t.id} (${t.name})` : t.id);
@@ -60,13 +59,26 @@ function planChanges(state: InstanceRoleState, input: PlanInput): Change<Instanc
   }
   if (bare.length && state.ownRole?.exists) roles.set(role, [...(roles.get(role) ?? []), ...bare.map((t) => t.id)]);
   if (bare.length && !state.ownRole?.exists) {
-    changes.push({ kind: 'create-role', subject: role, action: 'create', resource: `IAM role ${role}`, detail: `trusted by EC2; with ${wanted.map(shortName).join(', ')}` });
+    changes.push({
+      kind: 'create-role',
+      subject: role,
+      action: 'create',
+      resource: `IAM role ${role}`,
+      detail: `trusted by EC2; with ${wanted.map(shortName).join(', ')}`,
+    });
   }
   const room: AttachTarget[] = [];
   for (const [r, ids] of roles) {
     const missing = missingOn(state, r, wanted);
     room.push({ kind: 'role', name: r, attached: state.attached.get(r) ?? [], adding: missing });
-    if (missing.length) changes.push({ kind: 'attach', subject: r, action: 'update', resource: `IAM role ${r}`, detail: `attach ${missing.map(shortName).join(', ')} (used by ${ids.join(', ')})` });
+    if (missing.length)
+      changes.push({
+        kind: 'attach',
+        subject: r,
+        action: 'update',
+        resource: `IAM role ${r}`,
+        detail: `attach ${missing.map(shortName).join(', ')} (used by ${ids.join(', ')})`,
+      });
   }
   // Refused here, before any step writes: IAM's LimitExceeded would come mid-apply (and be retried as throttling).
   const cw = awsManagedPolicyArn(input.identity.partition, CLOUDWATCH_AGENT_POLICY);
@@ -90,7 +102,13 @@ function planChanges(state: InstanceRoleState, input: PlanInput): Change<Instanc
     changes.push({ kind: 'add-role', subject: role, action: 'update', resource: `instance profile ${role}`, detail: `add role ${role}` });
   }
   for (const t of bare) {
-    changes.push({ kind: 'associate', subject: t.id, action: 'update', resource: `instance ${label(t)}`, detail: `associate instance profile ${role} (it has none; ${t.state})` });
+    changes.push({
+      kind: 'associate',
+      subject: t.id,
+      action: 'update',
+      resource: `instance ${label(t)}`,
+      detail: `associate instance profile ${role} (it has none; ${t.state})`,
+    });
   }
   return changes;
 }
@@ -108,7 +126,10 @@ export function profilesOf(state: InstanceRoleState, ownProfile?: string): Recor
 /** What is in place when nothing needs to change. */
 export function instanceRoleOutputs(state: InstanceRoleState): StepOutputs | undefined {
   if (state.policy.kind === 'absent') return undefined;
-  const instanceRoles = [...state.attached].filter(([, arns]) => arns.has(state.policy.arn)).map(([r]) => r).sort();
+  const instanceRoles = [...state.attached]
+    .filter(([, arns]) => arns.has(state.policy.arn))
+    .map(([r]) => r)
+    .sort();
   return { instancePolicyArn: state.policy.arn, instanceRoles, instanceProfiles: profilesOf(state) };
 }
 

@@ -2,7 +2,7 @@ import { GetInstanceProfileCommand, GetRoleCommand, IAMClient, paginateListAttac
 import { unlessMissing } from '../../aws/errors.js';
 import { chunks } from '../../base/batch.js';
 import type { PlanInput, ReadContext, TargetInstance } from '../../core/step.js';
-import { policyArn, readAttachQuotas, readManagedPolicy, type AttachQuotas, type ManagedPolicyState } from '../shared/managed-policy.js';
+import { type AttachQuotas, type ManagedPolicyState, policyArn, readAttachQuotas, readManagedPolicy } from '../shared/managed-policy.js';
 
 export const CLOUDWATCH_AGENT_POLICY = 'CloudWatchAgentServerPolicy';
 export const awsManagedPolicyArn = (partition: string, name: string) => `arn:${partition}:iam::aws:policy/${name}`;
@@ -45,7 +45,10 @@ export async function readInstanceRole(ctx: ReadContext): Promise<InstanceRoleSt
   const name = ctx.settings.instancePolicy;
   const [targets, policy] = await Promise.all([ctx.targets(), readManagedPolicy(iam, name, policyArn(partition, account, name))]);
 
-  const associating = await associationsInProgress(ctx, targets.filter((t) => !t.profileArn).map((t) => t.id));
+  const associating = await associationsInProgress(
+    ctx,
+    targets.filter((t) => !t.profileArn).map((t) => t.id),
+  );
   const bare = targets.filter((t) => !t.profileArn && !associating.has(t.id));
   const profileArns = [...new Set(targets.map((t) => t.profileArn).filter((a): a is string => !!a))];
   const profiles = new Map<string, ProfileInfo>();
@@ -54,7 +57,9 @@ export async function readInstanceRole(ctx: ReadContext): Promise<InstanceRoleSt
     if (p) profiles.set(arn, p);
   }
   const ownRoleName = ctx.settings.instanceRole;
-  const ownRole = bare.length ? { exists: !!(await unlessMissing(iam.send(new GetRoleCommand({ RoleName: ownRoleName })), 'NoSuchEntityException')) } : undefined;
+  const ownRole = bare.length
+    ? { exists: !!(await unlessMissing(iam.send(new GetRoleCommand({ RoleName: ownRoleName })), 'NoSuchEntityException')) }
+    : undefined;
   const ownProfile = bare.length ? await readProfile(iam, ownRoleName) : undefined;
 
   const roles = new Set([...profiles.values()].flatMap((p) => p.roles));
@@ -90,7 +95,10 @@ async function associationsInProgress(ctx: ReadContext, ids: string[]): Promise<
   const { DescribeIamInstanceProfileAssociationsCommand, EC2Client } = await import('@aws-sdk/client-ec2');
   const ec2 = ctx.aws.get(EC2Client);
   for (const batch of chunks(ids)) {
-    const Filters = [{ Name: 'instance-id', Values: batch }, { Name: 'state', Values: ['associating', 'associated'] }];
+    const Filters = [
+      { Name: 'instance-id', Values: batch },
+      { Name: 'state', Values: ['associating', 'associated'] },
+    ];
     const out = await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters }));
     for (const a of out.IamInstanceProfileAssociations ?? []) if (a.InstanceId && a.IamInstanceProfile?.Arn) found.set(a.InstanceId, a.IamInstanceProfile.Arn);
   }

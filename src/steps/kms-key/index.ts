@@ -1,17 +1,10 @@
-import {
-  CreateAliasCommand,
-  CreateKeyCommand,
-  EnableKeyRotationCommand,
-  KMSClient,
-  PutKeyPolicyCommand,
-  TagResourceCommand,
-} from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, KMSClient, PutKeyPolicyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
 import { kmsConsistency, kmsKeyNotYetVisible, retryWhile } from '../../aws/retry.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { sessionKeyPolicy } from '../../policies/kms-key-policy.js';
 import { pickName, unanswered } from '../shared/ask.js';
-import { keyTagsFor, kmsKeyNote, planKmsKey, policyUpdate, type KmsChange } from './plan.js';
-import { listKeyAliases, readKmsKey, type KmsKeyState } from './read.js';
+import { type KmsChange, keyTagsFor, kmsKeyNote, planKmsKey, policyUpdate } from './plan.js';
+import { type KmsKeyState, listKeyAliases, readKmsKey } from './read.js';
 
 /** Runbook step 2: the symmetric key that encrypts session data (and the logs at rest). */
 export const kmsKeyStep: Step<KmsKeyState, KmsChange> = {
@@ -38,7 +31,9 @@ export const kmsKeyStep: Step<KmsKeyState, KmsChange> = {
     // Right after CreateKey, KMS may not know the key for a few seconds (NotFoundException):
     // the calls naming it then retry briefly. Elsewhere that error is real and fails at once.
     const onKey = <T>(work: () => Promise<T>): Promise<T> =>
-      created ? retryWhile(work, kmsKeyNotYetVisible, (ms) => ctx.io.info(`  waiting for KMS to see the new key (${Math.round(ms / 1000)}s)…`), kmsConsistency) : work();
+      created
+        ? retryWhile(work, kmsKeyNotYetVisible, (ms) => ctx.io.info(`  waiting for KMS to see the new key (${Math.round(ms / 1000)}s)…`), kmsConsistency)
+        : work();
     for (const change of changes) {
       if (change.kind === 'create-key') {
         key = await createKey(kms, ctx);
@@ -70,8 +65,7 @@ export const kmsKeyStep: Step<KmsKeyState, KmsChange> = {
     return { kmsKeyId: key!.id, kmsKeyArn: key!.arn, kmsKeyAlias: ctx.settings.keyAlias, ...(created || policyChanged ? { kmsKeyChanged: true } : {}) };
   },
 
-  outputs: (state) =>
-    state.kind === 'present' ? { kmsKeyId: state.key.id, kmsKeyArn: state.key.arn, kmsKeyAlias: state.alias } : undefined,
+  outputs: (state) => (state.kind === 'present' ? { kmsKeyId: state.key.id, kmsKeyArn: state.key.arn, kmsKeyAlias: state.alias } : undefined),
 };
 
 async function createKey(kms: KMSClient, ctx: StepContext) {

@@ -1,5 +1,5 @@
-import { MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
 import { type ErrorCode, StepError, UsageError } from '../../base/errors.js';
+import { MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
 import type { Change, PlanInput } from '../../core/step.js';
 import { KEY_POLICY_MAX_BYTES, policyBytes, withCloudWatchLogs } from '../../policies/kms-key-policy.js';
 import { formatTags, missingTags } from '../../policies/tags.js';
@@ -22,9 +22,14 @@ export const keyTagsFor = (input: PlanInput) => ({ ...resourceTagsFor(input.sett
 export function logsKeyPolicy(stepId: string, policy: PolicyDocument, input: PlanInput): PolicyDocument | undefined {
   const merged = withCloudWatchLogs(policy, { partition: input.identity.partition, account: input.identity.account, region: input.region });
   if (merged && policyBytes(merged) > KEY_POLICY_MAX_BYTES) {
-    throw new StepError(stepId, 'KEY_POLICY_DENIES_LOGS', `the key policy of ${input.settings.keyAlias} has no room left for the CloudWatch Logs statement (KMS allows ${KEY_POLICY_MAX_BYTES} bytes)`, {
-      hint: 'shorten the key policy (merge statements, drop unused principals) and rerun, or choose another key with --key-alias',
-    });
+    throw new StepError(
+      stepId,
+      'KEY_POLICY_DENIES_LOGS',
+      `the key policy of ${input.settings.keyAlias} has no room left for the CloudWatch Logs statement (KMS allows ${KEY_POLICY_MAX_BYTES} bytes)`,
+      {
+        hint: 'shorten the key policy (merge statements, drop unused principals) and rerun, or choose another key with --key-alias',
+      },
+    );
   }
   return merged;
 }
@@ -74,9 +79,14 @@ export function planKmsKey(state: KmsKeyState, input: PlanInput): Change<KmsChan
   const alias = input.settings.keyAlias;
   if (state.kind === 'absent') {
     assertTagRoom(keyTagsFor(input));
-    const logs = input.settings.cloudwatchLogs ? ' + CloudWatch Logs for this account\'s log groups' : '';
+    const logs = input.settings.cloudwatchLogs ? " + CloudWatch Logs for this account's log groups" : '';
     return [
-      { kind: 'create-key', action: 'create', resource: 'KMS key', detail: `symmetric encryption key; key policy: account root${logs}; tags ${formatTags(keyTagsFor(input))}` },
+      {
+        kind: 'create-key',
+        action: 'create',
+        resource: 'KMS key',
+        detail: `symmetric encryption key; key policy: account root${logs}; tags ${formatTags(keyTagsFor(input))}`,
+      },
       { kind: 'create-alias', action: 'create', resource: `KMS alias ${alias}`, detail: '→ the new key' },
       { kind: 'enable-rotation', action: 'update', resource: 'key rotation', detail: 'automatic yearly rotation on' },
     ];
@@ -85,7 +95,12 @@ export function planKmsKey(state: KmsKeyState, input: PlanInput): Change<KmsChan
   assertUsable(key, alias, input.region);
   const changes: Change<KmsChange>[] = [];
   if (state.kind === 'orphan') {
-    changes.push({ kind: 'create-alias', action: 'create', resource: `KMS alias ${alias}`, detail: `→ existing key ${key.id}, left without its alias by an interrupted run` });
+    changes.push({
+      kind: 'create-alias',
+      action: 'create',
+      resource: `KMS alias ${alias}`,
+      detail: `→ existing key ${key.id}, left without its alias by an interrupted run`,
+    });
   }
   // A key that cannot rotate (see rotationBlocker) is left as it is: the note says why.
   if (key.rotation === false && !rotationBlocker(key)) {
@@ -107,9 +122,13 @@ export function planKmsKey(state: KmsKeyState, input: PlanInput): Change<KmsChan
 function assertTagRoom(tags: Readonly<Record<string, string>>): void {
   const count = Object.keys(tags).filter((k) => !k.toLowerCase().startsWith('aws:')).length;
   if (count > MAX_KEY_TAGS) {
-    throw new UsageError('INVALID_SETTINGS', `--tags: the KMS key would carry ${count} tags (with ${MANAGED_BY_TAG.key}, ${ALIAS_TAG} and the tags it has), and KMS allows ${MAX_KEY_TAGS}`, {
-      hint: `drop ${count - MAX_KEY_TAGS} of the --tags`,
-    });
+    throw new UsageError(
+      'INVALID_SETTINGS',
+      `--tags: the KMS key would carry ${count} tags (with ${MANAGED_BY_TAG.key}, ${ALIAS_TAG} and the tags it has), and KMS allows ${MAX_KEY_TAGS}`,
+      {
+        hint: `drop ${count - MAX_KEY_TAGS} of the --tags`,
+      },
+    );
   }
 }
 
@@ -119,13 +138,23 @@ function assertUsable(key: KeyInfo, alias: string, region: string): void {
     throw new StepError('kms-key', code, `${alias} (key ${key.id}) ${problem}`, { hint });
   };
   const other = 'or choose another alias with --key-alias';
-  if (key.manager !== 'CUSTOMER') fail('KEY_AWS_MANAGED', 'is an AWS managed key, which cannot carry this setup\'s key policy', `choose a customer managed key: ${other.replace('or ', '')}`);
+  if (key.manager !== 'CUSTOMER')
+    fail('KEY_AWS_MANAGED', "is an AWS managed key, which cannot carry this setup's key policy", `choose a customer managed key: ${other.replace('or ', '')}`);
   if (key.spec !== 'SYMMETRIC_DEFAULT' || key.usage !== 'ENCRYPT_DECRYPT') {
-    fail('KEY_NOT_SYMMETRIC', `is a ${key.spec} ${key.usage} key; Session Manager and CloudWatch Logs need a symmetric encryption key`, other.replace('or ', ''));
+    fail(
+      'KEY_NOT_SYMMETRIC',
+      `is a ${key.spec} ${key.usage} key; Session Manager and CloudWatch Logs need a symmetric encryption key`,
+      other.replace('or ', ''),
+    );
   }
   if (key.state === 'Disabled') fail('KEY_DISABLED', 'is disabled', `aws kms enable-key --key-id ${key.id} --region ${region}, then rerun; ${other}`);
   if (key.state === 'PendingDeletion') {
-    fail('KEY_PENDING_DELETION', 'is scheduled for deletion', `aws kms cancel-key-deletion --key-id ${key.id} --region ${region} && aws kms enable-key --key-id ${key.id} --region ${region}, then rerun; ${other}`);
+    fail(
+      'KEY_PENDING_DELETION',
+      'is scheduled for deletion',
+      `aws kms cancel-key-deletion --key-id ${key.id} --region ${region} && aws kms enable-key --key-id ${key.id} --region ${region}, then rerun; ${other}`,
+    );
   }
-  if (key.state !== 'Enabled') fail('KEY_NOT_ENABLED', `is in state ${key.state}; it must be Enabled`, `wait for the key to become Enabled and rerun, ${other}`);
+  if (key.state !== 'Enabled')
+    fail('KEY_NOT_ENABLED', `is in state ${key.state}; it must be Enabled`, `wait for the key to become Enabled and rerun, ${other}`);
 }

@@ -2,16 +2,16 @@ import {
   DescribeKeyCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
+  type KeyMetadata,
   KMSClient,
   paginateListAliases,
   paginateListKeys,
   paginateListResourceTags,
-  type KeyMetadata,
 } from '@aws-sdk/client-kms';
 import { errorName, isAccessDenied, unlessMissing } from '../../aws/errors.js';
 import { MANAGED_BY_TAG } from '../../config/schema.js';
 import type { ReadContext } from '../../core/step.js';
-import { parsePolicy, type PolicyDocument } from '../../policies/types.js';
+import { type PolicyDocument, parsePolicy } from '../../policies/types.js';
 
 /** Tag written at CreateKey time, before the alias exists: it lets a rerun find a key an interrupted run left without its alias. */
 export const ALIAS_TAG = 'ssm-setup:alias';
@@ -76,11 +76,7 @@ async function keyInfo(kms: KMSClient, meta: KeyMetadata, withPolicy: boolean): 
   };
   // A key the plan will refuse needs no more reads.
   if (base.state !== 'Enabled' || base.manager !== 'CUSTOMER' || base.spec !== 'SYMMETRIC_DEFAULT') return base;
-  const [rotation, tags, policy] = await Promise.all([
-    readRotation(kms, base),
-    keyTags(kms, id),
-    withPolicy ? readKeyPolicy(kms, id) : undefined,
-  ]);
+  const [rotation, tags, policy] = await Promise.all([readRotation(kms, base), keyTags(kms, id), withPolicy ? readKeyPolicy(kms, id) : undefined]);
   return { ...base, rotation, tags, policy };
 }
 

@@ -1,14 +1,14 @@
 import {
   type BucketLocationConstraint,
-  type CreateBucketConfiguration,
   CreateBucketCommand,
-  paginateListBuckets,
+  type CreateBucketConfiguration,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketPolicyCommand,
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
+  paginateListBuckets,
   S3Client,
   type Tag,
 } from '@aws-sdk/client-s3';
@@ -17,11 +17,11 @@ import { retryWhile } from '../../aws/retry.js';
 import { resourceTagsFor } from '../../config/schema.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { bucketArn, defaultBucketName, fullPublicAccessBlock, sseKmsRule, withSessionLogsRule, withTlsDeny } from '../../policies/log-bucket.js';
-import { askNumber, pickName, unanswered } from '../shared/ask.js';
-import { BUCKET_SETTINGS, lifecycleDays, nameTaken, planLogBucket, type BucketChange } from './plan.js';
-import { readBucket, type BucketInfo, type BucketState } from './read.js';
-import { requireKeyArn } from '../shared/session-key.js';
 import { tagList } from '../../policies/tags.js';
+import { askNumber, pickName, unanswered } from '../shared/ask.js';
+import { requireKeyArn } from '../shared/session-key.js';
+import { BUCKET_SETTINGS, type BucketChange, lifecycleDays, nameTaken, planLogBucket } from './plan.js';
+import { type BucketInfo, type BucketState, readBucket } from './read.js';
 
 /** Runbook steps 3 and 8: the hardened S3 bucket that receives session logs. */
 export const logBucketStep: Step<BucketState, BucketChange> = {
@@ -32,11 +32,22 @@ export const logBucketStep: Step<BucketState, BucketChange> = {
     if (unanswered(ctx, 'bucket')) {
       const existing = await regionBuckets(ctx.aws.get(S3Client), ctx.region);
       const proposed = defaultBucketName(ctx.identity.account, ctx.region);
-      answers.bucket = await pickName(ctx, { id: 'log-bucket.bucket', message: 'S3 bucket for session logs', key: 'bucket', proposed, existing, what: 'bucket' });
+      answers.bucket = await pickName(ctx, {
+        id: 'log-bucket.bucket',
+        message: 'S3 bucket for session logs',
+        key: 'bucket',
+        proposed,
+        existing,
+        what: 'bucket',
+      });
     }
     let transition = ctx.settings.logTransitionDays;
     if (unanswered(ctx, 'logTransitionDays')) {
-      transition = await askNumber(ctx, { id: 'log-bucket.transition-days', message: 'Days before session logs move to Glacier Flexible Retrieval (0 = never)', key: 'logTransitionDays' });
+      transition = await askNumber(ctx, {
+        id: 'log-bucket.transition-days',
+        message: 'Days before session logs move to Glacier Flexible Retrieval (0 = never)',
+        key: 'logTransitionDays',
+      });
       answers.logTransitionDays = transition;
     }
     if (unanswered(ctx, 'logExpirationDays')) {
@@ -74,8 +85,7 @@ export const logBucketStep: Step<BucketState, BucketChange> = {
     return { bucketName: bucket.name, bucketArn: bucketArn(ctx.identity.partition, bucket.name), s3Prefix: ctx.settings.s3Prefix };
   },
 
-  outputs: (state) =>
-    state.kind === 'present' ? { bucketName: state.bucket.name, bucketArn: state.bucket.arn, s3Prefix: state.prefix } : undefined,
+  outputs: (state) => (state.kind === 'present' ? { bucketName: state.bucket.name, bucketArn: state.bucket.arn, s3Prefix: state.prefix } : undefined),
 };
 
 type Apply = (s3: S3Client, bucket: BucketInfo, ctx: StepContext) => Promise<unknown>;

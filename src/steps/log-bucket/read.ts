@@ -5,7 +5,6 @@ import {
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
-  HeadBucketCommand,
   type LifecycleRule,
   type PublicAccessBlockConfiguration,
   S3Client,

@@ -11,7 +11,7 @@ import { LOG_RETENTION_DAYS, resourceTagsFor } from '../../config/schema.js';
 import type { Step } from '../../core/step.js';
 import { pickName, unanswered } from '../shared/ask.js';
 import { requireKeyArn } from '../shared/session-key.js';
-import { keyPolicyUpdate, planLogGroup, type LogGroupChange, type LogGroupState } from './plan.js';
+import { keyPolicyUpdate, type LogGroupChange, type LogGroupState, planLogGroup } from './plan.js';
 import { listGroups, readLogGroup } from './read.js';
 
 /** The wizard lists at most this many groups; beyond that the operator types a name. */
@@ -26,7 +26,11 @@ export const logGroupStep: Step<LogGroupState, LogGroupChange> = {
   async ask(ctx) {
     const answers: Record<string, unknown> = {};
     if (unanswered(ctx, 'cloudwatchLogs') && unanswered(ctx, 'logGroup')) {
-      const on = await ctx.io.confirm({ id: 'log-group.enable', message: 'Also stream session logs to CloudWatch Logs (encrypted with the session key)?', default: false });
+      const on = await ctx.io.confirm({
+        id: 'log-group.enable',
+        message: 'Also stream session logs to CloudWatch Logs (encrypted with the session key)?',
+        default: false,
+      });
       answers.cloudwatchLogs = on;
       if (!on) return answers;
     } else if (!ctx.settings.cloudwatchLogs) {
@@ -34,11 +38,24 @@ export const logGroupStep: Step<LogGroupState, LogGroupChange> = {
     }
     if (unanswered(ctx, 'logGroup')) {
       const existing = (await listGroups(ctx, MAX_LISTED)).map((g) => g.name);
-      answers.logGroup = await pickName(ctx, { id: 'log-group.name', message: 'CloudWatch Logs group for session logs', key: 'logGroup', proposed: ctx.settings.logGroup, existing, what: 'log group' });
+      answers.logGroup = await pickName(ctx, {
+        id: 'log-group.name',
+        message: 'CloudWatch Logs group for session logs',
+        key: 'logGroup',
+        proposed: ctx.settings.logGroup,
+        existing,
+        what: 'log group',
+      });
     }
     if (unanswered(ctx, 'logRetentionDays')) {
       const choices = LOG_RETENTION_DAYS.map((d) => ({ value: d, label: `${d} days` }));
-      answers.logRetentionDays = await ctx.io.select({ id: 'log-group.retention', message: 'Keep session logs in CloudWatch for', choices, default: ctx.settings.logRetentionDays, flag: '--log-retention-days' });
+      answers.logRetentionDays = await ctx.io.select({
+        id: 'log-group.retention',
+        message: 'Keep session logs in CloudWatch for',
+        choices,
+        default: ctx.settings.logRetentionDays,
+        flag: '--log-retention-days',
+      });
     }
     return answers;
   },
@@ -63,7 +80,14 @@ export const logGroupStep: Step<LogGroupState, LogGroupChange> = {
     }
     // CloudWatch Logs may not see a key change for a few seconds: retry briefly, only then.
     const withKey = <T>(work: () => Promise<T>): Promise<T> =>
-      keyChanged ? retryWhile(work, logsKeyNotYetUsable, (ms) => ctx.io.info(`  waiting for CloudWatch Logs to accept the key (${Math.round(ms / 1000)}s)…`), kmsConsistency) : work();
+      keyChanged
+        ? retryWhile(
+            work,
+            logsKeyNotYetUsable,
+            (ms) => ctx.io.info(`  waiting for CloudWatch Logs to accept the key (${Math.round(ms / 1000)}s)…`),
+            kmsConsistency,
+          )
+        : work();
     if (kinds.has('create-group')) {
       await withKey(() => logs.send(new CreateLogGroupCommand({ logGroupName: name, kmsKeyId, tags: resourceTagsFor(ctx.settings) })));
       kinds.add('retention');

@@ -52,7 +52,8 @@ export function planLogGroup(state: LogGroupState, input: PlanInput): Change<Log
     return changes;
   }
   const g = state.group;
-  const add = (kind: LogGroupChange, what: string, detail: string) => changes.push({ kind, action: 'update', resource: `${what} of log group ${g.name}`, detail });
+  const add = (kind: LogGroupChange, what: string, detail: string) =>
+    changes.push({ kind, action: 'update', resource: `${what} of log group ${g.name}`, detail });
   if (!input.outputs.kmsKeyArn || g.kmsKeyId !== input.outputs.kmsKeyArn) {
     add('encrypt', 'encryption', `${g.kmsKeyId ?? 'none'} → ${keyName(input)}`);
   }

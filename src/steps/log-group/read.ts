@@ -2,7 +2,7 @@ import { CloudWatchLogsClient, ListTagsForResourceCommand, paginateDescribeLogGr
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { ReadContext } from '../../core/step.js';
 import { readKeyPolicy } from '../kms-key/read.js';
-import { ownsKeyPolicy, type LogGroupInfo, type LogGroupState } from './plan.js';
+import { type LogGroupInfo, type LogGroupState, ownsKeyPolicy } from './plan.js';
 
 /** The group of `--log-group` (exact name), and the key policy when this step owns its CloudWatch Logs statement. */
 export async function readLogGroup(ctx: ReadContext): Promise<LogGroupState> {

@@ -8,17 +8,17 @@ import {
 } from '@aws-sdk/client-ssm';
 import { errorName } from '../../aws/errors.js';
 import { consistency } from '../../aws/retry.js';
-import { checkSetting, MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
 import { StepError } from '../../base/errors.js';
+import { checkSetting, MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
 import type { Step, StepContext } from '../../core/step.js';
 import type { KeyRef } from '../../policies/kms-ref.js';
 import { diffPreferences, PREFERENCES_DOCUMENT as Name, type PreferencesDocument } from '../../policies/preferences-document.js';
+import { tagList } from '../../policies/tags.js';
 import { sameJson } from '../../policies/types.js';
 import { askNumber, unanswered } from '../shared/ask.js';
-import { desiredPreferences, keyRefOf, planPreferences, preferencesNote, type PreferencesChange } from './plan.js';
-import { inputsOf, ORIGINAL_DEFAULT_TAG, readPreferences, type PreferencesState } from './read.js';
 import { requireKeyArn } from '../shared/session-key.js';
-import { tagList } from '../../policies/tags.js';
+import { desiredPreferences, keyRefOf, type PreferencesChange, planPreferences, preferencesNote } from './plan.js';
+import { inputsOf, ORIGINAL_DEFAULT_TAG, type PreferencesState, readPreferences } from './read.js';
 
 /** How many older versions a duplicate-content answer is looked up in. */
 const LOOKBACK = 25;
@@ -91,7 +91,10 @@ async function waitActive(ssm: SSMClient): Promise<void> {
   for (;;) {
     const status = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document?.Status;
     if (status === 'Active') return;
-    if (status === 'Failed' || Date.now() > deadline) throw new StepError('preferences', 'DOCUMENT_NOT_ACTIVE', `${Name} is ${status ?? 'not ready'}, not Active`, { hint: 'check the document in the Systems Manager console, then rerun `ssm-setup run preferences`' });
+    if (status === 'Failed' || Date.now() > deadline)
+      throw new StepError('preferences', 'DOCUMENT_NOT_ACTIVE', `${Name} is ${status ?? 'not ready'}, not Active`, {
+        hint: 'check the document in the Systems Manager console, then rerun `ssm-setup run preferences`',
+      });
     await new Promise((r) => setTimeout(r, consistency.delayMs));
   }
 }
@@ -100,10 +103,14 @@ async function waitActive(ssm: SSMClient): Promise<void> {
 async function verify(ssm: SSMClient, version: string, desired: PreferencesDocument, key: KeyRef): Promise<void> {
   const d = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document;
   if (d?.DefaultVersion !== version) {
-    throw new StepError('preferences', 'DEFAULT_VERSION_MISMATCH', `${Name}: default version is ${d?.DefaultVersion}, expected ${version} after the update`, { hint: 'another writer may be changing the preferences; rerun `ssm-setup run preferences`' });
+    throw new StepError('preferences', 'DEFAULT_VERSION_MISMATCH', `${Name}: default version is ${d?.DefaultVersion}, expected ${version} after the update`, {
+      hint: 'another writer may be changing the preferences; rerun `ssm-setup run preferences`',
+    });
   }
   if (diffPreferences(await inputsOf(ssm, version), desired.inputs, key).some((d) => !d.formOnly)) {
-    throw new StepError('preferences', 'DOCUMENT_VERIFY_FAILED', `${Name} version ${version} does not hold what was written`, { hint: 'rerun `ssm-setup run preferences`' });
+    throw new StepError('preferences', 'DOCUMENT_VERIFY_FAILED', `${Name} version ${version} does not hold what was written`, {
+      hint: 'rerun `ssm-setup run preferences`',
+    });
   }
 }
 
@@ -116,22 +123,52 @@ async function askPreferences(ctx: StepContext): Promise<Record<string, unknown>
   const answers: Record<string, unknown> = {};
   if (unanswered(ctx, 'idleTimeout')) {
     const current = Number(now.idleSessionTimeout) || undefined;
-    answers.idleTimeout = await askNumber(ctx, { id: 'preferences.idle-timeout', message: 'Idle session timeout, minutes (1-60)', key: 'idleTimeout', default: current });
+    answers.idleTimeout = await askNumber(ctx, {
+      id: 'preferences.idle-timeout',
+      message: 'Idle session timeout, minutes (1-60)',
+      key: 'idleTimeout',
+      default: current,
+    });
   }
   const text = async (id: string, key: 'maxSessionDuration' | 'runAs' | 'shellProfileLinux', message: string, current: string, flag: string) => {
-    const v = await ctx.io.input({ id, message, default: current, flag, validate: (s) => (s === '' ? true : checkSetting(key, key === 'maxSessionDuration' ? Number(s) : s)) });
+    const v = await ctx.io.input({
+      id,
+      message,
+      default: current,
+      flag,
+      validate: (s) => (s === '' ? true : checkSetting(key, key === 'maxSessionDuration' ? Number(s) : s)),
+    });
     return v === '' ? undefined : key === 'maxSessionDuration' ? Number(v) : v;
   };
   if (unanswered(ctx, 'maxSessionDuration')) {
-    answers.maxSessionDuration = await text('preferences.max-session-duration', 'maxSessionDuration', 'Maximum session duration, minutes (1-1440, empty for none)', String(now.maxSessionDuration ?? ''), '--max-session-duration');
+    answers.maxSessionDuration = await text(
+      'preferences.max-session-duration',
+      'maxSessionDuration',
+      'Maximum session duration, minutes (1-1440, empty for none)',
+      String(now.maxSessionDuration ?? ''),
+      '--max-session-duration',
+    );
   }
   if (unanswered(ctx, 'runAs')) {
     const current = now.runAsEnabled === true || now.runAsEnabled === 'true' ? String(now.runAsDefaultUser ?? '') : '';
-    answers.runAs = await text('preferences.run-as', 'runAs', 'Run sessions as this OS user (empty: ssm-user). It must exist on every instance', current, '--run-as');
+    answers.runAs = await text(
+      'preferences.run-as',
+      'runAs',
+      'Run sessions as this OS user (empty: ssm-user). It must exist on every instance',
+      current,
+      '--run-as',
+    );
   }
   if (unanswered(ctx, 'shellProfileLinux')) {
     const current = String((now.shellProfile as { linux?: string } | undefined)?.linux ?? '');
-    answers.shellProfileLinux = (await text('preferences.shell-profile-linux', 'shellProfileLinux', 'Commands run at the start of Linux sessions (empty for none)', current, '--shell-profile-linux')) ?? '';
+    answers.shellProfileLinux =
+      (await text(
+        'preferences.shell-profile-linux',
+        'shellProfileLinux',
+        'Commands run at the start of Linux sessions (empty for none)',
+        current,
+        '--shell-profile-linux',
+      )) ?? '';
   }
   return Object.fromEntries(Object.entries(answers).filter(([, v]) => v !== undefined));
 }

@@ -1,6 +1,6 @@
 import type { Change, PlanInput } from '../../core/step.js';
 import type { KeyRef } from '../../policies/kms-ref.js';
-import { describeDiff, diffPreferences, PREFERENCES_DOCUMENT, preferencesDocument, type PreferencesDocument } from '../../policies/preferences-document.js';
+import { describeDiff, diffPreferences, PREFERENCES_DOCUMENT, type PreferencesDocument, preferencesDocument } from '../../policies/preferences-document.js';
 import { bucketNameFor } from '../log-bucket/read.js';
 import type { PreferencesState } from './read.js';
 
@@ -51,12 +51,21 @@ export function planPreferences(state: PreferencesState, input: PlanInput): Chan
   }
   const latestIsDesired = doc.latestInputs && !diffPreferences(doc.latestInputs, desired.inputs, key).some((d) => !d.formOnly);
   if (latestIsDesired) {
-    return [{ kind: 'set-default', action: 'update', resource: RESOURCE, detail: `default version ${doc.defaultVersion} → ${doc.latestVersion} (the latest, left behind by an interrupted update)` }];
+    return [
+      {
+        kind: 'set-default',
+        action: 'update',
+        resource: RESOURCE,
+        detail: `default version ${doc.defaultVersion} → ${doc.latestVersion} (the latest, left behind by an interrupted update)`,
+      },
+    ];
   }
   const forms = diffs.filter((d) => d.formOnly).map((d) => d.field);
   return [
     ...real.map((d) => ({ kind: 'update-field' as const, action: 'update' as const, resource: `${RESOURCE} ${d.field}`, detail: describeDiff(d) })),
-    ...(forms.length ? [{ kind: 'normalize' as const, action: 'update' as const, resource: RESOURCE, detail: `also rewrites ${forms.join(', ')} as real JSON values` }] : []),
+    ...(forms.length
+      ? [{ kind: 'normalize' as const, action: 'update' as const, resource: RESOURCE, detail: `also rewrites ${forms.join(', ')} as real JSON values` }]
+      : []),
   ];
 }
 

@@ -52,5 +52,8 @@ function commonTags(instances: readonly TargetInstance[]): [string, number][] {
   for (const t of instances) {
     for (const [k, v] of Object.entries(t.tags)) if (k !== 'Name' && !k.startsWith('aws:')) counts.set(`${k}=${v}`, (counts.get(`${k}=${v}`) ?? 0) + 1);
   }
-  return [...counts].filter(([, n]) => n > 1).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, SHORTCUTS);
+  return [...counts]
+    .filter(([, n]) => n > 1)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, SHORTCUTS);
 }

@@ -1,9 +1,9 @@
 import { chmod, mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { AWS_CLI_INSTALL_URL, detectLocalTools, PLUGIN_INSTALL_URL, type LocalTools } from '../../aws/local-tools.js';
-import type { Settings } from '../../config/schema.js';
+import { AWS_CLI_INSTALL_URL, detectLocalTools, type LocalTools, PLUGIN_INSTALL_URL } from '../../aws/local-tools.js';
 import { StepError, UsageError } from '../../base/errors.js';
+import type { Settings } from '../../config/schema.js';
 import type { Change, Step } from '../../core/step.js';
 import { applyBlock, HOST_PATTERNS, sshConfigBlock } from '../../policies/ssh-config.js';
 import { unanswered } from '../shared/ask.js';
@@ -113,8 +113,10 @@ function older(version: string, than: string): boolean {
 export function toolProblems(tools: LocalTools): string[] {
   const problems: string[] = [];
   if (!tools.aws) problems.push(`AWS CLI not found on PATH (the ProxyCommand runs \`aws ssm start-session\`): install it, ${AWS_CLI_INSTALL_URL}`);
-  if (!tools.plugin) problems.push(`session-manager-plugin not found on PATH (\`aws ssm start-session\` cannot open a session without it): install it, ${PLUGIN_INSTALL_URL}`);
-  else if (older(tools.plugin, MIN_PLUGIN_FOR_SSH)) problems.push(`session-manager-plugin ${tools.plugin} is too old for SSH (needs ${MIN_PLUGIN_FOR_SSH} or later): update it, ${PLUGIN_INSTALL_URL}`);
+  if (!tools.plugin)
+    problems.push(`session-manager-plugin not found on PATH (\`aws ssm start-session\` cannot open a session without it): install it, ${PLUGIN_INSTALL_URL}`);
+  else if (older(tools.plugin, MIN_PLUGIN_FOR_SSH))
+    problems.push(`session-manager-plugin ${tools.plugin} is too old for SSH (needs ${MIN_PLUGIN_FOR_SSH} or later): update it, ${PLUGIN_INSTALL_URL}`);
   return problems;
 }
 
@@ -153,8 +155,18 @@ export const sshConfigStep: Step<SshConfigState, 'write-block'> = {
     const kept = state.existed ? `; previous file kept as ${backupPath(state.path)}` : ' (new file, mode 0600)';
     const changes: Change<'write-block'>[] = [
       change === 'create'
-        ? { kind: 'write-block', action: 'create', resource: `SSH config block in ${state.path}`, detail: `Host ${HOST_PATTERNS.join(' ')} through Session Manager (${form} ProxyCommand)${kept}` }
-        : { kind: 'write-block', action: 'update', resource: `SSH config block in ${state.path}`, detail: `differs from this run's (profile, region or version) → rewritten in place${kept}` },
+        ? {
+            kind: 'write-block',
+            action: 'create',
+            resource: `SSH config block in ${state.path}`,
+            detail: `Host ${HOST_PATTERNS.join(' ')} through Session Manager (${form} ProxyCommand)${kept}`,
+          }
+        : {
+            kind: 'write-block',
+            action: 'update',
+            resource: `SSH config block in ${state.path}`,
+            detail: `differs from this run's (profile, region or version) → rewritten in place${kept}`,
+          },
     ];
     return changes;
   },

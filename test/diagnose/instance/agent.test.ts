@@ -47,10 +47,16 @@ describe('the agent, in a diagnosis', () => {
 describe('resolveOs, checkAgent and agentNotRunning (pure)', () => {
   it('the OS cannot be told: no AMI, the AMI gone, or not readable; each a warning that checkAgent passes on', () => {
     const noAmi = resolveOs(instance({ imageId: undefined }), readsOf(), ctx);
-    expect(noAmi).toEqual({ unknown: { check: CHECKS.agent, status: 'warning', detail: '"Linux/UNIX" does not tell the distribution, and the AMI is unknown' } });
+    expect(noAmi).toEqual({
+      unknown: { check: CHECKS.agent, status: 'warning', detail: '"Linux/UNIX" does not tell the distribution, and the AMI is unknown' },
+    });
     expect(checkAgent(instance(), noAmi, ctx)).toEqual({ findings: [(noAmi as { unknown: unknown }).unknown] });
-    expect(resolveOs(instance({ imageId: 'ami-gone' }), readsOf(), ctx)).toEqual({ unknown: { check: CHECKS.agent, status: 'warning', detail: 'AMI ami-gone is no longer available: the distribution is unknown' } });
-    expect(resolveOs(instance(), readsOf({ images: { denied: 'ec2:DescribeImages' } }), ctx)).toEqual({ unknown: { check: CHECKS.agent, status: 'warning', detail: 'could not read AMI ami-al2023 (missing ec2:DescribeImages)' } });
+    expect(resolveOs(instance({ imageId: 'ami-gone' }), readsOf(), ctx)).toEqual({
+      unknown: { check: CHECKS.agent, status: 'warning', detail: 'AMI ami-gone is no longer available: the distribution is unknown' },
+    });
+    expect(resolveOs(instance(), readsOf({ images: { denied: 'ec2:DescribeImages' } }), ctx)).toEqual({
+      unknown: { check: CHECKS.agent, status: 'warning', detail: 'could not read AMI ami-al2023 (missing ec2:DescribeImages)' },
+    });
   });
 
   it('an AMI description tells the OS when its name does not', () => {
@@ -59,10 +65,16 @@ describe('resolveOs, checkAgent and agentNotRunning (pure)', () => {
   });
 
   it('restart commands per platform, and the note when some checks were inconclusive', () => {
-    expect(agentNotRunning('Ubuntu', []).fix).toEqual(['sudo snap services amazon-ssm-agent', 'read /var/log/amazon/ssm/amazon-ssm-agent.log (and errors.log beside it) on the instance', 'sudo snap restart amazon-ssm-agent']);
+    expect(agentNotRunning('Ubuntu', []).fix).toEqual([
+      'sudo snap services amazon-ssm-agent',
+      'read /var/log/amazon/ssm/amazon-ssm-agent.log (and errors.log beside it) on the instance',
+      'sudo snap restart amazon-ssm-agent',
+    ]);
     expect(agentNotRunning('macOS', []).fix[2]).toBe('sudo launchctl kickstart -k system/com.amazon.aws.ssm');
     expect(agentNotRunning('Windows', []).fix[2]).toBe('Restart-Service AmazonSSMAgent');
     expect(agentNotRunning('Linux/UNIX', []).text).toBe(GENERIC);
-    expect(agentNotRunning('Linux/UNIX', [{ check: 'route', status: 'warning', detail: 'x' }]).text).toBe(`${GENERIC} (some checks were inconclusive: see the warnings)`);
+    expect(agentNotRunning('Linux/UNIX', [{ check: 'route', status: 'warning', detail: 'x' }]).text).toBe(
+      `${GENERIC} (some checks were inconclusive: see the warnings)`,
+    );
   });
 });

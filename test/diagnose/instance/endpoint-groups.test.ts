@@ -67,7 +67,9 @@ describe('diagnoseUnmanaged: endpoint security groups', () => {
     });
     // The endpoints exist, so the route is fine; the closed group is why the agent cannot register.
     expect(finding(d, CHECKS.route)?.status).toBe('ok');
-    expect(d.cause).toBe('the ssm and ssmmessages endpoints of VPC vpc-a (security groups sg-endpoints) do not admit TCP 443 from the instance, and private DNS sends the agent there');
+    expect(d.cause).toBe(
+      'the ssm and ssmmessages endpoints of VPC vpc-a (security groups sg-endpoints) do not admit TCP 443 from the instance, and private DNS sends the agent there',
+    );
     expect(d.fix).toEqual([fix]);
   });
 
@@ -84,7 +86,7 @@ describe('diagnoseUnmanaged: endpoint security groups', () => {
     expect(d.cause).toBe(GENERIC);
   });
 
-  it('one open group among an endpoint\'s groups is enough', async () => {
+  it("one open group among an endpoint's groups is enough", async () => {
     addEndpoints(SSM.map((s) => endpoint('vpc-a', s, { Groups: [{ GroupId: 'sg-closed' }, { GroupId: 'sg-open' }] })));
     addGroups([group('sg-closed'), group('sg-open', https({ UserIdGroupPairs: [{ GroupId: 'sg-app' }] }))]);
     const d = await diagnoseOne(privateInstance({ securityGroupIds: ['sg-other', 'sg-app'] }));
@@ -129,7 +131,12 @@ describe('diagnoseUnmanaged: endpoint security groups', () => {
   it.each<[string, IpPermission, Partial<TargetInstance>, string]>([
     ['a prefix list', https({ PrefixListIds: [{ PrefixListId: 'pl-123' }] }), {}, 'sg-endpoints admits prefix list pl-123'],
     ['a CIDR, with the private IP unknown', https({ IpRanges: [{ CidrIp: '10.0.0.0/16' }] }), { privateIp: undefined }, "the instance's private IP is unknown"],
-    ['a group, with the instance groups unknown', https({ UserIdGroupPairs: [{ GroupId: 'sg-app' }] }), { securityGroupIds: undefined }, "the instance's security groups are unknown"],
+    [
+      'a group, with the instance groups unknown',
+      https({ UserIdGroupPairs: [{ GroupId: 'sg-app' }] }),
+      { securityGroupIds: undefined },
+      "the instance's security groups are unknown",
+    ],
   ])('a warning when only %s might admit it', async (_, rule, over, why) => {
     addEndpoints(guarded(SSM));
     addGroups([group('sg-endpoints', rule)]);
@@ -151,7 +158,8 @@ describe('diagnoseUnmanaged: endpoint security groups', () => {
     expect(finding(d, CHECKS.endpointSg)).toEqual({
       check: 'endpoint-sg',
       status: 'warning',
-      detail: 'could not read the security groups of vpce-vpc-a-ssm (ssm), vpce-vpc-a-ssmmessages (ssmmessages), vpce-vpc-a-ec2messages (ec2messages) (missing ec2:DescribeSecurityGroups)',
+      detail:
+        'could not read the security groups of vpce-vpc-a-ssm (ssm), vpce-vpc-a-ssmmessages (ssmmessages), vpce-vpc-a-ec2messages (ec2messages) (missing ec2:DescribeSecurityGroups)',
     });
     expect(d.findings.filter((f) => f.status === 'error')).toEqual([]);
   });
@@ -169,24 +177,46 @@ describe('checkEndpointGroups (pure)', () => {
   });
 
   it('protocol 6 is TCP; a rule whose ports stop below 443 does not take it', () => {
-    const tcp6 = checkEndpointGroups(privateInstance(), readsOf({ endpoints: inVpc(guarded(SSM)), groups: groups(group('sg-endpoints', { IpProtocol: '6', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '10.0.0.0/16' }] })) }), ctx);
+    const tcp6 = checkEndpointGroups(
+      privateInstance(),
+      readsOf({
+        endpoints: inVpc(guarded(SSM)),
+        groups: groups(group('sg-endpoints', { IpProtocol: '6', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '10.0.0.0/16' }] })),
+      }),
+      ctx,
+    );
     expect(tcp6?.findings[0]?.status).toBe('ok');
-    const low = checkEndpointGroups(privateInstance(), readsOf({ endpoints: inVpc(guarded(SSM)), groups: groups(group('sg-endpoints', https({ FromPort: 22, ToPort: 80, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }))) }), ctx);
+    const low = checkEndpointGroups(
+      privateInstance(),
+      readsOf({
+        endpoints: inVpc(guarded(SSM)),
+        groups: groups(group('sg-endpoints', https({ FromPort: 22, ToPort: 80, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }))),
+      }),
+      ctx,
+    );
     expect(low?.findings[0]?.status).toBe('error');
     expect(low?.cause?.text).toMatch(/^the ssm and ssmmessages endpoints of VPC vpc-a \(security groups sg-endpoints\)/);
   });
 
   it('only the ec2messages endpoint closed: an error in the row, not a cause; one endpoint alone is named in the singular', () => {
-    const checked = checkEndpointGroups(privateInstance(), readsOf({
-      endpoints: inVpc([...guarded(['ssm', 'ssmmessages']), ...guarded(['ec2messages'], 'sg-closed')]),
-      groups: groups(group('sg-endpoints', https({ IpRanges: [{ CidrIp: '0.0.0.0/0' }] })), group('sg-closed')),
-    }), ctx);
+    const checked = checkEndpointGroups(
+      privateInstance(),
+      readsOf({
+        endpoints: inVpc([...guarded(['ssm', 'ssmmessages']), ...guarded(['ec2messages'], 'sg-closed')]),
+        groups: groups(group('sg-endpoints', https({ IpRanges: [{ CidrIp: '0.0.0.0/0' }] })), group('sg-closed')),
+      }),
+      ctx,
+    );
     expect(checked?.findings[0]?.status).toBe('error');
     expect(checked?.cause).toBeUndefined();
-    const one = checkEndpointGroups(privateInstance(), readsOf({
-      endpoints: inVpc([...guarded(['ssm'], 'sg-closed'), ...guarded(['ssmmessages', 'ec2messages'])]),
-      groups: groups(group('sg-endpoints', https({ IpRanges: [{ CidrIp: '0.0.0.0/0' }] })), group('sg-closed')),
-    }), ctx);
+    const one = checkEndpointGroups(
+      privateInstance(),
+      readsOf({
+        endpoints: inVpc([...guarded(['ssm'], 'sg-closed'), ...guarded(['ssmmessages', 'ec2messages'])]),
+        groups: groups(group('sg-endpoints', https({ IpRanges: [{ CidrIp: '0.0.0.0/0' }] })), group('sg-closed')),
+      }),
+      ctx,
+    );
     expect(one?.cause?.text).toMatch(/^the ssm endpoint of VPC vpc-a \(security groups sg-closed\) do not admit/);
   });
 });

@@ -49,7 +49,11 @@ describe('instance profile and role rights, in a diagnosis', () => {
   it.each([
     ['the DHMC default policy', ['arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy'], undefined],
     ['the ssm-setup policy by its default name', [`arn:aws:iam::${ACCOUNT}:policy/SSMSessionManagerInstancePolicy`], undefined],
-    ['the ssm-setup policy given by ARN', [`arn:aws:iam::${ACCOUNT}:policy/team/SessionsForInstances`], `arn:aws:iam::${ACCOUNT}:policy/team/SessionsForInstances`],
+    [
+      'the ssm-setup policy given by ARN',
+      [`arn:aws:iam::${ACCOUNT}:policy/team/SessionsForInstances`],
+      `arn:aws:iam::${ACCOUNT}:policy/team/SessionsForInstances`,
+    ],
   ])('accepts %s and reads no inline policy', async (_, attached, instancePolicyArn) => {
     iamWorld.attached['good-role'] = attached;
     const d = await diagnoseOne(instance(), { ...ctx, instancePolicyArn });
@@ -90,7 +94,14 @@ describe('checkIam and checkRights (pure)', () => {
   it('the deprecated AmazonEC2RoleforSSM: a warning with the attach command, not a cause', () => {
     const checked = checkRights('r', { attached: ['arn:aws:iam::aws:policy/AmazonEC2RoleforSSM'] }, RUN, ctx);
     expect(checked).toEqual({
-      findings: [{ check: CHECKS.rights, status: 'warning', detail: 'role r relies on AmazonEC2RoleforSSM, which is deprecated and grants far more', fix: `aws iam attach-role-policy --role-name r --policy-arn ${CORE}` }],
+      findings: [
+        {
+          check: CHECKS.rights,
+          status: 'warning',
+          detail: 'role r relies on AmazonEC2RoleforSSM, which is deprecated and grants far more',
+          fix: `aws iam attach-role-policy --role-name r --policy-arn ${CORE}`,
+        },
+      ],
     });
   });
 
@@ -100,7 +111,10 @@ describe('checkIam and checkRights (pure)', () => {
 
   it('the agent policies are those of the partition', () => {
     const cn = 'arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore';
-    expect(checkRights('r', { attached: [cn] }, RUN, { ...ctx, partition: 'aws-cn' }).findings[0]).toMatchObject({ status: 'ok', detail: 'role r has AmazonSSMManagedInstanceCore' });
+    expect(checkRights('r', { attached: [cn] }, RUN, { ...ctx, partition: 'aws-cn' }).findings[0]).toMatchObject({
+      status: 'ok',
+      detail: 'role r has AmazonSSMManagedInstanceCore',
+    });
     expect(checkRights('r', { attached: [cn], inline: [] }, RUN, ctx).cause?.text).toBe('the role r lacks the rights the agent needs to register');
   });
 });

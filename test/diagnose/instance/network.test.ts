@@ -28,7 +28,9 @@ useWorld();
 describe('route and endpoints, in a diagnosis', () => {
   it('a private subnet without NAT/internet route and without endpoints: create the endpoints or a NAT route', async () => {
     const d = await diagnoseOne(instance({ subnetId: 'subnet-private' }));
-    expect(d.cause).toBe('no route to the SSM endpoints: subnet subnet-private has no internet or NAT route and VPC vpc-a has no usable ssm or ssmmessages interface endpoint');
+    expect(d.cause).toBe(
+      'no route to the SSM endpoints: subnet subnet-private has no internet or NAT route and VPC vpc-a has no usable ssm or ssmmessages interface endpoint',
+    );
     expect(statuses(d)).toMatchObject({ route: 'error', 'endpoint:ssm': 'error', 'endpoint:ssmmessages': 'error', 'endpoint:ec2messages': 'warning' });
     expect(d.fix).toHaveLength(3);
     expect(d.fix[0]).toBe(
@@ -39,7 +41,11 @@ describe('route and endpoints, in a diagnosis', () => {
     // The endpoints were asked for by VPC and service name.
     const input = net.ec2.commandCalls(DescribeVpcEndpointsCommand)[0]!.args[0].input;
     expect(values(input.Filters, 'vpc-id')).toEqual(['vpc-a']);
-    expect(values(input.Filters, 'service-name')).toEqual([`com.amazonaws.${REGION}.ssm`, `com.amazonaws.${REGION}.ssmmessages`, `com.amazonaws.${REGION}.ec2messages`]);
+    expect(values(input.Filters, 'service-name')).toEqual([
+      `com.amazonaws.${REGION}.ssm`,
+      `com.amazonaws.${REGION}.ssmmessages`,
+      `com.amazonaws.${REGION}.ec2messages`,
+    ]);
   });
 
   it('a subnet without its own table uses the main table of its VPC', async () => {
@@ -111,7 +117,10 @@ describe('diagnoseUnmanaged: kms, logs and S3 endpoints (needs)', () => {
       detail: 'no interface endpoint (KMS session encryption needs it)',
       fix: `aws ec2 create-vpc-endpoint --vpc-id vpc-a --vpc-endpoint-type Interface --service-name com.amazonaws.${REGION}.kms --subnet-ids subnet-private --security-group-ids <group admitting TCP 443 from the instance> --private-dns-enabled --region ${REGION}`,
     });
-    expect(finding(d, 'endpoint:logs')).toMatchObject({ detail: 'no interface endpoint (CloudWatch Logs session logging needs it)', fix: expect.stringContaining(`--service-name com.amazonaws.${REGION}.logs `) });
+    expect(finding(d, 'endpoint:logs')).toMatchObject({
+      detail: 'no interface endpoint (CloudWatch Logs session logging needs it)',
+      fix: expect.stringContaining(`--service-name com.amazonaws.${REGION}.logs `),
+    });
     expect(finding(d, 'endpoint:s3')).toEqual({
       check: 'endpoint:s3',
       status: 'error',
@@ -217,7 +226,10 @@ describe('diagnoseUnmanaged: public subnet route without public IP', () => {
   it('an internet gateway route without public IP is ok when the endpoints exist', async () => {
     addEndpoints(SSM.map((s) => endpoint('vpc-a', s)));
     const d = await diagnoseOne(instance({ privateIp: '10.0.1.5' }));
-    expect(finding(d, CHECKS.route)).toMatchObject({ status: 'ok', detail: expect.stringMatching(/no public IP \(public subnet route but no public IP\): the VPC endpoints are used$/) });
+    expect(finding(d, CHECKS.route)).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/no public IP \(public subnet route but no public IP\): the VPC endpoints are used$/),
+    });
     expect(d.cause).toBe(GENERIC);
   });
 
@@ -245,7 +257,9 @@ describe('checkNetwork (pure)', () => {
   const inVpc = (...list: ReturnType<typeof endpoint>[]) => new Map([['vpc-a', list]]);
 
   it('no subnet known: a route warning only', () => {
-    expect(checkNetwork(instance({ subnetId: undefined }), readsOf(), ctx)).toEqual({ findings: [{ check: CHECKS.route, status: 'warning', detail: 'no VPC subnet known for this instance' }] });
+    expect(checkNetwork(instance({ subnetId: undefined }), readsOf(), ctx)).toEqual({
+      findings: [{ check: CHECKS.route, status: 'warning', detail: 'no VPC subnet known for this instance' }],
+    });
   });
 
   it('a route to another target (transit gateway): ok when the endpoints are usable, else a warning; never a cause', () => {
@@ -263,7 +277,11 @@ describe('checkNetwork (pure)', () => {
   });
 
   it('a pending endpoint without a route out: wait for it, a warning, not the cause', () => {
-    const checked = checkNetwork(t, readsOf({ routes: route('none'), endpoints: inVpc(endpoint('vpc-a', 'ssm', { State: state('pending') }), endpoint('vpc-a', 'ssmmessages')) }), ctx);
+    const checked = checkNetwork(
+      t,
+      readsOf({ routes: route('none'), endpoints: inVpc(endpoint('vpc-a', 'ssm', { State: state('pending') }), endpoint('vpc-a', 'ssmmessages')) }),
+      ctx,
+    );
     expect(finding(checked, 'endpoint:ssm')).toEqual({
       check: 'endpoint:ssm',
       status: 'warning',
@@ -273,7 +291,8 @@ describe('checkNetwork (pure)', () => {
     expect(finding(checked, CHECKS.route)).toEqual({
       check: CHECKS.route,
       status: 'warning',
-      detail: 'rtb-x has no 0.0.0.0/0 route to an internet or NAT gateway (private subnet), and the ssm and ssmmessages endpoints are not all usable yet or could not be read',
+      detail:
+        'rtb-x has no 0.0.0.0/0 route to an internet or NAT gateway (private subnet), and the ssm and ssmmessages endpoints are not all usable yet or could not be read',
     });
     expect(checked.cause).toBeUndefined();
   });
@@ -290,7 +309,18 @@ describe('checkNetwork (pure)', () => {
   });
 
   it('an S3 gateway endpoint still pending: wait for it, a warning even without a route out', () => {
-    const checked = checkNetwork(t, readsOf({ routes: route('none'), endpoints: inVpc(...SSM.map((s) => endpoint('vpc-a', s)), s3Gateway({ State: state('pendingAcceptance'), RouteTableIds: ['rtb-x'] })) }), { ...ctx, needs: { s3: true } });
-    expect(finding(checked, 'endpoint:s3')).toMatchObject({ status: 'warning', detail: 'vpce-s3 (gateway) is pendingAcceptance (S3 session logging needs it)', fix: expect.stringMatching(/^wait until vpce-s3 is available/) });
+    const checked = checkNetwork(
+      t,
+      readsOf({
+        routes: route('none'),
+        endpoints: inVpc(...SSM.map((s) => endpoint('vpc-a', s)), s3Gateway({ State: state('pendingAcceptance'), RouteTableIds: ['rtb-x'] })),
+      }),
+      { ...ctx, needs: { s3: true } },
+    );
+    expect(finding(checked, 'endpoint:s3')).toMatchObject({
+      status: 'warning',
+      detail: 'vpce-s3 (gateway) is pendingAcceptance (S3 session logging needs it)',
+      fix: expect.stringMatching(/^wait until vpce-s3 is available/),
+    });
   });
 });

@@ -30,7 +30,11 @@ describe('checkState (pure)', () => {
   });
 
   it('pending is a warning (it registers after boot); any other state a warning naming it; neither is a cause', () => {
-    expect(checkState(instance({ state: 'pending' }), ctx)).toEqual({ findings: [{ check: CHECKS.state, status: 'warning', detail: 'starting: the agent registers a minute or two after boot' }] });
-    expect(checkState(instance({ state: 'shutting-down' }), ctx)).toEqual({ findings: [{ check: CHECKS.state, status: 'warning', detail: 'state shutting-down' }] });
+    expect(checkState(instance({ state: 'pending' }), ctx)).toEqual({
+      findings: [{ check: CHECKS.state, status: 'warning', detail: 'starting: the agent registers a minute or two after boot' }],
+    });
+    expect(checkState(instance({ state: 'shutting-down' }), ctx)).toEqual({
+      findings: [{ check: CHECKS.state, status: 'warning', detail: 'state shutting-down' }],
+    });
   });
 });

@@ -29,14 +29,21 @@ export const resolved = (t: Obj, value: unknown, holds: Record<string, boolean>)
 
 /** Every combination of true/false for these names. */
 export function combinations(names: readonly string[]): Record<string, boolean>[] {
-  return names.reduce<Record<string, boolean>[]>((all, n) => all.flatMap((c) => [{ ...c, [n]: true }, { ...c, [n]: false }]), [{}]);
+  return names.reduce<Record<string, boolean>[]>(
+    (all, n) =>
+      all.flatMap((c) => [
+        { ...c, [n]: true },
+        { ...c, [n]: false },
+      ]),
+    [{}],
+  );
 }
 
 export function walk(value: unknown, visit: (v: Obj) => void): void {
-  if (Array.isArray(value)) value.forEach((v) => walk(v, visit));
+  if (Array.isArray(value)) for (const v of value) walk(v, visit);
   else if (value && typeof value === 'object') {
     visit(value as Obj);
-    Object.values(value).forEach((v) => walk(v, visit));
+    for (const v of Object.values(value)) walk(v, visit);
   }
 }
 
@@ -53,7 +60,11 @@ export function hasPyYaml(): boolean {
 }
 
 export function pyYamlLoad(text: string): unknown {
-  const r = spawnSync('python3', ['-c', 'import json,sys,yaml; sys.stdout.write(json.dumps(yaml.safe_load(sys.stdin.buffer.read().decode("utf-8"))))'], { input: text, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync('python3', ['-c', 'import json,sys,yaml; sys.stdout.write(json.dumps(yaml.safe_load(sys.stdin.buffer.read().decode("utf-8"))))'], {
+    input: text,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`PyYAML could not read the YAML:\n${r.stderr}`);
   return JSON.parse(r.stdout);
 }

@@ -13,7 +13,10 @@ describe('cfn intrinsics', () => {
     expect(cfn('${Res}/${aws:username}', isRef)).toEqual({ 'Fn::Sub': '${Res}/${!aws:username}' });
     expect(cfn('${aws:userid}', isRef)).toBe('${aws:userid}');
     expect(cfn('plain', isRef)).toBe('plain');
-    expect(cfn({ a: ['${Param}', 1, true, null], b: undefined, c: { Ref: 'Kept' } }, isRef)).toEqual({ a: [{ Ref: 'Param' }, 1, true, null], c: { Ref: 'Kept' } });
+    expect(cfn({ a: ['${Param}', 1, true, null], b: undefined, c: { Ref: 'Kept' } }, isRef)).toEqual({
+      a: [{ Ref: 'Param' }, 1, true, null],
+      c: { Ref: 'Kept' },
+    });
   });
 
   it('branch: Fn::If only where the two sides differ; NoValue for a member one side lacks', () => {

@@ -5,9 +5,9 @@ import { sessionKeyPolicy } from '../../../src/policies/kms-key-policy.js';
 import { fullPublicAccessBlock, sessionLogsRule, sseKmsRule, tlsOnlyStatement } from '../../../src/policies/log-bucket.js';
 import { operatorPolicy } from '../../../src/policies/operator-policy.js';
 import { PREFERENCES_DOCUMENT, preferencesDocument } from '../../../src/policies/preferences-document.js';
-import { ACCOUNT, BUCKET, combinations, KEY_ARN, type Obj, PARTITION, PREFIX, referencesOf, REGION, resolved, templateOf } from './helpers.js';
+import { ACCOUNT, BUCKET, combinations, KEY_ARN, type Obj, PARTITION, PREFIX, REGION, referencesOf, resolved, templateOf } from './helpers.js';
 
-describe('cloudFormationTemplate: every policy is the builder\'s, with references', () => {
+describe("cloudFormationTemplate: every policy is the builder's, with references", () => {
   it('the key policy, with and without the CloudWatch Logs statement, in every partition', async () => {
     const t = await templateOf();
     const isRef = referencesOf(t);
@@ -23,7 +23,9 @@ describe('cloudFormationTemplate: every policy is the builder\'s, with reference
         { Principal: { Service: { 'Fn::Sub': 'logs.${AWS::Region}.amazonaws.com' } } },
       ],
     });
-    expect((resolved(t, keyPolicy, { UseCloudWatchLogs: true, IsChinaPartition: true }) as Obj).Statement[1].Principal.Service).toEqual({ 'Fn::Sub': 'logs.${AWS::Region}.amazonaws.com.cn' });
+    expect((resolved(t, keyPolicy, { UseCloudWatchLogs: true, IsChinaPartition: true }) as Obj).Statement[1].Principal.Service).toEqual({
+      'Fn::Sub': 'logs.${AWS::Region}.amazonaws.com.cn',
+    });
   });
 
   it('the instance policy, scoped to the key, the bucket and prefix, and the log group when on', async () => {
@@ -32,7 +34,10 @@ describe('cloudFormationTemplate: every policy is the builder\'s, with reference
     const doc = t.Resources.InstancePolicy.Properties.PolicyDocument;
     const base = { partition: PARTITION, account: ACCOUNT, region: REGION, keyArn: KEY_ARN, bucketName: BUCKET, s3Prefix: PREFIX };
     expect(resolved(t, doc, { UseCloudWatchLogs: false })).toEqual(cfn(instancePolicy(base), isRef));
-    const withLogs = cfn(instancePolicy({ ...base, logGroupArn: 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${SessionLogGroup}' }), isRef);
+    const withLogs = cfn(
+      instancePolicy({ ...base, logGroupArn: 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${SessionLogGroup}' }),
+      isRef,
+    );
     expect(resolved(t, doc, { UseCloudWatchLogs: true })).toEqual(withLogs);
     expect(JSON.stringify(withLogs)).toContain('"Fn::Sub":"arn:${AWS::Partition}:s3:::${LogBucket}/${S3Prefix}*"');
     expect(JSON.stringify(withLogs)).toContain('"Fn::GetAtt":["SessionKey","Arn"]');
@@ -83,7 +88,7 @@ describe('cloudFormationTemplate: every policy is the builder\'s, with reference
     expect(resolved(t, bucket.BucketName, { HasBucketName: true })).toEqual({ Ref: 'BucketName' });
   });
 
-  it('the lifecycle rule: the builder\'s, in CloudFormation\'s names, for transition and expiry on or off', async () => {
+  it("the lifecycle rule: the builder's, in CloudFormation's names, for transition and expiry on or off", async () => {
     const t = await templateOf();
     const rules = t.Resources.LogBucket.Properties.LifecycleConfiguration.Rules;
     for (const holds of combinations(['HasLogTransition', 'HasLogExpiration'])) {
@@ -94,14 +99,16 @@ describe('cloudFormationTemplate: every policy is the builder\'s, with reference
         Status: sdk.Status,
         Prefix: { Ref: 'S3Prefix' },
         ...(sdk.Transitions ? { Transitions: [{ TransitionInDays: { Ref: 'LogTransitionDays' }, StorageClass: 'GLACIER' }] } : {}),
-        ...(sdk.Expiration ? { ExpirationInDays: { Ref: 'LogExpirationDays' }, NoncurrentVersionExpiration: { NoncurrentDays: { Ref: 'LogExpirationDays' } } } : {}),
+        ...(sdk.Expiration
+          ? { ExpirationInDays: { Ref: 'LogExpirationDays' }, NoncurrentVersionExpiration: { NoncurrentDays: { Ref: 'LogExpirationDays' } } }
+          : {}),
         AbortIncompleteMultipartUpload: sdk.AbortIncompleteMultipartUpload,
       };
       expect(resolved(t, rules, holds), JSON.stringify(holds)).toEqual([expected]);
     }
   });
 
-  it('the preferences document: the builder\'s for CloudWatch Logs and Run As on or off, booleans named for the function', async () => {
+  it("the preferences document: the builder's for CloudWatch Logs and Run As on or off, booleans named for the function", async () => {
     const t = await templateOf();
     const isRef = referencesOf(t);
     const props = t.Resources.SessionPreferences.Properties;
@@ -122,7 +129,8 @@ describe('cloudFormationTemplate: every policy is the builder\'s, with reference
       );
       expect(resolved(t, props.Document, holds), JSON.stringify(holds)).toEqual(expected);
     }
-    const real = preferencesDocument({ bucketName: 'b', s3Prefix: '', keyArn: 'k', idleTimeout: 20, shellProfileLinux: '', shellProfileWindows: '' }).inputs as unknown as Obj;
+    const real = preferencesDocument({ bucketName: 'b', s3Prefix: '', keyArn: 'k', idleTimeout: 20, shellProfileLinux: '', shellProfileWindows: '' })
+      .inputs as unknown as Obj;
     expect(props.BooleanFields).toEqual(Object.keys(real).filter((k) => typeof real[k] === 'boolean'));
     expect(props.BooleanFields).toEqual(['s3EncryptionEnabled', 'cloudWatchEncryptionEnabled', 'cloudWatchStreamingEnabled', 'runAsEnabled']);
     expect(props.ServiceToken).toEqual({ 'Fn::GetAtt': ['PreferencesFunction', 'Arn'] });
@@ -131,7 +139,14 @@ describe('cloudFormationTemplate: every policy is the builder\'s, with reference
   it('the function may write that one document only, and its own log stream', async () => {
     const t = await templateOf();
     const [docs, logs] = t.Resources.PreferencesFunctionRole.Properties.Policies[0].PolicyDocument.Statement;
-    expect(docs.Action.sort()).toEqual(['ssm:AddTagsToResource', 'ssm:CreateDocument', 'ssm:DescribeDocument', 'ssm:GetDocument', 'ssm:UpdateDocument', 'ssm:UpdateDocumentDefaultVersion']);
+    expect(docs.Action.sort()).toEqual([
+      'ssm:AddTagsToResource',
+      'ssm:CreateDocument',
+      'ssm:DescribeDocument',
+      'ssm:GetDocument',
+      'ssm:UpdateDocument',
+      'ssm:UpdateDocumentDefaultVersion',
+    ]);
     expect(docs.Resource).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:document/${PREFERENCES_DOCUMENT}` });
     expect(logs.Resource).toEqual({ 'Fn::GetAtt': ['PreferencesFunctionLogGroup', 'Arn'] });
     expect(t.Resources.PreferencesFunctionRole.Properties).not.toHaveProperty('RoleName'); // no name: no clash between regions
@@ -140,7 +155,10 @@ describe('cloudFormationTemplate: every policy is the builder\'s, with reference
   it('the instance role holds the instance policy, and the CloudWatch agent policy when wanted', async () => {
     const t = await templateOf();
     const arns = t.Resources.InstanceRole.Properties.ManagedPolicyArns;
-    expect(resolved(t, arns, { AttachCloudWatchAgent: true })).toEqual([{ Ref: 'InstancePolicy' }, { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/CloudWatchAgentServerPolicy' }]);
+    expect(resolved(t, arns, { AttachCloudWatchAgent: true })).toEqual([
+      { Ref: 'InstancePolicy' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/CloudWatchAgentServerPolicy' },
+    ]);
     expect(resolved(t, arns, { AttachCloudWatchAgent: false })).toEqual([{ Ref: 'InstancePolicy' }]);
     expect(t.Resources.InstanceProfile.Properties.Roles).toEqual([{ Ref: 'InstanceRole' }]);
   });

@@ -65,18 +65,48 @@ describe('cloudFormationTemplate: structure', () => {
 
     const p = (
       await templateOf({
-        keyAlias: 'alias/sessions', bucket: 'my-logs', s3Prefix: 'logs/', logTransitionDays: '0', logExpirationDays: '30', logGroup: '/sessions',
-        logRetentionDays: '30', instanceRole: 'R', instancePolicy: 'IP', operatorPolicy: 'OP', operatorAccess: 'full', operatorUsers: 'alice,bob',
-        operatorGroups: 'ops', idleTimeout: '45', maxSessionDuration: '120', runAs: 'ec2-user', shellProfileLinux: 'exec bash', shellProfileWindows: 'cmd',
+        keyAlias: 'alias/sessions',
+        bucket: 'my-logs',
+        s3Prefix: 'logs/',
+        logTransitionDays: '0',
+        logExpirationDays: '30',
+        logGroup: '/sessions',
+        logRetentionDays: '30',
+        instanceRole: 'R',
+        instancePolicy: 'IP',
+        operatorPolicy: 'OP',
+        operatorAccess: 'full',
+        operatorUsers: 'alice,bob',
+        operatorGroups: 'ops',
+        idleTimeout: '45',
+        maxSessionDuration: '120',
+        runAs: 'ec2-user',
+        shellProfileLinux: 'exec bash',
+        shellProfileWindows: 'cmd',
         cloudwatchAgent: false,
       })
     ).Parameters;
     expect(Object.fromEntries(Object.entries(p).map(([k, v]) => [k, (v as Obj).Default]))).toMatchObject({
-      KeyAlias: 'alias/sessions', BucketName: 'my-logs', S3Prefix: 'logs/', LogTransitionDays: 0, LogExpirationDays: 30,
+      KeyAlias: 'alias/sessions',
+      BucketName: 'my-logs',
+      S3Prefix: 'logs/',
+      LogTransitionDays: 0,
+      LogExpirationDays: 30,
       EnableCloudWatchLogs: 'true', // --log-group implies it
-      LogGroupName: '/sessions', LogRetentionDays: 30, InstanceRoleName: 'R', InstancePolicyName: 'IP', OperatorPolicyName: 'OP',
-      AttachCloudWatchAgentPolicy: 'false', OperatorAccess: 'full', OperatorUsers: 'alice,bob', OperatorGroups: 'ops', IdleTimeout: 45,
-      MaxSessionDuration: '120', RunAsUser: 'ec2-user', ShellProfileLinux: 'exec bash', ShellProfileWindows: 'cmd',
+      LogGroupName: '/sessions',
+      LogRetentionDays: 30,
+      InstanceRoleName: 'R',
+      InstancePolicyName: 'IP',
+      OperatorPolicyName: 'OP',
+      AttachCloudWatchAgentPolicy: 'false',
+      OperatorAccess: 'full',
+      OperatorUsers: 'alice,bob',
+      OperatorGroups: 'ops',
+      IdleTimeout: 45,
+      MaxSessionDuration: '120',
+      RunAsUser: 'ec2-user',
+      ShellProfileLinux: 'exec bash',
+      ShellProfileWindows: 'cmd',
     });
   });
 
@@ -134,7 +164,9 @@ describe('cloudFormationTemplate: structure', () => {
 describe('cloudFormationTemplate: retention, conditions, names and tags', () => {
   it('keeps the key, its alias, the bucket, its policy and the log group when the stack goes (audit logs)', async () => {
     const t = await templateOf();
-    const retained = Object.entries(t.Resources).filter(([, r]) => (r as Obj).DeletionPolicy === 'Retain' && (r as Obj).UpdateReplacePolicy === 'Retain').map(([id]) => id);
+    const retained = Object.entries(t.Resources)
+      .filter(([, r]) => (r as Obj).DeletionPolicy === 'Retain' && (r as Obj).UpdateReplacePolicy === 'Retain')
+      .map(([id]) => id);
     expect(retained).toEqual(['SessionKey', 'SessionKeyAlias', 'LogBucket', 'LogBucketPolicy', 'SessionLogGroup']);
     for (const r of Object.values(t.Resources) as Obj[]) if (r.DeletionPolicy) expect(r.UpdateReplacePolicy).toBe(r.DeletionPolicy);
   });
@@ -142,9 +174,14 @@ describe('cloudFormationTemplate: retention, conditions, names and tags', () => 
   it('conditions: the log group on EnableCloudWatchLogs, IAM on CreateIamResources, and the rest on their parameters', async () => {
     const t = await templateOf();
     expect(t.Resources.SessionLogGroup.Condition).toBe('UseCloudWatchLogs');
-    expect(t.Resources.SessionLogGroup.Properties).toMatchObject({ LogGroupName: { Ref: 'LogGroupName' }, KmsKeyId: { 'Fn::GetAtt': ['SessionKey', 'Arn'] }, RetentionInDays: { Ref: 'LogRetentionDays' } });
+    expect(t.Resources.SessionLogGroup.Properties).toMatchObject({
+      LogGroupName: { Ref: 'LogGroupName' },
+      KmsKeyId: { 'Fn::GetAtt': ['SessionKey', 'Arn'] },
+      RetentionInDays: { Ref: 'LogRetentionDays' },
+    });
     for (const id of ['InstancePolicy', 'InstanceRole', 'InstanceProfile', 'OperatorPolicy']) expect(t.Resources[id].Condition, id).toBe('CreateIam');
-    for (const id of ['SessionKey', 'LogBucket', 'PreferencesFunction', 'PreferencesFunctionRole', 'SessionPreferences']) expect(t.Resources[id].Condition, id).toBeUndefined();
+    for (const id of ['SessionKey', 'LogBucket', 'PreferencesFunction', 'PreferencesFunctionRole', 'SessionPreferences'])
+      expect(t.Resources[id].Condition, id).toBeUndefined();
     expect(t.Conditions).toMatchObject({
       UseCloudWatchLogs: { 'Fn::Equals': [{ Ref: 'EnableCloudWatchLogs' }, 'true'] },
       CreateIam: { 'Fn::Equals': [{ Ref: 'CreateIamResources' }, 'true'] },
@@ -166,14 +203,20 @@ describe('cloudFormationTemplate: retention, conditions, names and tags', () => 
     expect(resolved(t, role, { UseRegionalIamNames: false })).toEqual({ Ref: 'InstanceRoleName' });
     expect(resolved(t, role, { UseRegionalIamNames: true })).toEqual({ 'Fn::Sub': '${InstanceRoleName}-${AWS::Region}' });
     expect(t.Resources.InstanceProfile.Properties.InstanceProfileName).toEqual(role);
-    expect(resolved(t, t.Resources.OperatorPolicy.Properties.ManagedPolicyName, { UseRegionalIamNames: true })).toEqual({ 'Fn::Sub': '${OperatorPolicyName}-${AWS::Region}' });
+    expect(resolved(t, t.Resources.OperatorPolicy.Properties.ManagedPolicyName, { UseRegionalIamNames: true })).toEqual({
+      'Fn::Sub': '${OperatorPolicyName}-${AWS::Region}',
+    });
     expect(resolved(t, t.Resources.OperatorPolicy.Properties.Users, { HasOperatorUsers: true })).toEqual({ Ref: 'OperatorUsers' });
     expect(resolved(t, t.Resources.OperatorPolicy.Properties, { HasOperatorUsers: false })).not.toHaveProperty('Users');
   });
 
-  it('tags what supports tags with ManagedBy=ssm-setup and the settings\' tags; the key also with its alias', async () => {
+  it("tags what supports tags with ManagedBy=ssm-setup and the settings' tags; the key also with its alias", async () => {
     const t = await templateOf({ tags: ['Team=ops', 'Env=prod'] });
-    const expected = [{ Key: 'Team', Value: 'ops' }, { Key: 'Env', Value: 'prod' }, { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value }];
+    const expected = [
+      { Key: 'Team', Value: 'ops' },
+      { Key: 'Env', Value: 'prod' },
+      { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value },
+    ];
     for (const id of ['LogBucket', 'SessionLogGroup', 'InstanceRole', 'PreferencesFunctionRole', 'PreferencesFunctionLogGroup', 'PreferencesFunction']) {
       expect(t.Resources[id].Properties.Tags, id).toEqual(expected);
     }
@@ -181,7 +224,7 @@ describe('cloudFormationTemplate: retention, conditions, names and tags', () => 
     expect(t.Resources.SessionPreferences.Properties.DocumentTags).toEqual({ Team: 'ops', Env: 'prod', ManagedBy: 'ssm-setup' });
   });
 
-  it('repeats the steps\' names without importing them, and they agree', () => {
+  it("repeats the steps' names without importing them, and they agree", () => {
     expect(KEY_ALIAS_TAG).toBe(ALIAS_TAG);
     expect(ORIGINAL_DEFAULT_VERSION_TAG).toBe(ORIGINAL_DEFAULT_TAG);
     expect(CLOUDWATCH_AGENT_POLICY_NAME).toBe(CLOUDWATCH_AGENT_POLICY);
@@ -196,7 +239,12 @@ describe('exportProblems', () => {
     expect(exportProblems(await defaults())).toEqual([]);
   });
   it('names shell profiles longer than a CloudFormation parameter takes, and tags AWS refuses', async () => {
-    const s: Settings = { ...(await defaults()), shellProfileLinux: 'x'.repeat(4097), shellProfileWindows: 'é'.repeat(2048), tags: { ok: 'a b', 'Cost Center': 'a#b' } };
+    const s: Settings = {
+      ...(await defaults()),
+      shellProfileLinux: 'x'.repeat(4097),
+      shellProfileWindows: 'é'.repeat(2048),
+      tags: { ok: 'a b', 'Cost Center': 'a#b' },
+    };
     expect(exportProblems(s)).toEqual([
       { key: 'shellProfileLinux', message: 'must be at most 4096 bytes in a CloudFormation parameter (got 4097)' },
       { key: 'tags', message: '"Cost Center=a#b": tags may hold only letters, digits, spaces and _ . : / = + - @' },

@@ -32,7 +32,13 @@ const batches = (n: number) => Math.ceil(n / 50);
 const profileArn = (name: string) => `arn:aws:iam::${ACCOUNT}:instance-profile/${name}`;
 
 /** Where an unmanaged target lives, for the diagnosis reads: a public and a private subnet, two AMIs, two profiles. */
-const HEALTHY: Partial<TargetInstance> = { profileArn: profileArn('good-profile'), vpcId: 'vpc-a', subnetId: 'subnet-public', imageId: 'ami-al2023', architecture: 'x86_64' };
+const HEALTHY: Partial<TargetInstance> = {
+  profileArn: profileArn('good-profile'),
+  vpcId: 'vpc-a',
+  subnetId: 'subnet-public',
+  imageId: 'ami-al2023',
+  architecture: 'x86_64',
+};
 const IGW: Route = { DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-1', State: 'active' };
 
 beforeEach(() => {
@@ -75,10 +81,17 @@ async function failure(flags: Record<string, unknown> = {}) {
   const e = error as StepError;
   expect(e.stepId).toBe('agents');
   expect(e.code).toBe('RUN_COMMAND_FAILED');
-  const lines = e.message.split('\n').slice(1).map((l) => l.trim());
+  const lines = e.message
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim());
   return { error: e, lines, ids: lines.map((l) => l.split(':')[0]) };
 }
-const sentTo = (document: string) => fleet.ssm.commandCalls(SendCommandCommand).filter((c) => c.args[0].input.DocumentName === document).flatMap((c) => c.args[0].input.InstanceIds!);
+const sentTo = (document: string) =>
+  fleet.ssm
+    .commandCalls(SendCommandCommand)
+    .filter((c) => c.args[0].input.DocumentName === document)
+    .flatMap((c) => c.args[0].input.InstanceIds!);
 const tagged = () => [...fleet.instances.values()].filter((i) => i.tags[CW_AGENT_TAG] === 'installed').map((i) => i.id);
 
 describe('agents', () => {
@@ -102,7 +115,13 @@ describe('agents', () => {
     expect(tagged().sort()).toEqual([...ids].sort());
     if (n) expect(outputs).toEqual({ agentResults: Object.fromEntries(ids.map((id) => [id, 'agent updated, CloudWatch agent installed'])) });
     else expect(note).toBe('no target instances (--instance-ids or --tag)');
-    if (n) expect(calls).toEqual({ DescribeInstanceInformation: batches(n), SendCommand: 2 * batches(n), ListCommandInvocations: 6 * batches(n), CreateTags: batches(n) });
+    if (n)
+      expect(calls).toEqual({
+        DescribeInstanceInformation: batches(n),
+        SendCommand: 2 * batches(n),
+        ListCommandInvocations: 6 * batches(n),
+        CreateTags: batches(n),
+      });
     else expect(calls).toEqual({});
   });
 
@@ -228,11 +247,36 @@ describe('agents: targets Run Command cannot reach', () => {
   const rpm = `https://s3.${REGION}.amazonaws.com/amazon-ssm-${REGION}/latest/linux_amd64/amazon-ssm-agent.rpm`;
   const cases: [string, FleetInstanceOptions, RegExp, string][] = [
     ['stopped', { managed: false, target: { ...HEALTHY, state: 'stopped' } }, /^the instance is stopped$/, 'aws ec2 start-instances --instance-ids'],
-    ['without an instance profile', { managed: false, target: { ...HEALTHY, profileArn: undefined } }, /^no instance profile/, 'ssm-setup run instance-role --instance-ids'],
-    ['whose role lacks the rights', { managed: false, target: { ...HEALTHY, profileArn: profileArn('bare-profile') } }, /^the role bare-role lacks the rights/, 'aws iam attach-role-policy --role-name bare-role'],
-    ['in a private subnet without endpoints', { managed: false, target: { ...HEALTHY, subnetId: 'subnet-private' } }, /^no route to the SSM endpoints/, 'aws ec2 create-vpc-endpoint --vpc-id vpc-a'],
-    ['on RHEL, which has no agent', { managed: false, target: { ...HEALTHY, platform: 'Red Hat Enterprise Linux' } }, /^the SSM Agent is not installed: Red Hat/, `sudo dnf install -y ${rpm}`],
-    ['managed but ConnectionLost', { pingStatus: 'ConnectionLost', target: HEALTHY }, /^the agent is not running or cannot register$/, 'sudo systemctl status amazon-ssm-agent'],
+    [
+      'without an instance profile',
+      { managed: false, target: { ...HEALTHY, profileArn: undefined } },
+      /^no instance profile/,
+      'ssm-setup run instance-role --instance-ids',
+    ],
+    [
+      'whose role lacks the rights',
+      { managed: false, target: { ...HEALTHY, profileArn: profileArn('bare-profile') } },
+      /^the role bare-role lacks the rights/,
+      'aws iam attach-role-policy --role-name bare-role',
+    ],
+    [
+      'in a private subnet without endpoints',
+      { managed: false, target: { ...HEALTHY, subnetId: 'subnet-private' } },
+      /^no route to the SSM endpoints/,
+      'aws ec2 create-vpc-endpoint --vpc-id vpc-a',
+    ],
+    [
+      'on RHEL, which has no agent',
+      { managed: false, target: { ...HEALTHY, platform: 'Red Hat Enterprise Linux' } },
+      /^the SSM Agent is not installed: Red Hat/,
+      `sudo dnf install -y ${rpm}`,
+    ],
+    [
+      'managed but ConnectionLost',
+      { pingStatus: 'ConnectionLost', target: HEALTHY },
+      /^the agent is not running or cannot register$/,
+      'sudo systemctl status amazon-ssm-agent',
+    ],
   ];
 
   it.each(cases)('an instance %s: diagnosed in the plan note, left alone, and the run does not fail', async (_, opts, cause, fix) => {

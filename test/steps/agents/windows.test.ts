@@ -17,7 +17,13 @@ const tick = async () => {
   if (vi.getTimerCount() > 0) await vi.advanceTimersToNextTimerAsync();
   else await new Promise((r) => setImmediate(r));
 };
-const windows = (agentVersion: string) => fleet.add({ platformType: 'Windows', platformName: 'Microsoft Windows Server 2022 Datacenter', agentVersion, tags: { 'ssm-setup:cloudwatch-agent': 'installed' } });
+const windows = (agentVersion: string) =>
+  fleet.add({
+    platformType: 'Windows',
+    platformName: 'Microsoft Windows Server 2022 Datacenter',
+    agentVersion,
+    tags: { 'ssm-setup:cloudwatch-agent': 'installed' },
+  });
 const linux = (agentVersion = LATEST) => fleet.add({ agentVersion, isLatest: agentVersion === LATEST, tags: { 'ssm-setup:cloudwatch-agent': 'installed' } });
 const sentTo = () => fleet.ssm.commandCalls(SendCommandCommand).flatMap((c) => c.args[0].input.InstanceIds ?? []);
 

@@ -4,30 +4,32 @@
 // calls for the DHMC role.
 import {
   AttachRolePolicyCommand,
+  type AttachRolePolicyCommandInput,
   CreateRoleCommand,
+  type CreateRoleCommandInput,
   EntityAlreadyExistsException,
   GetRoleCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
   NoSuchEntityException,
-  type AttachRolePolicyCommandInput,
-  type CreateRoleCommandInput,
 } from '@aws-sdk/client-iam';
 import { CreateAssociationCommand, UpdateAssociationCommand, UpdateServiceSettingCommand } from '@aws-sdk/client-ssm';
-import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWriteCall } from '../../../src/aws/calls.js';
 import type { TargetInstance } from '../../../src/core/step.js';
 import { hostManagementStep } from '../../../src/steps/host-management/index.js';
 import { converge, kinds } from '../../helpers/aws.js';
-import { fakeFleet, type FakeFleet, type FakeFleetOptions } from '../../helpers/fake-fleet.js';
+import { type FakeFleet, type FakeFleetOptions, fakeFleet } from '../../helpers/fake-fleet.js';
 import { ACCOUNT, makeContext, REGION, settingsFrom } from '../../helpers/fixtures.js';
 
 const AGENT = 'ssm-setup-UpdateSSMAgent';
 const INVENTORY = 'ssm-setup-SoftwareInventory';
 const CWAGENT = 'ssm-setup-UpdateCloudWatchAgent';
 const INVENTORY_PARAMS = Object.fromEntries(
-  ['applications', 'awsComponents', 'networkConfig', 'instanceDetailedInformation', 'services', 'windowsUpdates', 'windowsRoles', 'customInventory'].map((k) => [k, ['Enabled']]),
+  ['applications', 'awsComponents', 'networkConfig', 'instanceDetailedInformation', 'services', 'windowsUpdates', 'windowsRoles', 'customInventory'].map(
+    (k) => [k, ['Enabled']],
+  ),
 );
 const CW_PARAMS = { action: ['Install'], name: ['AmazonCloudWatchAgent'] };
 const DHMC_ROLE = 'AWSSystemsManagerDefaultEC2InstanceManagementRole';
@@ -57,12 +59,29 @@ beforeEach(() => {
   };
   iam.on(GetRoleCommand).callsFake(async ({ RoleName }: { RoleName: string }) => {
     const r = role(RoleName);
-    return { Role: { RoleName, Path: r.path, Arn: `arn:aws:iam::${ACCOUNT}:role${r.path}${RoleName}`, RoleId: 'AROAX', CreateDate: new Date(), AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(r.trust)) } };
+    return {
+      Role: {
+        RoleName,
+        Path: r.path,
+        Arn: `arn:aws:iam::${ACCOUNT}:role${r.path}${RoleName}`,
+        RoleId: 'AROAX',
+        CreateDate: new Date(),
+        AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(r.trust)),
+      },
+    };
   });
   iam.on(CreateRoleCommand).callsFake(async (i: CreateRoleCommandInput) => {
     if (roles.has(i.RoleName!)) throw new EntityAlreadyExistsException({ message: `Role with name ${i.RoleName} already exists.`, $metadata: {} });
     roles.set(i.RoleName!, { path: i.Path ?? '/', trust: JSON.parse(i.AssumeRolePolicyDocument!), attached: new Set() });
-    return { Role: { RoleName: i.RoleName!, Path: i.Path ?? '/', Arn: `arn:aws:iam::${ACCOUNT}:role${i.Path ?? '/'}${i.RoleName}`, RoleId: 'AROAX', CreateDate: new Date() } };
+    return {
+      Role: {
+        RoleName: i.RoleName!,
+        Path: i.Path ?? '/',
+        Arn: `arn:aws:iam::${ACCOUNT}:role${i.Path ?? '/'}${i.RoleName}`,
+        RoleId: 'AROAX',
+        CreateDate: new Date(),
+      },
+    };
   });
   iam.on(AttachRolePolicyCommand).callsFake(async (i: AttachRolePolicyCommandInput) => {
     role(i.RoleName).attached.add(i.PolicyArn!);
@@ -88,7 +107,13 @@ const idsTarget = (ids: readonly string[]) => [{ Key: 'InstanceIds', Values: [..
 /** The three associations as ssm-setup wants them for these targets. */
 const desired = (ids: readonly string[]) => [
   { Name: 'AWS-UpdateSSMAgent', AssociationName: AGENT, Targets: idsTarget(ids), ScheduleExpression: 'rate(14 days)' },
-  { Name: 'AWS-GatherSoftwareInventory', AssociationName: INVENTORY, Targets: idsTarget(ids), ScheduleExpression: 'rate(30 minutes)', Parameters: INVENTORY_PARAMS },
+  {
+    Name: 'AWS-GatherSoftwareInventory',
+    AssociationName: INVENTORY,
+    Targets: idsTarget(ids),
+    ScheduleExpression: 'rate(30 minutes)',
+    Parameters: INVENTORY_PARAMS,
+  },
   { Name: 'AWS-ConfigureAWSPackage', AssociationName: CWAGENT, Targets: idsTarget(ids), ScheduleExpression: 'rate(30 days)', Parameters: CW_PARAMS },
 ];
 
@@ -96,9 +121,16 @@ describe('host-management associations', () => {
   it('absent: creates the three associations with document, schedule, parameters, targets and tags; the rerun writes nothing', async () => {
     const ids = fleet.addMany(3);
     const { changes, outputs } = await run({ tags: ['Team=infra'] });
-    expect(changes.map((c) => [c.kind, c.subject])).toEqual([['create-association', AGENT], ['create-association', INVENTORY], ['create-association', CWAGENT]]);
+    expect(changes.map((c) => [c.kind, c.subject])).toEqual([
+      ['create-association', AGENT],
+      ['create-association', INVENTORY],
+      ['create-association', CWAGENT],
+    ]);
     expect(changes[1]!.detail).toBe('AWS-GatherSoftwareInventory, rate(30 minutes), 3 instances');
-    const tags = [{ Key: 'Team', Value: 'infra' }, { Key: 'ManagedBy', Value: 'ssm-setup' }];
+    const tags = [
+      { Key: 'Team', Value: 'infra' },
+      { Key: 'ManagedBy', Value: 'ssm-setup' },
+    ];
     expect(created()).toEqual([
       { ...desired(ids)[0], Parameters: {}, Tags: tags },
       { ...desired(ids)[1], Tags: tags },
@@ -132,7 +164,11 @@ describe('host-management associations', () => {
     const inventoryId = fleet.addAssociation({ ...inventory!, Parameters: { ...INVENTORY_PARAMS, applications: ['Disabled'] } });
     const cwId = fleet.addAssociation({ ...cw!, Targets: idsTarget(ids.slice(0, 1)) });
     const { changes } = await run();
-    expect(changes.map((c) => [c.kind, c.subject])).toEqual([['update-association', AGENT], ['update-association', INVENTORY], ['update-association', CWAGENT]]);
+    expect(changes.map((c) => [c.kind, c.subject])).toEqual([
+      ['update-association', AGENT],
+      ['update-association', INVENTORY],
+      ['update-association', CWAGENT],
+    ]);
     expect(changes[0]!.detail).toMatch(/^schedule differ → /);
     expect(changes[1]!.detail).toMatch(/^parameters differ → /);
     expect(changes[2]!.detail).toMatch(/^targets differ → /);
@@ -157,13 +193,22 @@ describe('host-management associations', () => {
   it('finds its associations by name across pages (empty pages included), never creating a second one', async () => {
     reset({ associationPageSize: 2 });
     const ids = fleet.addMany(3);
-    for (let i = 0; i < 7; i++) fleet.addAssociation({ Name: 'AWS-GatherSoftwareInventory', AssociationName: `someone-else-${i}`, Targets: idsTarget(ids), ScheduleExpression: 'rate(1 day)' });
+    for (let i = 0; i < 7; i++)
+      fleet.addAssociation({
+        Name: 'AWS-GatherSoftwareInventory',
+        AssociationName: `someone-else-${i}`,
+        Targets: idsTarget(ids),
+        ScheduleExpression: 'rate(1 day)',
+      });
     // A stale second copy whose name starts with the first one's: not the first one.
     fleet.addAssociation({ ...desired(ids)[0]!, AssociationName: `${AGENT}-2` });
     const inventoryId = fleet.addAssociation(desired(ids)[1]!);
     const cwId = fleet.addAssociation({ ...desired(ids)[2]!, ScheduleExpression: 'rate(20 days)' });
     const { changes } = await run();
-    expect(changes.map((c) => [c.kind, c.subject])).toEqual([['create-association', AGENT], ['update-association', CWAGENT]]);
+    expect(changes.map((c) => [c.kind, c.subject])).toEqual([
+      ['create-association', AGENT],
+      ['update-association', CWAGENT],
+    ]);
     expect(created().map((c) => c.AssociationName)).toEqual([AGENT]);
     expect(fleet.ssm.commandCalls(UpdateAssociationCommand)[0]!.args[0].input.AssociationId).toBe(cwId);
     expect(fleet.associations.get(inventoryId)!.AssociationVersion).toBe('1');
@@ -175,8 +220,15 @@ describe('host-management associations', () => {
   it('targets the --tag filters when the instances were chosen by tag', async () => {
     fleet.addMany(3, { tags: { Env: 'prod', Team: 'web' } });
     await run({ tag: ['Env=prod', 'Team=web'] });
-    const targets = [{ Key: 'tag:Env', Values: ['prod'] }, { Key: 'tag:Team', Values: ['web'] }];
-    expect(created().map((c) => [c.AssociationName, c.Targets])).toEqual([[AGENT, targets], [INVENTORY, targets], [CWAGENT, targets]]);
+    const targets = [
+      { Key: 'tag:Env', Values: ['prod'] },
+      { Key: 'tag:Team', Values: ['web'] },
+    ];
+    expect(created().map((c) => [c.AssociationName, c.Targets])).toEqual([
+      [AGENT, targets],
+      [INVENTORY, targets],
+      [CWAGENT, targets],
+    ]);
   });
 
   it('instance ids by 50 per association copy: 120 targets make copies x, x-2 and x-3', async () => {
@@ -186,7 +238,9 @@ describe('host-management associations', () => {
     expect(created().map((c) => c.AssociationName)).toEqual(names);
     expect(outputs).toEqual({ associations: names });
     for (const doc of ['AWS-UpdateSSMAgent', 'AWS-GatherSoftwareInventory', 'AWS-ConfigureAWSPackage']) {
-      const copies = created().filter((c) => c.Name === doc).map((c) => c.Targets!);
+      const copies = created()
+        .filter((c) => c.Name === doc)
+        .map((c) => c.Targets!);
       expect(copies.map((t) => t[0]!.Values!.length)).toEqual([50, 50, 20]);
       expect(copies.flatMap((t) => t[0]!.Values!)).toEqual(ids);
     }
@@ -234,7 +288,12 @@ describe('host-management --dhmc', () => {
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Principal: { Service: 'ssm.amazonaws.com' }, Action: 'sts:AssumeRole' }],
     });
-    expect(role.Tags).toEqual(expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Team', Value: 'infra' }]));
+    expect(role.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'ManagedBy', Value: 'ssm-setup' },
+        { Key: 'Team', Value: 'infra' },
+      ]),
+    );
     expect(iam).toHaveReceivedCommandWith(AttachRolePolicyCommand, { RoleName: DHMC_ROLE, PolicyArn: DHMC_POLICY_ARN });
     expect(fleet.ssm).toHaveReceivedCommandWith(UpdateServiceSettingCommand, { SettingId: DHMC_SETTING, SettingValue: `service-role/${DHMC_ROLE}` });
     expect(fleet.settings.get(DHMC_PATH)).toBe(`service-role/${DHMC_ROLE}`);

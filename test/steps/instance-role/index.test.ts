@@ -38,7 +38,7 @@ const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-12
 const OTHER_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/ffffffff-0000-0000-0000-000000000000`;
 // Not the default name: proves the policy is scoped to the bucket the log-bucket step published.
 const BUCKET = 'team-session-logs';
-const PROFILE_NOT_VISIBLE = "Value (SSMSessionManagerInstanceRole) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name";
+const PROFILE_NOT_VISIBLE = 'Value (SSMSessionManagerInstanceRole) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name';
 
 const APP = 'i-0aaaaaaaaaaaaaaa1';
 const BARE = 'i-0bbbbbbbbbbbbbbb2';
@@ -51,7 +51,12 @@ const expectedPolicy = (keyArn = KEY_ARN): PolicyDocument =>
 /** The same JSON with every object's keys in reverse order, as IAM may hand a document back. */
 const reordered = (v: unknown): unknown => {
   if (Array.isArray(v)) return v.map(reordered);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reordered(x)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .reverse()
+        .map(([k, x]) => [k, reordered(x)]),
+    );
   return v;
 };
 
@@ -70,7 +75,10 @@ afterEach(() => {
 
 /** A running instance in the EC2 world (replaced if there), as ctx.targets() resolves it. */
 const target = (id: string, opts: { profile?: string; name?: string; tags?: Record<string, string> } = {}): TargetInstance => {
-  ec2.addInstance({ InstanceId: id, ...(opts.profile ? { IamInstanceProfile: { Arn: profileArnOf(opts.profile) } } : {}) }, { tags: { ...(opts.name ? { Name: opts.name } : {}), ...opts.tags } });
+  ec2.addInstance(
+    { InstanceId: id, ...(opts.profile ? { IamInstanceProfile: { Arn: profileArnOf(opts.profile) } } : {}) },
+    { tags: { ...(opts.name ? { Name: opts.name } : {}), ...opts.tags } },
+  );
   return ec2.targets([id])[0]!;
 };
 
@@ -106,7 +114,12 @@ describe('instance-role: the managed instance policy', () => {
     expect(parsePolicy(create.PolicyDocument)).toEqual(expectedPolicy());
     expect(parsePolicy(create.PolicyDocument)).toEqual(desiredInstancePolicy(ctx));
     expect(create.Tags).toHaveLength(2);
-    expect(create.Tags).toEqual(expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Team', Value: 'infra' }]));
+    expect(create.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'ManagedBy', Value: 'ssm-setup' },
+        { Key: 'Team', Value: 'infra' },
+      ]),
+    );
     // Scoped to the key and bucket of this run.
     const doc = parsePolicy(create.PolicyDocument)!;
     expect(doc.Statement.find((s) => s.Sid === 'SessionKey')!.Resource).toBe(KEY_ARN);
@@ -176,7 +189,13 @@ describe('instance-role: the managed instance policy', () => {
 
   it('names the statements that differ in the plan', async () => {
     const current = expectedPolicy();
-    const drifted: PolicyDocument = { ...current, Statement: [...current.Statement.filter((s) => s.Sid !== 'SessionLogsBucketEncryption'), { Sid: 'Extra', Effect: 'Allow', Action: 's3:*', Resource: '*' }] };
+    const drifted: PolicyDocument = {
+      ...current,
+      Statement: [
+        ...current.Statement.filter((s) => s.Sid !== 'SessionLogsBucketEncryption'),
+        { Sid: 'Extra', Effect: 'Allow', Action: 's3:*', Resource: '*' },
+      ],
+    };
     fake.addPolicy(POLICY, [drifted]);
     const { changes } = await readAndPlan(await context());
     expect(changes[0]!.detail).toBe('new default version: added SessionLogsBucketEncryption; removed Extra');
@@ -195,13 +214,15 @@ describe('instance-role: roles, profiles and instances', () => {
     const ctx = await context([target(APP, { profile: 'AppProfile', name: 'app-1' })]);
     const { changes, outputs } = await converge(instanceRoleStep, ctx);
 
-    expect(changes).toEqual([{
-      kind: 'attach',
-      subject: 'AppRole',
-      action: 'update',
-      resource: 'IAM role AppRole',
-      detail: `attach ${POLICY}, CloudWatchAgentServerPolicy (used by ${APP})`,
-    }]);
+    expect(changes).toEqual([
+      {
+        kind: 'attach',
+        subject: 'AppRole',
+        action: 'update',
+        resource: 'IAM role AppRole',
+        detail: `attach ${POLICY}, CloudWatchAgentServerPolicy (used by ${APP})`,
+      },
+    ]);
     expect(writes()).toEqual(['AttachRolePolicyCommand', 'AttachRolePolicyCommand']);
     expect(fake.iam).toHaveReceivedCommandWith(AttachRolePolicyCommand, { RoleName: 'AppRole', PolicyArn: POLICY_ARN });
     expect(fake.iam).toHaveReceivedCommandWith(AttachRolePolicyCommand, { RoleName: 'AppRole', PolicyArn: CW_ARN });
@@ -265,7 +286,12 @@ describe('instance-role: roles, profiles and instances', () => {
       Version: '2012-10-17',
       Statement: [{ Sid: 'EC2AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
     });
-    expect(create.Tags).toEqual(expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Team', Value: 'infra' }]));
+    expect(create.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'ManagedBy', Value: 'ssm-setup' },
+        { Key: 'Team', Value: 'infra' },
+      ]),
+    );
     expect([...fake.roles.get(ROLE)!.attached].sort()).toEqual([CW_ARN, POLICY_ARN].sort());
     expect(fake.profiles.get(ROLE)!.roles).toEqual([ROLE]);
     expect(fake.profiles.get(ROLE)!.tags).toEqual({ ManagedBy: 'ssm-setup', Team: 'infra' });
@@ -357,7 +383,10 @@ describe('instance-role: roles, profiles and instances', () => {
     fake.addProfile(ROLE, [ROLE]);
     const { changes } = await converge(instanceRoleStep, await context([target(BARE)]));
 
-    expect(changes.map((c) => [c.kind, c.subject])).toEqual([['attach', ROLE], ['associate', BARE]]);
+    expect(changes.map((c) => [c.kind, c.subject])).toEqual([
+      ['attach', ROLE],
+      ['associate', BARE],
+    ]);
     expect(writes()).toEqual(['AttachRolePolicyCommand', 'AttachRolePolicyCommand', 'AssociateIamInstanceProfileCommand']);
   });
 

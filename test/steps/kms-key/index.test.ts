@@ -1,19 +1,13 @@
-import {
-  CreateAliasCommand,
-  CreateKeyCommand,
-  DescribeKeyCommand,
-  EnableKeyRotationCommand,
-  TagResourceCommand,
-} from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, EnableKeyRotationCommand, TagResourceCommand } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kmsConsistency } from '../../../src/aws/retry.js';
 import { StepError } from '../../../src/base/errors.js';
+import { STEPS } from '../../../src/engine/catalog.js';
 import { runSteps } from '../../../src/engine/runner.js';
 import { ROOT_STATEMENT_SID } from '../../../src/policies/kms-key-policy.js';
 import { parsePolicy } from '../../../src/policies/types.js';
 import { kmsKeyStep } from '../../../src/steps/kms-key/index.js';
 import { ALIAS_TAG } from '../../../src/steps/kms-key/read.js';
-import { STEPS } from '../../../src/engine/catalog.js';
 import { converge, kinds, mockIdentity, planned } from '../../helpers/aws.js';
 import { fakeKms } from '../../helpers/fake-kms.js';
 import { ACCOUNT, makeContext, settingsFrom, testClients } from '../../helpers/fixtures.js';
@@ -43,11 +37,13 @@ describe('kms-key', () => {
     expect(kms.mock).toHaveReceivedCommandTimes(CreateKeyCommand, 1);
     const create = kms.mock.commandCalls(CreateKeyCommand)[0]!.args[0].input;
     expect(create.KeySpec).toBe('SYMMETRIC_DEFAULT');
-    expect(create.Tags).toEqual(expect.arrayContaining([
-      { TagKey: 'ManagedBy', TagValue: 'ssm-setup' },
-      { TagKey: 'Team', TagValue: 'infra' },
-      { TagKey: ALIAS_TAG, TagValue: ALIAS },
-    ]));
+    expect(create.Tags).toEqual(
+      expect.arrayContaining([
+        { TagKey: 'ManagedBy', TagValue: 'ssm-setup' },
+        { TagKey: 'Team', TagValue: 'infra' },
+        { TagKey: ALIAS_TAG, TagValue: ALIAS },
+      ]),
+    );
     const policy = parsePolicy(create.Policy)!;
     expect(policy.Statement).toEqual([
       expect.objectContaining({ Sid: ROOT_STATEMENT_SID, Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*' }),
@@ -142,8 +138,13 @@ describe('kms-key', () => {
     const sts = mockIdentity();
     const io = new TestIo();
     const { report } = await runSteps({
-      command: 'run', mode: 'apply', selected: STEPS.slice(0, 1), catalog: STEPS,
-      loaded: await settingsFrom(), aws: testClients(), io,
+      command: 'run',
+      mode: 'apply',
+      selected: STEPS.slice(0, 1),
+      catalog: STEPS,
+      loaded: await settingsFrom(),
+      aws: testClients(),
+      io,
     });
     sts.restore();
     expect(report.ok).toBe(false);

@@ -83,7 +83,11 @@ describe('kms-key: keys whose rotation KMS cannot turn on', () => {
     ['imported key material', { Origin: 'EXTERNAL' as const }, /imported/],
     ['a CloudHSM key store', { Origin: 'AWS_CLOUDHSM' as const, CustomKeyStoreId: 'cks-1234567890abcdef0' }, /custom key store \(cks-1234567890abcdef0\)/],
     ['an external key store', { Origin: 'EXTERNAL_KEY_STORE' as const, CustomKeyStoreId: 'cks-0fedcba987654321' }, /custom key store/],
-    ['a multi-Region replica', { MultiRegion: true, MultiRegionConfiguration: { MultiRegionKeyType: 'REPLICA' as const, PrimaryKey: { Arn: PRIMARY_ARN, Region: 'us-east-1' } } }, new RegExp(`primary key ${PRIMARY_ARN}`)],
+    [
+      'a multi-Region replica',
+      { MultiRegion: true, MultiRegionConfiguration: { MultiRegionKeyType: 'REPLICA' as const, PrimaryKey: { Arn: PRIMARY_ARN, Region: 'us-east-1' } } },
+      new RegExp(`primary key ${PRIMARY_ARN}`),
+    ],
   ])('adopting a key with %s: no rotation change, a note that says why, and a rerun writes nothing', async (_what, meta, why) => {
     adopt(meta);
     const { changes, note } = await converge(kmsKeyStep, await makeContext());
@@ -102,7 +106,10 @@ describe('kms-key: keys whose rotation KMS cannot turn on', () => {
   });
 
   it('a multi-Region primary key does rotate: rotation is planned and turned on', async () => {
-    adopt({ MultiRegion: true, MultiRegionConfiguration: { MultiRegionKeyType: 'PRIMARY', PrimaryKey: { Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/mrk-1` } } });
+    adopt({
+      MultiRegion: true,
+      MultiRegionConfiguration: { MultiRegionKeyType: 'PRIMARY', PrimaryKey: { Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/mrk-1` } },
+    });
     const { changes, note } = await converge(kmsKeyStep, await makeContext());
     expect(kinds(changes)).toEqual(['enable-rotation']);
     expect(note).toBeUndefined();
@@ -110,7 +117,11 @@ describe('kms-key: keys whose rotation KMS cannot turn on', () => {
 
   it('the fake refuses EnableKeyRotation for such keys, as KMS does', async () => {
     const id = adopt({ Origin: 'EXTERNAL' });
-    await expect(testClients().get(KMSClient).send(new EnableKeyRotationCommand({ KeyId: id }))).rejects.toMatchObject({ name: 'UnsupportedOperationException' });
+    await expect(
+      testClients()
+        .get(KMSClient)
+        .send(new EnableKeyRotationCommand({ KeyId: id })),
+    ).rejects.toMatchObject({ name: 'UnsupportedOperationException' });
   });
 });
 
@@ -119,7 +130,10 @@ describe('kms-key: request shapes KMS refuses', () => {
     // The caller is the Admin role the policy names: KMS's lockout check accepts the new policy.
     kms.mock.restore();
     kms = fakeKms({ caller: `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/alice` });
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Admins', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/Admin' }, Action: 'kms:*', Resource: '*' }] });
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'Admins', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/Admin' }, Action: 'kms:*', Resource: '*' }],
+    });
     kms.aliases.set(ALIAS, kms.addKey({ rotation: true, policy }));
     const { changes } = await converge(kmsKeyStep, await makeContext({ cloudwatchLogs: true }));
     expect(kinds(changes)).toEqual(['key-policy']);
@@ -140,7 +154,10 @@ describe('kms-key: request shapes KMS refuses', () => {
     const text = JSON.stringify(policy);
     expect(text.length).toBeLessThan(32 * 1024);
     adopt({ rotation: true, policy: text });
-    await expect(converge(kmsKeyStep, await makeContext({ cloudwatchLogs: true }))).rejects.toMatchObject({ code: 'KEY_POLICY_DENIES_LOGS', stepId: 'kms-key' });
+    await expect(converge(kmsKeyStep, await makeContext({ cloudwatchLogs: true }))).rejects.toMatchObject({
+      code: 'KEY_POLICY_DENIES_LOGS',
+      stepId: 'kms-key',
+    });
     expect(kms.writes()).toEqual([]);
   });
 
@@ -193,7 +210,13 @@ describe('the strict fake KMS', () => {
   it.each([
     ['not JSON', '{"Version":'],
     ['over 32 KB', JSON.stringify({ ...JSON.parse(DEFAULT_KEY_POLICY), Id: 'x'.repeat(33 * 1024) })],
-    ['a policy that locks the caller out', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/Other` }, Action: 'kms:*', Resource: '*' }] })],
+    [
+      'a policy that locks the caller out',
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/Other` }, Action: 'kms:*', Resource: '*' }],
+      }),
+    ],
   ])('PutKeyPolicy and CreateKey refuse %s', async (_what, Policy) => {
     const id = adopt();
     await expect(kmsClient().send(new PutKeyPolicyCommand({ KeyId: id, PolicyName: 'default', Policy }))).rejects.toThrow();
@@ -221,6 +244,8 @@ describe('the strict fake KMS', () => {
   it('knows only the policy named default', async () => {
     const id = adopt();
     await expect(kmsClient().send(new GetKeyPolicyCommand({ KeyId: id, PolicyName: 'other' }))).rejects.toMatchObject({ name: 'NotFoundException' });
-    await expect(kmsClient().send(new PutKeyPolicyCommand({ KeyId: id, PolicyName: 'other', Policy: DEFAULT_KEY_POLICY }))).rejects.toMatchObject({ name: 'NotFoundException' });
+    await expect(kmsClient().send(new PutKeyPolicyCommand({ KeyId: id, PolicyName: 'other', Policy: DEFAULT_KEY_POLICY }))).rejects.toMatchObject({
+      name: 'NotFoundException',
+    });
   });
 });

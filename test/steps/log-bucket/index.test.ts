@@ -7,31 +7,31 @@ import {
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
+  type LifecycleRule,
   ListBucketsCommand,
+  type PublicAccessBlockConfiguration,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketPolicyCommand,
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
-  type LifecycleRule,
-  type PublicAccessBlockConfiguration,
   type ServerSideEncryptionRule,
 } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { CALL_KEY, isWriteCall } from '../../../src/aws/calls.js';
 import { toStepError } from '../../../src/aws/errors.js';
 import { StepError } from '../../../src/base/errors.js';
-import { runSteps } from '../../../src/engine/runner.js';
+import type { SelectRequest } from '../../../src/core/io.js';
 import type { StepContext } from '../../../src/core/step.js';
-import { parsePolicy, type PolicyDocument, type PolicyStatement } from '../../../src/policies/types.js';
 import { STEPS } from '../../../src/engine/catalog.js';
+import { runSteps } from '../../../src/engine/runner.js';
+import { type PolicyDocument, type PolicyStatement, parsePolicy } from '../../../src/policies/types.js';
 import { ALIAS_TAG } from '../../../src/steps/kms-key/read.js';
 import { logBucketStep } from '../../../src/steps/log-bucket/index.js';
-import type { SelectRequest } from '../../../src/core/io.js';
 import { converge, kinds, mockIdentity, planned } from '../../helpers/aws.js';
 import { fakeKms } from '../../helpers/fake-kms.js';
-import { fakeS3, headError, s3Error, type FakeBucket, type FakeS3Options } from '../../helpers/fake-s3.js';
+import { type FakeBucket, type FakeS3Options, fakeS3, headError, s3Error } from '../../helpers/fake-s3.js';
 import { ACCOUNT, REGION, settingsFrom, testClients } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
 import { ALIAS, BUCKET, commandNames, context, KEY_ARN } from './support.js';
@@ -60,7 +60,13 @@ const ourRule = (transition = 90, expiration = 365, prefix = 'session-logs/'): L
   AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
 });
 const FOREIGN_STATEMENTS: PolicyStatement[] = [
-  { Sid: 'AllowAuditRead', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/Audit` }, Action: ['s3:GetObject', 's3:ListBucket'], Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`] },
+  {
+    Sid: 'AllowAuditRead',
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/Audit` },
+    Action: ['s3:GetObject', 's3:ListBucket'],
+    Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+  },
   { Sid: 'NoDeletes', Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${BUCKET}/*` },
 ];
 const FOREIGN_RULES: LifecycleRule[] = [
@@ -160,12 +166,23 @@ describe('log-bucket, step by step, against the strict fake S3', () => {
       // Tagged in the create call itself, so an interruption right after still leaves it marked as ours.
       expect(inputOf(CreateBucketCommand)).toEqual({
         Bucket: BUCKET,
-        CreateBucketConfiguration: { LocationConstraint: REGION, Tags: expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Team', Value: 'infra' }]) },
+        CreateBucketConfiguration: {
+          LocationConstraint: REGION,
+          Tags: expect.arrayContaining([
+            { Key: 'ManagedBy', Value: 'ssm-setup' },
+            { Key: 'Team', Value: 'infra' },
+          ]),
+        },
       });
       const tagging = inputOf(PutBucketTaggingCommand);
       expect(tagging.Bucket).toBe(BUCKET);
       expect(tagging.Tagging?.TagSet).toHaveLength(2);
-      expect(tagging.Tagging?.TagSet).toEqual(expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Team', Value: 'infra' }]));
+      expect(tagging.Tagging?.TagSet).toEqual(
+        expect.arrayContaining([
+          { Key: 'ManagedBy', Value: 'ssm-setup' },
+          { Key: 'Team', Value: 'infra' },
+        ]),
+      );
       expect(inputOf(PutPublicAccessBlockCommand)).toEqual({ Bucket: BUCKET, PublicAccessBlockConfiguration: ALL_BLOCKED });
       expect(inputOf(PutBucketEncryptionCommand)).toEqual({ Bucket: BUCKET, ServerSideEncryptionConfiguration: { Rules: [SSE_KMS] } });
       expect(inputOf(PutBucketVersioningCommand)).toEqual({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } });
@@ -194,14 +211,16 @@ describe('log-bucket, step by step, against the strict fake S3', () => {
       const { state, changes } = await readAndPlan(ctx);
       expect(s3.commandCalls(HeadBucketCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-session-logs' });
       const outputs = await logBucketStep.apply(ctx, state, changes);
-      expect(inputOf(PutBucketLifecycleConfigurationCommand).LifecycleConfiguration?.Rules).toEqual([{
-        ID: 'ssm-setup-session-logs',
-        Status: 'Enabled',
-        Filter: { Prefix: 'ssm/' },
-        Expiration: { Days: 30 },
-        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
-        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
-      }]);
+      expect(inputOf(PutBucketLifecycleConfigurationCommand).LifecycleConfiguration?.Rules).toEqual([
+        {
+          ID: 'ssm-setup-session-logs',
+          Status: 'Enabled',
+          Filter: { Prefix: 'ssm/' },
+          Expiration: { Days: 30 },
+          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+        },
+      ]);
       expect(outputs).toEqual({ bucketName: 'team-session-logs', bucketArn: 'arn:aws:s3:::team-session-logs', s3Prefix: 'ssm/' });
     });
 
@@ -287,7 +306,6 @@ describe('log-bucket, step by step, against the strict fake S3', () => {
       expect((error as StepError).hint).toContain('--bucket');
       expect(writes()).toEqual([]);
     });
-
   });
 
   describe('an existing bucket', () => {
@@ -301,7 +319,10 @@ describe('log-bucket, step by step, against the strict fake S3', () => {
     });
 
     it('converged when S3 names our key by its alias and the TLS deny has another Sid', async () => {
-      const policy: PolicyDocument = { Version: '2012-10-17', Statement: [{ ...(tlsStatement(BUCKET) as PolicyStatement), Sid: 'EnforceTLS', Principal: { AWS: '*' } }] };
+      const policy: PolicyDocument = {
+        Version: '2012-10-17',
+        Statement: [{ ...(tlsStatement(BUCKET) as PolicyStatement), Sid: 'EnforceTLS', Principal: { AWS: '*' } }],
+      };
       seedBucket({ encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ALIAS }, BucketKeyEnabled: true }, policy });
       expect((await readAndPlan(await context())).changes).toEqual([]);
     });
@@ -327,25 +348,41 @@ describe('log-bucket, step by step, against the strict fake S3', () => {
     });
 
     it('SSE-S3 (AES256) instead of KMS → PutBucketEncryption', async () => {
-      const change = await singleDrift({ encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false } }, 'encryption', 'PutBucketEncryptionCommand');
+      const change = await singleDrift(
+        { encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false } },
+        'encryption',
+        'PutBucketEncryptionCommand',
+      );
       expect(change.detail).toMatch(/^SSE-S3 → SSE-KMS/);
       expect(inputOf(PutBucketEncryptionCommand).ServerSideEncryptionConfiguration?.Rules).toEqual([SSE_KMS]);
     });
 
     it('another KMS key → PutBucketEncryption with ours, the plan naming the other one', async () => {
-      const change = await singleDrift({ encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: OTHER_KEY_ARN }, BucketKeyEnabled: true } }, 'encryption', 'PutBucketEncryptionCommand');
+      const change = await singleDrift(
+        { encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: OTHER_KEY_ARN }, BucketKeyEnabled: true } },
+        'encryption',
+        'PutBucketEncryptionCommand',
+      );
       expect(change.detail).toContain(OTHER_KEY_ARN);
       expect(inputOf(PutBucketEncryptionCommand).ServerSideEncryptionConfiguration?.Rules).toEqual([SSE_KMS]);
     });
 
     it('our key with the bucket key off → PutBucketEncryption turning it on', async () => {
-      const change = await singleDrift({ encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN }, BucketKeyEnabled: false } }, 'encryption', 'PutBucketEncryptionCommand');
+      const change = await singleDrift(
+        { encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN }, BucketKeyEnabled: false } },
+        'encryption',
+        'PutBucketEncryptionCommand',
+      );
       expect(change.detail).toContain('bucket key off → on');
       expect(inputOf(PutBucketEncryptionCommand).ServerSideEncryptionConfiguration?.Rules?.[0]?.BucketKeyEnabled).toBe(true);
     });
 
     it('public access partly off → PutPublicAccessBlock with all four, the plan naming the flags that are off', async () => {
-      const change = await singleDrift({ publicAccess: { BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: true, RestrictPublicBuckets: false } }, 'public-access', 'PutPublicAccessBlockCommand');
+      const change = await singleDrift(
+        { publicAccess: { BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: true, RestrictPublicBuckets: false } },
+        'public-access',
+        'PutPublicAccessBlockCommand',
+      );
       expect(change.detail).toBe('IgnorePublicAcls, RestrictPublicBuckets off → all four on');
       expect(inputOf(PutPublicAccessBlockCommand)).toEqual({ Bucket: BUCKET, PublicAccessBlockConfiguration: ALL_BLOCKED });
     });
@@ -408,7 +445,13 @@ describe('log-bucket, step by step, against the strict fake S3', () => {
       expect(change.detail).toBe('set Team=infra');
       const tagSet = inputOf(PutBucketTaggingCommand).Tagging?.TagSet;
       expect(tagSet).toHaveLength(3);
-      expect(tagSet).toEqual(expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Owner', Value: 'ops' }, { Key: 'Team', Value: 'infra' }]));
+      expect(tagSet).toEqual(
+        expect.arrayContaining([
+          { Key: 'ManagedBy', Value: 'ssm-setup' },
+          { Key: 'Owner', Value: 'ops' },
+          { Key: 'Team', Value: 'infra' },
+        ]),
+      );
     });
 
     it.each<[string, Record<string, string> | null]>([
@@ -427,7 +470,13 @@ describe('log-bucket, step by step, against the strict fake S3', () => {
       const { state, changes } = await readAndPlan(ctx);
       expect(kinds(changes).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'public-access', 'versioning']);
       await logBucketStep.apply(ctx, state, changes);
-      expect(writes()).toEqual(['PutPublicAccessBlockCommand', 'PutBucketEncryptionCommand', 'PutBucketVersioningCommand', 'PutBucketLifecycleConfigurationCommand', 'PutBucketPolicyCommand']);
+      expect(writes()).toEqual([
+        'PutPublicAccessBlockCommand',
+        'PutBucketEncryptionCommand',
+        'PutBucketVersioningCommand',
+        'PutBucketLifecycleConfigurationCommand',
+        'PutBucketPolicyCommand',
+      ]);
     });
   });
 
@@ -521,7 +570,12 @@ describe('log-bucket against a stateful fake S3', () => {
     const rerun = await run(ctx);
     // New buckets block public access already (S3's default since 2023); SSE-S3 is not our key.
     expect(kinds(rerun.changes).sort()).toEqual(['encryption', 'lifecycle', 'policy', 'versioning']);
-    expect(fake.writes().slice(3)).toEqual(['PutBucketEncryptionCommand', 'PutBucketVersioningCommand', 'PutBucketLifecycleConfigurationCommand', 'PutBucketPolicyCommand']);
+    expect(fake.writes().slice(3)).toEqual([
+      'PutBucketEncryptionCommand',
+      'PutBucketVersioningCommand',
+      'PutBucketLifecycleConfigurationCommand',
+      'PutBucketPolicyCommand',
+    ]);
     expect(fake.mock.commandCalls(CreateBucketCommand)).toHaveLength(1);
 
     const third = await run(ctx);
@@ -579,8 +633,13 @@ describe('log-bucket against a stateful fake S3', () => {
       versioning: 'Enabled',
     });
     const { report } = await runSteps({
-      command: 'plan', mode: 'plan', selected: STEPS.slice(0, 2), catalog: STEPS,
-      loaded: await settingsFrom(), aws: testClients(), io: new TestIo(),
+      command: 'plan',
+      mode: 'plan',
+      selected: STEPS.slice(0, 2),
+      catalog: STEPS,
+      loaded: await settingsFrom(),
+      aws: testClients(),
+      io: new TestIo(),
     });
     expect(report.steps[0]!.changes.map((c) => c.resource)).toEqual([`key rotation of ${ALIAS}`]);
     expect(report.steps[1]!.changes).toEqual([]);

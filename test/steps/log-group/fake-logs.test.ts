@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cloudWatchLogsStatement, sessionKeyPolicy } from '../../../src/policies/kms-key-policy.js';
-import { DEFAULT_KEY_POLICY, fakeKms, type FakeKms } from '../../helpers/fake-kms.js';
-import { fakeLogs, groupArnOf, type FakeLogs } from '../../helpers/fake-logs.js';
+import { DEFAULT_KEY_POLICY, type FakeKms, fakeKms } from '../../helpers/fake-kms.js';
+import { type FakeLogs, fakeLogs, groupArnOf } from '../../helpers/fake-logs.js';
 import { ACCOUNT, REGION, testClients } from '../../helpers/fixtures.js';
 
 // The strict CloudWatch Logs fake refuses what the service refuses; the step tests rely on it.
@@ -45,14 +45,27 @@ describe('the strict fake CloudWatch Logs', () => {
   it.each([
     ['a key policy without the logs statement', () => DEFAULT_KEY_POLICY],
     ['a statement for another region', () => withLogs(cloudWatchLogsStatement({ partition: 'aws', account: ACCOUNT, region: 'us-east-1' }))],
-    ['a statement scoped to another log group', () => withLogs({ ...cloudWatchLogsStatement({ partition: 'aws', account: ACCOUNT, region: REGION }), Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': groupArnOf('/other') } } })],
+    [
+      'a statement scoped to another log group',
+      () =>
+        withLogs({
+          ...cloudWatchLogsStatement({ partition: 'aws', account: ACCOUNT, region: REGION }),
+          Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': groupArnOf('/other') } },
+        }),
+    ],
     ['an explicit Deny', () => withLogs({ Effect: 'Deny', Principal: { Service: `logs.${REGION}.amazonaws.com` }, Action: 'kms:*', Resource: '*' })],
   ])('CreateLogGroup and AssociateKmsKey: AccessDeniedException with the real message for %s', async (_what, policy) => {
     const arn = kms.keys.get(kms.addKey({ policy: policy() }))!.meta.Arn!;
     const message = `The specified KMS key does not exist or is not allowed to be used with Arn '${groupArnOf(GROUP)}'`;
-    await expect(client().send(new CreateLogGroupCommand({ logGroupName: GROUP, kmsKeyId: arn }))).rejects.toMatchObject({ name: 'AccessDeniedException', message });
+    await expect(client().send(new CreateLogGroupCommand({ logGroupName: GROUP, kmsKeyId: arn }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message,
+    });
     logs.addGroup(GROUP);
-    await expect(client().send(new AssociateKmsKeyCommand({ logGroupName: GROUP, kmsKeyId: arn }))).rejects.toMatchObject({ name: 'AccessDeniedException', message });
+    await expect(client().send(new AssociateKmsKeyCommand({ logGroupName: GROUP, kmsKeyId: arn }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message,
+    });
     expect(logs.groups.get(GROUP)!.kmsKeyId).toBeUndefined();
   });
 
@@ -60,7 +73,9 @@ describe('the strict fake CloudWatch Logs', () => {
     ['a key id', () => keyArn.split('/')[1]!],
     ['an alias ARN', () => `arn:aws:kms:${REGION}:${ACCOUNT}:alias/ssm-session-manager`],
   ])('refuses %s for kmsKeyId (it must be the key ARN)', async (_what, id) => {
-    await expect(client().send(new CreateLogGroupCommand({ logGroupName: GROUP, kmsKeyId: id() }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await expect(client().send(new CreateLogGroupCommand({ logGroupName: GROUP, kmsKeyId: id() }))).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+    });
   });
 
   it('a key whose policy just changed is refused once (CloudWatch Logs catches up), then accepted', async () => {
@@ -71,7 +86,9 @@ describe('the strict fake CloudWatch Logs', () => {
 
   it('PutRetentionPolicy takes only the allowed values', async () => {
     logs.addGroup(GROUP);
-    await expect(client().send(new PutRetentionPolicyCommand({ logGroupName: GROUP, retentionInDays: 31 }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await expect(client().send(new PutRetentionPolicyCommand({ logGroupName: GROUP, retentionInDays: 31 }))).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+    });
     await client().send(new PutRetentionPolicyCommand({ logGroupName: GROUP, retentionInDays: 30 }));
     expect(logs.groups.get(GROUP)!.retentionDays).toBe(30);
   });
@@ -79,9 +96,13 @@ describe('the strict fake CloudWatch Logs', () => {
   it('tags go on the log group ARN without :*, at most 50, no aws: keys', async () => {
     logs.addGroup(GROUP);
     const arn = groupArnOf(GROUP);
-    await expect(client().send(new TagResourceCommand({ resourceArn: `${arn}:*`, tags: { A: 'b' } }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await expect(client().send(new TagResourceCommand({ resourceArn: `${arn}:*`, tags: { A: 'b' } }))).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+    });
     await expect(client().send(new ListTagsForResourceCommand({ resourceArn: `${arn}:*` }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
-    await expect(client().send(new TagResourceCommand({ resourceArn: arn, tags: { 'aws:x': 'b' } }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await expect(client().send(new TagResourceCommand({ resourceArn: arn, tags: { 'aws:x': 'b' } }))).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+    });
     const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`K${i}`, 'v']));
     await expect(client().send(new TagResourceCommand({ resourceArn: arn, tags: many }))).rejects.toMatchObject({ name: 'TooManyTagsException' });
     await client().send(new TagResourceCommand({ resourceArn: arn, tags: { A: 'b' } }));
@@ -109,7 +130,9 @@ describe('the strict fake CloudWatch Logs', () => {
   });
 
   it('the key policy ssm-setup writes is one it accepts', async () => {
-    const arn = kms.keys.get(kms.addKey({ policy: JSON.stringify(sessionKeyPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, cloudWatchLogs: true })) }))!.meta.Arn!;
+    const arn = kms.keys.get(
+      kms.addKey({ policy: JSON.stringify(sessionKeyPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, cloudWatchLogs: true })) }),
+    )!.meta.Arn!;
     await client().send(new CreateLogGroupCommand({ logGroupName: GROUP, kmsKeyId: arn }));
   });
 });

@@ -3,23 +3,23 @@ import {
   CreateLogGroupCommand,
   DescribeLogGroupsCommand,
   ListTagsForResourceCommand,
+  type LogGroup,
   PutRetentionPolicyCommand,
   TagResourceCommand,
-  type LogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { StepError } from '../../../src/base/errors.js';
-import { runSteps } from '../../../src/engine/runner.js';
+import type { SelectRequest } from '../../../src/core/io.js';
 import type { StepContext } from '../../../src/core/step.js';
-import { sessionKeyPolicy } from '../../../src/policies/kms-key-policy.js';
 import { STEPS } from '../../../src/engine/catalog.js';
+import { runSteps } from '../../../src/engine/runner.js';
+import { sessionKeyPolicy } from '../../../src/policies/kms-key-policy.js';
 import { ALIAS_TAG } from '../../../src/steps/kms-key/read.js';
 import { logGroupStep } from '../../../src/steps/log-group/index.js';
-import type { SelectRequest } from '../../../src/core/io.js';
 import { kinds, mockIdentity, planned } from '../../helpers/aws.js';
-import { fakeKms, type FakeKms } from '../../helpers/fake-kms.js';
-import { fakeLogs, groupArnOf, type FakeLogs } from '../../helpers/fake-logs.js';
+import { type FakeKms, fakeKms } from '../../helpers/fake-kms.js';
+import { type FakeLogs, fakeLogs, groupArnOf } from '../../helpers/fake-logs.js';
 import { ACCOUNT, makeContext, REGION, settingsFrom, testClients } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
 
@@ -37,7 +37,10 @@ let KEY_ARN: string;
 beforeEach(() => {
   kms = fakeKms();
   logs = fakeLogs(kms);
-  KEY_ID = kms.addKey({ rotation: true, policy: JSON.stringify(sessionKeyPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, cloudWatchLogs: true })) });
+  KEY_ID = kms.addKey({
+    rotation: true,
+    policy: JSON.stringify(sessionKeyPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, cloudWatchLogs: true })),
+  });
   kms.aliases.set(ALIAS, KEY_ID);
   KEY_ARN = kms.keys.get(KEY_ID)!.meta.Arn!;
 });
@@ -47,7 +50,14 @@ afterEach(() => {
 });
 
 /** A group as DescribeLogGroups returns it: `arn` with the `:*` suffix, `logGroupArn` without. */
-const described = (name: string, over: Partial<LogGroup> = {}): LogGroup => ({ logGroupName: name, arn: `${groupArnOf(name)}:*`, logGroupArn: groupArnOf(name), creationTime: 1, storedBytes: 0, ...over });
+const described = (name: string, over: Partial<LogGroup> = {}): LogGroup => ({
+  logGroupName: name,
+  arn: `${groupArnOf(name)}:*`,
+  logGroupArn: groupArnOf(name),
+  creationTime: 1,
+  storedBytes: 0,
+  ...over,
+});
 
 async function context(flags: Record<string, unknown> = { cloudwatchLogs: true }, opts: { keyKnown?: boolean; io?: TestIo } = {}): Promise<StepContext> {
   const ctx = await makeContext(flags, opts.io);
@@ -79,7 +89,11 @@ describe('log-group', () => {
 
     const outputs = await logGroupStep.apply(ctx, state, changes);
     expect(writes()).toEqual(['CreateLogGroupCommand', 'PutRetentionPolicyCommand']);
-    expect(logs.mock.commandCalls(CreateLogGroupCommand)[0]!.args[0].input).toEqual({ logGroupName: GROUP, kmsKeyId: KEY_ARN, tags: { ManagedBy: 'ssm-setup', Team: 'infra' } });
+    expect(logs.mock.commandCalls(CreateLogGroupCommand)[0]!.args[0].input).toEqual({
+      logGroupName: GROUP,
+      kmsKeyId: KEY_ARN,
+      tags: { ManagedBy: 'ssm-setup', Team: 'infra' },
+    });
     expect(logs.mock.commandCalls(PutRetentionPolicyCommand)[0]!.args[0].input).toEqual({ logGroupName: GROUP, retentionInDays: 365 });
     expect(outputs).toEqual({ logGroupName: GROUP, logGroupArn: GROUP_ARN });
     expect(logs.groups.get(GROUP)).toMatchObject({ kmsKeyId: KEY_ARN, retentionDays: 365, tags: { ManagedBy: 'ssm-setup', Team: 'infra' } });
@@ -144,7 +158,9 @@ describe('log-group', () => {
 
   it('takes the ARN from `arn` without its :* suffix when logGroupArn is missing', async () => {
     logs.addGroup(GROUP, { kmsKeyId: KEY_ARN, retentionDays: 365, tags: OURS });
-    logs.mock.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ ...described(GROUP, { kmsKeyId: KEY_ARN, retentionInDays: 365 }), logGroupArn: undefined }] });
+    logs.mock
+      .on(DescribeLogGroupsCommand)
+      .resolves({ logGroups: [{ ...described(GROUP, { kmsKeyId: KEY_ARN, retentionInDays: 365 }), logGroupArn: undefined }] });
     const { state } = await readAndPlan(await context());
     expect(logGroupStep.outputs(state)).toEqual({ logGroupName: GROUP, logGroupArn: GROUP_ARN });
   });
@@ -200,7 +216,12 @@ describe('log-group', () => {
       logs.mock.on(DescribeLogGroupsCommand).callsFake(async (input: { logGroupNamePrefix?: string; nextToken?: string }) => {
         expect(input.logGroupNamePrefix).toBe(GROUP);
         return input.nextToken === 'page-2'
-          ? { logGroups: [described(`${GROUP}-old`, { kmsKeyId: KEY_ARN, retentionInDays: 365 }), described(GROUP, { kmsKeyId: OTHER_KEY_ARN, retentionInDays: 30 })] }
+          ? {
+              logGroups: [
+                described(`${GROUP}-old`, { kmsKeyId: KEY_ARN, retentionInDays: 365 }),
+                described(GROUP, { kmsKeyId: OTHER_KEY_ARN, retentionInDays: 30 }),
+              ],
+            }
           : { logGroups: [described(`${GROUP}-archive`, { kmsKeyId: KEY_ARN, retentionInDays: 365 })], nextToken: 'page-2' };
       });
       const { state, changes } = await readAndPlan(await context());
@@ -232,8 +253,13 @@ describe('log-group', () => {
     kms.keys.get(KEY_ID)!.tags = { ManagedBy: 'ssm-setup', [ALIAS_TAG]: ALIAS };
     logs.addGroup(GROUP, { kmsKeyId: KEY_ARN, retentionDays: 365, tags: { ManagedBy: 'ssm-setup', Team: 'infra' } });
     const { report } = await runSteps({
-      command: 'plan', mode: 'plan', selected: STEPS.filter((e) => e.id === 'kms-key' || e.id === 'log-group'), catalog: STEPS,
-      loaded: await settingsFrom({ cloudwatchLogs: true, tags: ['Team=infra'] }), aws: testClients(), io: new TestIo(),
+      command: 'plan',
+      mode: 'plan',
+      selected: STEPS.filter((e) => e.id === 'kms-key' || e.id === 'log-group'),
+      catalog: STEPS,
+      loaded: await settingsFrom({ cloudwatchLogs: true, tags: ['Team=infra'] }),
+      aws: testClients(),
+      io: new TestIo(),
     });
     expect(report.steps.map((r) => r.id)).toEqual(['kms-key', 'log-group']);
     expect(report.steps[0]!.changes.map((c) => c.detail)).toEqual(['set Team=infra']);
@@ -242,7 +268,9 @@ describe('log-group', () => {
   });
 
   it('passes AccessDenied from DescribeLogGroups through', async () => {
-    logs.mock.on(DescribeLogGroupsCommand).rejects({ name: 'AccessDeniedException', message: 'not authorized to perform: logs:DescribeLogGroups', $metadata: { httpStatusCode: 400 } });
+    logs.mock
+      .on(DescribeLogGroupsCommand)
+      .rejects({ name: 'AccessDeniedException', message: 'not authorized to perform: logs:DescribeLogGroups', $metadata: { httpStatusCode: 400 } });
     await expect(logGroupStep.read(await context())).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 });

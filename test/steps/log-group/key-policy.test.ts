@@ -10,8 +10,8 @@ import { parsePolicy } from '../../../src/policies/types.js';
 import { ALIAS_TAG } from '../../../src/steps/kms-key/read.js';
 import { logGroupStep } from '../../../src/steps/log-group/index.js';
 import { converge, kinds, mockIdentity, planned } from '../../helpers/aws.js';
-import { DEFAULT_KEY_POLICY, fakeKms, type FakeKms } from '../../helpers/fake-kms.js';
-import { fakeLogs, type FakeLogs } from '../../helpers/fake-logs.js';
+import { DEFAULT_KEY_POLICY, type FakeKms, fakeKms } from '../../helpers/fake-kms.js';
+import { type FakeLogs, fakeLogs } from '../../helpers/fake-logs.js';
 import { ACCOUNT, makeContext, REGION, settingsFrom, testClients } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
 
@@ -48,8 +48,13 @@ function keyWithoutLogs(policy = JSON.stringify(sessionKeyPolicy({ partition: 'a
 const run = async (ids: string[], mode: 'plan' | 'apply' = 'apply') => {
   const io = new TestIo({ 'runner.apply': true });
   const { report } = await runSteps({
-    command: 'run', mode, selected: STEPS.filter((e) => ids.includes(e.id)), catalog: STEPS,
-    loaded: await settingsFrom({ cloudwatchLogs: true }), aws: testClients(), io,
+    command: 'run',
+    mode,
+    selected: STEPS.filter((e) => ids.includes(e.id)),
+    catalog: STEPS,
+    loaded: await settingsFrom({ cloudwatchLogs: true }),
+    aws: testClients(),
+    io,
   });
   return { report, io };
 };
@@ -103,7 +108,10 @@ describe('run log-group on a key made without CloudWatch Logs (kms-key only read
   });
 
   it('a key policy that already admits CloudWatch Logs: no key-policy change, no PutKeyPolicy', async () => {
-    kms.aliases.set(ALIAS, kms.addKey({ rotation: true, policy: JSON.stringify(sessionKeyPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, cloudWatchLogs: true })) }));
+    kms.aliases.set(
+      ALIAS,
+      kms.addKey({ rotation: true, policy: JSON.stringify(sessionKeyPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, cloudWatchLogs: true })) }),
+    );
     const { changes } = await converge(logGroupStep, await stepContext());
     expect(kinds(changes)).toEqual(['create-group']);
     expect(kms.mock).not.toHaveReceivedCommand(PutKeyPolicyCommand);

@@ -8,15 +8,15 @@ import {
   ListUsersCommand,
 } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { exitCodeFor } from '../../../src/cli/exit-codes.js';
 import { StepError, UsageError } from '../../../src/base/errors.js';
-import { runSteps } from '../../../src/engine/runner.js';
-import type { StepContext } from '../../../src/core/step.js';
-import { operatorPolicy } from '../../../src/policies/operator-policy.js';
-import { parsePolicy, type PolicyDocument } from '../../../src/policies/types.js';
-import { STEPS } from '../../../src/engine/catalog.js';
-import { operatorPolicyStep } from '../../../src/steps/operator-policy/index.js';
+import { exitCodeFor } from '../../../src/cli/exit-codes.js';
 import type { CheckboxRequest, SelectRequest } from '../../../src/core/io.js';
+import type { StepContext } from '../../../src/core/step.js';
+import { STEPS } from '../../../src/engine/catalog.js';
+import { runSteps } from '../../../src/engine/runner.js';
+import { operatorPolicy } from '../../../src/policies/operator-policy.js';
+import { type PolicyDocument, parsePolicy } from '../../../src/policies/types.js';
+import { operatorPolicyStep } from '../../../src/steps/operator-policy/index.js';
 import { converge, kinds, mockIdentity, planned } from '../../helpers/aws.js';
 import { fakeIam } from '../../helpers/fake-iam.js';
 import { fakeKms } from '../../helpers/fake-kms.js';
@@ -34,7 +34,12 @@ const expected = (access: 'restricted' | 'full' = 'restricted'): PolicyDocument 
 /** The same JSON with every object's keys in reverse order, as IAM may hand a document back. */
 const reordered = (v: unknown): unknown => {
   if (Array.isArray(v)) return v.map(reordered);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reordered(x)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .reverse()
+        .map(([k, x]) => [k, reordered(x)]),
+    );
   return v;
 };
 
@@ -66,9 +71,21 @@ describe('operator-policy', () => {
     expect(create.PolicyName).toBe(POLICY);
     const doc = parsePolicy(create.PolicyDocument)!;
     expect(doc).toEqual(expected('restricted'));
-    expect(doc.Statement.map((s) => s.Sid)).toEqual(['StartSessionOnInstances', 'SessionStatus', 'ReadPreferences', 'OwnSessionsAsIamUser', 'OwnSessionsAsRole', 'SessionKey']);
+    expect(doc.Statement.map((s) => s.Sid)).toEqual([
+      'StartSessionOnInstances',
+      'SessionStatus',
+      'ReadPreferences',
+      'OwnSessionsAsIamUser',
+      'OwnSessionsAsRole',
+      'SessionKey',
+    ]);
     expect(doc.Statement.find((s) => s.Sid === 'SessionKey')!.Resource).toBe(KEY_ARN);
-    expect(create.Tags).toEqual(expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Team', Value: 'infra' }]));
+    expect(create.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'ManagedBy', Value: 'ssm-setup' },
+        { Key: 'Team', Value: 'infra' },
+      ]),
+    );
     expect(outputs).toEqual({ operatorPolicyArn: POLICY_ARN });
     expect(operatorPolicyStep.note!(state, ctx)).toContain('attached to no user or group');
   });
@@ -91,7 +108,9 @@ describe('operator-policy', () => {
   });
 
   it('switching restricted → full on a policy with five versions: deletes the oldest non-default one, then adds the new default', async () => {
-    fake.addPolicy(POLICY, [expected('restricted'), expected('restricted'), expected('restricted'), expected('restricted'), expected('restricted')], { defaultVersion: 'v1' });
+    fake.addPolicy(POLICY, [expected('restricted'), expected('restricted'), expected('restricted'), expected('restricted'), expected('restricted')], {
+      defaultVersion: 'v1',
+    });
     const { changes } = await run(await context({ operatorAccess: 'full' }));
 
     expect(kinds(changes)).toEqual(['update-policy']);
@@ -184,8 +203,13 @@ describe('operator-policy', () => {
       kms.aliases.set('alias/ssm-session-manager', kms.addKey({ rotation: true }));
       const io = new TestIo({ 'runner.apply': true });
       const running = runSteps({
-        command: 'run', mode: 'apply', selected: STEPS.filter((s) => s.id === 'operator-policy'), catalog: STEPS,
-        loaded: await settingsFrom({ operatorUsers: ['ghost'] }), aws: testClients(), io,
+        command: 'run',
+        mode: 'apply',
+        selected: STEPS.filter((s) => s.id === 'operator-policy'),
+        catalog: STEPS,
+        loaded: await settingsFrom({ operatorUsers: ['ghost'] }),
+        aws: testClients(),
+        io,
       });
       const error = await running.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UsageError);

@@ -8,9 +8,9 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { consistency } from '../../../src/aws/retry.js';
 import { StepError } from '../../../src/base/errors.js';
+import type { InputRequest } from '../../../src/core/io.js';
 import type { StepContext } from '../../../src/core/step.js';
 import { PREFERENCES_DOCUMENT as Name, type PreferencesDocument } from '../../../src/policies/preferences-document.js';
-import type { InputRequest } from '../../../src/core/io.js';
 import { preferencesStep } from '../../../src/steps/preferences/index.js';
 import { desiredPreferences } from '../../../src/steps/preferences/plan.js';
 import { ORIGINAL_DEFAULT_TAG } from '../../../src/steps/preferences/read.js';
@@ -47,7 +47,10 @@ async function context(flags: Flags = {}, io?: TestIo): Promise<StepContext> {
   return ctx;
 }
 const desiredFor = async (flags: Flags = {}) => desiredPreferences(await context(flags));
-const withInputs = (d: PreferencesDocument, inputs: Record<string, unknown>): PreferencesDocument => ({ ...d, inputs: { ...d.inputs, ...inputs } as PreferencesDocument['inputs'] });
+const withInputs = (d: PreferencesDocument, inputs: Record<string, unknown>): PreferencesDocument => ({
+  ...d,
+  inputs: { ...d.inputs, ...inputs } as PreferencesDocument['inputs'],
+});
 /** The desired document for these flags with some inputs changed (a drifted version). */
 const docWith = async (flags: Flags, inputs: Record<string, unknown>) => withInputs(await desiredFor(flags), inputs);
 /** Byte for byte what the step writes. */
@@ -75,22 +78,39 @@ describe('preferences: absent document', () => {
   it('creates it as a Session document holding the desired JSON, tagged, then reads it back', async () => {
     const flags = { cloudwatchLogs: true, runAs: 'ec2-user', idleTimeout: 30, maxSessionDuration: 120, tags: ['Team=infra'] };
     const { changes, outputs, applyCalls } = await converge(flags);
-    expect(changes).toEqual([{
-      kind: 'create-document', action: 'create', resource: PREFIX,
-      detail: `logs to s3://${BUCKET}/session-logs/, CloudWatch /aws/ssm/session-logs; encrypted with alias/ssm-session-manager; idle 30 min; Run As ec2-user`,
-    }]);
+    expect(changes).toEqual([
+      {
+        kind: 'create-document',
+        action: 'create',
+        resource: PREFIX,
+        detail: `logs to s3://${BUCKET}/session-logs/, CloudWatch /aws/ssm/session-logs; encrypted with alias/ssm-session-manager; idle 30 min; Run As ec2-user`,
+      },
+    ]);
     expect(ssm.writes()).toEqual(['CreateDocumentCommand']);
     const create = createInput();
     expect(create).toMatchObject({ Name, DocumentType: 'Session', DocumentFormat: 'JSON' });
-    expect(create.Tags).toEqual(expect.arrayContaining([{ Key: 'ManagedBy', Value: 'ssm-setup' }, { Key: 'Team', Value: 'infra' }]));
+    expect(create.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'ManagedBy', Value: 'ssm-setup' },
+        { Key: 'Team', Value: 'infra' },
+      ]),
+    );
     const content = JSON.parse(create.Content!);
     expect(content).toEqual(await desiredFor(flags));
     expect(content).toMatchObject({ schemaVersion: '1.0', sessionType: 'Standard_Stream' });
     expect(content.inputs).toEqual({
-      s3BucketName: BUCKET, s3KeyPrefix: 'session-logs/', s3EncryptionEnabled: true,
-      cloudWatchLogGroupName: '/aws/ssm/session-logs', cloudWatchEncryptionEnabled: true, cloudWatchStreamingEnabled: true,
-      kmsKeyId: KEY_ARN, runAsEnabled: true, runAsDefaultUser: 'ec2-user',
-      idleSessionTimeout: '30', maxSessionDuration: '120', shellProfile: { windows: '', linux: '' },
+      s3BucketName: BUCKET,
+      s3KeyPrefix: 'session-logs/',
+      s3EncryptionEnabled: true,
+      cloudWatchLogGroupName: '/aws/ssm/session-logs',
+      cloudWatchEncryptionEnabled: true,
+      cloudWatchStreamingEnabled: true,
+      kmsKeyId: KEY_ARN,
+      runAsEnabled: true,
+      runAsDefaultUser: 'ec2-user',
+      idleSessionTimeout: '30',
+      maxSessionDuration: '120',
+      shellProfile: { windows: '', linux: '' },
     });
     // Wait for Active, then verify: default version and the content of version 1.
     expect(applyCalls).toEqual(['CreateDocumentCommand', 'DescribeDocumentCommand', 'DescribeDocumentCommand', 'GetDocumentCommand']);
@@ -157,23 +177,61 @@ describe('preferences: present document', () => {
     ['max duration set', { maxSessionDuration: 120 }, { maxSessionDuration: '' }, [['maxSessionDuration', '"" → "120"']]],
     ['max duration removed', {}, { maxSessionDuration: '60' }, [['maxSessionDuration', '"60" → ""']]],
     ['run-as user', { runAs: 'ec2-user' }, { runAsEnabled: true, runAsDefaultUser: 'admin' }, [['runAsDefaultUser', '"admin" → "ec2-user"']]],
-    ['run-as turned on', { runAs: 'ec2-user' }, { runAsEnabled: false, runAsDefaultUser: '' }, [['runAsEnabled', 'false → true'], ['runAsDefaultUser', '"" → "ec2-user"']]],
-    ['run-as turned off', {}, { runAsEnabled: true, runAsDefaultUser: 'admin' }, [['runAsEnabled', 'true → false'], ['runAsDefaultUser', '"admin" → ""']]],
-    ['shell profile linux', { shellProfileLinux: 'exec bash -l' }, { shellProfile: { linux: '', windows: '' } }, [['shellProfile.linux', '"" → "exec bash -l"']]],
+    [
+      'run-as turned on',
+      { runAs: 'ec2-user' },
+      { runAsEnabled: false, runAsDefaultUser: '' },
+      [
+        ['runAsEnabled', 'false → true'],
+        ['runAsDefaultUser', '"" → "ec2-user"'],
+      ],
+    ],
+    [
+      'run-as turned off',
+      {},
+      { runAsEnabled: true, runAsDefaultUser: 'admin' },
+      [
+        ['runAsEnabled', 'true → false'],
+        ['runAsDefaultUser', '"admin" → ""'],
+      ],
+    ],
+    [
+      'shell profile linux',
+      { shellProfileLinux: 'exec bash -l' },
+      { shellProfile: { linux: '', windows: '' } },
+      [['shellProfile.linux', '"" → "exec bash -l"']],
+    ],
     ['shell profile windows', {}, { shellProfile: { linux: '', windows: 'cd C:\\' } }, [['shellProfile.windows', '"cd C:\\\\" → ""']]],
     ['bucket', {}, { s3BucketName: 'another-bucket' }, [['s3BucketName', `"another-bucket" → "${BUCKET}"`]]],
     ['prefix', {}, { s3KeyPrefix: 'old/' }, [['s3KeyPrefix', '"old/" → "session-logs/"']]],
     ['S3 encryption', {}, { s3EncryptionEnabled: false }, [['s3EncryptionEnabled', 'false → true']]],
     ['key', {}, { kmsKeyId: OTHER_KEY_ARN }, [['kmsKeyId', `"${OTHER_KEY_ARN}" → "${KEY_ARN}"`]]],
-    ['log group on', { cloudwatchLogs: true }, { cloudWatchLogGroupName: '', cloudWatchEncryptionEnabled: false, cloudWatchStreamingEnabled: false }, [
-      ['cloudWatchLogGroupName', '"" → "/aws/ssm/session-logs"'], ['cloudWatchEncryptionEnabled', 'false → true'], ['cloudWatchStreamingEnabled', 'false → true'],
-    ]],
-    ['log group off', {}, { cloudWatchLogGroupName: '/aws/ssm/session-logs', cloudWatchEncryptionEnabled: true, cloudWatchStreamingEnabled: true }, [
-      ['cloudWatchLogGroupName', '"/aws/ssm/session-logs" → ""'], ['cloudWatchEncryptionEnabled', 'true → false'], ['cloudWatchStreamingEnabled', 'true → false'],
-    ]],
-    ['log group name', { logGroup: '/ssm/other' }, { cloudWatchLogGroupName: '/aws/ssm/session-logs', cloudWatchEncryptionEnabled: true, cloudWatchStreamingEnabled: true }, [
-      ['cloudWatchLogGroupName', '"/aws/ssm/session-logs" → "/ssm/other"'],
-    ]],
+    [
+      'log group on',
+      { cloudwatchLogs: true },
+      { cloudWatchLogGroupName: '', cloudWatchEncryptionEnabled: false, cloudWatchStreamingEnabled: false },
+      [
+        ['cloudWatchLogGroupName', '"" → "/aws/ssm/session-logs"'],
+        ['cloudWatchEncryptionEnabled', 'false → true'],
+        ['cloudWatchStreamingEnabled', 'false → true'],
+      ],
+    ],
+    [
+      'log group off',
+      {},
+      { cloudWatchLogGroupName: '/aws/ssm/session-logs', cloudWatchEncryptionEnabled: true, cloudWatchStreamingEnabled: true },
+      [
+        ['cloudWatchLogGroupName', '"/aws/ssm/session-logs" → ""'],
+        ['cloudWatchEncryptionEnabled', 'true → false'],
+        ['cloudWatchStreamingEnabled', 'true → false'],
+      ],
+    ],
+    [
+      'log group name',
+      { logGroup: '/ssm/other' },
+      { cloudWatchLogGroupName: '/aws/ssm/session-logs', cloudWatchEncryptionEnabled: true, cloudWatchStreamingEnabled: true },
+      [['cloudWatchLogGroupName', '"/aws/ssm/session-logs" → "/ssm/other"']],
+    ],
   ] as [string, Flags, Record<string, unknown>, [string, string][]][])(
     'drift in %s: one update-field line per field; UpdateDocument on the latest version, default set to the new one, read back',
     async (_, flags, drift, lines) => {
@@ -181,7 +239,13 @@ describe('preferences: present document', () => {
       const desired = await desiredFor(flags);
       const { changes, outputs, applyCalls } = await converge(flags);
       expect(changes).toEqual(updateLines(lines));
-      expect(applyCalls).toEqual(['UpdateDocumentCommand', 'DescribeDocumentCommand', 'UpdateDocumentDefaultVersionCommand', 'DescribeDocumentCommand', 'GetDocumentCommand']);
+      expect(applyCalls).toEqual([
+        'UpdateDocumentCommand',
+        'DescribeDocumentCommand',
+        'UpdateDocumentDefaultVersionCommand',
+        'DescribeDocumentCommand',
+        'GetDocumentCommand',
+      ]);
       const update = updateInput();
       expect(update).toMatchObject({ Name, DocumentVersion: '2', DocumentFormat: 'JSON' });
       expect(JSON.parse(update.Content!)).toEqual(desired);
@@ -245,7 +309,9 @@ describe('preferences: default version lagging the latest', () => {
   it('heals a default left behind an already correct latest: only UpdateDocumentDefaultVersion is written', async () => {
     ssm.seed(Name, [await docWith({}, { idleSessionTimeout: '45' }), await desiredFor()], { defaultVersion: 1, tags: MANAGED });
     const { changes, outputs } = await converge();
-    expect(changes).toEqual([{ kind: 'set-default', action: 'update', resource: PREFIX, detail: 'default version 1 → 2 (the latest, left behind by an interrupted update)' }]);
+    expect(changes).toEqual([
+      { kind: 'set-default', action: 'update', resource: PREFIX, detail: 'default version 1 → 2 (the latest, left behind by an interrupted update)' },
+    ]);
     expect(ssm.writes()).toEqual(['UpdateDocumentDefaultVersionCommand']);
     expect(ssm.mock).toHaveReceivedCommandWith(UpdateDocumentDefaultVersionCommand, { Name, DocumentVersion: '2' });
     expect(outputs).toEqual({ preferencesVersion: '2' });
@@ -284,7 +350,9 @@ describe('preferences: another writer', () => {
   it('a version error from a racing writer: rereads the latest and retries once on it, and converges', async () => {
     ssm.seed(Name, [await docWith({}, { idleSessionTimeout: '45' })], { tags: MANAGED });
     const { ctx, state, changes } = await plan();
-    ssm.beforeNextUpdate(() => ssm.addVersion(Name, { schemaVersion: '1.0', description: 'someone else', sessionType: 'Standard_Stream', inputs: { idleSessionTimeout: '5' } }));
+    ssm.beforeNextUpdate(() =>
+      ssm.addVersion(Name, { schemaVersion: '1.0', description: 'someone else', sessionType: 'Standard_Stream', inputs: { idleSessionTimeout: '5' } }),
+    );
     const before = ssm.calls().length;
     await expect(preferencesStep.apply(ctx, state, changes)).resolves.toEqual({ preferencesVersion: '3' });
     expect(ssm.calls().slice(before, before + 3)).toEqual(['UpdateDocumentCommand', 'DescribeDocumentCommand', 'UpdateDocumentCommand']);
@@ -339,7 +407,9 @@ describe('preferences: another writer', () => {
   it('verification: a default version not holding what was written is a StepError', async () => {
     ssm.seed(Name, [await docWith({}, { idleSessionTimeout: '45' })], { tags: MANAGED });
     const { ctx, state, changes } = await plan();
-    ssm.afterNextSetDefault(() => { ssm.docs.get(Name)!.versions[1] = written(withInputs(ssm.content(Name, 2) as unknown as PreferencesDocument, { idleSessionTimeout: '7' })); });
+    ssm.afterNextSetDefault(() => {
+      ssm.docs.get(Name)!.versions[1] = written(withInputs(ssm.content(Name, 2) as unknown as PreferencesDocument, { idleSessionTimeout: '7' }));
+    });
     const error = await preferencesStep.apply(ctx, state, changes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepError);
     expect((error as StepError).code).toBe('DOCUMENT_VERIFY_FAILED');
@@ -348,10 +418,17 @@ describe('preferences: another writer', () => {
 
 describe('preferences: the original default version is recorded for destroy', () => {
   it('tags a document it did not create with its default version before the first UpdateDocument', async () => {
-    ssm.seed(Name, [await docWith({}, { idleSessionTimeout: '45' }), await docWith({}, { idleSessionTimeout: '50' })], { defaultVersion: 1, tags: { Owner: 'platform' } });
+    ssm.seed(Name, [await docWith({}, { idleSessionTimeout: '45' }), await docWith({}, { idleSessionTimeout: '50' })], {
+      defaultVersion: 1,
+      tags: { Owner: 'platform' },
+    });
     await converge();
     expect(ssm.writes()).toEqual(['AddTagsToResourceCommand', 'UpdateDocumentCommand', 'UpdateDocumentDefaultVersionCommand']);
-    expect(ssm.mock).toHaveReceivedCommandWith(AddTagsToResourceCommand, { ResourceType: 'Document', ResourceId: Name, Tags: [{ Key: ORIGINAL_DEFAULT_TAG, Value: '1' }] });
+    expect(ssm.mock).toHaveReceivedCommandWith(AddTagsToResourceCommand, {
+      ResourceType: 'Document',
+      ResourceId: Name,
+      Tags: [{ Key: ORIGINAL_DEFAULT_TAG, Value: '1' }],
+    });
     expect(ssm.docs.get(Name)!.tags).toEqual({ Owner: 'platform', [ORIGINAL_DEFAULT_TAG]: '1' });
 
     // A later change keeps the first record.
@@ -384,8 +461,26 @@ const KEEP = { 'preferences.idle-timeout': '20', 'preferences.max-session-durati
 
 describe('preferences wizard', () => {
   it('offers the current document values as defaults, and shows them', async () => {
-    ssm.seed(Name, [stringly(await docWith({}, { idleSessionTimeout: '45', maxSessionDuration: '120', runAsEnabled: true, runAsDefaultUser: 'admin', shellProfile: { linux: 'exec bash', windows: '' } }))]);
-    const io = new RecordingIo({ 'preferences.idle-timeout': '45', 'preferences.max-session-duration': '120', 'preferences.run-as': 'admin', 'preferences.shell-profile-linux': 'exec bash' });
+    ssm.seed(Name, [
+      stringly(
+        await docWith(
+          {},
+          {
+            idleSessionTimeout: '45',
+            maxSessionDuration: '120',
+            runAsEnabled: true,
+            runAsDefaultUser: 'admin',
+            shellProfile: { linux: 'exec bash', windows: '' },
+          },
+        ),
+      ),
+    ]);
+    const io = new RecordingIo({
+      'preferences.idle-timeout': '45',
+      'preferences.max-session-duration': '120',
+      'preferences.run-as': 'admin',
+      'preferences.shell-profile-linux': 'exec bash',
+    });
     const answers = await preferencesStep.ask!(await context({}, io));
     expect(io.requests.map((r) => [r.id, r.default])).toEqual([
       ['preferences.idle-timeout', '45'],
@@ -443,7 +538,9 @@ describe('preferences wizard', () => {
 
   it('asks nothing about settings given as flags', async () => {
     const io = new RecordingIo({});
-    const answers = await preferencesStep.ask!(await context({ idleTimeout: 30, maxSessionDuration: 60, runAs: 'ec2-user', shellProfileLinux: 'exec bash' }, io));
+    const answers = await preferencesStep.ask!(
+      await context({ idleTimeout: 30, maxSessionDuration: 60, runAs: 'ec2-user', shellProfileLinux: 'exec bash' }, io),
+    );
     expect(answers).toEqual({});
     expect(io.prompts).toEqual([]);
     expect(io.lines.some((l) => l.startsWith('warn:') && l.includes('SSH'))).toBe(true);

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { detectLocalTools, PLUGIN_INSTALL_URL } from '../../../src/aws/local-tools.js';
 import { StepError, UsageError } from '../../../src/base/errors.js';
-import { runSteps } from '../../../src/engine/runner.js';
 import type { StepContext } from '../../../src/core/step.js';
-import { BEGIN_MARKER, END_MARKER, sshConfigBlock } from '../../../src/policies/ssh-config.js';
 import { stepEntry } from '../../../src/engine/catalog.js';
+import { runSteps } from '../../../src/engine/runner.js';
+import { BEGIN_MARKER, END_MARKER, sshConfigBlock } from '../../../src/policies/ssh-config.js';
 import { resolveSshConfigPath, sshConfigStep } from '../../../src/steps/ssh-config/index.js';
 import { converge, mockIdentity, planned } from '../../helpers/aws.js';
 import { makeContext, settingsFrom, testClients } from '../../helpers/fixtures.js';
@@ -218,8 +218,14 @@ describe('ssh-config wizard', () => {
       const io = new TestIo({ 'ssh-config.write': true, 'runner.apply': true });
       const entry = stepEntry('ssh-config')!;
       const { report } = await runSteps({
-        command: 'init', mode: 'apply', wizard: true, io, aws: testClients(),
-        loaded: await settingsFrom({ sshConfigPath: path }), catalog: [entry], selected: [entry],
+        command: 'init',
+        mode: 'apply',
+        wizard: true,
+        io,
+        aws: testClients(),
+        loaded: await settingsFrom({ sshConfigPath: path }),
+        catalog: [entry],
+        selected: [entry],
       });
       expect(io.prompts).toEqual(['ssh-config.write', 'runner.apply']);
       expect(report.steps[0]).toMatchObject({ id: 'ssh-config', status: 'created' });
@@ -242,7 +248,10 @@ describe('resolveSshConfigPath', () => {
 
   it('--ssh-config-path must not be empty', async () => {
     // Bad input names its flag.
-    await expect(settingsFrom({ sshConfigPath: '  ' })).rejects.toMatchObject({ code: 'INVALID_SETTINGS', message: expect.stringContaining('--ssh-config-path') });
+    await expect(settingsFrom({ sshConfigPath: '  ' })).rejects.toMatchObject({
+      code: 'INVALID_SETTINGS',
+      message: expect.stringContaining('--ssh-config-path'),
+    });
   });
 });
 
