@@ -13,7 +13,7 @@ import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { endpoint, kms, reset, runCli, sdk } from './harness.js';
+import { endpoint, errorCode, kms, reset, runCli, sdk } from './harness.js';
 import { type SsmStubProxy, startSsmStubProxy } from './ssm-stub-proxy.js';
 
 // destroy lists the host-management associations, which moto does not implement: the stub
@@ -72,9 +72,10 @@ describe('destroy against moto_server', () => {
   });
 
   it('--delete-logs needs --force with --yes (exit 2, nothing read or written)', async () => {
-    const run = await cli(['destroy', '--yes', '--delete-logs']);
+    const run = await cli(['destroy', '--yes', '--delete-logs', '--verbose']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--delete-logs with --yes also needs --force');
+    expect(errorCode(run)).toBe('NEEDS_FORCE');
+    expect(run.stderr).toContain('--force');
     expect(run.calls).toEqual([]);
   });
 

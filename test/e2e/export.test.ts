@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CreateDocumentCommand, DescribeDocumentCommand, GetDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PREFERENCES_FUNCTION_CODE } from '../../src/policies/cloudformation/preferences-lambda.js';
-import { endpoint, reset, runCli, sdk } from './harness.js';
+import { endpoint, errorCode, reset, runCli, sdk } from './harness.js';
 
 beforeEach(reset);
 
@@ -173,28 +173,31 @@ describe('ssm-setup export cloudformation', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).Parameters.IdleTimeout.Default).toBe(45);
 
-    const clobber = await exportCfn('--format', 'json', '-o', 'ssm-setup.json');
+    const clobber = await exportCfn('--format', 'json', '-o', 'ssm-setup.json', '--verbose');
     expect(clobber.code).toBe(2);
-    expect(clobber.stderr).toContain('-o ssm-setup.json: that is the settings file');
+    expect(errorCode(clobber)).toBe('OUTPUT_IS_CONFIG');
     expect(readFileSync(config, 'utf8')).toBe('{ "idleTimeout": 45 }\n');
   });
 
   it('refuses another format, another --format and invalid settings with exit 2, writing nothing', async () => {
-    const format = await runCli(['export', 'terraform', '-o', 'x.tf'], { cwd: dir });
+    const format = await runCli(['export', 'terraform', '-o', 'x.tf', '--verbose'], { cwd: dir });
     expect(format.code).toBe(2);
-    expect(format.stderr).toContain('unknown export format "terraform"');
+    expect(errorCode(format)).toBe('UNKNOWN_FORMAT');
     expect(format.stderr).toContain('cloudformation');
 
-    const style = await exportCfn('--format', 'xml', '-o', 'x.xml');
+    const style = await exportCfn('--format', 'xml', '-o', 'x.xml', '--verbose');
     expect(style.code).toBe(2);
-    expect(style.stderr).toContain('--format: must be yaml or json (got "xml")');
+    expect(errorCode(style)).toBe('UNKNOWN_FORMAT');
+    expect(style.stderr).toContain('--format');
 
-    const setting = await exportCfn('--idle-timeout', '99', '-o', 'x.yaml');
+    const setting = await exportCfn('--idle-timeout', '99', '-o', 'x.yaml', '--verbose');
     expect(setting.code).toBe(2);
+    expect(errorCode(setting)).toBe('INVALID_SETTINGS');
     expect(setting.stderr).toContain('--idle-timeout');
 
-    const tags = await exportCfn('--tags', 'Note=a#b', '-o', 'x.yaml');
+    const tags = await exportCfn('--tags', 'Note=a#b', '-o', 'x.yaml', '--verbose');
     expect(tags.code).toBe(2);
+    expect(errorCode(tags)).toBe('NOT_EXPORTABLE');
     expect(tags.stderr).toContain('--tags');
 
     for (const run of [format, style, setting, tags]) {

@@ -55,6 +55,9 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
   });
 }
 
+/** The stable error code a run printed (`--verbose` prints `code: X` under the error), or undefined. */
+export const errorCode = (run: Pick<CliRun, 'stderr'>) => /^code: ([A-Z_]+)$/m.exec(run.stderr)?.[1];
+
 /** An SDK client of the test itself, to seed and to read back what the CLI did. */
 export function sdk<C>(Client: new (config: Record<string, unknown>) => C): C {
   return new Client({

@@ -12,7 +12,7 @@ import {
   ListAttachedUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { reset, runCli, sdk } from './harness.js';
+import { errorCode, reset, runCli, sdk } from './harness.js';
 
 const iam = () => sdk(IAMClient);
 const ec2 = () => sdk(EC2Client);
@@ -106,12 +106,13 @@ describe('IAM for instances and operators against moto_server', () => {
   });
 
   it.each([
-    [['--instance-ids', 'i-0123456789abcdef0'], '--instance-ids: not found in us-east-1 (or terminated): i-0123456789abcdef0'],
-    [['--operator-users', 'nobody'], 'no IAM user nobody'],
-  ])('unknown %j: exit 2 naming it, no write call', async (args, message) => {
-    const run = await runCli(['init', '--yes', ...args]);
+    [['--instance-ids', 'i-0123456789abcdef0'], 'UNKNOWN_INSTANCE', 'i-0123456789abcdef0'],
+    [['--operator-users', 'nobody'], 'UNKNOWN_PRINCIPAL', 'nobody'],
+  ])('unknown %j: exit 2 naming it, no write call', async (args, code, named) => {
+    const run = await runCli(['init', '--yes', '--verbose', ...args]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(message);
+    expect(errorCode(run)).toBe(code);
+    expect(run.stderr).toContain(named);
     expect(run.writes).toEqual([]);
   });
 });
