@@ -17,6 +17,7 @@ interface SdkClient {
  */
 export class AwsClients implements Clients {
   private readonly clients = new Map<unknown, unknown>();
+  private readonly onceClients = new Map<unknown, unknown>();
   private identityPromise?: Promise<Identity>;
 
   constructor(
@@ -26,11 +27,20 @@ export class AwsClients implements Clients {
 
   /** The shared client of this class, e.g. `aws.get(KMSClient)`. */
   get<C extends object>(Client: ClientClass<C>): C {
-    let client = this.clients.get(Client) as C | undefined;
+    return this.make(this.clients, Client, clientConfig(this.target));
+  }
+
+  /** Without automatic retries: for creates that a blind retry would make twice (see Clients.once). */
+  once<C extends object>(Client: ClientClass<C>): C {
+    return this.make(this.onceClients, Client, { ...clientConfig(this.target), maxAttempts: 1 });
+  }
+
+  private make<C extends object>(cache: Map<unknown, unknown>, Client: ClientClass<C>, config: Record<string, unknown>): C {
+    let client = cache.get(Client) as C | undefined;
     if (!client) {
-      client = new Client(clientConfig(this.target));
+      client = new Client(config);
       instrument(client as unknown as SdkClient, this.recorder);
-      this.clients.set(Client, client);
+      cache.set(Client, client);
     }
     return client;
   }

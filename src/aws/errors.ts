@@ -17,6 +17,21 @@ export function isNotFound(err: unknown): boolean {
   return /NotFound|NoSuch|DoesNotExist|InvalidDocument$/.test(e?.name ?? '') || e?.$metadata?.httpStatusCode === 404;
 }
 
+/**
+ * Whether a failed call may nevertheless have been carried out: the answer was lost (a reset or
+ * timed-out connection) or the service failed after accepting it (5xx). A throttling or
+ * validation error means it was not. After an ambiguous failure of a create that is not
+ * idempotent, look for what it may have made before trying again.
+ */
+export function isAmbiguous(err: unknown): boolean {
+  const e = err as SdkErrorLike & { code?: string; $fault?: string };
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  if (/Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(errorName(err))) return false;
+  const network = /ECONNRESET|EPIPE|ETIMEDOUT|ECONNABORTED|socket hang up|TimeoutError|RequestTimeout|NetworkingError/;
+  return network.test(`${e?.name ?? ''} ${e?.code ?? ''} ${e?.message ?? ''}`) || (status === undefined && e?.$fault === 'server');
+}
+
 export const isAccessDenied = (err: unknown) =>
   /AccessDenied|UnauthorizedOperation|AuthorizationError|Forbidden/.test(errorName(err)) || (err as SdkErrorLike)?.$metadata?.httpStatusCode === 403;
 

@@ -26,6 +26,14 @@ export interface Clients {
   readonly target: AwsTarget;
   /** The shared client of this class, created on first use. */
   get<C extends object>(Client: ClientClass<C>): C;
+  /**
+   * The same client without the SDK's automatic retries, for creates that are not idempotent
+   * (CreateKey, SendCommand, CreateAssociation, CreatePolicyVersion): when the answer is lost
+   * (a 5xx, a reset connection) the call may have succeeded, and a blind retry makes a second
+   * one. The caller looks for what the call may have made (`isAmbiguous` in src/aws/errors.ts)
+   * before it tries again.
+   */
+  once<C extends object>(Client: ClientClass<C>): C;
   /** sts:GetCallerIdentity, once per run; an AwsError when the credentials are not usable. */
   identity(): Promise<Identity>;
 }

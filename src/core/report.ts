@@ -6,6 +6,18 @@ import type { ErrorCode, SetupError } from '../base/errors.js';
  */
 export type ChangeAction = 'create' | 'update' | 'delete';
 
+/**
+ * Why a change needs a second look before it is made: it weakens what protects the sessions or
+ * their audit trail (logging off, a shorter retention, public access unblocked…), or it changes
+ * a resource someone else owns (an adopted bucket's encryption). Such a change is marked in the
+ * plan and, in a terminal, confirmed on its own (default No); `--yes` makes it with a warning.
+ */
+export interface ChangeRisk {
+  readonly kind: 'weakens-audit' | 'weakens-security' | 'foreign';
+  /** One line: what is weakened or whose resource it is. */
+  readonly why: string;
+}
+
 /** One line of a plan: what would change, on which resource, and why. */
 export interface ChangeView {
   readonly action: ChangeAction;
@@ -13,6 +25,7 @@ export interface ChangeView {
   readonly resource: string;
   /** One readable line, e.g. `rotation disabled → enabled`. */
   readonly detail: string;
+  readonly risk?: ChangeRisk;
 }
 
 /**

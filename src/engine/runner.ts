@@ -3,7 +3,7 @@ import { AbortedError, causeLines, type SetupError, StepError, UsageError } from
 import { type LoadedSettings, withAnswers } from '../config/load.js';
 import type { Clients } from '../core/clients.js';
 import type { Io } from '../core/io.js';
-import { errorView, type OutputValue, type RunReport, type StepReport } from '../core/report.js';
+import { type ChangeRisk, errorView, type OutputValue, type RunReport, type StepReport } from '../core/report.js';
 import type { AnyStep, Change, StepContext, StepOutputs, TargetInstance } from '../core/step.js';
 import type { StepEntry } from './catalog.js';
 
@@ -102,7 +102,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     try {
       const state = await io.task(`Reading ${entry.title}`, () => step.read(ctx()));
       const changes = step.plan(state, ctx());
-      row.changes = changes.map(({ action, resource, detail }) => ({ action, resource, detail }));
+      row.changes = changes.map(({ action, resource, detail, risk }) => ({ action, resource, detail, ...(risk ? { risk } : {}) }));
       // What exists is known now, pending changes or not (an existing key whose rotation is
       // off still has its ARN): later steps plan against it instead of "to be created".
       const known = publish(outputs, step.outputs(state));
@@ -126,6 +126,10 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     if (!(await io.confirm({ id: 'runner.apply', message: `Apply ${count} change${count === 1 ? '' : 's'}?`, default: true }))) {
       throw new AbortedError('DECLINED', 'Declined: nothing was changed.');
     }
+    await confirmRisks(
+      pending.flatMap((p) => p.changes),
+      io,
+    );
     for (const p of pending) {
       try {
         const out = await io.task(`Applying ${p.entry.title}`, () => p.step.apply(ctx(), p.state, p.changes));
@@ -148,6 +152,31 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     }
   }
   return { report, loaded };
+}
+
+const RISK_LABEL: Record<ChangeRisk['kind'], string> = {
+  'weakens-audit': 'weakens audit',
+  'weakens-security': 'weakens security',
+  foreign: "changes someone else's resource",
+};
+
+/**
+ * Changes that weaken security or audit, or touch what someone else owns, are confirmed on their
+ * own, default No (a person pressing Enter keeps what is deployed); under `--yes` they go ahead,
+ * each printed as a warning first.
+ */
+async function confirmRisks(changes: readonly Change[], io: Io): Promise<void> {
+  const risky = changes.filter((c) => c.risk);
+  if (!risky.length) return;
+  for (const c of risky) io.warn(`${RISK_LABEL[c.risk!.kind]}: ${c.resource}: ${c.detail} (${c.risk!.why})`);
+  const n = risky.length;
+  const message = `${n} of these change${n === 1 ? 's' : ''} weaken${n === 1 ? 's' : ''} security or audit, or change${n === 1 ? 's' : ''} a resource ssm-setup did not create. Make ${n === 1 ? 'it' : 'them'} too?`;
+  if (!(await io.confirm({ id: 'runner.confirm-risky', message, default: false }))) {
+    throw new AbortedError(
+      'DECLINED',
+      'Declined: nothing was changed. Keep the deployed value (drop the flag or config key that changes it) to apply the rest.',
+    );
+  }
 }
 
 /** Reads a step that was not selected, for the outputs the selected ones need. */

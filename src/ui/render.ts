@@ -1,4 +1,4 @@
-import type { ChangeAction, OutputValue, RunReport, StepReport, StepStatus } from '../core/report.js';
+import type { ChangeAction, ChangeView, OutputValue, RunReport, StepReport, StepStatus } from '../core/report.js';
 
 /** Colour functions; identity functions when colour is off. Keeps this module chalk-free. */
 export interface Style {
@@ -19,6 +19,12 @@ const MARK: Record<ChangeAction, [string, keyof Style]> = {
   delete: ['-', 'red'],
 };
 
+const RISK: Record<NonNullable<ChangeView['risk']>['kind'], string> = {
+  'weakens-audit': 'weakens audit',
+  'weakens-security': 'weakens security',
+  foreign: "someone else's resource",
+};
+
 /** The plan, step by step: `+ create`, `~ update`, `- delete`, or `no changes`. */
 export function renderPlan(report: RunReport, st: Style = NO_STYLE): string {
   const lines = [st.bold(`Plan for account ${report.account ?? '?'} in ${report.region ?? '?'}:`)];
@@ -34,6 +40,7 @@ export function renderPlan(report: RunReport, st: Style = NO_STYLE): string {
     for (const c of step.changes) {
       const [mark, colour] = MARK[c.action];
       lines.push(`    ${st[colour](`${mark} ${c.action}`)} ${c.resource}${c.detail ? st.dim(`: ${c.detail}`) : ''}`);
+      if (c.risk) lines.push(`      ${st.red(`! ${RISK[c.risk.kind]}: ${c.risk.why}`)}`);
     }
   }
   lines.push(...skippedLines(skipped, st));

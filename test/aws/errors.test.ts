@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toStepError } from '../../src/aws/errors.js';
+import { isAmbiguous, toStepError } from '../../src/aws/errors.js';
 import type { StepError } from '../../src/base/errors.js';
 import { LOGS_STATEMENT_SID } from '../../src/policies/kms-key-policy.js';
 
@@ -49,5 +49,22 @@ describe('toStepError: CloudWatch Logs refuses the key', () => {
     const e = toStepError('log-group', err) as StepError;
     expect(e.code).toBe('ACCESS_DENIED');
     expect(e.hint).toContain('logs:CreateLogGroup');
+  });
+});
+
+describe('isAmbiguous: a failure after which the call may have been carried out', () => {
+  const err = (name: string, status?: number, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(name), { name, ...(status ? { $metadata: { httpStatusCode: status } } : { $metadata: {} }), ...extra });
+  it.each([
+    ['InternalFailure', 500, true],
+    ['ServiceUnavailable', 503, true],
+    ['TimeoutError', undefined, true],
+    ['Error', undefined, true, { code: 'ECONNRESET', message: 'socket hang up' }],
+    ['ThrottlingException', 400, false],
+    ['ValidationException', 400, false],
+    ['AccessDeniedException', 403, false],
+    ['AlreadyExistsException', 400, false],
+  ] as [string, number | undefined, boolean, Record<string, unknown>?][])('%s (%s) → %s', (name, status, expected, extra) => {
+    expect(isAmbiguous(err(name, status, extra ?? {}))).toBe(expected);
   });
 });
