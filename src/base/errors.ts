@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   NEEDS_YES: 'a confirmation is needed and there is no terminal: pass --yes',
   NEEDS_FORCE: '`destroy --delete-logs --yes` also needs --force',
   REGIONS_NEED_YES: '`--regions` never prompts: it needs --yes (or `plan`)',
+  PREFIX_WHOLE_BUCKET: 'an empty --s3-prefix on a bucket ssm-setup did not create would expire every object in it',
+  BUCKET_OTHER_ACCOUNT: 'the bucket belongs to another AWS account',
   // Declined or interrupted (exit 130).
   DECLINED: 'the operator answered no to a confirmation',
   CANCELLED: 'the operator pressed Ctrl-C at a prompt',
@@ -36,6 +38,8 @@ export const ERROR_CODES = {
   THROTTLED: 'AWS throttled the requests beyond the retries',
   AWS_ERROR: "an AWS call failed for another reason (the message has AWS's error name)",
   DEPENDENCY_MISSING: 'a step the chosen steps need is not set up yet',
+  LEASE_HELD: 'another ssm-setup run holds the lease on this account and region (--force-unlock clears a stale one)',
+  LOST_ANSWER: 'a create was answered by a lost connection and what it made could not be found: rerun',
   KEY_UNKNOWN: 'the session key is not known to a step that needs it',
   KEY_AWS_MANAGED: 'the alias names an AWS managed key, which cannot carry the key policy',
   KEY_NOT_SYMMETRIC: 'the alias names a key that is not a symmetric encryption key',

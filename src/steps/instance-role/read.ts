@@ -4,6 +4,12 @@ import { chunks } from '../../base/batch.js';
 import type { PlanInput, ReadContext, TargetInstance } from '../../core/step.js';
 import { type AttachQuotas, type ManagedPolicyState, policyArn, readAttachQuotas, readManagedPolicy } from '../shared/managed-policy.js';
 
+/**
+ * Set on an instance when ssm-setup associated its instance profile with it: `destroy` takes the
+ * profile off only where this says ssm-setup put it (value: the profile name).
+ */
+export const PROFILE_ASSOCIATED_TAG = 'ssm-setup:instance-profile';
+
 export const CLOUDWATCH_AGENT_POLICY = 'CloudWatchAgentServerPolicy';
 export const awsManagedPolicyArn = (partition: string, name: string) => `arn:${partition}:iam::aws:policy/${name}`;
 
