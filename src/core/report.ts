@@ -90,6 +90,8 @@ export interface RunReport {
   checks?: { readonly account: readonly Finding[]; readonly operator: readonly Finding[]; readonly local: readonly Finding[] };
   /** `check`: the command that opens a session on a ready target. */
   connect?: string;
+  /** What to run next, e.g. after `plan`: the command that applies it. */
+  next?: string;
 }
 
 /** The report form of an error: its code, message, failed call and fix. */

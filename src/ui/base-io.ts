@@ -1,8 +1,10 @@
 import { UsageError } from '../base/errors.js';
 import { type CheckboxRequest, type ConfirmRequest, formatCounts, type InputRequest, type Io, type Progress, type SelectRequest } from '../core/io.js';
 import type { RunReport } from '../core/report.js';
-import { NO_STYLE, renderPlan, renderSummary, type Style } from './render.js';
+import { renderSummary } from './render.js';
 import { renderCheck } from './render-check.js';
+import { renderPlan } from './render-plan.js';
+import { NO_STYLE, type Style } from './style.js';
 
 export interface IoOptions {
   readonly stdout?: NodeJS.WritableStream;
@@ -90,8 +92,13 @@ export abstract class BaseIo implements Io {
     throw missing(req.flag, req.message);
   }
 
+  /** Where long lines wrap: the terminal's width; plain output (logs, pipes) never wraps. */
+  protected width(): number {
+    return Number.POSITIVE_INFINITY;
+  }
+
   plan(report: RunReport): void {
-    this.out.write(`${renderPlan(report, this.style)}\n`);
+    this.out.write(`${renderPlan(report, { style: this.style, width: this.width() })}\n`);
   }
 
   result(report: RunReport): void {

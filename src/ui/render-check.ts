@@ -1,5 +1,5 @@
 import type { Finding, RunReport } from '../core/report.js';
-import { NO_STYLE, type Style } from './render.js';
+import { NO_STYLE, type Style } from './style.js';
 
 const MARK = { ok: '✔', warning: '!', error: '✖' } as const;
 

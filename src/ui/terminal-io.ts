@@ -22,6 +22,10 @@ export class TerminalIo extends BaseIo {
     this.style = { bold: chalk.bold, dim: chalk.dim, green: chalk.green, yellow: chalk.yellow, red: chalk.red, cyan: chalk.cyan };
   }
 
+  protected override width(): number {
+    return (this.out as NodeJS.WriteStream).columns || 100;
+  }
+
   override async task<T>(title: string, work: () => Promise<T>): Promise<T> {
     const started = Date.now();
     const spinner = ora({ text: title, stream: this.err, color: 'cyan' }).start();

@@ -54,7 +54,7 @@ describe('ssm-setup init against moto_server', () => {
 
     const plan = await runCli(['plan', '--detailed-exitcode']);
     expect(plan.code).toBe(0);
-    expect(plan.stdout).toContain('Everything is up to date: no changes.');
+    expect(plan.stdout).toContain('No changes: the account matches these settings.');
     expect(await keyCount()).toBe(1);
   });
 

@@ -4,7 +4,7 @@ import { UsageError } from '../../src/base/errors.js';
 import type { RunReport } from '../../src/core/report.js';
 import { PlainIo } from '../../src/ui/base-io.js';
 import { JsonIo } from '../../src/ui/json-io.js';
-import { renderPlan, renderSummary } from '../../src/ui/render.js';
+import { renderSummary } from '../../src/ui/render.js';
 
 function streams() {
   const out = new PassThrough();
@@ -112,22 +112,6 @@ describe('JSON Io', () => {
 });
 
 describe('render', () => {
-  it('shows one line per change with +/~ and groups skipped steps', () => {
-    const text = renderPlan(report());
-    expect(text.split('\n')).toEqual([
-      'Plan for account 123456789012 in eu-west-1:',
-      '  kms-key (KMS key)',
-      '    + create KMS key: symmetric',
-      '    ~ update key rotation: off → on',
-      '  - skipped (not available in this version yet): log-bucket, log-group',
-      '2 changes to apply.',
-    ]);
-  });
-
-  it('says so when nothing changes', () => {
-    expect(renderPlan(report({ steps: [{ id: 'kms-key', title: 'KMS key', status: 'unchanged', changes: [], outputs: {} }] }))).toContain('= no changes');
-  });
-
   it('the summary names the failed step, the AWS call and the fix', () => {
     const text = renderSummary(
       report({
