@@ -49,7 +49,19 @@ export async function operatorFindings(ctx: ReadContext, targets: readonly Targe
   const { arn } = ctx.identity;
   const principal = await principalArn(ctx, arn);
   if (!principal) return [warn('operator', `cannot check the rights of ${arn}`)];
-  return rightsFindings(ctx.aws, 'operator', principal, operatorNeeds(ctx, targets, claims));
+  const findings = await rightsFindings(ctx.aws, 'operator', principal, operatorNeeds(ctx, targets, claims));
+  const fix = operatorFix(ctx, principal);
+  // The fix names the ssm-setup command that grants it, then the raw grant for those who manage IAM by hand.
+  return findings.map((f) => (f.status === 'ok' || !f.fix ? f : { ...f, fix: `${fix} (or ${f.fix})` }));
+}
+
+/** The command that gives this caller the operator policy: for a user directly, for a role through its policy. */
+export function operatorFix(ctx: Pick<ReadContext, 'settings' | 'identity'>, principal: string): string {
+  const name = principal.slice(principal.lastIndexOf('/') + 1);
+  const run = `ssm-setup run operator-policy --operator-access ${ctx.settings.operatorAccess}`;
+  if (principal.includes(':user/')) return `${run} --operator-users ${name}`;
+  const policy = `arn:${ctx.identity.partition}:iam::${ctx.identity.account}:policy/${ctx.settings.operatorPolicy}`;
+  return `${run}, then aws iam attach-role-policy --role-name ${name} --policy-arn ${policy}`;
 }
 
 /** IAM users as they are; an assumed role's session → its role (with its path). */

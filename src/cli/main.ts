@@ -1,5 +1,5 @@
 import { type Command, CommanderError } from 'commander';
-import { causeLines, SetupError, UsageError } from '../base/errors.js';
+import { AbortedError, causeLines, SetupError, UsageError } from '../base/errors.js';
 import type { Io } from '../core/io.js';
 import { errorView } from '../core/report.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
@@ -48,7 +48,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 function report(err: unknown, command: string, json: boolean, verbose: boolean, io: Io | undefined): void {
   if (json) printJsonError(command, err);
   if (err instanceof SetupError) {
-    const lines = [`Error: ${err.message}`];
+    // Declining or Ctrl-C is the person's own choice, not an error.
+    const lines = [err instanceof AbortedError ? err.message : `Error: ${err.message}`];
     if (err.hint) lines.push(`Fix: ${err.hint}`);
     if (verbose) lines.push(`code: ${err.code}`, ...causeLines(err));
     if (io) io.error(lines.join('\n'));

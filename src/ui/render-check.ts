@@ -29,7 +29,28 @@ export function renderCheck(report: RunReport, st: Style = NO_STYLE): string {
   const ready = targets.filter((t) => t.ready).length;
   lines.push(st.bold(`${ready} of ${targets.length} target${targets.length === 1 ? '' : 's'} ready.`));
   if (report.connect) lines.push(`Connect: ${st.cyan(report.connect)}`);
+  const why = notReady(report);
+  if (why.length) lines.push(st.red(`Not ready (exit 3): ${why.join('; ')}.`));
   return lines.join('\n');
+}
+
+/** Why check exits 3, in one line: the targets that are not ready, and each section with an error. */
+function notReady(report: RunReport): string[] {
+  const why: string[] = [];
+  const down = (report.targets ?? []).filter((t) => !t.ready);
+  if (down.length)
+    why.push(
+      `${down.length} target${down.length === 1 ? ' is' : 's are'} not ready (${down
+        .slice(0, 3)
+        .map((t) => t.instanceId)
+        .join(', ')}${down.length > 3 ? ', …' : ''})`,
+    );
+  const SECTION: Record<string, string> = { account: 'the account', operator: 'your own rights', local: 'this machine' };
+  for (const [title, findings] of Object.entries(report.checks ?? {}) as [string, readonly Finding[]][]) {
+    const errors = findings.filter((f) => f.status === 'error').map((f) => f.check);
+    if (errors.length) why.push(`${SECTION[title] ?? title}: ${errors.join(', ')}`);
+  }
+  return why;
 }
 
 const label = (t: { instanceId: string; name?: string }) => (t.name ? `${t.instanceId} (${t.name})` : t.instanceId);

@@ -1,8 +1,16 @@
 import { checkbox, confirm, input, select } from '@inquirer/prompts';
 import { Chalk } from 'chalk';
-import ora from 'ora';
+import ora, { type Ora } from 'ora';
 import { AbortedError } from '../base/errors.js';
-import { type CheckboxRequest, type ConfirmRequest, formatCounts, type InputRequest, type Progress, type SelectRequest } from '../core/io.js';
+import {
+  type CheckboxRequest,
+  type ConfirmRequest,
+  formatCounts,
+  type InputRequest,
+  type Progress,
+  type ProgressCounts,
+  type SelectRequest,
+} from '../core/io.js';
 import { BaseIo, type IoOptions, seconds } from './base-io.js';
 
 export interface TerminalIoOptions extends IoOptions {
@@ -26,9 +34,13 @@ export class TerminalIo extends BaseIo {
     return (this.out as NodeJS.WriteStream).columns || 100;
   }
 
+  /** The spinner of the task in progress: one at a time, so progress and messages go through it. */
+  private spinner?: Ora;
+
   override async task<T>(title: string, work: () => Promise<T>): Promise<T> {
     const started = Date.now();
     const spinner = ora({ text: title, stream: this.err, color: 'cyan' }).start();
+    this.spinner = spinner;
     try {
       const value = await work();
       spinner.stopAndPersist({ symbol: this.style.green('✔'), text: `${title} ${this.style.dim(seconds(started))}` });
@@ -36,19 +48,48 @@ export class TerminalIo extends BaseIo {
     } catch (err) {
       spinner.stopAndPersist({ symbol: this.style.red('✖'), text: title });
       throw err;
+    } finally {
+      this.spinner = undefined;
     }
   }
 
+  /** A fleet-wide count on the running task's spinner (ora cannot run two at once), or on its own. */
   override progress(title: string, total: number): Progress {
-    const spinner = ora({ text: `${title}: ${formatCounts({ done: 0, failed: 0, pending: total }, total)}`, stream: this.err }).start();
-    return {
-      update: (counts) => {
-        const width = 20;
-        const filled = Math.round(((counts.done + counts.failed) / Math.max(total, 1)) * width);
-        spinner.text = `${title} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatCounts(counts, total)}`;
-      },
-      stop: () => spinner.stopAndPersist({ symbol: this.style.green('✔'), text: spinner.text }),
+    const owner = this.spinner;
+    const spinner = owner ?? ora({ stream: this.err }).start();
+    const before = spinner.text;
+    const show = (counts: ProgressCounts) => {
+      const width = 20;
+      const filled = Math.round(((counts.done + counts.failed) / Math.max(total, 1)) * width);
+      spinner.text = `${title} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatCounts(counts, total)}`;
     };
+    show({ done: 0, failed: 0, pending: total });
+    return {
+      update: show,
+      stop: () => {
+        if (!owner) return void spinner.stopAndPersist({ symbol: this.style.green('✔'), text: spinner.text });
+        this.above(`${this.style.green('✔')} ${spinner.text}`);
+        spinner.text = before;
+      },
+    };
+  }
+
+  override info(message: string): void {
+    this.above(message);
+  }
+  override warn(message: string): void {
+    this.above(this.style.yellow(`! ${message}`));
+  }
+  override debug(message: string): void {
+    if (this.opts.verbose) this.above(this.style.dim(message));
+  }
+
+  /** A line printed above the spinner, which then goes on turning below it. */
+  private above(line: string): void {
+    if (!this.spinner?.isSpinning) return void this.err.write(`${line}\n`);
+    this.spinner.clear();
+    this.err.write(`${line}\n`);
+    this.spinner.render();
   }
 
   override async confirm(req: ConfirmRequest): Promise<boolean> {

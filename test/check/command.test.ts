@@ -68,6 +68,8 @@ describe('ssm-setup check (the command, in-process)', () => {
     const code = await run('--instance-ids', `${A},${B}`, '--json');
     expect(code).toBe(3);
     const report = json();
+    // ok follows the exit code.
+    expect(report.ok).toBe(false);
     expect(report.targets!.find((t) => t.instanceId === A)!.ready).toBe(true);
     const b = report.targets!.find((t) => t.instanceId === B)!;
     expect(b.ready).toBe(false);
@@ -106,5 +108,15 @@ describe('ssm-setup check (the command, in-process)', () => {
     expect(text).toContain(`fix: ssm-setup run instance-role --instance-ids ${B}`);
     expect(text).toContain('1 of 2 targets ready.');
     expect(text).toContain(`Connect: aws ssm start-session --target ${A} --region ${REGION}`);
+    expect(text).toContain(`Not ready (exit 3): 1 target is not ready (${B}).`);
+  });
+
+  it('every target ready but the plugin missing on this machine: exit 3, ok false, and the last line says it is this machine', async () => {
+    tools.current = { aws: '2.15.30' };
+    const code = await run('--instance-ids', `${A},${B}`);
+    expect(code).toBe(3);
+    expect(out()).toContain('Not ready (exit 3): this machine: session-manager-plugin.');
+    await run('--instance-ids', `${A},${B}`, '--json');
+    expect(JSON.parse(out().slice(out().lastIndexOf('\n{') + 1)).ok).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { GetRoleCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/check/index.js';
-import { operatorFindings, operatorNeeds } from '../../src/check/operator.js';
+import { operatorFindings, operatorFix, operatorNeeds } from '../../src/check/operator.js';
 import type { StepContext } from '../../src/core/step.js';
 import { PREFERENCES_DOCUMENT } from '../../src/policies/preferences-document.js';
 import { ACCOUNT, IDENTITY, makeContext, REGION } from '../helpers/fixtures.js';
@@ -31,20 +31,34 @@ const OPERATOR_CASES: readonly SectionCase[] = [
     breakIt: (w) => (w.simulate = refuse(USER_ARN, 'kms:GenerateDataKey')),
     section: 'operator',
     errors: [
-      { check: 'operator', fix: `grant kms:GenerateDataKey on ${KEY_ARN}`, detail: `kms:GenerateDataKey on the session key: not allowed on ${KEY_ARN}` },
+      {
+        check: 'operator',
+        fix: `ssm-setup run operator-policy --operator-access restricted --operator-users alice (or grant kms:GenerateDataKey on ${KEY_ARN})`,
+        detail: `kms:GenerateDataKey on the session key: not allowed on ${KEY_ARN}`,
+      },
     ],
   },
   {
     name: 'the operator may not start sessions with the preferences document',
     breakIt: (w) => (w.simulate = refuse(USER_ARN, 'ssm:StartSession', `arn:aws:ssm:${REGION}:${ACCOUNT}:document/${PREFERENCES_DOCUMENT}`)),
     section: 'operator',
-    errors: [{ check: 'operator', fix: `grant ssm:StartSession on arn:aws:ssm:${REGION}:${ACCOUNT}:document/${PREFERENCES_DOCUMENT}` }],
+    errors: [
+      {
+        check: 'operator',
+        fix: `ssm-setup run operator-policy --operator-access restricted --operator-users alice (or grant ssm:StartSession on arn:aws:ssm:${REGION}:${ACCOUNT}:document/${PREFERENCES_DOCUMENT})`,
+      },
+    ],
   },
   {
     name: 'the operator may not end its own sessions',
     breakIt: (w) => (w.simulate = refuse(USER_ARN, 'ssm:TerminateSession')),
     section: 'operator',
-    errors: [{ check: 'operator', fix: /^grant ssm:TerminateSession on arn:aws:ssm:eu-west-1:123456789012:session\/alice-/ }],
+    errors: [
+      {
+        check: 'operator',
+        fix: /^ssm-setup run operator-policy --operator-access restricted --operator-users alice \(or grant ssm:TerminateSession on arn:aws:ssm:eu-west-1:123456789012:session\/alice-/,
+      },
+    ],
   },
 ];
 
@@ -56,7 +70,11 @@ describe('each single broken link of the operator turns that section to error, w
     const r = await check();
     // Simulation answers per action: which of the instances is refused is in ResourceSpecificResults.
     expectErrors(r.operator, [
-      { check: 'operator', fix: `grant ssm:StartSession on ${instanceArn(B)}`, detail: `ssm:StartSession on the targets: not allowed on ${instanceArn(B)}` },
+      {
+        check: 'operator',
+        fix: `ssm-setup run operator-policy --operator-access restricted --operator-users alice (or grant ssm:StartSession on ${instanceArn(B)})`,
+        detail: `ssm:StartSession on the targets: not allowed on ${instanceArn(B)}`,
+      },
     ]);
   });
 
@@ -95,5 +113,15 @@ describe('operatorNeeds and an unknown principal', () => {
       { check: 'operator', status: 'warning', detail: `cannot check the rights of arn:aws:sts::${ACCOUNT}:federated-user/bob` },
     ]);
     expect(iam).not.toHaveReceivedCommand(SimulatePrincipalPolicyCommand);
+  });
+});
+
+describe('operatorFix: the command that gives the caller the operator policy', () => {
+  it('an IAM user gets it directly; a role through the policy ssm-setup makes', async () => {
+    const ctx = await makeContext({ operatorAccess: 'full' });
+    expect(operatorFix(ctx, `arn:aws:iam::${ACCOUNT}:user/alice`)).toBe('ssm-setup run operator-policy --operator-access full --operator-users alice');
+    expect(operatorFix(ctx, `arn:aws:iam::${ACCOUNT}:role/ops/Admins`)).toBe(
+      `ssm-setup run operator-policy --operator-access full, then aws iam attach-role-policy --role-name Admins --policy-arn arn:aws:iam::${ACCOUNT}:policy/SSMSessionManagerOperatorPolicy`,
+    );
   });
 });

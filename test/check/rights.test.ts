@@ -133,7 +133,7 @@ describe('without iam:SimulatePrincipalPolicy the policies are read instead, to 
     expectErrors(r.operator, [
       {
         check: 'operator',
-        fix: `grant kms:GenerateDataKey on ${KEY_ARN}`,
+        fix: `ssm-setup run operator-policy --operator-access restricted --operator-users alice (or grant kms:GenerateDataKey on ${KEY_ARN})`,
         detail: `kms:GenerateDataKey on the session key: not allowed on ${KEY_ARN}${READ_NOTE}`,
       },
     ]);
@@ -150,7 +150,7 @@ describe('without iam:SimulatePrincipalPolicy the policies are read instead, to 
     expectErrors(r.operator, [
       {
         check: 'operator',
-        fix: `grant ssmmessages:OpenDataChannel on ${session}`,
+        fix: `ssm-setup run operator-policy --operator-access restricted --operator-users alice (or grant ssmmessages:OpenDataChannel on ${session})`,
         detail: `opening the data channel of its own sessions (ssmmessages:OpenDataChannel): not allowed on ${session}${READ_NOTE}`,
       },
     ]);
@@ -177,7 +177,10 @@ describe('without iam:SimulatePrincipalPolicy the policies are read instead, to 
     const r = await check();
     expect(errors(r.operator)).toEqual([]);
     const start = r.operator.find((f) => f.detail.startsWith('ssm:StartSession on the targets'))!;
-    expect(start).toMatchObject({ status: 'warning', fix: `grant ssm:StartSession on ${instanceArn(A)}, ${instanceArn(B)}` });
+    expect(start).toMatchObject({
+      status: 'warning',
+      fix: `ssm-setup run operator-policy --operator-access restricted --operator-users alice (or grant ssm:StartSession on ${instanceArn(A)}, ${instanceArn(B)})`,
+    });
     expect(start.detail).toBe(`ssm:StartSession on the targets: could not be proven${READ_NOTE}`);
     expect(r.operator.find((f) => f.detail.startsWith('kms:GenerateDataKey'))!.status).toBe('ok');
   });

@@ -171,6 +171,8 @@ describe('interactive init in a terminal', () => {
     t.send('n', 'Enter');
     const screen = await t.waitFor('EXIT=');
     expect(screen).toContain('Declined: nothing was changed.');
+    // The person's own choice, not an error.
+    expect(screen).not.toContain('Error: Declined');
     expect(screen).toContain('EXIT=130');
     expect((await kms().send(new ListKeysCommand({}))).Keys ?? []).toEqual([]);
   });

@@ -21,17 +21,19 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
   const result = await io.task(`Checking ${targets.length} target${targets.length === 1 ? '' : 's'}`, () => runChecks(ctx, targets));
   const reports = opts.live ? await liveSessions(aws, result.targets) : result.targets;
   const local = await localChecks(loaded.settings);
+  const broken = [...result.account, ...result.operator, ...local].some((f) => f.status === 'error');
+  const ready = reports.every((t) => t.ready) && !broken;
+  // `ok` follows the exit code: false whenever check exits 3.
   const report: RunReport = {
     command: 'check',
     account: identity.account,
     region,
-    ok: true,
+    ok: ready,
     steps: [],
     targets: reports,
     checks: { account: result.account, operator: result.operator, local },
     connect: result.connect,
   };
   io.result(report);
-  const broken = [...result.account, ...result.operator, ...local].some((f) => f.status === 'error');
-  return reports.every((t) => t.ready) && !broken ? ExitCode.Ok : ExitCode.ChangesPending;
+  return ready ? ExitCode.Ok : ExitCode.ChangesPending;
 }
