@@ -1,8 +1,51 @@
-import { type CommandInvocation, ListCommandInvocationsCommand, paginateDescribeInstanceInformation, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { randomUUID } from 'node:crypto';
+import {
+  type CommandInvocation,
+  ListCommandInvocationsCommand,
+  paginateDescribeInstanceInformation,
+  paginateListCommands,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { chunks, pool } from '../base/batch.js';
 import type { Clients } from '../core/clients.js';
 import type { Io } from '../core/io.js';
-import { errorName } from './errors.js';
+import { errorName, isAmbiguous } from './errors.js';
+
+/** Pauses of `sendOnce` after a throttled send; tests shorten them. */
+export const onceTiming = { throttleDelayMs: 1_000, throttleRetries: 4 };
+
+const throttled = (err: unknown) => /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(errorName(err));
+
+/**
+ * Sends a create that a blind retry would make twice (SendCommand, CreateAssociation: `send`
+ * goes through `Clients.once`). After an ambiguous failure (`isAmbiguous`: the answer was lost,
+ * the call may have been carried out) `find` looks for what it may have made; only when
+ * nothing is found is it sent again, `sends` times at most in all. A throttled send (refused,
+ * so not made) is sent again after a pause, as the SDK's retries would. Returns what the send
+ * answered or what `find` found; throws the last error when every send was lost and nothing
+ * was found, and any other error at once.
+ */
+export async function sendOnce<T>(send: () => Promise<T>, find: () => Promise<T | undefined>, sends = 2): Promise<T> {
+  let sent = 0;
+  let pauses = 0;
+  for (;;) {
+    try {
+      sent++;
+      return await send();
+    } catch (err) {
+      if (throttled(err) && pauses < onceTiming.throttleRetries) {
+        sent--;
+        await sleep(onceTiming.throttleDelayMs * 2 ** pauses++);
+        continue;
+      }
+      if (!isAmbiguous(err)) throw err;
+      const found = await find();
+      if (found !== undefined) return found;
+      if (sent >= sends) throw err;
+    }
+  }
+}
 
 /** What Systems Manager knows of one instance. */
 export interface ManagedInfo {
@@ -64,7 +107,9 @@ const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
  * Runs one document on many instances: one SendCommand per 50 instances, a few commands in
  * flight at once, each polled with ListCommandInvocations (all its instances per call) with
  * back-off, until every invocation is final or the time is up. One instance failing does not
- * stop the others; the results say who failed and why.
+ * stop the others; the results say who failed and why. SendCommand goes without the SDK's
+ * retries (a resend runs the document twice): after a lost answer the command is looked for in
+ * the history (`findSent`) and adopted, and sent again only when it is not there.
  */
 export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instanceIds: readonly string[]): Promise<InvocationResult[]> {
   const ssm = aws.get(SSMClient);
@@ -77,23 +122,31 @@ export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instan
     progress.update({ done, failed, pending: all.length - done - failed });
   };
   const deadline = Date.now() + runTiming.timeoutMs;
+  // A mark of this run in the comment: a command whose answer was lost is told from any other
+  // in the history by it and its instance ids.
+  const Comment = `${`ssm-setup: ${spec.label}`.slice(0, 88)} (${randomUUID().slice(0, 8)})`;
 
-  const send = async (ids: string[]) =>
-    (
-      await ssm.send(
-        new SendCommandCommand({
-          DocumentName: spec.document,
-          InstanceIds: ids,
-          Parameters: spec.parameters,
-          Comment: `ssm-setup: ${spec.label}`.slice(0, 100),
-          TimeoutSeconds: 600,
-        }),
-      )
-    ).Command?.CommandId;
+  // Without the SDK's retries: a lost answer is looked for in the history before a resend.
+  const send = async (ids: string[]) => {
+    const since = new Date(Date.now() - CLOCK_SKEW_MS);
+    return sendOnce(
+      async () =>
+        (
+          await aws
+            .once(SSMClient)
+            .send(new SendCommandCommand({ DocumentName: spec.document, InstanceIds: ids, Parameters: spec.parameters, Comment, TimeoutSeconds: 600 }))
+        ).Command?.CommandId,
+      () => findSent(ssm, { document: spec.document, Comment, ids, since }),
+    );
+  };
   const fail = (ids: readonly string[], detail: string) => {
     for (const id of ids) results.set(id, { instanceId: id, status: 'Failed', detail });
     report();
   };
+  const failure = (err: unknown) =>
+    isAmbiguous(err)
+      ? `SendCommand answer lost (${errorName(err) || (err as Error).message}) and no such command in the history: rerun (LOST_ANSWER)`
+      : `SendCommand failed: ${errorName(err)}: ${(err as Error).message}`;
 
   await pool(chunks(instanceIds), runTiming.inFlight, async (first) => {
     let batch = first;
@@ -103,7 +156,7 @@ export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instan
     } catch (err) {
       // One instance that dropped off since the inventory fails the whole call: send again
       // to those still Online, and fail only the others.
-      if (errorName(err) !== 'InvalidInstanceId') return fail(batch, `SendCommand failed: ${errorName(err)}: ${(err as Error).message}`);
+      if (errorName(err) !== 'InvalidInstanceId') return fail(batch, failure(err));
       const now = await managedInventory(aws, batch);
       const reachable = batch.filter((id) => now.get(id)?.pingStatus === 'Online');
       fail(
@@ -115,7 +168,7 @@ export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instan
       try {
         commandId = await send(batch);
       } catch (again) {
-        return fail(batch, `SendCommand failed: ${errorName(again)}: ${(again as Error).message}`);
+        return fail(batch, failure(again));
       }
     }
     for (let wait = runTiming.firstPollMs; ; wait = Math.min(wait * 2, runTiming.maxPollMs)) {
@@ -140,6 +193,27 @@ export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instan
   });
   progress.stop();
   return [...results.values()];
+}
+
+/** How far before a send the history is searched: the local clock may be behind or ahead of AWS's. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * The CommandId of the command a lost SendCommand answer may have made: ListCommands of the
+ * document from just before the send (`since`, ISO 8601 to the second), matched by its
+ * comment, which carries this run's mark, and its instance ids.
+ */
+async function findSent(ssm: SSMClient, sent: { document: string; Comment: string; ids: readonly string[]; since: Date }): Promise<string | undefined> {
+  const want = [...sent.ids].sort().join();
+  const Filters = [
+    { key: 'DocumentName' as const, value: sent.document },
+    { key: 'InvokedAfter' as const, value: sent.since.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+  ];
+  for await (const page of paginateListCommands({ client: ssm, pageSize: 50 }, { Filters })) {
+    const hit = (page.Commands ?? []).find((c) => c.Comment === sent.Comment && [...(c.InstanceIds ?? [])].sort().join() === want);
+    if (hit?.CommandId) return hit.CommandId;
+  }
+  return undefined;
 }
 
 async function invocations(ssm: SSMClient, CommandId: string): Promise<CommandInvocation[]> {

@@ -2,9 +2,9 @@
 // ListCommandInvocations: the fleet path is covered here with aws-sdk-client-mock and the
 // stateful fake of test/helpers/fake-fleet.ts. Timers are faked: the polls' back-off and the
 // overall timeout take no real time.
-import { DescribeInstanceInformationCommand, ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type CommandSpec, managedInventory, runOnFleet, runTiming } from '../../src/aws/fleet.js';
+import { type CommandSpec, managedInventory, onceTiming, runOnFleet, runTiming, sendOnce } from '../../src/aws/fleet.js';
 import { INSTALL_CW_AGENT, UPDATE_AGENT } from '../../src/steps/agents/index.js';
 import { type FakeFleet, fakeFleet, settle } from '../helpers/fake-fleet.js';
 import { testClients } from '../helpers/fixtures.js';
@@ -103,7 +103,8 @@ describe('runOnFleet', () => {
       DocumentName: 'AWS-ConfigureAWSPackage',
       Parameters: { action: ['Install'], name: ['AmazonCloudWatchAgent'] },
       TimeoutSeconds: 600,
-      Comment: 'ssm-setup: Installing CloudWatch agent',
+      // With this run's mark, by which a command whose answer was lost is found in the history.
+      Comment: expect.stringMatching(/^ssm-setup: Installing CloudWatch agent \([0-9a-f]{8}\)$/),
     });
     expect([...fleet.instances.values()].every((i) => i.packages.has('AmazonCloudWatchAgent'))).toBe(true);
   });
@@ -201,5 +202,115 @@ describe('runOnFleet', () => {
       'progress: Updating SSM Agent: 0/3 done, 1 failed, 2 pending',
       'progress: Updating SSM Agent: 2/3 done, 1 failed, 0 pending',
     ]);
+  });
+});
+
+describe('runOnFleet: a SendCommand whose answer is lost (issue 13, item 2)', () => {
+  const sends = () => fleet.ssm.commandCalls(SendCommandCommand);
+
+  it.each(['500', 'reset'] as const)('lost (%s) after it was carried out: found in the history and adopted, one command only', async (as) => {
+    const ids = fleet.addMany(120);
+    fleet.loseAnswer(SendCommandCommand, { as });
+    const sentAt = Date.now();
+    const { results } = await run(ids);
+    expect(results.every((r) => r.status === 'Success')).toBe(true);
+    expect(fleet.commands.size).toBe(3);
+    expect(sends()).toHaveLength(3);
+    // Sent through the client without retries: the SDK did not resend it blindly.
+    expect(await sends()[0]!.thisValue.config.maxAttempts()).toBe(1);
+    expect(fleet.attempts(SendCommandCommand)).toBe(3);
+    // Looked for by document, from before the send, and matched by comment and instance ids.
+    const [look] = fleet.ssm.commandCalls(ListCommandsCommand).map((c) => c.args[0].input);
+    expect(look!.Filters).toEqual([
+      { key: 'DocumentName', value: 'AWS-UpdateSSMAgent' },
+      { key: 'InvokedAfter', value: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+    ]);
+    expect(Date.parse(look!.Filters![1]!.value!)).toBeLessThanOrEqual(sentAt);
+    const lost = [...fleet.commands.values()][0]!;
+    expect(lost.polls.length).toBeGreaterThan(0);
+    expect(lost.invocations.every((v) => v.status === 'Success')).toBe(true);
+  });
+
+  it('another command of the same document and instances in the window is not taken for ours', async () => {
+    const ids = fleet.addMany(2);
+    fleet.addCommand({ document: 'AWS-UpdateSSMAgent', instanceIds: ids, comment: 'ssm-setup: Updating SSM Agent', status: 'Failed', agoMs: 1_000 });
+    fleet.loseAnswer(SendCommandCommand, { carriedOut: false });
+    const { results } = await run(ids);
+    expect(results.every((r) => r.status === 'Success')).toBe(true);
+    expect(sends()).toHaveLength(2);
+    expect(fleet.commands.size).toBe(2);
+  });
+
+  it('failed on its way (nothing made): not in the history, so sent once more', async () => {
+    const ids = fleet.addMany(3);
+    fleet.loseAnswer(SendCommandCommand, { carriedOut: false });
+    const { results } = await run(ids);
+    expect(results.every((r) => r.status === 'Success')).toBe(true);
+    expect(sends()).toHaveLength(2);
+    expect(fleet.commands.size).toBe(1);
+    expect(fleet.count('ListCommands')).toBe(1);
+  });
+
+  it('lost twice and never made: that batch fails (LOST_ANSWER in its detail), the others run', async () => {
+    runTiming.inFlight = 1; // the first batch meets both losses
+    const ids = fleet.addMany(60);
+    fleet.loseAnswer(SendCommandCommand, { carriedOut: false, times: 2 });
+    const { byId } = await run(ids);
+    expect(fleet.commands.size).toBe(1);
+    const failed = ids.filter((id) => byId.get(id)!.status === 'Failed');
+    expect(failed).toHaveLength(50);
+    expect(byId.get(failed[0]!)!.detail).toContain('LOST_ANSWER');
+    expect(ids.filter((id) => byId.get(id)!.status === 'Success')).toHaveLength(10);
+  });
+});
+
+describe('sendOnce', () => {
+  const lost = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} });
+  const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+  const refused = Object.assign(new Error('bad'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+  /** A send answering each of `answers` in turn (an Error is thrown), and its call count. */
+  const sender = (...answers: (string | Error)[]) => {
+    let n = 0;
+    const send = async () => {
+      const a = answers[n++]!;
+      if (a instanceof Error) throw a;
+      return a;
+    };
+    return { send, calls: () => n };
+  };
+
+  it('a lost answer: looked for, and what was found is the result (not sent again)', async () => {
+    const s = sender(lost, 'second');
+    expect(await sendOnce(s.send, async () => 'found')).toBe('found');
+    expect(s.calls()).toBe(1);
+  });
+
+  it('a lost answer and nothing found: sent again once; lost again and not found: the error', async () => {
+    const s = sender(lost, 'second');
+    expect(await sendOnce(s.send, async () => undefined)).toBe('second');
+    const t = sender(lost, lost, 'third');
+    await expect(sendOnce(t.send, async () => undefined)).rejects.toBe(lost);
+    expect(t.calls()).toBe(2);
+  });
+
+  it('a refusal is thrown at once, without a look; a throttled send is sent again after a pause', async () => {
+    const s = sender(refused);
+    let looked = 0;
+    await expect(
+      sendOnce(s.send, async () => {
+        looked++;
+        return 'x';
+      }),
+    ).rejects.toBe(refused);
+    expect(looked).toBe(0);
+    const t = sender(throttled, throttled, 'ok');
+    const started = Date.now();
+    expect(
+      await settle(
+        sendOnce(t.send, async () => undefined),
+        tick,
+      ),
+    ).toBe('ok');
+    expect(Date.now() - started).toBe(onceTiming.throttleDelayMs * 3);
   });
 });

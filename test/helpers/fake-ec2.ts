@@ -60,7 +60,9 @@ import { ACCOUNT } from './fixtures.js';
  * FilterLimitExceeded; an unknown filter name is InvalidParameterValue; MaxResults outside the
  * documented range, or with the ids parameter, is refused; unknown ids in an ids parameter
  * (InstanceIds, GroupIds, ImageIds…) are `*.NotFound` while the same ids in a filter just
- * match nothing; CreateTags takes 1 to 1000 resources and 50 tags per resource. Errors carry
+ * match nothing; CreateTags takes 1 to 1000 resources and 50 tags per resource (`aws:` tags not counted): one
+ * resource over the limit fails the whole call with TagLimitExceeded naming none, and nothing
+ * is tagged. Errors carry
  * only a code as their name, as the EC2 query protocol has no modelled exceptions. Any other
  * command is rejected. Every call is recorded: `calls()`, `writes()`.
  */
@@ -115,6 +117,8 @@ export interface FakeEc2Options {
 }
 
 const FILTER_VALUE_LIMIT = 200;
+/** User tags per EC2 resource; `aws:` tags do not count. */
+export const TAG_LIMIT = 50;
 const LIVE: readonly IamInstanceProfileAssociationState[] = ['associating', 'associated'];
 const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 
@@ -266,10 +270,13 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
       if (other.length) throw ec2Error('InvalidID', `The ID '${other[0]}' is not valid (the fake tags instances only)`);
       const unknown = ids.filter((id) => !instances.has(id));
       if (unknown.length) throw ec2Error('InvalidInstanceID.NotFound', `The instance IDs '${unknown.join(', ')}' do not exist`);
+      // 50 tags per resource, `aws:` ones not counted, a key it has already only overwritten.
+      // One resource over the limit fails the whole call, before any is tagged, and the answer
+      // names none of them (as EC2 does; moto models the same).
       for (const id of ids) {
         const tags = instances.get(id)!.tags;
-        const keys = new Set([...Object.keys(tags), ...i.Tags.map((t) => t.Key ?? '')]);
-        if (keys.size > 50) throw ec2Error('TagLimitExceeded', `The maximum number of tags for ${id} is 50`);
+        const keys = new Set([...Object.keys(tags), ...i.Tags.map((t) => t.Key ?? '')].filter((k) => !/^aws:/i.test(k)));
+        if (keys.size > TAG_LIMIT) throw ec2Error('TagLimitExceeded', 'The maximum number of Tags for a resource has been reached.');
       }
       for (const id of ids) for (const t of i.Tags) instances.get(id)!.tags[t.Key ?? ''] = t.Value ?? '';
       return {};

@@ -2,9 +2,13 @@ import type { ArchitectureValues, Instance } from '@aws-sdk/client-ec2';
 import {
   type AssociationDescription,
   AssociationDoesNotExist,
+  type Command,
+  type CommandFilter,
   type CommandInvocation,
   CreateAssociationCommand,
   type CreateAssociationCommandInput,
+  DeleteAssociationCommand,
+  type DeleteAssociationCommandInput,
   DescribeAssociationCommand,
   type DescribeAssociationCommandInput,
   DescribeInstanceInformationCommand,
@@ -24,12 +28,19 @@ import {
   InvalidInstanceInformationFilterValue,
   InvalidNextToken,
   InvalidParameters,
+  InvalidResourceId,
+  InvalidResourceType,
   InvalidSchedule,
   InvalidTarget,
   ListAssociationsCommand,
   type ListAssociationsCommandInput,
   ListCommandInvocationsCommand,
   type ListCommandInvocationsCommandInput,
+  ListCommandsCommand,
+  type ListCommandsCommandInput,
+  ListTagsForResourceCommand,
+  type ListTagsForResourceCommandInput,
+  ResourceTypeForTagging,
   SendCommandCommand,
   type SendCommandCommandInput,
   ServiceSettingNotFound,
@@ -45,6 +56,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { TargetInstance } from '../../src/core/step.js';
 import { type FakeEc2Options, fakeEc2 } from './fake-ec2.js';
 import { ACCOUNT, REGION } from './fixtures.js';
+import { type LossOptions, lossyAnswers } from './lost-answer.js';
 
 /**
  * A small stateful fake of the Systems Manager fleet calls behind aws-sdk-client-mock: managed
@@ -72,12 +84,25 @@ import { ACCOUNT, REGION } from './fixtures.js';
  *   timeout) have passed since SendCommand; one already InProgress stays InProgress until the
  *   execution timeout (`executionTimeoutSeconds`), then `TimedOut` / `Execution Timed Out`.
  *   The fake never answers `Undeliverable` (that is for nodes that no longer exist).
+ * - Command history (ListCommands; ListCommandInvocations by InstanceId, without CommandId):
+ *   the `DocumentName`, `Status`, `InvokedAfter` and `InvokedBefore` filters (timestamps as
+ *   ISO 8601 text), CommandId and InstanceId, MaxResults 1..50, newest first, paginated. Run
+ *   Command keeps its history 30 days: older commands are not listed. These reads move nothing
+ *   on (only a poll by CommandId does). `addCommand` puts an earlier command in the history.
  * - Associations: ListAssociations with the `AssociationName` filter, matched as a prefix (the
  *   API does not say exact or prefix: the fake returns the wider set, so callers must compare
  *   names themselves) and the `Name` filter; pages are cut before filtering, so a page can be
  *   empty and still carry a NextToken. DescribeAssociation has the full state (the list lacks
- *   Parameters); CreateAssociation does not make names unique; UpdateAssociation replaces the
- *   whole state: what it is not sent is gone.
+ *   Parameters and the creation `Date`); CreateAssociation does not make names unique;
+ *   UpdateAssociation replaces the whole state: what it is not sent is gone. Their tags (the
+ *   `Tags` of CreateAssociation) are read with ListTagsForResource, ResourceType `Association`
+ *   and the AssociationId as ResourceId; DeleteAssociation by AssociationId.
+ * - Lost answers (`loseAnswer`, test/helpers/lost-answer.ts): the next SendCommand or
+ *   CreateAssociation is carried out, then the client sees a reset connection (`socket hang
+ *   up`) or a 500. A client with the SDK's automatic retries (maxAttempts above 1) resends it,
+ *   as the SDK would (aws-sdk-client-mock skips the retry middleware, so the fake plays it):
+ *   the call is carried out a second time and that answer arrives. Only a client without
+ *   retries (`Clients.once`) sees the failure.
  * - GetConnectionStatus: `connected` for a managed Online instance, else `notconnected`.
  * - GetServiceSetting / UpdateServiceSetting for the DHMC setting (by path or by ARN; an ARN of
  *   another account or region is refused); `$None` until set.
@@ -147,6 +172,7 @@ interface Invocation {
 export interface FakeCommand {
   readonly id: string;
   readonly document: string;
+  readonly comment?: string;
   readonly parameters: Record<string, string[]>;
   readonly instanceIds: string[];
   readonly timeoutSeconds: number;
@@ -175,6 +201,8 @@ export interface FakeFleetOptions {
 
 const meta = { $metadata: {} };
 const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+/** Run Command keeps 30 days of history. */
+const HISTORY_MS = 30 * 86_400_000;
 const DHMC_PATH = '/ssm/managed-instance/default-ec2-instance-management-role';
 const GATHER_KEYS = [
   'applications',
@@ -232,7 +260,12 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
   const associations = new Map<string, AssociationDescription & { tags: Record<string, string> }>();
   const settings = new Map<string, string>();
   let seq = 0;
+  let associationSeq = 0;
+  /** The creation time of the newest association, in ms. */
+  let lastDate = 0;
   let maxInFlight = 0;
+  /** Answers to lose (`loseAnswer`), and the SDK's retries that resend them. */
+  const lossy = lossyAnswers();
 
   ssm.rejects(named('FakeNotImplemented', 'fake fleet: SSM command not implemented'));
 
@@ -324,32 +357,39 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     for (const k of doc.required ?? []) if (!parameters?.[k]?.length) throw new InvalidParameters({ message: `${document} requires ${k}`, ...meta });
   };
 
-  ssm.on(SendCommandCommand).callsFake(async (input: SendCommandCommandInput) => {
-    if (input.Targets) throw validation('fake fleet: SendCommand with Targets is not modelled, use InstanceIds');
-    const ids = input.InstanceIds ?? [];
-    if (ids.length < 1 || ids.length > 50)
-      throw validation(`Value at 'instanceIds' failed to satisfy constraint: Member must have length between 1 and 50 (got ${ids.length})`);
-    if (new Set(ids).size !== ids.length) throw new DuplicateInstanceId({ message: 'duplicate instance ids', ...meta });
-    const timeoutSeconds = input.TimeoutSeconds ?? 3600;
-    if (timeoutSeconds < 30 || timeoutSeconds > 2_592_000) throw validation('TimeoutSeconds must be between 30 and 2592000');
-    if ((input.Comment ?? '').length > 100) throw validation('Comment is at most 100 characters');
-    checkParameters(input.DocumentName ?? '', input.Parameters);
-    const bad = ids.filter((id) => instances.get(id)?.managed !== true || instances.get(id)!.pingStatus !== 'Online');
-    if (bad.length) throw new InvalidInstanceId({ message: `Instances [[${bad.join(', ')}]] not in a valid state for account ${ACCOUNT}`, ...meta });
+  /** A command into the history and the polls (SendCommand, or `addCommand` for an earlier one). */
+  const record = (c: Omit<FakeCommand, 'id' | 'invocations' | 'polls'>, status = 'Pending', details = status) => {
     const id = `00000000-0000-4000-8000-${(commands.size + 1).toString(16).padStart(12, '0')}`;
-    commands.set(id, {
-      id,
-      document: input.DocumentName!,
-      parameters: input.Parameters ?? {},
-      instanceIds: [...ids],
-      timeoutSeconds,
-      sentAt: Date.now(),
-      invocations: ids.map((instanceId) => ({ instanceId, status: 'Pending', details: 'Pending' })),
-      polls: [],
-    });
-    maxInFlight = Math.max(maxInFlight, inFlight());
-    return { Command: { CommandId: id, DocumentName: input.DocumentName, InstanceIds: [...ids], Status: 'Pending', TimeoutSeconds: timeoutSeconds } };
-  });
+    const cmd: FakeCommand = { ...c, id, invocations: c.instanceIds.map((instanceId) => ({ instanceId, status, details })), polls: [] };
+    commands.set(id, cmd);
+    return cmd;
+  };
+
+  ssm.on(SendCommandCommand).callsFake(
+    lossy.wrap(SendCommandCommand, async (input: SendCommandCommandInput) => {
+      if (input.Targets) throw validation('fake fleet: SendCommand with Targets is not modelled, use InstanceIds');
+      const ids = input.InstanceIds ?? [];
+      if (ids.length < 1 || ids.length > 50)
+        throw validation(`Value at 'instanceIds' failed to satisfy constraint: Member must have length between 1 and 50 (got ${ids.length})`);
+      if (new Set(ids).size !== ids.length) throw new DuplicateInstanceId({ message: 'duplicate instance ids', ...meta });
+      const timeoutSeconds = input.TimeoutSeconds ?? 3600;
+      if (timeoutSeconds < 30 || timeoutSeconds > 2_592_000) throw validation('TimeoutSeconds must be between 30 and 2592000');
+      if ((input.Comment ?? '').length > 100) throw validation('Comment is at most 100 characters');
+      checkParameters(input.DocumentName ?? '', input.Parameters);
+      const bad = ids.filter((id) => instances.get(id)?.managed !== true || instances.get(id)!.pingStatus !== 'Online');
+      if (bad.length) throw new InvalidInstanceId({ message: `Instances [[${bad.join(', ')}]] not in a valid state for account ${ACCOUNT}`, ...meta });
+      const cmd = record({
+        document: input.DocumentName!,
+        ...(input.Comment ? { comment: input.Comment } : {}),
+        parameters: input.Parameters ?? {},
+        instanceIds: [...ids],
+        timeoutSeconds,
+        sentAt: Date.now(),
+      });
+      maxInFlight = Math.max(maxInFlight, inFlight());
+      return { Command: toCommand(cmd) };
+    }),
+  );
 
   /** One poll: every open invocation of the command moves on. */
   const advance = (cmd: FakeCommand) => {
@@ -392,6 +432,7 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     Status: inv.status as CommandInvocation['Status'],
     StatusDetails: inv.details,
     RequestedDateTime: new Date(cmd.sentAt),
+    ...(cmd.comment ? { Comment: cmd.comment } : {}),
   });
   const findCommand = (id: string | undefined) => {
     const cmd = commands.get(id ?? '');
@@ -399,15 +440,80 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     return cmd;
   };
 
-  ssm.on(ListCommandInvocationsCommand).callsFake(async (input: ListCommandInvocationsCommandInput) => {
-    if (!input.CommandId) throw validation('fake fleet: ListCommandInvocations without CommandId is not modelled');
+  /** The command's status from its invocations, as ListCommands shows it. */
+  const overall = (cmd: FakeCommand) => {
+    const statuses = cmd.invocations.map((v) => v.status);
+    if (statuses.every((x) => x === 'Pending')) return 'Pending';
+    if (statuses.some((x) => !TERMINAL.has(x))) return 'InProgress';
+    if (statuses.every((x) => x === 'Success')) return 'Success';
+    return ['Failed', 'TimedOut', 'Cancelled'].find((x) => statuses.includes(x))!;
+  };
+  const toCommand = (cmd: FakeCommand): Command => ({
+    CommandId: cmd.id,
+    DocumentName: cmd.document,
+    ...(cmd.comment ? { Comment: cmd.comment } : {}),
+    Parameters: structuredClone(cmd.parameters),
+    InstanceIds: [...cmd.instanceIds],
+    RequestedDateTime: new Date(cmd.sentAt),
+    Status: overall(cmd) as Command['Status'],
+    TimeoutSeconds: cmd.timeoutSeconds,
+    TargetCount: cmd.instanceIds.length,
+    CompletedCount: cmd.invocations.filter((v) => TERMINAL.has(v.status)).length,
+  });
+  /**
+   * The history filters (DocumentName, Status, InvokedAfter, InvokedBefore) as one test of a
+   * command and the status to compare; commands past the 30 days of history are never listed.
+   */
+  const historyFilter = (filters: readonly CommandFilter[] | undefined) => {
+    const tests = (filters ?? []).map((f) => {
+      const value = f.value ?? '';
+      if (f.key === 'DocumentName') return (cmd: FakeCommand) => cmd.document === value;
+      if (f.key === 'Status') return (_: FakeCommand, status: string) => status === value;
+      if (f.key === 'InvokedAfter' || f.key === 'InvokedBefore') {
+        const at = Date.parse(value);
+        if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(at)) throw validation(`${f.key} takes an ISO 8601 timestamp, got ${value}`);
+        return f.key === 'InvokedAfter' ? (cmd: FakeCommand) => cmd.sentAt >= at : (cmd: FakeCommand) => cmd.sentAt < at;
+      }
+      throw new InvalidFilterKey({ message: `fake fleet: command filter ${f.key} not modelled`, ...meta });
+    });
+    return (cmd: FakeCommand, status: string) => Date.now() - cmd.sentAt <= HISTORY_MS && tests.every((t) => t(cmd, status));
+  };
+  const maxOf = (input: { MaxResults?: number }) => {
     const max = input.MaxResults ?? 50;
     if (max < 1 || max > 50) throw validation(`Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50`);
+    return max;
+  };
+  /** Newest first, as the history lists them. */
+  const newestFirst = () => [...commands.values()].sort((a, b) => b.sentAt - a.sentAt || b.id.localeCompare(a.id));
+
+  ssm.on(ListCommandInvocationsCommand).callsFake(async (input: ListCommandInvocationsCommandInput) => {
+    const max = maxOf(input);
+    const keep = historyFilter(input.Filters);
+    if (!input.CommandId) {
+      // The history of an instance (or of all): nothing moves on.
+      const all = newestFirst().flatMap((cmd) =>
+        cmd.invocations.filter((v) => (!input.InstanceId || v.instanceId === input.InstanceId) && keep(cmd, v.status)).map((v) => toInvocation(cmd, v)),
+      );
+      const { items, NextToken } = page(all, input.NextToken, Math.min(max, opts.invocationPageCap ?? 50), 'lci-history');
+      return { CommandInvocations: items, NextToken };
+    }
     const cmd = findCommand(input.CommandId);
     if (!input.NextToken) advance(cmd);
-    const all = cmd.invocations.filter((v) => !input.InstanceId || v.instanceId === input.InstanceId);
+    const all = cmd.invocations.filter((v) => (!input.InstanceId || v.instanceId === input.InstanceId) && (!input.Filters || keep(cmd, v.status)));
     const { items, NextToken } = page(all, input.NextToken, Math.min(max, opts.invocationPageCap ?? 50), `lci-${cmd.id}`);
     return { CommandInvocations: items.map((v) => toInvocation(cmd, v)), NextToken };
+  });
+
+  ssm.on(ListCommandsCommand).callsFake(async (input: ListCommandsCommandInput) => {
+    const max = maxOf(input);
+    if (input.InstanceId && input.Filters?.some((f) => f.key === 'Status' && f.value === 'Pending'))
+      throw validation('InstanceId cannot be combined with Status Pending');
+    const keep = historyFilter(input.Filters);
+    const all = (input.CommandId ? [findCommand(input.CommandId)] : newestFirst()).filter(
+      (cmd) => (!input.InstanceId || cmd.instanceIds.includes(input.InstanceId)) && keep(cmd, overall(cmd)),
+    );
+    const { items, NextToken } = page(all, input.NextToken, max, 'lc');
+    return { Commands: items.map(toCommand), NextToken };
   });
 
   // Implemented only so that per-instance polling would be visible in calls(); it moves nothing on.
@@ -502,13 +608,18 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     ScheduleExpression?: string;
     Parameters?: Record<string, string[]>;
     tags?: Record<string, string>;
+    /** When it was made; default now (each one a millisecond after the one before at least). */
+    date?: Date;
   }) => {
-    const AssociationId = `a55${(associations.size + 1).toString(16).padStart(33, '0')}`.slice(0, 36);
+    const AssociationId = `a55${(++associationSeq).toString(16).padStart(33, '0')}`.slice(0, 36);
+    lastDate = a.date ? a.date.getTime() : Math.max(Date.now(), lastDate + 1);
     associations.set(AssociationId, {
       AssociationId,
       Name: a.Name,
       AssociationName: a.AssociationName,
       AssociationVersion: '1',
+      Date: new Date(lastDate),
+      LastUpdateAssociationDate: new Date(lastDate),
       DocumentVersion: '$DEFAULT',
       Targets: structuredClone(a.Targets),
       ScheduleExpression: a.ScheduleExpression,
@@ -518,17 +629,37 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     return AssociationId;
   };
 
-  ssm.on(CreateAssociationCommand).callsFake(async (input: CreateAssociationCommandInput) => {
-    checkAssociation(input);
-    const id = addAssociation({
-      Name: input.Name!,
-      AssociationName: input.AssociationName,
-      Targets: input.Targets ?? [],
-      ScheduleExpression: input.ScheduleExpression,
-      Parameters: input.Parameters,
-      tags: Object.fromEntries((input.Tags ?? []).map((t) => [t.Key!, t.Value!])),
-    });
-    return { AssociationDescription: description(associations.get(id)!) };
+  ssm.on(CreateAssociationCommand).callsFake(
+    lossy.wrap(CreateAssociationCommand, async (input: CreateAssociationCommandInput) => {
+      checkAssociation(input);
+      const id = addAssociation({
+        Name: input.Name!,
+        AssociationName: input.AssociationName,
+        Targets: input.Targets ?? [],
+        ScheduleExpression: input.ScheduleExpression,
+        Parameters: input.Parameters,
+        tags: Object.fromEntries((input.Tags ?? []).map((t) => [t.Key!, t.Value!])),
+      });
+      return { AssociationDescription: description(associations.get(id)!) };
+    }),
+  );
+
+  ssm.on(DeleteAssociationCommand).callsFake(async (input: DeleteAssociationCommandInput) => {
+    if (!input.AssociationId) throw validation('fake fleet: DeleteAssociation by Name and InstanceId is not modelled, use AssociationId');
+    associations.delete(findAssociation(input.AssociationId).AssociationId!);
+    return {};
+  });
+
+  // Tags of associations only (the documents' tags are fake-ssm's, which sets none to read here).
+  ssm.on(ListTagsForResourceCommand).callsFake(async (input: ListTagsForResourceCommandInput) => {
+    if (input.ResourceType !== 'Association') {
+      if (!Object.values(ResourceTypeForTagging).includes(input.ResourceType as ResourceTypeForTagging))
+        throw new InvalidResourceType({ message: `resource type ${input.ResourceType} is not valid`, ...meta });
+      throw named('FakeNotImplemented', `fake fleet: ListTagsForResource of ${input.ResourceType} not modelled`);
+    }
+    const a = associations.get(input.ResourceId ?? '');
+    if (!a) throw new InvalidResourceId({ message: `association ${input.ResourceId} does not exist`, ...meta });
+    return { TagList: Object.entries(a.tags).map(([Key, Value]) => ({ Key, Value })) };
   });
 
   ssm.on(UpdateAssociationCommand).callsFake(async (input: UpdateAssociationCommandInput) => {
@@ -542,6 +673,8 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
       Name: name,
       AssociationName: input.AssociationName,
       AssociationVersion: String(Number(old.AssociationVersion ?? '1') + 1),
+      Date: old.Date,
+      LastUpdateAssociationDate: new Date(),
       DocumentVersion: input.DocumentVersion ?? '$DEFAULT',
       Targets: structuredClone(input.Targets),
       ScheduleExpression: input.ScheduleExpression,
@@ -609,6 +742,44 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     addMany,
     targets,
     addAssociation,
+    /**
+     * The next `times` attempts of SendCommand or CreateAssociation are carried out (unless
+     * `carriedOut: false`), then their answer is lost (a reset connection, or a 500: `as`). A
+     * client with automatic retries resends, as the SDK would (test/helpers/lost-answer.ts).
+     */
+    loseAnswer(command: typeof SendCommandCommand | typeof CreateAssociationCommand, o: LossOptions = {}) {
+      lossy.lose(command, o);
+    },
+    /** Requests of SendCommand or CreateAssociation that reached the fake, the SDK's retries included. */
+    attempts: (command: typeof SendCommandCommand | typeof CreateAssociationCommand) => lossy.attempts(command),
+    /**
+     * An earlier command in the Run Command history (an earlier run's, or someone's), sent
+     * `agoMs` before now and ended with `status` on each of its instances (a Success applies
+     * the document there, as a poll would). Returns its CommandId.
+     */
+    addCommand(c: {
+      document: string;
+      parameters?: Record<string, string[]>;
+      instanceIds: string[];
+      status?: Outcome['status'];
+      comment?: string;
+      agoMs?: number;
+    }) {
+      const status = c.status ?? 'Success';
+      const cmd = record(
+        {
+          document: c.document,
+          ...(c.comment ? { comment: c.comment } : {}),
+          parameters: c.parameters ?? {},
+          instanceIds: [...c.instanceIds],
+          timeoutSeconds: 600,
+          sentAt: Date.now() - (c.agoMs ?? 0),
+        },
+        status,
+      );
+      if (status === 'Success') for (const id of c.instanceIds) if (instances.has(id)) applied(instances.get(id)!, cmd);
+      return cmd.id;
+    },
     /** The instance drops off now (its next polls see ConnectionLost). */
     lose: (id: string) => {
       instances.get(id)!.pingStatus = 'ConnectionLost';

@@ -1,9 +1,11 @@
+import { errorName } from '../../aws/errors.js';
 import { type CommandSpec, type InvocationResult, type ManagedInfo, managedInventory, runOnFleet } from '../../aws/fleet.js';
 import { chunks } from '../../base/batch.js';
 import { StepError } from '../../base/errors.js';
 import type { Change, PlanInput, ReadContext, Step, StepContext, TargetInstance } from '../../core/step.js';
 import type { Diagnosis } from '../../diagnose/index.js';
 import { policyArn } from '../shared/managed-policy.js';
+import { atTagLimit, succeededInHistory } from './read.js';
 import { isOutdated, windowsFloor } from './versions.js';
 
 /** Set on an instance once the CloudWatch agent was installed through ssm-setup, so a rerun skips it. */
@@ -14,6 +16,11 @@ export interface AgentsState {
   readonly managed: ReadonlyMap<string, ManagedInfo>;
   /** Why each target that Run Command cannot reach is not reachable. */
   readonly diagnoses: readonly Diagnosis[];
+  /**
+   * Targets at EC2's 50-tag limit (no room for CW_AGENT_TAG) whose CloudWatch agent install
+   * shows in the Run Command history: installed, as the tag would have said.
+   */
+  readonly installedBefore: ReadonlySet<string>;
 }
 
 type AgentsChange = 'update-agent' | 'install-cloudwatch-agent';
@@ -25,14 +32,16 @@ export const INSTALL_CW_AGENT: CommandSpec = {
   label: 'Installing CloudWatch agent',
 };
 
-const online = (s: AgentsState) => s.targets.filter((t) => s.managed.get(t.id)?.pingStatus === 'Online');
+const online = (s: Pick<AgentsState, 'targets' | 'managed'>) => s.targets.filter((t) => s.managed.get(t.id)?.pingStatus === 'Online');
 export const needsUpdate = (s: AgentsState, input: PlanInput) => {
   if (!input.settings.agentUpdate) return [];
   const outdated = isOutdated(s.managed, windowsFloor(input.settings));
   return online(s).filter((t) => outdated(s.managed.get(t.id)!));
 };
 export const needsCloudWatch = (s: AgentsState, input: PlanInput) =>
-  input.settings.cloudwatchAgent ? online(s).filter((t) => t.tags[CW_AGENT_TAG] !== 'installed') : [];
+  input.settings.cloudwatchAgent ? online(s).filter((t) => t.tags[CW_AGENT_TAG] !== 'installed' && !s.installedBefore.has(t.id)) : [];
+/** The Online targets that cannot take the tag: their install is remembered from the history. */
+const fullOfTags = (s: Pick<AgentsState, 'targets' | 'managed'>) => online(s).filter((t) => atTagLimit(t, CW_AGENT_TAG));
 
 const list = (ts: readonly TargetInstance[]) =>
   `${ts
@@ -47,14 +56,22 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
 
   async read(ctx) {
     const targets = await ctx.targets();
-    if (!targets.length) return { targets, managed: new Map(), diagnoses: [] };
+    if (!targets.length) return { targets, managed: new Map(), diagnoses: [], installedBefore: new Set() };
     const managed = await managedInventory(
       ctx.aws,
       targets.map((t) => t.id),
     );
     const unreachable = targets.filter((t) => managed.get(t.id)?.pingStatus !== 'Online');
     const diagnoses = unreachable.length ? await diagnose(ctx, unreachable) : [];
-    return { targets, managed, diagnoses };
+    const full = ctx.settings.cloudwatchAgent ? fullOfTags({ targets, managed }) : [];
+    const installedBefore = full.length
+      ? await succeededInHistory(
+          ctx.aws,
+          full.map((t) => t.id),
+          INSTALL_CW_AGENT,
+        )
+      : new Set<string>();
+    return { targets, managed, diagnoses, installedBefore };
   },
 
   plan(state, input) {
@@ -104,9 +121,11 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
         summary[r.instanceId] = [summary[r.instanceId], r.status === 'Success' ? 'CloudWatch agent installed' : `CloudWatch agent ${r.status}`]
           .filter(Boolean)
           .join(', ');
+      // Not where EC2 has no room for the tag: the next read finds the install in the history.
+      const full = new Set(fullOfTags(state).map((t) => t.id));
       await markInstalled(
         ctx,
-        cw.filter((r) => r.status === 'Success').map((r) => r.instanceId),
+        cw.filter((r) => r.status === 'Success' && !full.has(r.instanceId)).map((r) => r.instanceId),
       );
     }
     const failed = results.filter((r) => r.status !== 'Success');
@@ -121,8 +140,18 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
   },
 
   outputs: (state) => unmanagedOutput(state),
-  note: (state) => unmanagedNote(state),
+  note: (state, input) => [unmanagedNote(state), tagLimitNote(state, input)].filter(Boolean).join('\n') || undefined,
 };
+
+/** The targets whose install is remembered from the Run Command history instead of the tag. */
+function tagLimitNote(state: AgentsState, input: PlanInput): string | undefined {
+  const full = input.settings.cloudwatchAgent ? fullOfTags(state) : [];
+  if (!full.length) return undefined;
+  return (
+    `${list(full)}: at EC2's 50-tag limit, no room for the ${CW_AGENT_TAG} tag; the CloudWatch agent install is ` +
+    'remembered from the Run Command history instead (AWS keeps it 30 days: after that the install is sent once more)'
+  );
+}
 
 /** The unreachable targets and their causes, for --json. */
 function unmanagedOutput(state: AgentsState) {
@@ -146,11 +175,24 @@ async function diagnose(ctx: ReadContext, instances: readonly TargetInstance[]):
   return diagnoseUnmanaged(ctx.aws, { region: ctx.region, partition: ctx.identity.partition, instancePolicyArn }, instances);
 }
 
-/** Tags the instances where the CloudWatch agent went in, 50 per CreateTags call. */
+/**
+ * Tags the instances where the CloudWatch agent went in, 50 per CreateTags call. EC2 refuses a
+ * whole call when one of its instances is at the 50-tag limit (TagLimitExceeded, naming none,
+ * tagging none): such a call, where an instance filled up since the read, is made again one
+ * instance at a time, and those refused are left to the history.
+ */
 async function markInstalled(ctx: StepContext, ids: readonly string[]): Promise<void> {
   if (!ids.length) return;
   const { CreateTagsCommand, EC2Client } = await import('@aws-sdk/client-ec2');
-  for (const Resources of chunks(ids)) {
-    await ctx.aws.get(EC2Client).send(new CreateTagsCommand({ Resources, Tags: [{ Key: CW_AGENT_TAG, Value: 'installed' }] }));
+  const ec2 = ctx.aws.get(EC2Client);
+  const tag = (Resources: string[]) => ec2.send(new CreateTagsCommand({ Resources, Tags: [{ Key: CW_AGENT_TAG, Value: 'installed' }] }));
+  const full = (err: unknown) => errorName(err) === 'TagLimitExceeded';
+  for (const batch of chunks(ids)) {
+    try {
+      await tag(batch);
+    } catch (err) {
+      if (!full(err)) throw err;
+      for (const id of batch) await tag([id]).catch((e: unknown) => (full(e) ? undefined : Promise.reject(e)));
+    }
   }
 }

@@ -1,55 +1,24 @@
-import { AttachRolePolicyCommand, CreateRoleCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   type AssociationDescription,
   CreateAssociationCommand,
-  DescribeAssociationCommand,
-  GetServiceSettingCommand,
-  paginateListAssociations,
+  DeleteAssociationCommand,
   SSMClient,
   UpdateAssociationCommand,
   UpdateServiceSettingCommand,
 } from '@aws-sdk/client-ssm';
-import { unlessMissing } from '../../aws/errors.js';
+import { isAmbiguous, unlessMissing } from '../../aws/errors.js';
+import { sendOnce } from '../../aws/fleet.js';
+import { StepError } from '../../base/errors.js';
 import { resourceTagsFor } from '../../config/schema.js';
-import type { Change, PlanInput, ReadContext, Step } from '../../core/step.js';
-import {
-  type AssociationSpec,
-  type AssociationTarget,
-  associationTargets,
-  copyName,
-  DHMC_POLICY,
-  DHMC_ROLE,
-  DHMC_SETTING_VALUE,
-  dhmcSettingId,
-  hostManagementAssociations,
-  ssmTrustPolicy,
-} from '../../policies/associations.js';
+import type { Step, StepContext } from '../../core/step.js';
+import { DHMC_POLICY, DHMC_ROLE, DHMC_SETTING_VALUE, dhmcSettingId, ssmTrustPolicy } from '../../policies/associations.js';
 import { tagList } from '../../policies/tags.js';
-import { sameJson } from '../../policies/types.js';
 import { awsManagedPolicyArn } from '../instance-role/read.js';
+import { type HostChange, hostManagementNote, planHostManagement } from './plan.js';
+import { associationsNamed, type Desired, desiredAssociations, type HostManagementState, readAssociations, readDhmc } from './read.js';
 
-interface Desired extends AssociationSpec {
-  readonly targets: AssociationTarget[];
-}
-interface DhmcState {
-  readonly settingValue?: string;
-  readonly roleExists: boolean;
-  readonly policyAttached: boolean;
-}
-export interface HostManagementState {
-  /** Existing associations by name (first one found when names repeat). */
-  readonly existing: ReadonlyMap<string, AssociationDescription>;
-  readonly desired: readonly Desired[];
-  readonly dhmc?: DhmcState;
-}
-type HostChange = 'create-association' | 'update-association' | 'dhmc-role' | 'dhmc-policy' | 'dhmc-setting';
-
-/** The associations these settings and targets want (copies by 50 ids when targeting ids). */
-async function desiredAssociations(ctx: ReadContext): Promise<Desired[]> {
-  const ids = ctx.settings.tag.length ? [] : (await ctx.targets()).map((t) => t.id);
-  const groups = associationTargets(ctx.settings.tag, ids);
-  return hostManagementAssociations(ctx.settings).flatMap((spec) => groups.map((targets, n) => ({ ...spec, name: copyName(spec.name, n), targets })));
-}
+export type { HostManagementState } from './read.js';
 
 /** Runbook step 12: what Quick Setup's Host Management would set up, as named State Manager associations. */
 export const hostManagementStep: Step<HostManagementState, HostChange> = {
@@ -57,37 +26,12 @@ export const hostManagementStep: Step<HostManagementState, HostChange> = {
   skip: (s) => (s.hostManagement ? undefined : 'off (--no-host-management)'),
 
   async read(ctx) {
-    const ssm = ctx.aws.get(SSMClient);
     const desired = await desiredAssociations(ctx);
-    const existing = new Map<string, AssociationDescription>();
-    for (const d of desired) {
-      const found = await findByName(ssm, d.name);
-      if (found) existing.set(d.name, found);
-    }
-    return { existing, desired, dhmc: ctx.settings.dhmc ? await readDhmc(ctx) : undefined };
+    const found = await readAssociations(ctx.aws.get(SSMClient), desired);
+    return { ...found, desired, dhmc: ctx.settings.dhmc ? await readDhmc(ctx) : undefined };
   },
 
-  plan(state, input) {
-    const changes: Change<HostChange>[] = [];
-    for (const d of state.desired) {
-      const now = state.existing.get(d.name);
-      const what = `${d.document}, ${d.schedule}, ${describeTargets(d.targets)}`;
-      if (!now) changes.push({ kind: 'create-association', subject: d.name, action: 'create', resource: `association ${d.name}`, detail: what });
-      else {
-        const drift = driftOf(now, d);
-        if (drift.length)
-          changes.push({
-            kind: 'update-association',
-            subject: d.name,
-            action: 'update',
-            resource: `association ${d.name}`,
-            detail: `${drift.join(', ')} differ → ${what}`,
-          });
-      }
-    }
-    if (state.dhmc) changes.push(...planDhmc(state.dhmc, input));
-    return changes;
-  },
+  plan: (state) => planHostManagement(state),
 
   async apply(ctx, state, changes) {
     const ssm = ctx.aws.get(SSMClient);
@@ -96,10 +40,13 @@ export const hostManagementStep: Step<HostManagementState, HostChange> = {
     for (const c of changes) {
       const d = state.desired.find((x) => x.name === c.subject);
       const fields = d && { Name: d.document, AssociationName: d.name, Targets: d.targets, ScheduleExpression: d.schedule, Parameters: d.parameters };
-      if (c.kind === 'create-association') await ssm.send(new CreateAssociationCommand({ ...fields!, Tags }));
+      if (c.kind === 'create-association') await create(ctx, d!, { ...fields!, Tags });
       // UpdateAssociation nulls what it is not sent: the whole desired state goes every time.
       if (c.kind === 'update-association')
         await ssm.send(new UpdateAssociationCommand({ AssociationId: state.existing.get(d!.name)!.AssociationId!, ...fields! }));
+      // Ours by tag, older than the one kept; gone already when a concurrent run was first.
+      if (c.kind === 'delete-association')
+        await unlessMissing(ssm.send(new DeleteAssociationCommand({ AssociationId: c.subject! })), 'AssociationDoesNotExist');
       if (c.kind === 'dhmc-role') {
         await iam.send(
           new CreateRoleCommand({
@@ -127,68 +74,26 @@ export const hostManagementStep: Step<HostManagementState, HostChange> = {
   },
 
   outputs: (state) => (state.desired.every((d) => state.existing.has(d.name)) ? { associations: state.desired.map((d) => d.name) } : undefined),
-  note: (state, input) => {
-    if (!state.desired.length) return 'no target instances (--instance-ids or --tag): no association made';
-    if (state.dhmc && !planDhmc(state.dhmc, input).length) return 'Default Host Management Configuration is already on';
-    return undefined;
-  },
+  note: (state) => hostManagementNote(state),
 };
 
-/** The first association of that name (names are not unique in SSM: we never make a second). */
-async function findByName(ssm: SSMClient, name: string): Promise<AssociationDescription | undefined> {
-  for await (const page of paginateListAssociations({ client: ssm }, { AssociationFilterList: [{ key: 'AssociationName', value: name }] })) {
-    const hit = (page.Associations ?? []).find((a) => a.AssociationName === name);
-    // The list lacks Parameters: DescribeAssociation has the full state to compare.
-    if (hit?.AssociationId) return (await ssm.send(new DescribeAssociationCommand({ AssociationId: hit.AssociationId }))).AssociationDescription;
-  }
-  return undefined;
-}
-
-export function driftOf(now: AssociationDescription, d: Desired): string[] {
-  const drift: string[] = [];
-  if (now.Name !== d.document) drift.push('document');
-  if (now.ScheduleExpression !== d.schedule) drift.push('schedule');
-  if (!sameJson(now.Parameters ?? {}, d.parameters)) drift.push('parameters');
-  if (!sameJson(now.Targets ?? [], d.targets)) drift.push('targets');
-  return drift;
-}
-
-const describeTargets = (targets: readonly AssociationTarget[]) =>
-  targets
-    .map((t) => (t.Key === 'InstanceIds' ? `${t.Values.length} instance${t.Values.length > 1 ? 's' : ''}` : `${t.Key}=${t.Values.join('|')}`))
-    .join(' and ');
-
-async function readDhmc(ctx: ReadContext): Promise<DhmcState> {
-  const ssm = ctx.aws.get(SSMClient);
-  const iam = ctx.aws.get(IAMClient);
-  const SettingId = dhmcSettingId(ctx.identity.partition, ctx.region, ctx.identity.account);
-  const setting = await unlessMissing(ssm.send(new GetServiceSettingCommand({ SettingId })), 'ServiceSettingNotFound');
-  const role = await unlessMissing(iam.send(new GetRoleCommand({ RoleName: DHMC_ROLE })), 'NoSuchEntityException');
-  const attached = role ? ((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: DHMC_ROLE }))).AttachedPolicies ?? []) : [];
-  return {
-    settingValue: setting?.ServiceSetting?.SettingValue,
-    roleExists: !!role,
-    policyAttached: attached.some((p) => p.PolicyArn === awsManagedPolicyArn(ctx.identity.partition, DHMC_POLICY)),
-  };
-}
-
-function planDhmc(d: DhmcState, _input: PlanInput): Change<HostChange>[] {
-  const changes: Change<HostChange>[] = [];
-  if (!d.roleExists)
-    changes.push({
-      kind: 'dhmc-role',
-      action: 'create',
-      resource: `IAM role service-role/${DHMC_ROLE}`,
-      detail: `trusted by Systems Manager; with ${DHMC_POLICY}`,
-    });
-  else if (!d.policyAttached) changes.push({ kind: 'dhmc-policy', action: 'update', resource: `IAM role ${DHMC_ROLE}`, detail: `attach ${DHMC_POLICY}` });
-  if (d.settingValue !== DHMC_SETTING_VALUE) {
-    changes.push({
-      kind: 'dhmc-setting',
-      action: 'update',
-      resource: 'Default Host Management Configuration',
-      detail: `${d.settingValue ?? 'off'} → on (needs IMDSv2 and agent ≥ 3.2.582.0; takes up to 30 minutes)`,
+/**
+ * CreateAssociation makes a second association of the same name when sent twice, so it goes
+ * without the SDK's retries; after a lost answer ours is looked for by name (the newest of
+ * ours: the one just made, or a concurrent run's) before it is sent again.
+ */
+async function create(ctx: StepContext, d: Desired, input: ConstructorParameters<typeof CreateAssociationCommand>[0]): Promise<AssociationDescription> {
+  try {
+    return await sendOnce(
+      async () => (await ctx.aws.once(SSMClient).send(new CreateAssociationCommand(input))).AssociationDescription ?? {},
+      async () => (await associationsNamed(ctx.aws.get(SSMClient), d.name)).ours[0],
+    );
+  } catch (err) {
+    if (!isAmbiguous(err)) throw err;
+    throw new StepError('host-management', 'LOST_ANSWER', `CreateAssociation ${d.name}: the answer was lost twice and no association of ours has that name`, {
+      call: 'SSM.CreateAssociation',
+      cause: err,
+      hint: 'rerun `ssm-setup run host-management`: it finds what was made, and deletes a duplicate if one was',
     });
   }
-  return changes;
 }

@@ -5,14 +5,14 @@
 // Timers are faked: polls, back-off and timeouts take no real time.
 import { CreateTagsCommand, type Route } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
-import { SendCommandCommand } from '@aws-sdk/client-ssm';
+import { ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runTiming } from '../../../src/aws/fleet.js';
 import { StepError } from '../../../src/base/errors.js';
 import type { TargetInstance } from '../../../src/core/step.js';
 import { type AgentsState, agentsStep, CW_AGENT_TAG } from '../../../src/steps/agents/index.js';
-import { converge, kinds } from '../../helpers/aws.js';
+import { applyPlanned, converge, kinds, planned } from '../../helpers/aws.js';
 import { type FakeFleet, type FleetInstanceOptions, fakeFleet, settle } from '../../helpers/fake-fleet.js';
 import { ACCOUNT, makeContext, REGION, settingsFrom } from '../../helpers/fixtures.js';
 import { TestIo } from '../../helpers/test-io.js';
@@ -240,6 +240,81 @@ describe('agents', () => {
     expect(agentsStep.skip!((await settingsFrom({ agentUpdate: false })).settings)).toBeUndefined();
     expect(agentsStep.skip!((await settingsFrom({ cloudwatchAgent: false })).settings)).toBeUndefined();
     expect(agentsStep.skip!((await settingsFrom({})).settings)).toBeUndefined();
+  });
+});
+
+describe("agents: instances at EC2's 50-tag limit (issue 13, item 10)", () => {
+  /** `n` tags of someone else's. */
+  const tagsOf = (n: number, prefix = 'k') => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 'v']));
+  const CW_INSTALL = { action: ['Install'], name: ['AmazonCloudWatchAgent'] };
+  const DAY = 86_400_000;
+
+  it('one instance at the limit: installed once, the others still tagged, the run does not fail, the rerun sends nothing', async () => {
+    const ok = fleet.addMany(60, { isLatest: true });
+    const full = fleet.add({ isLatest: true, tags: tagsOf(50) });
+    // `aws:` tags do not count: 49 of its own leave room for the marker.
+    const roomy = fleet.add({ isLatest: true, tags: { ...tagsOf(49), ...tagsOf(3, 'aws:cloudformation:') } });
+    const { outputs } = await run();
+    expect(sentTo(CW).sort()).toEqual([...ok, full, roomy].sort());
+    expect(tagged().sort()).toEqual([...ok, roomy].sort());
+    expect(fleet.instances.get(full)!.packages.has('AmazonCloudWatchAgent')).toBe(true);
+    expect(Object.keys(fleet.instances.get(full)!.tags)).toHaveLength(50);
+    expect(outputs?.agentResults?.[full]).toBe('CloudWatch agent installed');
+    // The instance at the limit is left out of the CreateTags calls, 50 ids per call.
+    const tagCalls = fleet.ec2.commandCalls(CreateTagsCommand).map((c) => c.args[0].input.Resources!);
+    expect(tagCalls.map((r) => r.length)).toEqual([50, 11]);
+    expect(tagCalls.flat()).not.toContain(full);
+
+    const lookups = () => fleet.ssm.commandCalls(ListCommandInvocationsCommand).filter((c) => !c.args[0].input.CommandId);
+    const before = lookups().length;
+    const again = await run();
+    expect(again.changes).toEqual([]);
+    expect(sentTo(CW)).toHaveLength(62);
+    expect(again.note).toContain(full);
+    expect(again.note).toMatch(/50-tag limit/);
+    // Remembered from its Run Command history: one ListCommandInvocations for it, by instance.
+    expect(
+      lookups()
+        .slice(before)
+        .map((c) => c.args[0].input),
+    ).toEqual([
+      {
+        InstanceId: full,
+        Filters: [
+          { key: 'DocumentName', value: CW },
+          { key: 'Status', value: 'Success' },
+        ],
+        MaxResults: 50,
+      },
+    ]);
+    expect((await run()).changes).toEqual([]);
+  });
+
+  it('an instance that reaches the limit between the read and the tagging: its batch mates are tagged all the same', async () => {
+    const ok = fleet.addMany(30, { isLatest: true });
+    const late = fleet.add({ isLatest: true, tags: tagsOf(49) });
+    const ctx = await makeContext({}, new TestIo(), fleet.targets());
+    const plan = await planned(agentsStep, ctx);
+    fleet.instances.get(late)!.tags.Late = 'yes'; // someone tags it meanwhile
+    await settle(applyPlanned(agentsStep, ctx, plan), tick);
+    expect(tagged().sort()).toEqual([...ok].sort());
+    expect(fleet.instances.get(late)!.packages.has('AmazonCloudWatchAgent')).toBe(true);
+    // And the next run finds its install in the history.
+    const again = await run();
+    expect(again.changes).toEqual([]);
+  });
+
+  it('the history counts a successful Install of AmazonCloudWatchAgent by anyone; not another package, a failure or one older than 30 days', async () => {
+    const [mine, other, failed, old, none] = Array.from({ length: 5 }, () => fleet.add({ isLatest: true, tags: tagsOf(50) }));
+    fleet.addCommand({ document: CW, parameters: { ...CW_INSTALL, version: ['latest'] }, instanceIds: [mine!], agoMs: 10 * DAY });
+    fleet.addCommand({ document: CW, parameters: { action: ['Install'], name: ['AWSCodeDeployAgent'] }, instanceIds: [other!], agoMs: DAY });
+    fleet.addCommand({ document: CW, parameters: CW_INSTALL, instanceIds: [failed!], status: 'Failed', agoMs: DAY });
+    fleet.addCommand({ document: CW, parameters: CW_INSTALL, instanceIds: [old!], agoMs: 31 * DAY });
+    const { changes } = await run({ agentUpdate: false });
+    expect(changes).toEqual([expect.objectContaining({ kind: 'install-cloudwatch-agent', resource: 'CloudWatch agent on 4 instances' })]);
+    expect(sentTo(CW).sort()).toEqual([other, failed, old, none].sort());
+    expect(fleet.count('CreateTags')).toBe(0);
+    expect((await run({ agentUpdate: false })).changes).toEqual([]);
   });
 });
 

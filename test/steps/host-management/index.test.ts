@@ -104,6 +104,8 @@ const ops = () => [...fleet.ssm.calls(), ...iam.calls()].map((c) => (c.args[0] a
 const writes = () => ops().filter(isWriteCall);
 const created = () => fleet.ssm.commandCalls(CreateAssociationCommand).map((c) => c.args[0].input);
 const idsTarget = (ids: readonly string[]) => [{ Key: 'InstanceIds', Values: [...ids] }];
+/** The tag that makes an association ssm-setup's. */
+const OURS = { tags: { ManagedBy: 'ssm-setup' } };
 /** The three associations as ssm-setup wants them for these targets. */
 const desired = (ids: readonly string[]) => [
   { Name: 'AWS-UpdateSSMAgent', AssociationName: AGENT, Targets: idsTarget(ids), ScheduleExpression: 'rate(14 days)' },
@@ -148,7 +150,7 @@ describe('host-management associations', () => {
 
   it('equal: no change and no write call', async () => {
     const ids = fleet.addMany(2);
-    for (const a of desired(ids)) fleet.addAssociation(a);
+    for (const a of desired(ids)) fleet.addAssociation({ ...a, ...OURS });
     const { changes, outputs } = await run();
     expect(changes).toEqual([]);
     expect(outputs).toEqual({ associations: [AGENT, INVENTORY, CWAGENT] });
@@ -160,9 +162,9 @@ describe('host-management associations', () => {
   it('drifted: UpdateAssociation with the full desired state, after which nothing differs', async () => {
     const ids = fleet.addMany(2);
     const [agent, inventory, cw] = desired(ids);
-    const agentId = fleet.addAssociation({ ...agent!, ScheduleExpression: 'rate(7 days)' });
-    const inventoryId = fleet.addAssociation({ ...inventory!, Parameters: { ...INVENTORY_PARAMS, applications: ['Disabled'] } });
-    const cwId = fleet.addAssociation({ ...cw!, Targets: idsTarget(ids.slice(0, 1)) });
+    const agentId = fleet.addAssociation({ ...agent!, ScheduleExpression: 'rate(7 days)', ...OURS });
+    const inventoryId = fleet.addAssociation({ ...inventory!, Parameters: { ...INVENTORY_PARAMS, applications: ['Disabled'] }, ...OURS });
+    const cwId = fleet.addAssociation({ ...cw!, Targets: idsTarget(ids.slice(0, 1)), ...OURS });
     const { changes } = await run();
     expect(changes.map((c) => [c.kind, c.subject])).toEqual([
       ['update-association', AGENT],
@@ -185,7 +187,7 @@ describe('host-management associations', () => {
 
   it('a changed document is drift too', async () => {
     const ids = fleet.addMany(1);
-    fleet.addAssociation({ ...desired(ids)[0]!, Name: 'AWS-ConfigureAWSPackage', Parameters: CW_PARAMS });
+    fleet.addAssociation({ ...desired(ids)[0]!, Name: 'AWS-ConfigureAWSPackage', Parameters: CW_PARAMS, ...OURS });
     const { changes } = await run({ cloudwatchAgent: false });
     expect(changes[0]).toMatchObject({ kind: 'update-association', subject: AGENT, detail: expect.stringMatching(/^document, parameters differ → /) });
   });
@@ -201,9 +203,9 @@ describe('host-management associations', () => {
         ScheduleExpression: 'rate(1 day)',
       });
     // A stale second copy whose name starts with the first one's: not the first one.
-    fleet.addAssociation({ ...desired(ids)[0]!, AssociationName: `${AGENT}-2` });
-    const inventoryId = fleet.addAssociation(desired(ids)[1]!);
-    const cwId = fleet.addAssociation({ ...desired(ids)[2]!, ScheduleExpression: 'rate(20 days)' });
+    fleet.addAssociation({ ...desired(ids)[0]!, AssociationName: `${AGENT}-2`, ...OURS });
+    const inventoryId = fleet.addAssociation({ ...desired(ids)[1]!, ...OURS });
+    const cwId = fleet.addAssociation({ ...desired(ids)[2]!, ScheduleExpression: 'rate(20 days)', ...OURS });
     const { changes } = await run();
     expect(changes.map((c) => [c.kind, c.subject])).toEqual([
       ['create-association', AGENT],
@@ -276,6 +278,92 @@ describe('host-management associations', () => {
   });
 });
 
+describe('host-management: lost answers and duplicates (issue 13, item 2)', () => {
+  const NAMES = [AGENT, INVENTORY, CWAGENT];
+
+  it.each(['500', 'reset'] as const)(
+    'a CreateAssociation whose answer is lost (%s) is not sent blindly again: exactly one association each, and the rerun plans nothing',
+    async (as) => {
+      fleet.addMany(2);
+      fleet.loseAnswer(CreateAssociationCommand, { as });
+      const { outputs } = await run();
+      expect(outputs).toEqual({ associations: NAMES });
+      for (const name of NAMES) expect(fleet.named(name)).toHaveLength(1);
+      // Sent once through the client without retries, then looked for by name, not sent again.
+      const sends = fleet.ssm.commandCalls(CreateAssociationCommand);
+      expect(sends.map((c) => c.args[0].input.AssociationName)).toEqual(NAMES);
+      expect(await sends[0]!.thisValue.config.maxAttempts()).toBe(1);
+      expect(fleet.attempts(CreateAssociationCommand)).toBe(3);
+      const before = writes().length;
+      expect((await run()).changes).toEqual([]);
+      expect(writes()).toHaveLength(before);
+    },
+  );
+
+  it('a CreateAssociation that failed on its way (nothing made) is looked for, then sent once more', async () => {
+    fleet.addMany(1);
+    fleet.loseAnswer(CreateAssociationCommand, { carriedOut: false });
+    await run();
+    expect(created().map((c) => c.AssociationName)).toEqual([AGENT, AGENT, INVENTORY, CWAGENT]);
+    for (const name of NAMES) expect(fleet.named(name)).toHaveLength(1);
+  });
+
+  it('lost twice and not found: LOST_ANSWER, and nothing duplicated', async () => {
+    fleet.addMany(1);
+    fleet.loseAnswer(CreateAssociationCommand, { carriedOut: false, times: 2 });
+    const error = await run().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'LOST_ANSWER', stepId: 'host-management', call: 'SSM.CreateAssociation' });
+    expect(fleet.named(AGENT)).toHaveLength(0);
+  });
+
+  it('duplicates of ours are healed: the newest is kept (and updated if it drifted), the others deleted, the rerun plans nothing', async () => {
+    const ids = fleet.addMany(2);
+    const [agent, inventory, cw] = desired(ids);
+    const day = (n: number) => new Date(Date.UTC(2026, 0, n));
+    const oldest = fleet.addAssociation({ ...agent!, ...OURS, date: day(1) });
+    const newest = fleet.addAssociation({ ...agent!, ScheduleExpression: 'rate(7 days)', ...OURS, date: day(3) });
+    const middle = fleet.addAssociation({ ...agent!, ...OURS, date: day(2) });
+    fleet.addAssociation({ ...inventory!, ...OURS });
+    const cwKept = fleet.addAssociation({ ...cw!, ...OURS, date: day(5) });
+    const cwOld = fleet.addAssociation({ ...cw!, ...OURS, date: day(4) });
+    const { changes } = await run();
+    const reason = 'duplicate left by a lost CreateAssociation answer or a concurrent run';
+    expect(changes.map((c) => [c.kind, c.action, c.subject])).toEqual([
+      ['update-association', 'update', AGENT],
+      ['delete-association', 'delete', middle],
+      ['delete-association', 'delete', oldest],
+      ['delete-association', 'delete', cwOld],
+    ]);
+    for (const c of changes.filter((x) => x.kind === 'delete-association')) expect(c.detail).toContain(reason);
+    expect(fleet.ssm.commandCalls(UpdateAssociationCommand)[0]!.args[0].input.AssociationId).toBe(newest);
+    expect(fleet.named(AGENT).map((a) => a.AssociationId)).toEqual([newest]);
+    expect(fleet.named(CWAGENT).map((a) => a.AssociationId)).toEqual([cwKept]);
+    expect(created()).toEqual([]);
+    expect((await run()).changes).toEqual([]);
+  });
+
+  it('one named like ours but not tagged ManagedBy=ssm-setup is never changed or deleted: ours is made beside it, and the note says so', async () => {
+    const ids = fleet.addMany(2);
+    const [agent, inventory, cw] = desired(ids);
+    const foreign = fleet.addAssociation({ ...agent!, ScheduleExpression: 'rate(7 days)', tags: { ManagedBy: 'someone-else' } });
+    const foreignCopy = fleet.addAssociation({ ...agent! });
+    fleet.addAssociation({ ...inventory!, ...OURS });
+    fleet.addAssociation({ ...cw!, ...OURS });
+    const { changes, note } = await run();
+    expect(changes.map((c) => [c.kind, c.subject])).toEqual([['create-association', AGENT]]);
+    expect(note).toContain(`${foreign}`);
+    expect(note).toContain(`${foreignCopy}`);
+    expect(note).toMatch(/not tagged ManagedBy=ssm-setup/);
+    expect(fleet.ssm.commandCalls(UpdateAssociationCommand)).toEqual([]);
+    expect(fleet.associations.get(foreign)).toMatchObject({ ScheduleExpression: 'rate(7 days)', AssociationVersion: '1' });
+    expect(fleet.named(AGENT)).toHaveLength(3);
+    expect(fleet.named(AGENT).filter((a) => a.tags.ManagedBy === 'ssm-setup')).toHaveLength(1);
+    const again = await run();
+    expect(again.changes).toEqual([]);
+    expect(fleet.named(AGENT)).toHaveLength(3);
+  });
+});
+
 describe('host-management --dhmc', () => {
   it('role absent: creates it under /service-role/ trusted by ssm.amazonaws.com, attaches the managed policy, turns the setting on', async () => {
     fleet.addMany(1);
@@ -327,7 +415,7 @@ describe('host-management --dhmc', () => {
     roles.set(DHMC_ROLE, { path: '/service-role/', trust: {}, attached: new Set([DHMC_POLICY_ARN]) });
     fleet.settings.set(DHMC_PATH, `service-role/${DHMC_ROLE}`);
     const ids = fleet.addMany(2);
-    for (const a of desired(ids)) fleet.addAssociation(a);
+    for (const a of desired(ids)) fleet.addAssociation({ ...a, ...OURS });
     const { changes, note } = await run({ dhmc: true });
     expect(changes).toEqual([]);
     expect(note).toBe('Default Host Management Configuration is already on');
