@@ -35,6 +35,7 @@ const IMPLIED: Record<string, readonly string[]> = {
   'SSM.UpdateServiceSetting': ['iam:PassRole'],
   'CloudWatchLogs.CreateLogGroup': ['logs:TagResource'],
   'SSM.CreateDocument': ['ssm:AddTagsToResource'],
+  'SSM.CreateAssociation': ['ssm:AddTagsToResource'],
 };
 
 function files(dir: string): string[] {
