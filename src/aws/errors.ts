@@ -48,13 +48,33 @@ export async function unlessMissing<T>(call: Promise<T>, ...missing: string[]): 
   }
 }
 
-/** Wraps anything a step throws into a StepError naming the step and the failed AWS call, with a fix. */
-export function toStepError(stepId: string, err: unknown, rerunCommand = `ssm-setup run ${stepId}`): SetupError {
+/**
+ * The commands a fix hint tells the operator to run, carrying the settings of the run (built by
+ * src/engine/rerun.ts): a bare `ssm-setup run <step>` would converge to other settings.
+ */
+export interface RerunCommands {
+  /** Reruns this run as it was started. */
+  readonly again: string;
+  /** Runs other steps with the same settings, plus `extra` switches: `ssm-setup run kms-key … --cloudwatch-logs`. */
+  readonly run: (steps: readonly string[], extra?: readonly string[]) => string;
+}
+
+/**
+ * Wraps anything a step throws into a StepError naming the step and the failed AWS call, with a
+ * fix. `rerun` is the command that repeats the run with its settings (a string, or the commands
+ * of src/engine/rerun.ts): every hint that says "rerun" names it. The default names the step
+ * without any setting: callers that know the run's settings pass them.
+ */
+export function toStepError(stepId: string, err: unknown, rerun: string | RerunCommands = `ssm-setup run ${stepId}`): SetupError {
   if (err instanceof SetupError) return err;
   const e = err as SdkErrorLike;
   const call = e?.[CALL_KEY];
   const name = e?.name && e.name !== 'Error' ? `${e.name}: ` : '';
-  const { code, hint } = classify(err, call, rerunCommand);
+  const { code, hint } = classify(
+    err,
+    call,
+    typeof rerun === 'string' ? { again: rerun, run: (steps, extra = []) => ['ssm-setup run', ...steps, ...extra].join(' ') } : rerun,
+  );
   return new StepError(stepId, code, `${name}${e?.message ?? String(err)}`, { call, cause: err, hint });
 }
 
@@ -62,9 +82,9 @@ const isExpired = (err: unknown) => /ExpiredToken|InvalidClientTokenId|Unrecogni
 const isThrottled = (err: unknown) => /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(errorName(err));
 
 /** The stable code of an AWS failure, and the fix to print under it. */
-function classify(err: unknown, call: string | undefined, rerunCommand: string): { code: ErrorCode; hint: string } {
-  const rerun = `rerun \`${rerunCommand}\`: finished work is not repeated`;
-  const refused = keyRefusedToLogs(err);
+function classify(err: unknown, call: string | undefined, commands: RerunCommands): { code: ErrorCode; hint: string } {
+  const rerun = `rerun \`${commands.again}\`: finished work is not repeated`;
+  const refused = keyRefusedToLogs(err, commands);
   if (refused) return { code: 'KEY_POLICY_DENIES_LOGS', hint: `${refused}; then ${rerun}` };
   if (isAccessDenied(err)) {
     const action = call ? iamActionFor(call) : undefined;
@@ -83,14 +103,14 @@ function classify(err: unknown, call: string | undefined, rerunCommand: string):
  * no IAM permission of the caller fixes that. The fix, built from the group's ARN, or undefined
  * for any other error.
  */
-function keyRefusedToLogs(err: unknown): string | undefined {
+function keyRefusedToLogs(err: unknown, commands: RerunCommands): string | undefined {
   const message = (err as SdkErrorLike | undefined)?.message ?? '';
   if (!isAccessDenied(err) || !/KMS key does not exist or is not allowed to be used/i.test(message)) return undefined;
   const arn = /arn:([\w-]+):logs:([\w-]+):(\d{12}):log-group:[^'"\s]*/.exec(message);
   const statement = arn
     ? ` add this statement to the key policy: ${JSON.stringify(cloudWatchLogsStatement({ partition: arn[1]!, region: arn[2]!, account: arn[3]! }))}`
     : ' add a statement for logs.<region>.amazonaws.com to the key policy';
-  return `the session key's policy does not let CloudWatch Logs use the key (or denies it): run \`ssm-setup run kms-key --cloudwatch-logs\`, which adds the statement, or${statement} (and remove any Deny on it); a key policy that just changed can take a few minutes to apply`;
+  return `the session key's policy does not let CloudWatch Logs use the key (or denies it): run \`${commands.run(['kms-key'], ['--cloudwatch-logs'])}\`, which adds the statement, or${statement} (and remove any Deny on it); a key policy that just changed can take a few minutes to apply`;
 }
 
 const IAM_PREFIX: Record<string, string> = { KMS: 'kms', S3: 's3', CloudWatchLogs: 'logs', STS: 'sts', IAM: 'iam', SSM: 'ssm', EC2: 'ec2' };

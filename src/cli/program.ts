@@ -29,13 +29,16 @@ export function createProgram(handle: Handler): Command {
     for (const spec of STEP_SETTINGS) cmd.addOption(optionFor(spec));
     return cmd;
   };
+  // Not a setting (never in the config file): it removes another run's lease, so it is typed each time.
+  const unlock = (cmd: Command) =>
+    cmd.option('--force-unlock', 'first remove the lease of another ssm-setup run (one that was interrupted), warning whose it was');
   const action = (cmd: Command) =>
     cmd.action(async (...a: unknown[]) => {
       const self = a.at(-1) as Command;
       process.exitCode = await handle(self.name(), self, self.args);
     });
 
-  action(withSettings(program.command('init').description('run every step in order; interactive on a terminal unless --yes'))).addHelpText(
+  action(unlock(withSettings(program.command('init').description('run every step in order; interactive on a terminal unless --yes')))).addHelpText(
     'after',
     `\nExamples:\n  $ ssm-setup init\n  $ ssm-setup init --yes --config ssm-setup.json\n  $ ssm-setup init --yes --region eu-west-1 --key-alias alias/sessions`,
   );
@@ -44,7 +47,7 @@ export function createProgram(handle: Handler): Command {
     .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when everything is up to date')
     .addHelpText('after', `\nExamples:\n  $ ssm-setup plan\n  $ ssm-setup plan --json --detailed-exitcode`);
 
-  action(withSettings(program.command('run').description('run only the named steps; values other steps own are read, not changed')))
+  action(unlock(withSettings(program.command('run').description('run only the named steps; values other steps own are read, not changed'))))
     .argument('<step...>', 'step ids, see below')
     .addHelpText(
       'after',
@@ -66,7 +69,7 @@ export function createProgram(handle: Handler): Command {
       `\nExamples:\n  $ ssm-setup ssh-config\n  $ ssm-setup ssh-config --write --profile prod --region eu-west-1\n  $ ssm-setup ssh-config --remove`,
     );
 
-  action(withSettings(program.command('destroy').description('remove what ssm-setup created; keeps logs and key unless --delete-logs')))
+  action(unlock(withSettings(program.command('destroy').description('remove what ssm-setup created; keeps logs and key unless --delete-logs'))))
     .option('--delete-logs', 'also delete the log bucket and group, and schedule the key for deletion')
     .option('--force', 'required with --yes --delete-logs')
     .addHelpText('after', `\nExamples:\n  $ ssm-setup destroy\n  $ ssm-setup destroy --delete-logs`);

@@ -42,4 +42,7 @@ export const STEPS: readonly StepEntry[] = [
 ];
 
 export const STEP_IDS = STEPS.map((s) => s.id);
+
+/** Steps that change only this machine (the SSH config file), never the account: they need no lease. */
+export const LOCAL_STEPS: ReadonlySet<string> = new Set(['ssh-config']);
 export const stepEntry = (id: string) => STEPS.find((s) => s.id === id);

@@ -1,11 +1,14 @@
-import { toStepError } from '../aws/errors.js';
-import { AbortedError, causeLines, type SetupError, StepError, UsageError } from '../base/errors.js';
+import { type RerunCommands, toStepError } from '../aws/errors.js';
+import { forceUnlock, type Lease, withLease } from '../aws/lease.js';
+import { AbortedError } from '../base/errors.js';
 import { type LoadedSettings, withAnswers } from '../config/load.js';
 import type { Clients } from '../core/clients.js';
 import type { Io } from '../core/io.js';
-import { type ChangeRisk, errorView, type OutputValue, type RunReport, type StepReport } from '../core/report.js';
+import type { ChangeRisk, RunReport } from '../core/report.js';
 import type { AnyStep, Change, StepContext, StepOutputs, TargetInstance } from '../core/step.js';
-import type { StepEntry } from './catalog.js';
+import { LOCAL_STEPS, type StepEntry } from './catalog.js';
+import { fail, type Plan, type Planned, pendingOf, planKey, planSteps, publish } from './planning.js';
+import { rerunCommand } from './rerun.js';
 
 export interface RunOptions {
   readonly command: string;
@@ -20,6 +23,13 @@ export interface RunOptions {
   readonly loaded: LoadedSettings;
   readonly aws: Clients;
   readonly io: Io;
+  /**
+   * Take the region's lease (src/aws/lease.ts) before the first write and re-plan under it, so
+   * two runs at once cannot both apply; `forceUnlock` first removes a lease left by another run,
+   * with a warning. The CLI passes it for every `apply`; without it no lease is taken (the unit
+   * tests of single steps).
+   */
+  readonly lease?: { readonly forceUnlock?: boolean };
 }
 
 export interface RunResult {
@@ -28,20 +38,13 @@ export interface RunResult {
   readonly loaded: LoadedSettings;
 }
 
-interface Planned {
-  readonly entry: StepEntry;
-  readonly step: AnyStep;
-  readonly state: unknown;
-  readonly changes: Change[];
-  readonly row: StepReport;
-}
-
 /**
  * Runs steps in catalog order: (wizard) → read and plan every step → show the plan →
- * confirm once (never when nothing changes) → apply. Dependencies that were not selected are
- * only read, for their outputs. A failing step ends the run; later steps are reported as not
- * run. Step failures are returned in the report (ok: false); bad input and a declined
- * confirmation are thrown.
+ * confirm once (never when nothing changes) → take the lease, read and plan again under it
+ * (asking again if the plan changed meanwhile) → apply → release the lease. Dependencies that
+ * were not selected are only read, for their outputs. A failing step ends the run; later steps
+ * are reported as not run. Step failures are returned in the report (ok: false); bad input, a
+ * declined confirmation and a lease another run holds (LEASE_HELD) are thrown.
  */
 export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const { io, aws, catalog } = opts;
@@ -63,6 +66,17 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   io.info(`AWS account ${identity.account} (${identity.arn}), region ${region}`);
 
   const order = withDependencies(opts.selected, catalog);
+  // `run` names its steps; init and plan run them all.
+  const ids = opts.command === 'run' ? order.filter((e) => selected.has(e.id)).map((e) => e.id) : [];
+  const rerun = (): RerunCommands => ({
+    again: rerunCommand(opts.command, ids, loaded, { region }),
+    run: (stepIds, extra) => rerunCommand('run', stepIds, loaded, { region, switches: extra }),
+  });
+  if (opts.mode === 'apply' && opts.lease?.forceUnlock) {
+    await forceUnlock(aws, io).catch((err: unknown) => {
+      throw toStepError('lease', err, rerun());
+    });
+  }
   const steps = new Map<string, AnyStep>();
   for (const entry of order) steps.set(entry.id, await entry.load());
 
@@ -73,85 +87,99 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     }
   }
 
-  const rows = new Map<string, StepReport>();
-  for (const entry of order.filter((e) => selected.has(e.id))) {
-    const row: StepReport = { id: entry.id, title: entry.title, status: 'unchanged', changes: [], outputs: {} };
-    rows.set(entry.id, row);
-    report.steps.push(row);
-  }
-
-  const planned: Planned[] = [];
-  const verifiers: { entry: StepEntry; step: AnyStep; row: StepReport }[] = [];
-  for (const entry of order) {
-    const step = steps.get(entry.id)!;
-    const row = rows.get(entry.id);
-    if (!row) {
-      await discover(entry, step, ctx, outputs, io);
-      continue;
-    }
-    const skipped = step.skip?.(loaded.settings);
-    if (skipped) {
-      row.status = 'skipped';
-      row.note = skipped;
-      continue;
-    }
-    if (step.afterApply) {
-      verifiers.push({ entry, step, row });
-      continue;
-    }
-    try {
-      const state = await io.task(`Reading ${entry.title}`, () => step.read(ctx()));
-      const changes = step.plan(state, ctx());
-      row.changes = changes.map(({ action, resource, detail, risk }) => ({ action, resource, detail, ...(risk ? { risk } : {}) }));
-      // What exists is known now, pending changes or not (an existing key whose rotation is
-      // off still has its ARN): later steps plan against it instead of "to be created".
-      const known = publish(outputs, step.outputs(state));
-      row.note = step.note?.(state, ctx());
-      if (changes.length) row.status = 'pending';
-      else row.outputs = known;
-      planned.push({ entry, step, state, changes, row });
-    } catch (err) {
-      fail(report, row, err, io);
+  const input = { order, steps, selected, report, ctx, outputs, io, rerun };
+  let plan = await planSteps(input);
+  io.plan(report);
+  if (!plan.ok || opts.mode === 'plan') return { report, loaded };
+  if (pendingOf(plan).length) {
+    await confirm(pendingOf(plan), io, 'runner.apply');
+    // Only now, with something to write: a converged rerun makes no write call, the lease included.
+    const apply = async (lease?: Lease): Promise<boolean> => {
+      if (lease) {
+        // Another run may have changed the account between our reads and our lease.
+        const confirmed = planKey(report);
+        plan = await planSteps(input);
+        if (!plan.ok) return false;
+        if (planKey(report) !== confirmed) await replanned(plan, report, io);
+      }
+      await applyAll(pendingOf(plan), { report, ctx, outputs, io, rerun, lease });
+      return true;
+    };
+    // The lease guards the account: a change of this machine only (the SSH config) needs none.
+    const applied =
+      opts.lease && pendingOf(plan).some((p) => !LOCAL_STEPS.has(p.entry.id))
+        ? await withLease(aws, identity, ['ssm-setup', opts.command, ...ids].join(' '), io, apply).catch((err: unknown) => {
+            throw toStepError('lease', err, rerun());
+          })
+        : await apply();
+    if (!applied) {
       io.plan(report);
       return { report, loaded };
     }
   }
+  await verify(plan, { report, ctx, outputs, io, rerun });
+  return { report, loaded };
+}
 
-  for (const v of verifiers) v.row.note = 'runs after the changes are applied';
+/** Asks once for the changes (`--yes` confirms, saying so), then for the risky ones on their own. */
+async function confirm(pending: readonly Planned[], io: Io, id: string): Promise<void> {
+  const count = pending.reduce((n, p) => n + p.changes.length, 0);
+  if (!(await io.confirm({ id, message: `Apply ${count} change${count === 1 ? '' : 's'}?`, default: true }))) {
+    throw new AbortedError('DECLINED', 'Declined: nothing was changed.');
+  }
+  await confirmRisks(
+    pending.flatMap((p) => p.changes),
+    io,
+  );
+}
+
+/** The plan under the lease differs from the one confirmed: show it, and ask again unless nothing is left. */
+async function replanned(plan: Plan, report: RunReport, io: Io): Promise<void> {
+  const pending = pendingOf(plan);
+  io.warn(
+    pending.length
+      ? 'The account changed since the plan was shown (another run?): this is the plan now.'
+      : 'The account changed since the plan was shown (another run?): nothing is left to change.',
+  );
   io.plan(report);
-  if (opts.mode === 'plan') return { report, loaded };
-  const pending = planned.filter((p) => p.changes.length);
-  if (pending.length) {
-    const count = pending.reduce((n, p) => n + p.changes.length, 0);
-    if (!(await io.confirm({ id: 'runner.apply', message: `Apply ${count} change${count === 1 ? '' : 's'}?`, default: true }))) {
-      throw new AbortedError('DECLINED', 'Declined: nothing was changed.');
-    }
-    await confirmRisks(
-      pending.flatMap((p) => p.changes),
-      io,
-    );
-    for (const p of pending) {
-      try {
-        const out = await io.task(`Applying ${p.entry.title}`, () => p.step.apply(ctx(), p.state, p.changes));
-        p.row.outputs = publish(outputs, out);
-        p.row.status = p.changes.some((c) => c.action === 'create') ? 'created' : 'updated';
-      } catch (err) {
-        fail(report, p.row, err, io);
-        break;
-      }
+  if (pending.length) await confirm(pending, io, 'runner.apply-replanned');
+}
+
+interface ApplyInput {
+  readonly report: RunReport;
+  readonly ctx: () => StepContext;
+  readonly outputs: StepOutputs;
+  readonly io: Io;
+  readonly rerun: () => RerunCommands;
+  readonly lease?: Lease;
+}
+
+/** Applies each step with changes, in order, renewing the lease between steps; the first failure stops. */
+async function applyAll(pending: readonly Planned[], { report, ctx, outputs, io, rerun, lease }: ApplyInput): Promise<void> {
+  for (const p of pending) {
+    try {
+      await lease?.renewIfDue();
+      const out = await io.task(`Applying ${p.entry.title}`, () => p.step.apply(ctx(), p.state, p.changes));
+      p.row.outputs = publish(outputs, out);
+      p.row.status = p.changes.some((c) => c.action === 'create') ? 'created' : 'updated';
+    } catch (err) {
+      fail(report, p.row, err, io, rerun());
+      break;
     }
   }
-  // Read-only steps that look at the result (check) run last, on what is there now.
-  for (const v of report.ok ? verifiers : []) {
+}
+
+/** Read-only steps that look at the result (check) run last, on what is there now. */
+async function verify(plan: Plan, { report, ctx, outputs, io, rerun }: ApplyInput): Promise<void> {
+  for (const v of report.ok ? plan.verifiers : []) {
     try {
       const state = await io.task(v.entry.title, () => v.step.read(ctx()));
       v.row.note = v.step.note?.(state, ctx());
       v.row.outputs = publish(outputs, v.step.outputs(state));
     } catch (err) {
-      fail(report, v.row, err, io);
+      fail(report, v.row, err, io, rerun());
     }
   }
-  return { report, loaded };
 }
 
 const RISK_LABEL: Record<ChangeRisk['kind'], string> = {
@@ -177,54 +205,6 @@ async function confirmRisks(changes: readonly Change[], io: Io): Promise<void> {
       'Declined: nothing was changed. Keep the deployed value (drop the flag or config key that changes it) to apply the rest.',
     );
   }
-}
-
-/** Reads a step that was not selected, for the outputs the selected ones need. */
-async function discover(entry: StepEntry, step: AnyStep, ctx: () => StepContext, outputs: StepOutputs, io: Io) {
-  if (step.skip?.(ctx().settings)) return;
-  const state = await io
-    .task(`Reading ${entry.title}`, () => step.read(ctx()))
-    .catch((err) => {
-      throw toStepError(entry.id, err);
-    });
-  const out = step.outputs(state);
-  if (!out) {
-    throw new StepError(entry.id, 'DEPENDENCY_MISSING', `${entry.title} is not set up yet, and the chosen steps need it`, {
-      hint: `run \`ssm-setup run ${entry.id}\` (or \`ssm-setup init\`) first`,
-    });
-  }
-  publish(outputs, out);
-}
-
-/** Makes a step's outputs known to later steps; the report shows the names and ARNs, not internal flags. */
-function publish(outputs: StepOutputs, out: StepOutputs | undefined): Record<string, OutputValue> {
-  Object.assign(outputs, out);
-  return Object.fromEntries(Object.entries(out ?? {}).filter(([, v]) => v !== undefined && typeof v !== 'boolean')) as Record<string, OutputValue>;
-}
-
-/**
- * Marks `row` failed, the steps after it as not run, and planned changes before it as not
- * applied (a failure while planning stops the run before any write). Bad input and aborts
- * are rethrown: they exit 2 and 130, not 1.
- */
-function fail(report: RunReport, row: StepReport, err: unknown, io: Io): void {
-  if (err instanceof UsageError || err instanceof AbortedError) throw err;
-  const e: SetupError = toStepError(row.id, err);
-  row.status = 'failed';
-  row.error = errorView(e);
-  for (const line of causeLines(e)) io.debug(`  ${line}`);
-  if (e instanceof StepError && e.outputs) row.outputs = e.outputs as StepReport['outputs'];
-  report.ok = false;
-  const at = report.steps.indexOf(row);
-  report.steps.forEach((other, i) => {
-    if (i > at && other.status !== 'skipped') {
-      other.status = 'skipped';
-      other.note = `not run: ${row.id} failed`;
-    } else if (i < at && other.status === 'pending') {
-      other.status = 'skipped';
-      other.note = `not applied: ${row.id} failed first`;
-    }
-  });
 }
 
 /** The selected steps plus everything they depend on, in catalog (run) order. */

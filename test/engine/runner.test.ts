@@ -111,7 +111,7 @@ describe('runner', () => {
     expect(report.ok).toBe(false);
     expect(report.steps.map((s) => s.status)).toEqual(['created', 'failed', 'skipped']);
     expect(report.steps[1]!.error).toMatchObject({ code: 'ACCESS_DENIED', call: 'KMS.CreateKey' });
-    expect(report.steps[1]!.error!.hint).toContain('ssm-setup run b');
+    expect(report.steps[1]!.error!.hint).toContain('rerun `ssm-setup init`');
     expect(report.steps[2]!.note).toBe('not run: b failed');
   });
 

@@ -20,6 +20,7 @@ import { settle } from '../helpers/fake-fleet.js';
 import { otherPolicies, policyArnOf, profileArnOf } from '../helpers/fake-iam.js';
 import { keyPolicyAllows } from '../helpers/fake-kms.js';
 import { groupArnOf } from '../helpers/fake-logs.js';
+import { type FakeParameters, fakeParameters } from '../helpers/fake-parameters.js';
 import { ACCOUNT } from '../helpers/fixtures.js';
 
 const REGION = 'us-east-1';
@@ -38,6 +39,8 @@ const STEPS = ['kms-key', 'log-bucket', 'log-group', 'instance-role', 'operator-
 const statuses = (first: string, last: string) => Object.fromEntries(STEPS.map((id) => [id, id === 'ssh-config' ? 'skipped' : id === 'check' ? last : first]));
 
 let account: FakeAccount;
+/** The lease's Parameter Store, on the account's one SSM stub. */
+let parameters: FakeParameters;
 let managed: string;
 let bare: string;
 const tick = async () => {
@@ -48,6 +51,7 @@ const tick = async () => {
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
   account = fakeAccount({ region: REGION, s3: { deny: ['s3:TagResource'] } });
+  parameters = fakeParameters({ mock: account.fleet.ssm, region: REGION });
   account.ec2
     .addRouteTable('rtb-app', 'vpc-app', { subnets: ['subnet-app'], routes: [IGW] })
     .addImage({ ImageId: 'ami-al2023', Name: 'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64', Description: 'Amazon Linux 2023 AMI' });
@@ -120,6 +124,9 @@ describe('init --yes against every strict fake at once', () => {
       expect(account.fleet.named(name)).toEqual([expect.objectContaining({ Targets: [{ Key: 'InstanceIds', Values: [managed, bare] }], tags: TAGS })]);
     expect(account.fleet.instances.get(managed)).toMatchObject({ isLatest: true, packages: new Set(['AmazonCloudWatchAgent']) });
     expect(account.ec2.tags(managed)[CW_AGENT_TAG]).toBe('installed');
+    // The lease was taken before the first write and removed at the end.
+    expect(parameters.writes()).toEqual(['PutParameterCommand', 'DeleteParameterCommand']);
+    expect(parameters.params.size).toBe(0);
   });
 
   it.each([
@@ -128,6 +135,7 @@ describe('init --yes against every strict fake at once', () => {
   ])('a second run %s plans no change and writes nothing to any fake', async (_when, associated) => {
     expect((await init()).code, err()).toBe(0);
     const first = account.writes();
+    const leaseCalls = parameters.calls().length;
     expect(new Set(first.map((w) => w.split('.')[0]))).toEqual(new Set(['KMS', 'S3', 'CloudWatchLogs', 'IAM', 'EC2', 'SSM']));
     if (associated) account.ec2.completeAssociations();
     const { code, report, statuses: got } = await init();
@@ -135,6 +143,8 @@ describe('init --yes against every strict fake at once', () => {
     expect(got).toEqual(statuses('unchanged', 'unchanged'));
     expect(report.steps.flatMap((s) => s.changes)).toEqual([]);
     expect(account.writes().slice(first.length)).toEqual([]);
+    // Nothing to apply, so no lease either: not even a read of it.
+    expect(parameters.calls().slice(leaseCalls)).toEqual([]);
   });
 
   // Each strict rule that the run meets, seen in the fakes' answers: refused once, then done.

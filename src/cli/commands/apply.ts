@@ -8,18 +8,21 @@ import type { Io } from '../../core/io.js';
 import { errorView, type RunReport } from '../../core/report.js';
 import type { StepEntry } from '../../engine/catalog.js';
 import { STEPS } from '../../engine/catalog.js';
+import { rerunCommand } from '../../engine/rerun.js';
 import { type RunOptions, type RunResult, runSteps } from '../../engine/runner.js';
 import { RegionIo } from '../../ui/region-io.js';
 import { ExitCode } from '../exit-codes.js';
 import { openSession, type Session } from '../session.js';
 
-/** Shared by init, plan and run: open the session, run the chosen steps, show the result. */
-export async function runCommand(
-  cmd: Command,
-  io: Io,
-  opts: Pick<RunOptions, 'command' | 'mode' | 'wizard'> & { selected: readonly StepEntry[] },
-): Promise<{ result: RunResult; exitCode: number }> {
+type CommandOptions = Pick<RunOptions, 'command' | 'mode' | 'wizard'> & { selected: readonly StepEntry[] };
+
+/**
+ * Shared by init, plan and run: open the session, run the chosen steps, show the result. Every
+ * apply takes the region's lease before its first write (`--force-unlock` clears a stale one first).
+ */
+export async function runCommand(cmd: Command, io: Io, command: CommandOptions): Promise<{ result: RunResult; exitCode: number }> {
   const session = await openSession(cmd, io);
+  const opts = { ...command, lease: command.mode === 'apply' ? { forceUnlock: cmd.opts<{ forceUnlock?: boolean }>().forceUnlock === true } : undefined };
   if (session.loaded.settings.regions.length > 1) return runRegions(session, io, opts);
   const result = await runSteps({ ...opts, catalog: STEPS, loaded: session.loaded, aws: session.aws, io });
   io.result(result.report);
@@ -35,7 +38,7 @@ const REGIONS_IN_FLIGHT = 3;
  * region's policies name that region's key, bucket and log group. A failure in one region
  * does not stop the others; the run exits 1 at the end.
  */
-async function runRegions(session: Session, io: Io, opts: Pick<RunOptions, 'command' | 'mode' | 'wizard'> & { selected: readonly StepEntry[] }) {
+async function runRegions(session: Session, io: Io, opts: CommandOptions & Pick<RunOptions, 'lease'>) {
   const { loaded, aws } = session;
   if (opts.mode === 'apply' && io.interactive) {
     throw new UsageError('REGIONS_NEED_YES', '--regions runs without questions: add --yes, or look first with `ssm-setup plan --regions …`');
@@ -43,23 +46,31 @@ async function runRegions(session: Session, io: Io, opts: Pick<RunOptions, 'comm
   const identity = await aws.identity();
   const regions = loaded.settings.regions;
   const reports: RunReport[] = [];
-  await pool(regions, REGIONS_IN_FLIGHT, async (region) => {
-    const regional = withAnswers(loaded, {
+  const ids = opts.command === 'run' ? STEPS.filter((s) => opts.selected.includes(s)).map((s) => s.id) : [];
+  const regionalOf = (region: string) =>
+    withAnswers(loaded, {
       instanceRole: `${loaded.settings.instanceRole}-${region}`,
       instancePolicy: `${loaded.settings.instancePolicy}-${region}`,
       operatorPolicy: `${loaded.settings.operatorPolicy}-${region}`,
     });
+  await pool(regions, REGIONS_IN_FLIGHT, async (region) => {
+    const regional = regionalOf(region);
     const clients = new AwsClients({ ...aws.target, region }, aws.recorder);
     try {
       const { report } = await runSteps({ ...opts, wizard: false, catalog: STEPS, loaded: regional, aws: clients, io: new RegionIo(io, region) });
       reports.push(report);
     } catch (err) {
-      const e = toStepError('init', err, `ssm-setup ${opts.command} --region ${region}`) as SetupError;
+      const e = toStepError('init', err, rerunCommand(opts.command, ids, regional, { region })) as SetupError;
       reports.push({ command: opts.command, account: identity.account, region, ok: false, steps: [], error: errorView(e) });
     }
   });
   reports.sort((a, b) => regions.indexOf(a.region!) - regions.indexOf(b.region!));
   const failed = reports.filter((r) => !r.ok);
+  // One failed region reruns alone, with its own IAM names; several rerun together (which needs --yes).
+  const again = () =>
+    failed.length === 1
+      ? rerunCommand(opts.command, ids, regionalOf(failed[0]!.region!), { region: failed[0]!.region })
+      : rerunCommand(opts.command, ids, loaded, { regions: failed.map((r) => r.region!), switches: opts.mode === 'apply' ? ['--yes'] : [] });
   const combined: RunReport = {
     command: opts.command,
     account: identity.account,
@@ -71,7 +82,7 @@ async function runRegions(session: Session, io: Io, opts: Pick<RunOptions, 'comm
           error: {
             code: (failed[0]!.error ?? failed[0]!.steps.find((s) => s.error)?.error)?.code ?? 'AWS_ERROR',
             message: failed.map((r) => `${r.region}: ${r.error?.message ?? r.steps.find((s) => s.error)?.error?.message ?? 'failed'}`).join('; '),
-            hint: 'the other regions are done; fix the failed ones and rerun',
+            hint: `the other regions are done; fix the failed ones and rerun \`${again()}\``,
           },
         }
       : {}),

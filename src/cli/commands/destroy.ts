@@ -1,15 +1,13 @@
 import type { Command } from 'commander';
 import { toStepError } from '../../aws/errors.js';
-import { AbortedError, UsageError } from '../../base/errors.js';
+import { forceUnlock, withLease } from '../../aws/lease.js';
+import { UsageError } from '../../base/errors.js';
 import type { Io } from '../../core/io.js';
 import { errorView, type RunReport, type StepReport } from '../../core/report.js';
 import { STEPS } from '../../engine/catalog.js';
 import { bucketNameFor } from '../../steps/log-bucket/read.js';
-import { iamRemovals } from '../../teardown/iam.js';
-import { sshConfigRemovals } from '../../teardown/local.js';
-import { associationRemovals, preferencesRemovals } from '../../teardown/ssm.js';
-import { storageRemovals } from '../../teardown/storage.js';
-import type { Removal, TeardownContext } from '../../teardown/types.js';
+import { confirmTeardown, readTeardown } from '../../teardown/index.js';
+import type { Kept, Removal, TeardownContext } from '../../teardown/types.js';
 import { ExitCode } from '../exit-codes.js';
 import { switches } from '../options.js';
 import { openSession } from '../session.js';
@@ -17,63 +15,63 @@ import { openSession } from '../session.js';
 /**
  * `ssm-setup destroy`: removes what ssm-setup created (tagged ManagedBy=ssm-setup, or named and
  * recorded by it), in the reverse order of init, after showing it and asking. The audit trail
- * (bucket, objects, log group, key) stays unless --delete-logs, which asks a second time.
- * Reading again on every run makes a rerun after a partial failure finish the job.
+ * (bucket, objects, log group, key) stays unless --delete-logs, which has the operator type the
+ * bucket's name and the key's alias (src/teardown/confirm.ts). What it keeps, and why, is in the
+ * plan. Reading again on every run makes a rerun after a partial failure finish the job.
  */
 export async function run(cmd: Command, _args: string[], io: Io): Promise<number> {
-  const opts = cmd.opts<{ deleteLogs?: boolean; force?: boolean }>();
+  const opts = cmd.opts<{ deleteLogs?: boolean; force?: boolean; forceUnlock?: boolean }>();
   if (opts.deleteLogs && switches(cmd).yes && !opts.force) {
     throw new UsageError('NEEDS_FORCE', '--delete-logs with --yes also needs --force: it deletes the session logs for good', {
-      hint: 'or run it in a terminal and confirm twice',
+      hint: 'or run it in a terminal and type the names it asks for',
     });
   }
   const { loaded, aws } = await openSession(cmd, io);
   const identity = await aws.identity();
+  const leaseFailed = (err: unknown) => {
+    throw toStepError('destroy', err, 'ssm-setup destroy');
+  };
+  if (opts.forceUnlock) await forceUnlock(aws, io).catch(leaseFailed);
   const ctx: TeardownContext = { settings: loaded.settings, identity, region: aws.target.region, aws, io, deleteLogs: !!opts.deleteLogs };
-  const removals = await io
-    .task('Reading what ssm-setup created', async () => [
-      ...(await sshConfigRemovals(ctx)),
-      ...(await associationRemovals(ctx)),
-      ...(await preferencesRemovals(ctx)),
-      ...(await iamRemovals(ctx)),
-      ...(await storageRemovals(ctx)),
-    ])
+  const { removals, kept } = await io
+    .task('Reading what ssm-setup created', () => readTeardown(ctx))
     .catch((err: unknown) => {
       throw toStepError('destroy', err, 'ssm-setup destroy');
     });
-  const report = reportOf(removals, identity.account, ctx.region);
+  const report = reportOf(removals, kept, identity.account, ctx.region);
   io.plan(report);
   if (!opts.deleteLogs)
     io.info(
       `Kept: the key ${loaded.settings.keyAlias}, the bucket ${bucketNameFor(loaded.settings, identity.account, ctx.region)} with its logs, and the log group (--delete-logs removes them).`,
     );
   if (removals.length) {
-    if (!(await io.confirm({ id: 'destroy.confirm', message: `Remove these ${removals.length}?`, default: false })))
-      throw new AbortedError('DECLINED', 'Declined: nothing was removed.');
-    if (removals.some((r) => r.step === 'log-bucket' || r.step === 'log-group')) {
-      const bucket = bucketNameFor(loaded.settings, identity.account, ctx.region);
-      const sure = await io.confirm({
-        id: 'destroy.confirm-delete-logs',
-        message: `Delete the session logs in bucket ${bucket} and the log group for good?`,
-        default: false,
-      });
-      if (!sure) throw new AbortedError('DECLINED', 'Declined: nothing was removed.');
-    }
-    await execute(removals, report, io);
+    await confirmTeardown(io, removals, { yes: !!switches(cmd).yes });
+    // Under the region's lease: a run of init meanwhile would recreate what is being removed.
+    await withLease(aws, identity, 'ssm-setup destroy', io, () => execute(removals, report, io)).catch(leaseFailed);
   }
   io.result(report);
   return report.ok ? ExitCode.Ok : ExitCode.Failed;
 }
 
-/** One report row per step, in init's order, each removal a `- delete` / `~ update` line. */
-function reportOf(removals: readonly Removal[], account: string, region: string): RunReport {
-  const steps: StepReport[] = STEPS.filter((s) => removals.some((r) => r.step === s.id)).map((s) => ({
-    id: s.id,
-    title: s.title,
-    status: 'pending',
-    outputs: {},
-    changes: removals.filter((r) => r.step === s.id).map(({ action, resource, detail }) => ({ action, resource, detail })),
-  }));
+/**
+ * One report row per step, in init's order, each removal a `- delete` / `~ update` line; what
+ * the step keeps is its note (`kept <resource>: <why>`, one line), and a step that only keeps is
+ * unchanged.
+ */
+function reportOf(removals: readonly Removal[], kept: readonly Kept[], account: string, region: string): RunReport {
+  const involved = (id: string) => removals.some((r) => r.step === id) || kept.some((k) => k.step === id);
+  const steps: StepReport[] = STEPS.filter((s) => involved(s.id)).map((s) => {
+    const changes = removals.filter((r) => r.step === s.id).map(({ action, resource, detail }) => ({ action, resource, detail }));
+    const notes = kept.filter((k) => k.step === s.id).map((k) => `kept ${k.resource}: ${k.why}`);
+    return {
+      id: s.id,
+      title: s.title,
+      status: changes.length ? 'pending' : 'unchanged',
+      outputs: {},
+      changes,
+      ...(notes.length ? { note: notes.join('; ') } : {}),
+    };
+  });
   return { command: 'destroy', account, region, ok: true, steps };
 }
 
