@@ -36,6 +36,7 @@ const IMPLIED: Record<string, readonly string[]> = {
   'CloudWatchLogs.CreateLogGroup': ['logs:TagResource'],
   'SSM.CreateDocument': ['ssm:AddTagsToResource'],
   'SSM.CreateAssociation': ['ssm:AddTagsToResource'],
+  'SSM.PutParameter': ['ssm:AddTagsToResource'],
 };
 
 function files(dir: string): string[] {

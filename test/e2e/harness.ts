@@ -55,6 +55,12 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
   });
 }
 
+/** The lease a run takes before its first write (src/aws/lease.ts): an SSM parameter put and deleted. */
+const LEASE_CALLS = new Set(['PutParameter', 'DeleteParameter']);
+
+/** The writes that changed the setup: every write but the lease's own. */
+export const setupWrites = (run: Pick<CliRun, 'writes'>) => run.writes.filter((c) => !(c.service === 'SSM' && LEASE_CALLS.has(c.operation)));
+
 /** The stable error code a run printed (`--verbose` prints `code: X` under the error), or undefined. */
 export const errorCode = (run: Pick<CliRun, 'stderr'>) => /^code: ([A-Z_]+)$/m.exec(run.stderr)?.[1];
 

@@ -9,7 +9,7 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { kms, reset, runCli } from './harness.js';
+import { kms, reset, runCli, setupWrites } from './harness.js';
 
 const ALIAS = 'alias/ssm-session-manager';
 
@@ -82,6 +82,12 @@ describe('ssm-setup init against moto_server', () => {
     [['init', '--yes', '--region', 'moon-1'], ['--region']],
     [['init', '--yes', '--endpoint-url', 'ftp://127.0.0.1'], ['--endpoint-url']],
     [['init', '--yes', '--tags', 'ManagedBy=me'], ['--tags']],
+    [
+      ['init', '--yes', '--tags', 'Note=a#b'],
+      ['--tags', '"#"'],
+    ],
+    [['init', '--yes', '--tag', ' =x'], ['--tag[0]']],
+    [['init', '--yes', '--s3-prefix', 'logs/../other/'], ['--s3-prefix']],
     [['init', '--yes', '--profile', 'nope'], ['--profile: no profile "nope"']],
     [['run', 'kms-key', 'nope'], ['unknown step: nope']],
   ])('bad input %j exits 2 naming it, before any AWS call', async (args, named) => {
@@ -136,7 +142,11 @@ describe('ssm-setup init against moto_server', () => {
     await kms().send(new CreateAliasCommand({ AliasName: ALIAS, TargetKeyId: KeyMetadata!.KeyId }));
     const run = await runCli(['run', 'kms-key', '--yes', '--cloudwatch-logs']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.writes.map((c) => c.operation).sort()).toEqual(['EnableKeyRotation', 'PutKeyPolicy']);
+    expect(
+      setupWrites(run)
+        .map((c) => c.operation)
+        .sort(),
+    ).toEqual(['EnableKeyRotation', 'PutKeyPolicy']);
     const { Policy } = await kms().send(new GetKeyPolicyCommand({ KeyId: KeyMetadata!.KeyId, PolicyName: 'default' }));
     const statements = JSON.parse(Policy!).Statement as { Sid?: string; Principal?: unknown }[];
     expect(statements.length).toBe(2);

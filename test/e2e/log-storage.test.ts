@@ -16,7 +16,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { kms, reset, runCli, sdk } from './harness.js';
+import { kms, reset, runCli, sdk, setupWrites } from './harness.js';
 
 const BUCKET = 'ssm-session-logs-123456789012-us-east-1';
 const GROUP = '/aws/ssm/session-logs';
@@ -143,7 +143,7 @@ describe('session log storage against moto_server', () => {
     await logs().send(new CreateLogGroupCommand({ logGroupName: '/team/sessions', kmsKeyId: await keyArn() }));
     const run = await runCli(['run', 'log-group', '--yes', '--log-group', '/team/sessions', '--log-retention-days', '90']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.writes.map((c) => c.operation)).toEqual(['PutRetentionPolicy']);
+    expect(setupWrites(run).map((c) => c.operation)).toEqual(['PutRetentionPolicy']);
     const [group] = (await logs().send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/team/sessions' }))).logGroups!;
     expect(group!.retentionInDays).toBe(90);
     expect((await logs().send(new ListTagsForResourceCommand({ resourceArn: group!.logGroupArn }))).tags ?? {}).not.toHaveProperty('ManagedBy');

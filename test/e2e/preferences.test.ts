@@ -8,7 +8,7 @@ import {
   UpdateDocumentDefaultVersionCommand,
 } from '@aws-sdk/client-ssm';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { kms, reset, runCli, sdk } from './harness.js';
+import { kms, reset, runCli, sdk, setupWrites } from './harness.js';
 
 const Name = 'SSM-SessionManagerRunShell';
 const ssm = () => sdk(SSMClient);
@@ -63,11 +63,11 @@ describe('Session Manager preferences against moto_server', () => {
 
     const run = await runCli(['init', '--yes', ...ARGS]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.writes.filter((c) => c.service === 'SSM').map((c) => c.operation)).toEqual([
-      'AddTagsToResource',
-      'UpdateDocument',
-      'UpdateDocumentDefaultVersion',
-    ]);
+    expect(
+      setupWrites(run)
+        .filter((c) => c.service === 'SSM')
+        .map((c) => c.operation),
+    ).toEqual(['AddTagsToResource', 'UpdateDocument', 'UpdateDocumentDefaultVersion']);
     const d = await describeDoc();
     expect(d).toMatchObject({ DefaultVersion: '2', LatestVersion: '2' });
     expect(d.Tags).toContainEqual({ Key: 'ssm-setup:original-default-version', Value: '1' });
@@ -90,7 +90,7 @@ describe('Session Manager preferences against moto_server', () => {
     const run = await runCli(['init', '--yes', '--idle-timeout', '30']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('default version 1 → 2 (the latest, left behind by an interrupted update)');
-    expect(run.writes.map((c) => c.operation)).toEqual(['UpdateDocumentDefaultVersion']);
+    expect(setupWrites(run).map((c) => c.operation)).toEqual(['UpdateDocumentDefaultVersion']);
     expect((await describeDoc()).DefaultVersion).toBe('2');
   });
 
@@ -109,7 +109,7 @@ describe('Session Manager preferences against moto_server', () => {
     expect(normalized.code, normalized.stdout + normalized.stderr).toBe(0);
     // The normalized content is version 1's again: SSM refuses it as a duplicate, so version 1
     // becomes the default instead of a third copy.
-    expect(normalized.writes.map((c) => c.operation)).toEqual(['UpdateDocument', 'UpdateDocumentDefaultVersion']);
+    expect(setupWrites(normalized).map((c) => c.operation)).toEqual(['UpdateDocument', 'UpdateDocumentDefaultVersion']);
     const d = await describeDoc();
     expect(d).toMatchObject({ DefaultVersion: '1', LatestVersion: '2' });
     expect((await contentOf('1')).inputs.s3EncryptionEnabled).toBe(true);
