@@ -3,7 +3,6 @@ import {
   DeletePolicyCommand,
   DeletePolicyVersionCommand,
   DeleteRoleCommand,
-  DeleteRolePolicyCommand,
   DetachGroupPolicyCommand,
   DetachRolePolicyCommand,
   DetachUserPolicyCommand,
@@ -14,33 +13,57 @@ import {
   ListEntitiesForPolicyCommand,
   ListPolicyTagsCommand,
   ListPolicyVersionsCommand,
-  ListRolePoliciesCommand,
+  paginateListRolePolicies,
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
 import { unlessMissing } from '../aws/errors.js';
 import { tagRecord } from '../policies/tags.js';
 import { policyArn } from '../steps/shared/managed-policy.js';
-import { isOurs, type Removal, type TeardownContext } from './types.js';
+import { type InstanceMarks, profileUse } from './instances.js';
+import { isOurs, type Kept, type Removal, someOf, type Teardown, type TeardownContext } from './types.js';
 
 /**
  * The IAM part of the setup, if ssm-setup created it (ManagedBy tag): the instance profile
- * taken off the instances it was given to, the role and profile, and the two managed policies
- * detached from everything and deleted. AWS managed policies attached to foreign roles stay:
- * nothing tells whether they were there before.
+ * taken off the instances ssm-setup gave it to, the two managed policies detached from
+ * everything and deleted, and the role and profile. Those two stay, saying why, while they are
+ * someone else's too: the profile is still on an instance ssm-setup did not give it to, or the
+ * role holds an inline policy ssm-setup never writes. AWS managed policies attached to foreign
+ * roles stay: nothing tells whether they were there before.
  */
-export async function iamRemovals(ctx: TeardownContext): Promise<Removal[]> {
+export async function iamTeardown(ctx: TeardownContext, marks: InstanceMarks): Promise<Teardown> {
   const iam = ctx.aws.get(IAMClient);
-  const removals: Removal[] = [];
   const role = ctx.settings.instanceRole;
   const profile = (await unlessMissing(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: role })), 'NoSuchEntityException'))?.InstanceProfile;
-  if (profile?.Arn && isOurs(tagRecord(profile.Tags))) {
-    removals.push(...(await disassociations(ctx, profile.Arn)));
-  }
-  for (const name of [ctx.settings.instancePolicy, ctx.settings.operatorPolicy]) {
-    removals.push(...(await policyRemovals(ctx, iam, name)));
-  }
+  const use = await profileUse(ctx, marks, profile?.Arn);
+  const policies: Removal[] = [];
+  for (const name of [ctx.settings.instancePolicy, ctx.settings.operatorPolicy]) policies.push(...(await policyRemovals(ctx, iam, name)));
+
+  const kept: Kept[] = [];
+  const removals: Removal[] = [...use.removals, ...policies];
   const ownRole = (await unlessMissing(iam.send(new GetRoleCommand({ RoleName: role })), 'NoSuchEntityException'))?.Role;
-  if (ownRole && isOurs(tagRecord(ownRole.Tags))) {
+  const roleOurs = !!ownRole && isOurs(tagRecord(ownRole.Tags));
+  const profileOurs = !!profile && isOurs(tagRecord(profile.Tags));
+  const inProfile = !!profile?.Roles?.some((r) => r.RoleName === role);
+  const inline = roleOurs ? await inlinePolicies(iam, role) : [];
+  const roleStays = inline.length > 0 || (inProfile && use.others.length > 0);
+  const profileStays = use.others.length > 0 || (roleStays && inProfile);
+
+  if (profileOurs && use.others.length) {
+    const why = `still on ${someOf(use.others)}, where ssm-setup did not associate it (no ssm-setup tag): they keep it, so it stays`;
+    kept.push({ step: 'instance-role', resource: `instance profile ${role}`, why });
+  } else if (profileOurs && profileStays) {
+    kept.push({ step: 'instance-role', resource: `instance profile ${role}`, why: `holds the role ${role}, which stays` });
+  }
+  if (roleOurs && inline.length) {
+    const why = `has inline polic${inline.length === 1 ? 'y' : 'ies'} ${inline.join(', ')} that ssm-setup did not put there: the role stays`;
+    kept.push({ step: 'instance-role', resource: `IAM role ${role}`, why });
+  } else if (roleOurs && roleStays) {
+    kept.push({
+      step: 'instance-role',
+      resource: `IAM role ${role}`,
+      why: `in instance profile ${role}, which stays on instances ssm-setup did not give it to`,
+    });
+  } else if (roleOurs) {
     removals.push({
       step: 'instance-role',
       action: 'delete',
@@ -50,16 +73,14 @@ export async function iamRemovals(ctx: TeardownContext): Promise<Removal[]> {
         for (const p of (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role }))).AttachedPolicies ?? []) {
           await iam.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: p.PolicyArn }));
         }
-        for (const PolicyName of (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? []) {
-          await iam.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName }));
-        }
-        if (profile?.Roles?.some((r) => r.RoleName === role))
-          await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: role, RoleName: role }));
+        if (inProfile)
+          await unlessMissing(iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: role, RoleName: role })), 'NoSuchEntityException');
+        // An inline policy added since the read makes this a DeleteConflict: the rerun keeps the role.
         await iam.send(new DeleteRoleCommand({ RoleName: role }));
       },
     });
   }
-  if (profile && isOurs(tagRecord(profile.Tags))) {
+  if (profileOurs && !profileStays) {
     removals.push({
       step: 'instance-role',
       action: 'delete',
@@ -72,7 +93,14 @@ export async function iamRemovals(ctx: TeardownContext): Promise<Removal[]> {
       },
     });
   }
-  return removals;
+  return { removals, kept };
+}
+
+/** The role's inline policies: ssm-setup never writes one, so each is someone else's. */
+async function inlinePolicies(iam: IAMClient, RoleName: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateListRolePolicies({ client: iam }, { RoleName })) names.push(...(page.PolicyNames ?? []));
+  return names;
 }
 
 async function policyRemovals(ctx: TeardownContext, iam: IAMClient, name: string): Promise<Removal[]> {
@@ -104,30 +132,4 @@ async function policyRemovals(ctx: TeardownContext, iam: IAMClient, name: string
       },
     },
   ];
-}
-
-/** Instances ssm-setup gave its profile to get it taken off again (they had none before). */
-async function disassociations(ctx: TeardownContext, profileArn: string): Promise<Removal[]> {
-  const { DescribeIamInstanceProfileAssociationsCommand, DisassociateIamInstanceProfileCommand, EC2Client } = await import('@aws-sdk/client-ec2');
-  const ec2 = ctx.aws.get(EC2Client);
-  const removals: Removal[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'state', Values: ['associating', 'associated'] }], NextToken }),
-    );
-    for (const a of page.IamInstanceProfileAssociations ?? []) {
-      if (a.IamInstanceProfile?.Arn !== profileArn || !a.AssociationId) continue;
-      const AssociationId = a.AssociationId;
-      removals.push({
-        step: 'instance-role',
-        action: 'update',
-        resource: `instance ${a.InstanceId}`,
-        detail: `take off instance profile ${ctx.settings.instanceRole}`,
-        run: async () => void (await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId }))),
-      });
-    }
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return removals;
 }

@@ -1,72 +1,43 @@
-import {
-  DeleteAssociationCommand,
-  DeleteDocumentCommand,
-  DescribeDocumentCommand,
-  paginateListAssociations,
-  RemoveTagsFromResourceCommand,
-  SSMClient,
-  UpdateDocumentDefaultVersionCommand,
-} from '@aws-sdk/client-ssm';
+import { type Association, DeleteAssociationCommand, ListTagsForResourceCommand, paginateListAssociations, SSMClient } from '@aws-sdk/client-ssm';
 import { unlessMissing } from '../aws/errors.js';
-import { PREFERENCES_DOCUMENT as Name } from '../policies/preferences-document.js';
 import { tagRecord } from '../policies/tags.js';
-import { ORIGINAL_DEFAULT_TAG } from '../steps/preferences/read.js';
-import { isOurs, type Removal, type TeardownContext } from './types.js';
+import { isOurs, type Kept, type Removal, type Teardown, type TeardownContext } from './types.js';
 
-/** Associations are ssm-setup's by name: it names them `ssm-setup-…` and never adopts others. */
-const OUR_ASSOCIATIONS = /^ssm-setup-/;
-
-export async function associationRemovals(ctx: TeardownContext): Promise<Removal[]> {
-  const ssm = ctx.aws.get(SSMClient);
-  const removals: Removal[] = [];
-  for await (const page of paginateListAssociations({ client: ssm }, {})) {
-    for (const a of page.Associations ?? []) {
-      if (!a.AssociationName || !OUR_ASSOCIATIONS.test(a.AssociationName) || !a.AssociationId) continue;
-      const AssociationId = a.AssociationId;
-      removals.push({
-        step: 'host-management',
-        action: 'delete',
-        resource: `association ${a.AssociationName}`,
-        detail: `${a.Name}; delete it`,
-        run: async () => void (await ssm.send(new DeleteAssociationCommand({ AssociationId }))),
-      });
-    }
-  }
-  return removals;
-}
+/** ssm-setup names its associations `ssm-setup-…`; only its ManagedBy tag makes one its own. */
+const OUR_NAMES = /^ssm-setup-/;
 
 /**
- * The preferences go back to what they were: a document ssm-setup created is deleted; one it
- * adopted gets back the default version recorded before its first change.
+ * The host-management associations ssm-setup made: named `ssm-setup-…` AND tagged
+ * ManagedBy=ssm-setup (the tag is read for each one so named: the list does not carry it).
+ * One only named like them is someone else's: it stays, and the plan says so.
  */
-export async function preferencesRemovals(ctx: TeardownContext): Promise<Removal[]> {
+export async function associationTeardown(ctx: TeardownContext): Promise<Teardown> {
   const ssm = ctx.aws.get(SSMClient);
-  const doc = (await unlessMissing(ssm.send(new DescribeDocumentCommand({ Name })), 'InvalidDocument'))?.Document;
-  if (!doc) return [];
-  const tags = tagRecord(doc.Tags);
-  if (isOurs(tags)) {
-    return [
-      {
-        step: 'preferences',
-        action: 'delete',
-        resource: `preferences ${Name}`,
-        detail: 'ssm-setup created it: delete it (Session Manager falls back to its defaults)',
-        run: async () => void (await ssm.send(new DeleteDocumentCommand({ Name }))),
-      },
-    ];
+  // Every association of the region: the API does not say whether its AssociationName filter is
+  // a prefix or an exact match, so the names are compared here.
+  const named: Association[] = [];
+  for await (const page of paginateListAssociations({ client: ssm }, {})) {
+    named.push(...(page.Associations ?? []).filter((a) => a.AssociationId && OUR_NAMES.test(a.AssociationName ?? '')));
   }
-  const original = tags[ORIGINAL_DEFAULT_TAG];
-  if (!original) return [];
-  return [
-    {
-      step: 'preferences',
-      action: 'update',
-      resource: `preferences ${Name}`,
-      detail: `default version ${doc.DefaultVersion} → ${original} (as it was before ssm-setup)`,
-      run: async () => {
-        if (doc.DefaultVersion !== original) await ssm.send(new UpdateDocumentDefaultVersionCommand({ Name, DocumentVersion: original }));
-        await ssm.send(new RemoveTagsFromResourceCommand({ ResourceType: 'Document', ResourceId: Name, TagKeys: [ORIGINAL_DEFAULT_TAG] }));
-      },
-    },
-  ];
+  const removals: Removal[] = [];
+  const kept: Kept[] = [];
+  for (const a of named) {
+    const AssociationId = a.AssociationId!;
+    const tags = await unlessMissing(ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Association', ResourceId: AssociationId })), 'InvalidResourceId');
+    // Deleted between the list and now: nothing to do.
+    if (!tags) continue;
+    const resource = `association ${a.AssociationName}`;
+    if (!isOurs(tagRecord(tags.TagList))) {
+      kept.push({ step: 'host-management', resource, why: 'named like ssm-setup’s but not tagged ManagedBy=ssm-setup: someone else’s, left as it is' });
+      continue;
+    }
+    removals.push({
+      step: 'host-management',
+      action: 'delete',
+      resource,
+      detail: `${a.Name}; delete it`,
+      run: async () => void (await unlessMissing(ssm.send(new DeleteAssociationCommand({ AssociationId })), 'AssociationDoesNotExist')),
+    });
+  }
+  return { removals, kept };
 }

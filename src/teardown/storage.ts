@@ -1,5 +1,4 @@
 import { CloudWatchLogsClient, DeleteLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DeleteAliasCommand, DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import {
   DeleteBucketCommand,
   DeleteBucketPolicyCommand,
@@ -17,17 +16,23 @@ import { errorName, unlessMissing } from '../aws/errors.js';
 import { chunks } from '../base/batch.js';
 import { StepError } from '../base/errors.js';
 import { tagRecord } from '../policies/tags.js';
-import { keyTags } from '../steps/kms-key/read.js';
 import { bucketNameFor } from '../steps/log-bucket/read.js';
-import { isOurs, type Removal, type TeardownContext } from './types.js';
+import { type BucketFate, keyTeardown } from './key.js';
+import { isOurs, merge, NOTHING, type Removal, type Teardown, type TeardownContext } from './types.js';
 
-/** KMS waits this long before it deletes a key; it can be cancelled meanwhile. */
-export const KEY_DELETION_DAYS = 30;
-
-/** The audit trail (log group, bucket and its objects, key): only with --delete-logs, and only what ssm-setup created. */
-export async function storageRemovals(ctx: TeardownContext): Promise<Removal[]> {
-  if (!ctx.deleteLogs) return [];
-  return [...(await logGroupRemoval(ctx)), ...(await bucketRemoval(ctx)), ...(await keyRemoval(ctx))];
+/**
+ * The audit trail (log group, bucket and its objects, key): only with --delete-logs, and only
+ * what ssm-setup created. Each is confirmed by typing its name (the bucket's covers the log
+ * group); the key goes last, and only when nothing that remains names it.
+ */
+export async function storageTeardown(ctx: TeardownContext, after: { readonly preferencesKey?: string } = {}): Promise<Teardown> {
+  if (!ctx.deleteLogs) return NOTHING;
+  const group = await logGroupRemoval(ctx);
+  const bucket = await bucketRemoval(ctx, group.length > 0);
+  // Typing the bucket's name covers the log group too: one name for the session logs.
+  const logs = bucket.removals.length ? [...group.map(({ typed: _, ...r }) => r), ...bucket.removals] : group;
+  const key = await keyTeardown(ctx, { bucket: bucket.state, groupGoes: group.length > 0, preferencesKey: after.preferencesKey });
+  return merge({ removals: logs, kept: [] }, key);
 }
 
 async function logGroupRemoval(ctx: TeardownContext): Promise<Removal[]> {
@@ -42,44 +47,52 @@ async function logGroupRemoval(ctx: TeardownContext): Promise<Removal[]> {
       action: 'delete',
       resource: `log group ${name}`,
       detail: 'delete it and its session logs',
-      run: async () => void (await logs.send(new DeleteLogGroupCommand({ logGroupName: name }))),
+      typed: { id: 'destroy.confirm-log-group-name', name, what: `delete the log group ${name} and its session logs` },
+      run: async () => void (await unlessMissing(logs.send(new DeleteLogGroupCommand({ logGroupName: name })), 'ResourceNotFoundException')),
     },
   ];
 }
 
-async function bucketRemoval(ctx: TeardownContext): Promise<Removal[]> {
+async function bucketRemoval(ctx: TeardownContext, withGroup: boolean): Promise<{ removals: Removal[]; state: BucketFate }> {
   const s3 = ctx.aws.get(S3Client);
   const Bucket = bucketNameFor(ctx.settings, ctx.identity.account, ctx.region);
-  if (!isOurs(tagRecord(await bucketTags(s3, Bucket, ctx.region)))) return [];
-  return [
-    {
-      step: 'log-bucket',
-      action: 'delete',
-      resource: `S3 bucket ${Bucket}`,
-      detail: 'delete every object version and the bucket',
-      run: async () => {
-        // The TLS-only policy would refuse the deletes over a plain-HTTP endpoint; the bucket goes anyway.
-        const policy = (await unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket })), 'NoSuchBucketPolicy'))?.Policy;
-        await s3.send(new DeleteBucketPolicyCommand({ Bucket }));
-        try {
-          await deleteAllVersions(s3, Bucket);
-        } catch (err) {
-          // The bucket stays, with logs in it: it keeps its policy (the TLS-only deny) too.
-          if (policy) await restorePolicy(ctx, s3, Bucket, policy);
-          throw err;
-        }
-        await s3.send(new DeleteBucketCommand({ Bucket }));
-      },
+  const tags = await bucketTags(s3, Bucket, ctx.region);
+  if (!tags) return { removals: [], state: 'none' };
+  if (!isOurs(tagRecord(tags))) return { removals: [], state: 'stays' };
+  const also = withGroup ? ` (and the log group ${ctx.settings.logGroup})` : '';
+  const removal: Removal = {
+    step: 'log-bucket',
+    action: 'delete',
+    resource: `S3 bucket ${Bucket}`,
+    detail: 'delete every object version and the bucket',
+    typed: { id: 'destroy.confirm-bucket-name', name: Bucket, what: `delete the bucket ${Bucket} and every session log in it${also}` },
+    run: async () => {
+      // The TLS-only policy would refuse the deletes over a plain-HTTP endpoint; the bucket goes anyway.
+      const policy = (await unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket })), 'NoSuchBucketPolicy'))?.Policy;
+      await s3.send(new DeleteBucketPolicyCommand({ Bucket }));
+      try {
+        await deleteAllVersions(s3, Bucket);
+      } catch (err) {
+        // The bucket stays, with logs in it: it keeps its policy (the TLS-only deny) too.
+        if (policy) await restorePolicy(ctx, s3, Bucket, policy);
+        throw err;
+      }
+      await s3.send(new DeleteBucketCommand({ Bucket }));
     },
-  ];
+  };
+  return { removals: [removal], state: 'goes' };
 }
 
-/** The bucket's tags; none when it is missing, untagged, or in another region (init never makes one there). */
+/**
+ * The bucket's tags (none: an empty list); undefined when there is no such bucket in this region
+ * (init never makes one elsewhere, and a bucket elsewhere cannot use this region's key).
+ */
 async function bucketTags(s3: S3Client, Bucket: string, region: string): Promise<Tag[] | undefined> {
   try {
-    return (await s3.send(new GetBucketTaggingCommand({ Bucket }))).TagSet;
+    return (await s3.send(new GetBucketTaggingCommand({ Bucket }))).TagSet ?? [];
   } catch (err) {
-    if (['NoSuchBucket', 'NoSuchTagSet', 'NoSuchTagSetError'].includes(errorName(err))) return undefined;
+    if (['NoSuchTagSet', 'NoSuchTagSetError'].includes(errorName(err))) return [];
+    if (errorName(err) === 'NoSuchBucket') return undefined;
     // PermanentRedirect (301), or a 400 such as AuthorizationHeaderMalformed: S3 names the bucket's region in a header.
     const elsewhere = (err as { $response?: { headers?: Record<string, string | undefined> } }).$response?.headers?.['x-amz-bucket-region'];
     if (elsewhere && elsewhere !== region) return undefined;
@@ -146,25 +159,4 @@ function notDeleted(Bucket: string, errors: readonly S3Error[]): StepError {
         'AccessDenied on other versions means the credentials lack s3:DeleteObjectVersion: grant it, then rerun `ssm-setup destroy --delete-logs`',
     },
   );
-}
-
-async function keyRemoval(ctx: TeardownContext): Promise<Removal[]> {
-  const kms = ctx.aws.get(KMSClient);
-  const alias = ctx.settings.keyAlias;
-  const meta = (await unlessMissing(kms.send(new DescribeKeyCommand({ KeyId: alias })), 'NotFoundException'))?.KeyMetadata;
-  if (!meta?.KeyId || meta.KeyState === 'PendingDeletion') return [];
-  if (!isOurs(await keyTags(kms, meta.KeyId))) return [];
-  const KeyId = meta.KeyId;
-  return [
-    {
-      step: 'kms-key',
-      action: 'delete',
-      resource: `KMS key ${alias}`,
-      detail: `delete the alias; schedule the key for deletion in ${KEY_DELETION_DAYS} days (aws kms cancel-key-deletion undoes it)`,
-      run: async () => {
-        await kms.send(new DeleteAliasCommand({ AliasName: alias }));
-        await kms.send(new ScheduleKeyDeletionCommand({ KeyId, PendingWindowInDays: KEY_DELETION_DAYS }));
-      },
-    },
-  ];
 }

@@ -10,20 +10,23 @@ import {
   ListPoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
-import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketEncryptionCommand, HeadBucketCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { endpoint, errorCode, kms, reset, runCli, sdk } from './harness.js';
 import { type SsmStubProxy, startSsmStubProxy } from './ssm-stub-proxy.js';
 
 // destroy lists the host-management associations, which moto does not implement: the stub
-// proxy in front of moto answers ListAssociations (empty) and forwards everything else.
+// proxy in front of moto holds them (ssm-stub-proxy.ts) and forwards everything else.
 let proxy: SsmStubProxy;
 beforeAll(async () => {
   proxy = await startSsmStubProxy(endpoint());
 });
 afterAll(() => proxy.close());
-beforeEach(reset);
+beforeEach(async () => {
+  await reset();
+  proxy.associations.clear();
+});
 
 const cli = (args: string[]) => runCli(args, { env: { AWS_ENDPOINT_URL: proxy.url } });
 const iam = () => sdk(IAMClient);
@@ -88,5 +91,53 @@ describe('destroy against moto_server', () => {
     await expect(kms().send(new DescribeKeyCommand({ KeyId: 'alias/ssm-session-manager' }))).rejects.toMatchObject({ name: 'NotFoundException' });
     await expect(sdk(S3Client).send(new HeadBucketCommand({ Bucket: BUCKET }))).rejects.toBeTruthy();
     expect((await sdk(CloudWatchLogsClient).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/ssm/session-logs' }))).logGroups).toEqual([]);
+  });
+
+  // Associations through the stub proxy (moto has none): ours made by the built CLI, one named
+  // like ours seeded without the ManagedBy tag.
+  it('an association named ssm-setup-… without our ManagedBy tag stays; ours go; a second destroy removes nothing', async () => {
+    const made = await cli(['run', 'host-management', '--yes', '--tag', 'Env=dev']);
+    expect(made.code, made.stdout + made.stderr).toBe(0);
+    const ours = [...proxy.associations.values()].map((a) => a.AssociationName).sort();
+    expect(ours).toEqual(['ssm-setup-SoftwareInventory', 'ssm-setup-UpdateCloudWatchAgent', 'ssm-setup-UpdateSSMAgent']);
+    const foreign = proxy.addAssociation({
+      Name: 'AWS-GatherSoftwareInventory',
+      AssociationName: 'ssm-setup-Foreign',
+      Targets: [{ Key: 'tag:Env', Values: ['dev'] }],
+      ScheduleExpression: 'rate(1 day)',
+      tags: { Owner: 'ops' },
+    });
+
+    const run = await cli(['destroy', '--yes']);
+
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect([...proxy.associations.keys()]).toEqual([foreign]);
+    expect(run.stdout).toContain('- delete association ssm-setup-UpdateSSMAgent');
+    expect(run.stdout).toContain('kept association ssm-setup-Foreign');
+    expect(run.writes.filter((w) => w.operation === 'DeleteAssociation')).toHaveLength(3);
+    const again = await cli(['destroy', '--yes']);
+    expect(again.code).toBe(0);
+    expect(again.writes).toEqual([]);
+    expect([...proxy.associations.keys()]).toEqual([foreign]);
+  });
+
+  it('--delete-logs keeps the key while the adopted bucket’s default encryption names it, and says so', async () => {
+    // Someone's bucket (tagged by its team), under the default name: init adopts it and encrypts it with the new key.
+    await sdk(S3Client).send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await sdk(S3Client).send(new PutBucketTaggingCommand({ Bucket: BUCKET, Tagging: { TagSet: [{ Key: 'Owner', Value: 'audit' }] } }));
+    const init = await cli(['init', '--yes']);
+    expect(init.code, init.stdout + init.stderr).toBe(0);
+    const key = (await kms().send(new DescribeKeyCommand({ KeyId: 'alias/ssm-session-manager' }))).KeyMetadata!;
+    const sse = (await sdk(S3Client).send(new GetBucketEncryptionCommand({ Bucket: BUCKET }))).ServerSideEncryptionConfiguration?.Rules?.[0];
+    expect(sse?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID).toBe(key.Arn);
+
+    const run = await cli(['destroy', '--yes', '--force', '--delete-logs']);
+
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`kept KMS key alias/ssm-session-manager: still used by bucket ${BUCKET}'s default encryption`);
+    expect(run.writes.map((w) => w.operation)).not.toContain('ScheduleKeyDeletion');
+    expect((await kms().send(new DescribeKeyCommand({ KeyId: 'alias/ssm-session-manager' }))).KeyMetadata?.KeyState).toBe('Enabled');
+    await sdk(S3Client).send(new HeadBucketCommand({ Bucket: BUCKET }));
+    expect((await cli(['destroy', '--yes', '--force', '--delete-logs'])).writes).toEqual([]);
   });
 });

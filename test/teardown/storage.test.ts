@@ -11,7 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StepError } from '../../src/base/errors.js';
-import { storageRemovals } from '../../src/teardown/storage.js';
+import { storageTeardown } from '../../src/teardown/storage.js';
 import type { Removal, TeardownContext } from '../../src/teardown/types.js';
 import { type FakeS3Options, fakeS3 } from '../helpers/fake-s3.js';
 import { ACCOUNT, IDENTITY, REGION, settingsFrom, testClients } from '../helpers/fixtures.js';
@@ -46,7 +46,7 @@ async function teardown(flags: Record<string, unknown>, io: TestIo): Promise<Tea
 
 /** The bucket's removal, or undefined when destroy leaves the bucket alone. */
 async function bucketRemoval(flags: Record<string, unknown> = {}, io = new TestIo()): Promise<Removal | undefined> {
-  return (await storageRemovals(await teardown(flags, io))).find((r) => r.step === 'log-bucket');
+  return (await storageTeardown(await teardown(flags, io))).removals.find((r) => r.step === 'log-bucket');
 }
 
 const listInputs = () => fake.mock.commandCalls(ListObjectVersionsCommand).map((c) => c.args[0].input as ListObjectVersionsRequest);
