@@ -27,14 +27,44 @@ const isCi = () => Boolean(process.env.CI && process.env.CI !== 'false');
 
 /**
  * Everything a command needs, in the order that keeps the safety rules: settings are
- * validated (exit 2) before the region is resolved, and no AWS call is made before both.
+ * validated (exit 2), and the local files the run will touch checked, before the region is
+ * resolved, and no AWS call is made before all of them.
  */
 export async function openSession(cmd: Command, io: Io): Promise<Session> {
   const loaded = await loadSettings({ flags: typedSettings(cmd), configPath: switches(cmd).config });
+  const ssh = sshConfigUse(cmd, io, loaded);
+  if (ssh) {
+    const { assertSshConfigPath, resolveSshConfigPath } = await import('../steps/ssh-config/file.js');
+    const label = labelFor('sshConfigPath', loaded.sources.sshConfigPath, loaded.configFile);
+    await assertSshConfigPath(resolveSshConfigPath(loaded.settings.sshConfigPath), { write: ssh === 'write', label });
+  }
   if (loaded.settings.profile) await assertProfileExists(loaded.settings.profile, labelFor('profile', loaded.sources.profile, loaded.configFile));
   // With --regions, the first one is the session's; each region gets its own clients (apply.ts).
   const region = loaded.settings.regions[0] ?? (await resolveRegion(loaded.settings));
   const { profile, endpointUrl } = loaded.settings;
   const recorder = new CallRecorder(process.env.SSM_SETUP_CALL_LOG, (c) => io.debug(`  aws ${c.service}.${c.operation}`));
   return { io, loaded, aws: new AwsClients({ region, profile, endpointUrl }, recorder) };
+}
+
+/**
+ * What the command does with the SSH config file: the ssh-config step writes it in `init` and
+ * `run ssh-config` when --ssh-config is on (an interactive init may still ask for it: then it
+ * is only looked at, the unwritable case being left to that question); `plan` reads it for the
+ * step, `check` and `destroy` always read it. Undefined: not touched.
+ */
+function sshConfigUse(cmd: Command, io: Io, loaded: LoadedSettings): 'read' | 'write' | undefined {
+  const on = loaded.settings.sshConfig;
+  switch (cmd.name()) {
+    case 'init':
+      return on ? 'write' : io.interactive && loaded.sources.sshConfig === 'default' ? 'read' : undefined;
+    case 'run':
+      return on && cmd.args.includes('ssh-config') ? 'write' : undefined;
+    case 'plan':
+      return on ? 'read' : undefined;
+    case 'check':
+    case 'destroy':
+      return 'read';
+    default:
+      return undefined;
+  }
 }

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { UsageError } from '../base/errors.js';
@@ -43,7 +44,8 @@ export async function loadSettings(input: LoadInput): Promise<LoadedSettings> {
   const layer = (values: Record<string, unknown>, source: Source) => {
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) continue;
-      raw[key] = normalise(key, value);
+      // Only flags and variables arrive as strings: a config-file value keeps its JSON type.
+      raw[key] = source === 'config' ? value : normalise(key, value);
       sources[key] = source;
     }
   };
@@ -84,16 +86,60 @@ function validate(raw: Record<string, unknown>, sources: Record<string, Source>,
   return { settings: parsed.data, sources, raw, configFile };
 }
 
+/** What an open or read error means for a path, in words. */
+const WHY: Record<string, string> = {
+  ENOENT: 'it does not exist',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ELOOP: 'a symlink loop',
+  ENOTDIR: 'a part of the path above it is a file, not a directory',
+  EISDIR: 'it is a directory',
+  ENAMETOOLONG: 'the path is too long',
+};
+
+/** How a file that is not a regular file is named in an error. */
+export function fileKind(info: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }) {
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a FIFO (named pipe)';
+  if (info.isSocket()) return 'a socket';
+  return info.isCharacterDevice() || info.isBlockDevice() ? 'a device' : 'not a regular file';
+}
+
+/**
+ * The settings file's text, or undefined when ./ssm-setup.json is absent. Opened without
+ * blocking and checked to be a regular file before it is read: reading a FIFO would wait for
+ * a writer forever, a directory or a device is no settings file.
+ */
+async function readConfigText(path: string, label: string, explicit: boolean): Promise<string | undefined> {
+  const refuse = (why: string) =>
+    new UsageError('CONFIG_UNREADABLE', `${label}cannot read ${path}: ${why}`, {
+      hint: explicit ? 'pass a readable JSON settings file with --config' : `move ${path} out of the way, or pass another file with --config`,
+    });
+  let file: Awaited<ReturnType<typeof open>>;
+  try {
+    file = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (!explicit && code === 'ENOENT') return undefined;
+    throw refuse(WHY[code] ?? (code || String(err)));
+  }
+  try {
+    const info = await file.stat();
+    if (!info.isFile()) throw refuse(`it is ${fileKind(info)}, not a file`);
+    return await file.readFile('utf8');
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw refuse(WHY[code] ?? (code || String(err)));
+  } finally {
+    await file.close();
+  }
+}
+
 async function readConfigFile(explicit: string | undefined, cwd: string) {
   const path = resolve(cwd, explicit ?? DEFAULT_CONFIG_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    const why = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new UsageError('CONFIG_UNREADABLE', `${explicit ? '--config: ' : ''}cannot read ${path} (${why})`);
-  }
+  const text = await readConfigText(path, explicit ? '--config: ' : '', explicit !== undefined);
+  if (text === undefined) return undefined;
   let values: unknown;
   try {
     values = JSON.parse(text);
@@ -106,7 +152,7 @@ async function readConfigFile(explicit: string | undefined, cwd: string) {
   return { path, values: values as Record<string, unknown> };
 }
 
-/** Flags arrive as strings: numbers and comma lists are turned into what the schema expects. */
+/** Flags, variables and prompt answers arrive as strings: numbers and comma lists are turned into what the schema expects. */
 function normalise(key: string, value: unknown): unknown {
   const kind = settingSpec(key)?.kind;
   if (kind === 'number' && typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) return Number(value);

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { SetupError } from '../base/errors.js';
 import { DEFAULT_CONFIG_FILE, type LoadedSettings } from './load.js';
 
 /** Not written: credentials selection and endpoints differ between a laptop and a pipeline. */
@@ -18,6 +19,13 @@ export async function writeSettingsFile(loaded: LoadedSettings, region: string, 
     () => ({}),
   );
   const chosen = Object.entries(loaded.raw).filter(([key]) => !MACHINE_LOCAL.has(key) && loaded.sources[key] !== 'default');
-  await writeFile(path, `${JSON.stringify({ ...existing, region, ...Object.fromEntries(chosen) }, null, 2)}\n`);
+  try {
+    await writeFile(path, `${JSON.stringify({ ...existing, region, ...Object.fromEntries(chosen) }, null, 2)}\n`);
+  } catch (err) {
+    throw new SetupError('FILE_UNWRITABLE', `cannot save the settings to ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+      cause: err,
+      hint: 'the setup itself is done; to repeat it, make the file (or its directory) writable, or pass the same values as flags',
+    });
+  }
   return path;
 }

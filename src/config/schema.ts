@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { type GivenTag, givenTags, MANAGED_BY_TAG, resourceTagProblems, type TagProblem, targetTagProblems } from './tags.js';
 
 /** CloudWatch Logs' allowed retention values (PutRetentionPolicy). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
-/** The tag every resource ssm-setup creates carries; `destroy` touches nothing without it. */
-export const MANAGED_BY_TAG = { key: 'ManagedBy', value: 'ssm-setup' } as const;
+export { MANAGED_BY_TAG, splitKeyValue } from './tags.js';
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 
@@ -33,33 +33,48 @@ const bucketName = z
 const iamName = (max: number) =>
   z.string().regex(new RegExp(`^[\\w+=,.@-]{1,${max}}$`), { error: `must be 1 to ${max} characters of letters, digits and +=,.@_-` });
 
-const keyValue = z.string().regex(/^[^=]+=.*$/, { error: 'must be Key=Value' });
+/** An array, with a message that says so: a config file must give a list as a JSON array. */
+const list = <T extends z.ZodType>(item: T) => z.array(item, { error: 'must be a list (a JSON array in the config file)' });
 
-/** AWS tag rules, checked per key so each message names the offending tag. */
-function tagProblem(key: string, value: string): string | undefined {
-  if (!key || key.length > 128) return 'tag keys are 1 to 128 characters';
-  if (key.toLowerCase().startsWith('aws:')) return 'tag keys must not start with aws:';
-  if (key === MANAGED_BY_TAG.key) return `${MANAGED_BY_TAG.key} is set by ssm-setup itself`;
-  if (value.length > 256) return 'tag values are at most 256 characters';
-  return undefined;
-}
+const keyValue = z.string({ error: 'must be Key=Value' }).regex(/^[^=]+=/, { error: 'must be Key=Value' });
 
-/** `--tags` / `tags`: a list of K=V (flag) or an object (config file) → a map. */
+/** Reports tag problems on the setting being checked: one issue each, at its tag. */
+const reportTags = (check: (tags: readonly GivenTag[]) => TagProblem[]) => (tags: readonly GivenTag[], ctx: z.RefinementCtx) => {
+  for (const p of check(tags)) ctx.addIssue({ code: 'custom', path: p.at === undefined ? [] : [p.at], message: p.message });
+};
+
+/** `--tags` / `tags`: a list of K=V (flag) or an object (config file) → a map, by the rules of tags.ts. */
 const resourceTags = z
-  .union([z.array(keyValue), z.record(z.string(), z.string())])
-  .transform((v) => (Array.isArray(v) ? Object.fromEntries(v.map(splitKeyValue)) : v) as Record<string, string>)
-  .superRefine((tags, ctx) => {
-    for (const [key, value] of Object.entries(tags)) {
-      const message = tagProblem(key, value);
-      if (message) ctx.addIssue({ code: 'custom', path: [key], message });
-    }
-    if (Object.keys(tags).length > 49) ctx.addIssue({ code: 'custom', message: 'at most 49 tags (AWS allows 50, one is ManagedBy)' });
-  });
+  .union([z.array(keyValue), z.record(z.string(), z.string({ error: 'tag values must be strings' }))], {
+    error: 'must be Key=Value pairs (an object or a list of "Key=Value" in the config file)',
+  })
+  .transform((v) => givenTags(v))
+  .superRefine(reportTags(resourceTagProblems))
+  .transform((tags) => Object.fromEntries(tags.map((t) => [t.key, t.value])) as Record<string, string>);
 
-export function splitKeyValue(s: string): [string, string] {
-  const i = s.indexOf('=');
-  return [s.slice(0, i).trim(), s.slice(i + 1).trim()];
-}
+/** `--tag` / `tag`: target filters, each Key=Value, by the filter rules of tags.ts. */
+const targetTags = list(keyValue)
+  .transform((v) => givenTags(v).map((t, i) => ({ ...t, at: i })))
+  .superRefine(reportTags(targetTagProblems))
+  .transform((tags) => tags.map(({ key, value }) => ({ key, value })));
+
+/** Each region once: two runs of one region at the same time would race each other. */
+const regionList = list(z.string().regex(REGION, { error: 'is not an AWS region name (like eu-west-1)' })).superRefine((regions, ctx) => {
+  regions.forEach((r, i) => {
+    // The loader shows the repeated value beside the message (got "…").
+    if (regions.indexOf(r) < i) ctx.addIssue({ code: 'custom', path: [i], message: 'is given twice: two runs in one region would race each other' });
+  });
+});
+
+/** Key prefix of the session logs: S3's safe characters, and no path tricks. */
+const s3Prefix = z
+  .string()
+  .max(512, { error: 'must be at most 512 characters' })
+  .regex(/^[A-Za-z0-9!_.*'()/=-]*$/, { error: "may hold only letters, digits and !_.'()/=-" })
+  .refine((p) => !p.startsWith('/') && !p.includes('//'), { error: 'must not start with / or contain //' })
+  .refine((p) => !p.split('/').some((seg) => seg === '.' || seg === '..'), { error: 'must not hold . or .. as a path segment (./, ../)' })
+  // The instance policy grants s3:PutObject on `bucket/<prefix>*`: a * in the prefix would widen it.
+  .refine((p) => !p.includes('*'), { error: 'must not hold * (the instance policy would read it as a wildcard)' });
 
 /**
  * Every setting of the contract, validated. Defaults live in the settings table (settings.ts), not in
@@ -72,7 +87,7 @@ export const settingsSchema = z
     /** Region, e.g. eu-west-1. */
     region: z.string().regex(REGION, { error: 'is not an AWS region name (like eu-west-1)' }).optional(),
     /** Several regions in one run (init, plan, run); wins over `region`. */
-    regions: z.array(z.string().regex(REGION, { error: 'is not an AWS region name (like eu-west-1)' })),
+    regions: regionList,
     /** One endpoint for every service (a local emulator); S3 is then addressed in path style. */
     endpointUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     /** @default alias/ssm-session-manager */
@@ -84,11 +99,9 @@ export const settingsSchema = z
     /** @default ssm-session-logs-<account>-<region> */
     bucket: bucketName.optional(),
     /** @default session-logs/ */
-    s3Prefix: z
-      .string()
-      .max(512, { error: 'must be at most 512 characters' })
-      .regex(/^[A-Za-z0-9!_.*'()/=-]*$/, { error: "may hold only letters, digits and !_.*'()/=-" })
-      .refine((p) => !p.startsWith('/') && !p.includes('//'), { error: 'must not start with / or contain //' }),
+    s3Prefix,
+    /** An empty prefix on a bucket ssm-setup did not create puts every object of it under the lifecycle rule. @default false */
+    s3PrefixWholeBucket: z.boolean({ error: 'must be true or false' }),
     /** @default 90; 0 = no transition */
     logTransitionDays: wholeNumber(0, 36500, '0 (off) or a number of days'),
     /** @default 365; 0 = never expire */
@@ -112,8 +125,8 @@ export const settingsSchema = z
     operatorPolicy: iamName(128),
     /** @default restricted */
     operatorAccess: z.enum(['restricted', 'full'], { error: 'must be restricted or full' }),
-    operatorUsers: z.array(iamName(64)),
-    operatorGroups: z.array(iamName(128)),
+    operatorUsers: list(iamName(64)),
+    operatorGroups: list(iamName(128)),
     /** Minutes. @default 20 */
     idleTimeout: wholeNumber(1, 60),
     /** Minutes; none by default. */
@@ -128,14 +141,9 @@ export const settingsSchema = z
     normalize: z.boolean({ error: 'must be true or false' }),
     shellProfileLinux: z.string().max(16_384, { error: 'must be at most 16384 characters' }),
     shellProfileWindows: z.string().max(16_384, { error: 'must be at most 16384 characters' }),
-    instanceIds: z.array(z.string().regex(/^i-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: 'is not an instance id (i- and 8 or 17 hex digits)' })),
+    instanceIds: list(z.string().regex(/^i-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: 'is not an instance id (i- and 8 or 17 hex digits)' })),
     /** Target filter: instances carrying every one of these tags. */
-    tag: z.array(keyValue).transform((l) =>
-      l.map((s) => {
-        const [key, value] = splitKeyValue(s);
-        return { key, value };
-      }),
-    ),
+    tag: targetTags,
     /** @default true */
     cloudwatchAgent: z.boolean({ error: 'must be true or false' }),
     /** @default true */

@@ -80,6 +80,13 @@ export const STEP_SETTINGS = [
   },
   { key: 's3Prefix', flag: '--s3-prefix', kind: 'string', arg: '<prefix>', description: 'key prefix of session logs', default: 'session-logs/' },
   {
+    key: 's3PrefixWholeBucket',
+    flag: '--s3-prefix-whole-bucket',
+    kind: 'boolean',
+    description: 'allow an empty --s3-prefix on a bucket ssm-setup did not create: its lifecycle rule then covers every object in it',
+    default: false,
+  },
+  {
     key: 'logTransitionDays',
     flag: '--log-transition-days',
     kind: 'number',

@@ -117,6 +117,9 @@ function mockConvergedKey() {
       { TagKey: 'ssm-setup:alias', TagValue: ALIAS },
     ],
   });
+  // The account's only key, behind the alias: no alias-less twin of ours (kms-key looks for one).
+  kms.on(ListAliasesCommand).resolves({ Aliases: [{ AliasName: ALIAS, TargetKeyId: KEY_ID }] });
+  kms.on(ListKeysCommand).resolves({ Keys: [{ KeyId: KEY_ID, KeyArn: KEY_ARN }] });
 }
 
 const BUCKET = `ssm-session-logs-${ACCOUNT}-us-east-1`;
@@ -329,7 +332,13 @@ describe('plan', () => {
       outputs: { kmsKeyId: KEY_ID, kmsKeyArn: KEY_ARN, kmsKeyAlias: ALIAS },
     });
     expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
-    expect(kmsCommands().sort()).toEqual(['DescribeKeyCommand', 'GetKeyRotationStatusCommand', 'ListResourceTagsCommand']);
+    expect(kmsCommands().sort()).toEqual([
+      'DescribeKeyCommand',
+      'GetKeyRotationStatusCommand',
+      'ListAliasesCommand',
+      'ListKeysCommand',
+      'ListResourceTagsCommand',
+    ]);
     expectNoKmsWrites();
   });
 

@@ -184,7 +184,7 @@ describe('loadSettings: the config file', () => {
   it('accepts the config-file forms of lists and tags', async () => {
     await configFile({
       operatorUsers: ['alice', 'bob'],
-      instanceIds: 'i-0123abcd, i-89abcdef',
+      instanceIds: ['i-0123abcd', 'i-89abcdef'],
       tag: ['Env=prod'],
       tags: { Team: 'ops' },
       cloudwatchAgent: false,
@@ -283,7 +283,7 @@ describe('loadSettings: errors', () => {
   it.each([
     ['an aws: key', 'aws:owner=me', 'tag keys must not start with aws:'],
     ['ManagedBy', 'ManagedBy=me', 'ManagedBy is set by ssm-setup itself'],
-    ['a 129-character key', `${'k'.repeat(129)}=v`, '128 characters'],
+    ['a 128-character key', `${'k'.repeat(128)}=v`, '127 characters'],
   ])('explains why --tags with %s is refused', async (_what, tag, reason) => {
     const err = await usageError(load({ flags: { tags: tag } }));
     expect(err.problems).toHaveLength(1);

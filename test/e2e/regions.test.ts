@@ -2,7 +2,7 @@ import { GetPolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { endpoint, reset, runCli } from './harness.js';
+import { endpoint, errorCode, reset, runCli } from './harness.js';
 
 const ACCOUNT = '123456789012';
 const REGIONS = ['us-east-1', 'eu-west-1'];
@@ -52,6 +52,15 @@ describe('several regions at once against moto_server', () => {
     const run = await runCli(['init', '--regions', 'us-east-1,moon-1']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--regions[1]: is not an AWS region name');
+    expect(run.calls).toEqual([]);
+  });
+
+  it('a repeated region in --regions is exit 2 naming --regions and the region, before any AWS call', async () => {
+    const run = await runCli(['init', '--yes', '--regions', 'us-east-1,us-east-1', '--verbose']);
+    expect(run.code).toBe(2);
+    expect(errorCode(run)).toBe('INVALID_SETTINGS');
+    expect(run.stderr).toContain('--regions[1]');
+    expect(run.stderr).toContain('"us-east-1"');
     expect(run.calls).toEqual([]);
   });
 });

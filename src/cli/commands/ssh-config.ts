@@ -7,7 +7,15 @@ import type { Io } from '../../core/io.js';
 import type { RunReport, StepReport } from '../../core/report.js';
 import { stepEntry } from '../../engine/catalog.js';
 import { applyBlock, removeBlock } from '../../policies/ssh-config.js';
-import { blockFor, conflictMessage, readSshConfig, resolveSshConfigPath, toolProblems, writeSshConfig } from '../../steps/ssh-config/index.js';
+import {
+  assertSshConfigPath,
+  blockFor,
+  conflictMessage,
+  readSshConfig,
+  resolveSshConfigPath,
+  toolProblems,
+  writeSshConfig,
+} from '../../steps/ssh-config/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { switches, typedSettings } from '../options.js';
 
@@ -31,6 +39,9 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
   const loaded = await loadSettings({ flags: typedSettings(cmd), configPath: sw.config });
   const { settings } = loaded;
   const path = resolveSshConfigPath(settings.sshConfigPath);
+  // Before anything is read: a FIFO would hang the read, a directory or a loop is no file.
+  if (mode !== 'print')
+    await assertSshConfigPath(path, { write: mode === 'write', label: labelFor('sshConfigPath', loaded.sources.sshConfigPath, loaded.configFile) });
   const windows = process.platform === 'win32';
   const row: StepReport = { id: ID, title: stepEntry(ID)!.title, status: 'unchanged', changes: [], outputs: { sshConfigPath: path } };
   const lines: string[] = [];

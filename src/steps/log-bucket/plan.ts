@@ -1,7 +1,9 @@
-import { StepError } from '../../base/errors.js';
+import { type SetupError, StepError, UsageError } from '../../base/errors.js';
 import { MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
+import type { ChangeRisk } from '../../core/report.js';
 import type { Change, PlanInput } from '../../core/step.js';
 import {
+  bucketArn,
   defaultBucketName,
   describeRule,
   encryptionDrift,
@@ -31,7 +33,7 @@ const keyOf = (input: PlanInput) => ({ arn: input.outputs.kmsKeyArn, id: input.o
 
 /** Pure: create the bucket, or one change per difference on an existing one. */
 export function planLogBucket(state: BucketState, input: PlanInput): Change<BucketChange>[] {
-  if (state.kind === 'unusable') throw unusable(state);
+  if (state.kind === 'unusable') throw unusable(state, input.identity.partition);
   if (state.kind === 'absent') {
     const rule = describeRule(sessionLogsRule(lifecycleDays(input)));
     return [
@@ -48,13 +50,24 @@ export function planLogBucket(state: BucketState, input: PlanInput): Change<Buck
 
 function driftOf(b: BucketInfo, input: PlanInput): Change<BucketChange>[] {
   const changes: Change<BucketChange>[] = [];
-  const add = (kind: BucketChange, what: string, detail: string) => changes.push({ kind, action: 'update', resource: `${what} of bucket ${b.name}`, detail });
+  const add = (kind: BucketChange, what: string, detail: string, risk?: ChangeRisk) =>
+    changes.push({ kind, action: 'update', resource: `${what} of bucket ${b.name}`, detail, ...(risk ? { risk } : {}) });
+  const ours = b.tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value;
+  const leftByUs = !ours && madeByInterruptedRun(b, input);
+  const adopted = !ours && !leftByUs;
+  if (adopted && input.settings.s3Prefix === '' && !input.settings.s3PrefixWholeBucket) throw wholeBucket(b, input);
+  // What ssm-setup changes in a bucket someone else made is marked, and confirmed on its own.
+  const foreign = (what: string): ChangeRisk | undefined =>
+    adopted ? { kind: 'foreign', why: `bucket ${b.name} was not created by ssm-setup: ${what}` } : undefined;
 
   // Only a bucket ssm-setup created gets its tags: tagging an adopted one would claim it for `destroy`.
-  if (b.tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value) {
+  if (ours) {
     const missing = missingTags(b.tags, resourceTagsFor(input.settings));
-    if (missing) add('tags', 'tags', `set ${formatTags(missing)}`);
-  } else if (madeByInterruptedRun(b, input)) {
+    if (missing) {
+      assertTagRoom(b, input);
+      add('tags', 'tags', `set ${formatTags(missing)}`);
+    }
+  } else if (leftByUs) {
     add(
       'tags',
       'tags',
@@ -64,8 +77,23 @@ function driftOf(b: BucketInfo, input: PlanInput): Change<BucketChange>[] {
   const gaps = publicAccessGaps(b.publicAccess);
   if (gaps.length) add('public-access', 'public access block', `${gaps.join(', ')} off → all four on`);
   const encryption = encryptionDrift(b.encryption, keyOf(input));
-  if (encryption) add('encryption', 'default encryption', encryption);
-  if (b.versioning !== 'Enabled') add('versioning', 'versioning', `${b.versioning ?? 'never enabled'} → Enabled`);
+  if (encryption) {
+    add(
+      'encryption',
+      'default encryption',
+      encryption,
+      foreign('every object written to it from now on is encrypted with the session key, and reading one needs kms:Decrypt on that key'),
+    );
+  }
+  if (b.versioning !== 'Enabled') {
+    const was = b.versioning ?? 'never enabled';
+    add(
+      'versioning',
+      'versioning',
+      `${was} → Enabled`,
+      foreign('once on, versioning can be suspended but never turned off, and every overwritten or deleted object is kept as an old version (storage cost)'),
+    );
+  }
   if (withSessionLogsRule(b.rules, lifecycleDays(input))) {
     const others = b.rules.filter((r) => r.ID !== LIFECYCLE_RULE_ID).length;
     const current = b.rules.find((r) => r.ID === LIFECYCLE_RULE_ID);
@@ -103,7 +131,36 @@ function madeByInterruptedRun(b: BucketInfo, input: PlanInput): boolean {
   return asCreated && b.name === defaultBucketName(input.identity.account, input.region);
 }
 
-function unusable(state: Extract<BucketState, { kind: 'unusable' }>): StepError {
+/** S3 takes at most 50 tags on a bucket: ours added to the ones it has must fit. */
+const MAX_BUCKET_TAGS = 50;
+
+function assertTagRoom(b: BucketInfo, input: PlanInput): void {
+  const count = Object.keys({ ...b.tags, ...resourceTagsFor(input.settings) }).length;
+  if (count <= MAX_BUCKET_TAGS) return;
+  throw new UsageError(
+    'INVALID_SETTINGS',
+    `--tags: bucket ${b.name} would carry ${count} tags (the ${Object.keys(b.tags).length} it has and ours), and S3 allows ${MAX_BUCKET_TAGS}`,
+    {
+      hint: `Nothing was changed. Drop ${count - MAX_BUCKET_TAGS} of the --tags, or remove tags from the bucket (aws s3api put-bucket-tagging).`,
+    },
+  );
+}
+
+/** An empty prefix on someone else's bucket: our lifecycle rule would take every object in it. */
+function wholeBucket(b: BucketInfo, input: PlanInput): UsageError {
+  return new UsageError(
+    'PREFIX_WHOLE_BUCKET',
+    `--s3-prefix (s3Prefix) is empty, and bucket ${b.name} was not created by ssm-setup: its lifecycle rule ${LIFECYCLE_RULE_ID} (${describeRule(sessionLogsRule(lifecycleDays(input)))}) would then cover every object in the bucket, and session logs would land anywhere in it`,
+    {
+      hint: 'Nothing was changed. Give the session logs a prefix of their own (e.g. --s3-prefix session-logs/), or, if the whole bucket is meant for them, add --s3-prefix-whole-bucket (s3PrefixWholeBucket: true).',
+    },
+  );
+}
+
+/** Where the bucket name came from, as an error names it. */
+const NAMED_BY: Record<string, string> = { flag: '--bucket', config: 'the config key "bucket"', prompt: 'the bucket chosen' };
+
+function unusable(state: Extract<BucketState, { kind: 'unusable' }>, partition: string): SetupError {
   if (state.why === 'other-region') {
     return new StepError(
       'log-bucket',
@@ -114,12 +171,27 @@ function unusable(state: Extract<BucketState, { kind: 'unusable' }>): StepError 
       },
     );
   }
-  return nameTaken(state.name, ' (or you may not read it)');
+  if (state.why === 'denied') {
+    return new StepError(
+      'log-bucket',
+      'ACCESS_DENIED',
+      `bucket ${state.name} is this account's, but these credentials may not read it (HeadBucket answered 403)`,
+      {
+        call: 'S3.HeadBucket',
+        hint: `grant s3:ListBucket on ${bucketArn(partition, state.name)} (HeadBucket needs it) to the credentials in use, then rerun`,
+      },
+    );
+  }
+  const label = NAMED_BY[state.source ?? ''] ?? 'the default bucket name';
+  const unsure = state.unsure ? ", or these credentials may not read it (they may not list the account's buckets either)" : '';
+  return new UsageError('BUCKET_OTHER_ACCOUNT', `${label}: bucket ${state.name} belongs to another AWS account${unsure}`, {
+    hint: `Nothing was changed. Bucket names are global: choose another with --bucket (or "bucket" in the config file), for example --bucket ${state.name.slice(0, 55)}-logs-01`,
+  });
 }
 
-/** Bucket names are global: someone else's name is an error with a suggestion. */
-export function nameTaken(name: string, aside = ''): StepError {
-  return new StepError('log-bucket', 'BUCKET_NAME_TAKEN', `bucket name ${name} is taken by another AWS account${aside}`, {
+/** Bucket names are global: a name another account took between our read and our create is a step error. */
+export function nameTaken(name: string): StepError {
+  return new StepError('log-bucket', 'BUCKET_NAME_TAKEN', `bucket name ${name} is taken by another AWS account`, {
     hint: `bucket names are global: choose another with --bucket, for example --bucket ${name.slice(0, 55)}-logs-01`,
   });
 }

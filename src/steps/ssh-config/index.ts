@@ -1,12 +1,12 @@
-import { chmod, mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
 import { AWS_CLI_INSTALL_URL, detectLocalTools, type LocalTools, PLUGIN_INSTALL_URL } from '../../aws/local-tools.js';
-import { StepError, UsageError } from '../../base/errors.js';
+import { StepError } from '../../base/errors.js';
 import type { Settings } from '../../config/schema.js';
 import type { Change, Step } from '../../core/step.js';
 import { applyBlock, HOST_PATTERNS, sshConfigBlock } from '../../policies/ssh-config.js';
 import { unanswered } from '../shared/ask.js';
+import { assertSshConfigPath, backupPath, readSshConfig, resolveSshConfigPath, writeSshConfig } from './file.js';
+
+export { assertSshConfigPath, backupPath, readSshConfig, resolveSshConfigPath, type SshConfigFile, writeSshConfig } from './file.js';
 
 const STEP = 'ssh-config';
 /** session-manager-plugin that can carry SSH (AWS-StartSSHSession). */
@@ -23,80 +23,9 @@ export interface SshConfigState {
   readonly tools: LocalTools;
 }
 
-/** `--ssh-config-path` (a leading `~` is the home directory, relative to the working directory), else ~/.ssh/config. */
-export function resolveSshConfigPath(path: string | undefined, home = homedir(), cwd = process.cwd()): string {
-  if (path === undefined) return join(home, '.ssh', 'config');
-  if (path === '~') return home;
-  if (/^~[/\\]/.test(path)) return join(home, path.slice(2));
-  return resolve(cwd, path);
-}
-
 /** The block for these settings: `--profile`/`--region` are carried when they were given. */
 export const blockFor = (settings: Pick<Settings, 'profile' | 'region'>, windows: boolean) =>
   sshConfigBlock({ profile: settings.profile, region: settings.region, windows });
-
-export const backupPath = (path: string) => `${path}.ssm-setup.bak`;
-
-export interface SshConfigFile {
-  readonly text: string;
-  readonly existed: boolean;
-  /** Permission bits of the existing file. */
-  readonly mode?: number;
-}
-
-/** The file as it is now; absent is empty. A directory is bad input; anything else unreadable fails the step. */
-export async function readSshConfig(path: string): Promise<SshConfigFile> {
-  try {
-    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { text, existed: true, mode: info.mode & 0o7777 };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { text: '', existed: false };
-    if (code === 'EISDIR') throw new UsageError('SSH_CONFIG_PATH_INVALID', `--ssh-config-path: ${path} is a directory, not an SSH config file`);
-    throw new StepError(STEP, 'FILE_UNREADABLE', `cannot read ${path} (${code ?? String(err)})`, {
-      cause: err,
-      hint: 'check the permissions of the file, or choose another one with --ssh-config-path',
-    });
-  }
-}
-
-/**
- * Replaces the file atomically (a temporary file in the same directory, then a rename), after
- * saving the previous content as `<path>.ssm-setup.bak` (0600). A new file is 0600, and a
- * missing directory is made 0700, as ssh wants them; an existing file keeps its mode. A
- * symlinked config (dotfiles) is written through the link. Returns the backup path, if any.
- */
-export async function writeSshConfig(path: string, text: string, previous: SshConfigFile): Promise<{ backup?: string }> {
-  try {
-    const target = previous.existed ? await realpath(path) : path;
-    const dir = dirname(target);
-    const made = await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (made) await chmod(dir, 0o700);
-    let backup: string | undefined;
-    if (previous.existed) {
-      backup = backupPath(path);
-      await writeFile(backup, previous.text, { mode: 0o600 });
-      await chmod(backup, 0o600);
-    }
-    const mode = previous.mode ?? 0o600;
-    const tmp = join(dir, `.${basename(target)}.ssm-setup-${process.pid}.tmp`);
-    try {
-      await writeFile(tmp, text, { mode });
-      await chmod(tmp, mode);
-      await rename(tmp, target);
-    } catch (err) {
-      await unlink(tmp).catch(() => {});
-      throw err;
-    }
-    return backup ? { backup } : {};
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new StepError(STEP, 'FILE_UNWRITABLE', `cannot write ${path} (${code ?? String(err)})`, {
-      cause: err,
-      hint: 'check the permissions of the file and its directory, or choose another file with --ssh-config-path',
-    });
-  }
-}
 
 /** Whole-dot-number comparison, e.g. 1.2.650.0 < 1.10.0. */
 function older(version: string, than: string): boolean {
@@ -133,6 +62,15 @@ export const sshConfigStep: Step<SshConfigState, 'write-block'> = {
   async ask(ctx) {
     if (!unanswered(ctx, 'sshConfig')) return {};
     const path = resolveSshConfigPath(ctx.settings.sshConfigPath);
+    // Only offered when it can be written: the session checked the rest before any AWS call.
+    const problem = await assertSshConfigPath(path, { write: true, label: '--ssh-config-path' }).then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+    if (problem) {
+      ctx.io.warn(`${problem}: the SSH block is not offered (\`ssm-setup ssh-config\` prints it)`);
+      return {};
+    }
     const write = await ctx.io.confirm({
       id: 'ssh-config.write',
       message: `Set up ssh and scp to instances through Session Manager (a managed block for ${HOST_PATTERNS.join(' ')} in ${path})?`,

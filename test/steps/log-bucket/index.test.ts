@@ -21,7 +21,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { CALL_KEY, isWriteCall } from '../../../src/aws/calls.js';
 import { toStepError } from '../../../src/aws/errors.js';
-import { StepError } from '../../../src/base/errors.js';
+import { StepError, UsageError } from '../../../src/base/errors.js';
 import type { SelectRequest } from '../../../src/core/io.js';
 import type { StepContext } from '../../../src/core/step.js';
 import { STEPS } from '../../../src/engine/catalog.js';
@@ -271,7 +271,7 @@ describe('log-bucket, step by step, against the strict fake S3', () => {
   });
 
   describe('a name that cannot be used', () => {
-    it('HeadBucket 403: the plan refuses with a --bucket suggestion, and nothing is read further or written', async () => {
+    it('HeadBucket 403, not among the account’s buckets: the plan refuses (exit 2) with a --bucket suggestion, nothing more read or written', async () => {
       fake.foreign.add(BUCKET);
       const ctx = await context();
       const state = await logBucketStep.read(ctx);
@@ -282,10 +282,11 @@ describe('log-bucket, step by step, against the strict fake S3', () => {
       } catch (e) {
         error = e;
       }
-      expect(error).toBeInstanceOf(StepError);
-      expect((error as StepError).code).toBe('BUCKET_NAME_TAKEN');
-      expect((error as StepError).hint).toMatch(/--bucket \S+/);
-      expect(commandNames(s3.calls())).toEqual(['HeadBucketCommand']);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).code).toBe('BUCKET_OTHER_ACCOUNT');
+      expect((error as UsageError).hint).toMatch(/--bucket \S+/);
+      // ListBuckets tells another account's bucket from our own that HeadBucket may not read.
+      expect(commandNames(s3.calls())).toEqual(['HeadBucketCommand', 'ListBucketsCommand']);
       expect(writes()).toEqual([]);
     });
 
@@ -648,7 +649,7 @@ describe('log-bucket against a stateful fake S3', () => {
 
   it('a name owned by another account: refused before any write', async () => {
     fake.foreign.add(BUCKET);
-    await expect(run(await context())).rejects.toMatchObject({ code: 'BUCKET_NAME_TAKEN', stepId: 'log-bucket' });
+    await expect(run(await context())).rejects.toMatchObject({ code: 'BUCKET_OTHER_ACCOUNT' });
     expect(fake.writes()).toEqual([]);
   });
 });
