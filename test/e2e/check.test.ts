@@ -111,7 +111,8 @@ describe('ssm-setup check against moto_server, with the SSM inventory stubbed', 
     const report = parse(run);
 
     // The contract shape.
-    expect(report).toMatchObject({ command: 'check', account: ACCOUNT, region: REGION, ok: true });
+    // The contract shape; ok follows the exit code (3 here).
+    expect(report).toMatchObject({ command: 'check', account: ACCOUNT, region: REGION, ok: false });
     expect(report.targets!.map((t) => t.instanceId)).toEqual([withProfile, bare].sort());
     for (const t of report.targets!) {
       expect(typeof t.ready).toBe('boolean');
