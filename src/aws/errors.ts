@@ -79,7 +79,8 @@ export function toStepError(stepId: string, err: unknown, rerun: string | RerunC
 }
 
 const isExpired = (err: unknown) => /ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/.test(errorName(err));
-const isThrottled = (err: unknown) => /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(errorName(err));
+/** AWS refused the call for its rate: it was not carried out, so sending it again is safe. */
+export const isThrottled = (err: unknown) => /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(errorName(err));
 
 /** The stable code of an AWS failure, and the fix to print under it. */
 function classify(err: unknown, call: string | undefined, commands: RerunCommands): { code: ErrorCode; hint: string } {

@@ -11,41 +11,7 @@ import { chunks, pool } from '../base/batch.js';
 import type { Clients } from '../core/clients.js';
 import type { Io } from '../core/io.js';
 import { errorName, isAmbiguous } from './errors.js';
-
-/** Pauses of `sendOnce` after a throttled send; tests shorten them. */
-export const onceTiming = { throttleDelayMs: 1_000, throttleRetries: 4 };
-
-const throttled = (err: unknown) => /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(errorName(err));
-
-/**
- * Sends a create that a blind retry would make twice (SendCommand, CreateAssociation: `send`
- * goes through `Clients.once`). After an ambiguous failure (`isAmbiguous`: the answer was lost,
- * the call may have been carried out) `find` looks for what it may have made; only when
- * nothing is found is it sent again, `sends` times at most in all. A throttled send (refused,
- * so not made) is sent again after a pause, as the SDK's retries would. Returns what the send
- * answered or what `find` found; throws the last error when every send was lost and nothing
- * was found, and any other error at once.
- */
-export async function sendOnce<T>(send: () => Promise<T>, find: () => Promise<T | undefined>, sends = 2): Promise<T> {
-  let sent = 0;
-  let pauses = 0;
-  for (;;) {
-    try {
-      sent++;
-      return await send();
-    } catch (err) {
-      if (throttled(err) && pauses < onceTiming.throttleRetries) {
-        sent--;
-        await sleep(onceTiming.throttleDelayMs * 2 ** pauses++);
-        continue;
-      }
-      if (!isAmbiguous(err)) throw err;
-      const found = await find();
-      if (found !== undefined) return found;
-      if (sent >= sends) throw err;
-    }
-  }
-}
+import { sendOnce } from './lost-answers.js';
 
 /** What Systems Manager knows of one instance. */
 export interface ManagedInfo {

@@ -4,7 +4,8 @@
 // overall timeout take no real time.
 import { DescribeInstanceInformationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type CommandSpec, managedInventory, onceTiming, runOnFleet, runTiming, sendOnce } from '../../src/aws/fleet.js';
+import { type CommandSpec, managedInventory, runOnFleet, runTiming } from '../../src/aws/fleet.js';
+import { onceTiming, sendOnce } from '../../src/aws/lost-answers.js';
 import { INSTALL_CW_AGENT, UPDATE_AGENT } from '../../src/steps/agents/index.js';
 import { type FakeFleet, fakeFleet, settle } from '../helpers/fake-fleet.js';
 import { testClients } from '../helpers/fixtures.js';

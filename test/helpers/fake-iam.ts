@@ -1,5 +1,7 @@
 import {
   AssociateIamInstanceProfileCommand,
+  CreateTagsCommand,
+  type CreateTagsCommandInput,
   DescribeIamInstanceProfileAssociationsCommand,
   EC2Client,
   type Filter,
@@ -45,6 +47,7 @@ import { isWriteCall } from '../../src/aws/calls.js';
 import type { PolicyDocument } from '../../src/policies/types.js';
 import { AWS_MANAGED_POLICIES } from './aws-managed-policies.js';
 import { ACCOUNT } from './fixtures.js';
+import { type LossOptions, lossyAnswers } from './lost-answer.js';
 
 export interface FakePolicyVersion {
   readonly id: string;
@@ -248,15 +251,15 @@ export function fakeIam(opts: FakeIamOptions = {}) {
   iam.rejects(Object.assign(new Error('fake IAM: command not implemented'), { name: 'FakeNotImplemented' }));
   ec2?.rejects(Object.assign(new Error('fake EC2: command not implemented'), { name: 'FakeNotImplemented' }));
 
-  /** Async (aws-sdk-client-mock hands a sync fake's value back as is), with scripted failures first. */
-  const guard =
-    <I>(command: { name: string }, fn: (input: I) => unknown) =>
-    async (input: I) => {
+  const losses = lossyAnswers();
+  /** Async (aws-sdk-client-mock hands a sync fake's value back as is), with scripted failures first; any call can lose its answer. */
+  const guard = <I>(command: { name: string }, fn: (input: I) => unknown) =>
+    losses.wrap(command, async (input: I) => {
       const queued = failures.get(command.name);
       const failure = queued?.shift();
       if (failure) throw failure;
       return fn(structuredClone(input));
-    };
+    });
   const created = (key: string) => {
     if (opts.propagation) unseen.add(key);
   };
@@ -321,6 +324,7 @@ export function fakeIam(opts: FakeIamOptions = {}) {
     InstanceProfileId: `AIPA${p.name.toUpperCase()}`,
     CreateDate: new Date(clock),
     Roles: p.roles.map((r) => ({ RoleName: r, Arn: roleArnOf(r), Path: '/', RoleId: `AROA${r.toUpperCase()}`, CreateDate: new Date(clock) })),
+    Tags: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value })),
   });
 
   // The account: usage and quotas.
@@ -435,6 +439,7 @@ export function fakeIam(opts: FakeIamOptions = {}) {
           RoleId: `AROA${r.name.toUpperCase()}`,
           CreateDate: new Date(clock),
           AssumeRolePolicyDocument: encodeURIComponent(r.trust),
+          Tags: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })),
         },
       };
     }),
@@ -620,6 +625,20 @@ export function fakeIam(opts: FakeIamOptions = {}) {
     }),
   );
 
+  // EC2: tags on instances (ssm-setup records the profiles it associates), 50 per instance.
+  const instanceTags = new Map<string, Record<string, string>>();
+  ec2?.on(CreateTagsCommand).callsFake(
+    guard(CreateTagsCommand, (i: CreateTagsCommandInput) => {
+      const ids = i.Resources ?? [];
+      if (!ids.length || ids.length > 1000) throw ec2Error('InvalidParameterValue', 'CreateTags takes 1 to 1000 resources');
+      const next = ids.map((id) => ({ ...instanceTags.get(id), ...Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) }));
+      const full = ids.find((_, n) => Object.keys(next[n]!).length > 50);
+      if (full) throw ec2Error('TagLimitExceeded', `The maximum number of tags for ${full} is 50`);
+      for (const [n, id] of ids.entries()) instanceTags.set(id, next[n]!);
+      return {};
+    }),
+  );
+
   /** Every call to either client, in the order they were made. */
   const calls = () => [...iam.calls(), ...(ec2?.calls() ?? [])].sort((a, b) => (a.calledBefore(b) ? -1 : 1)).map((c) => (c.args[0] as object).constructor.name);
 
@@ -632,6 +651,8 @@ export function fakeIam(opts: FakeIamOptions = {}) {
     users,
     groups,
     associations,
+    /** EC2 tags of instances, set by CreateTags (the EC2 side of this fake knows no other instance data). */
+    instanceTags,
     /** The managed-policy quotas per role, user and group; a test may change them. */
     quotas,
     /** A customer managed policy with these versions (oldest first); the last is the default unless `defaultVersion` says otherwise. */
@@ -682,6 +703,13 @@ export function fakeIam(opts: FakeIamOptions = {}) {
     /** The live association of an instance, if any. */
     associationOf: (instanceId: string) =>
       [...associations.values()].find((a) => a.instanceId === instanceId && (a.state === 'associating' || a.state === 'associated')),
+    /**
+     * The next call(s) of `command` (IAM or EC2) are carried out, then their answer is lost (a
+     * reset connection, or a 500): see test/helpers/lost-answer.ts for what the client then sees.
+     */
+    loseAnswerOnce: (command: { name: string }, opts?: LossOptions) => losses.lose(command, opts),
+    /** Requests of `command` that reached the fake, the SDK's retries included. */
+    attempts: (command: { name: string }) => losses.attempts(command),
     /** The next `times` calls of `command` fail with `error` before the fake answers again. */
     failNext(command: { name: string }, error: Error, times = 1) {
       failures.set(command.name, [...(failures.get(command.name) ?? []), ...Array.from({ length: times }, () => error)]);

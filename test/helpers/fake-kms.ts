@@ -1,31 +1,45 @@
 import {
   AlreadyExistsException,
   CreateAliasCommand,
+  type CreateAliasCommandInput,
   CreateKeyCommand,
+  type CreateKeyCommandInput,
   DescribeKeyCommand,
+  type DescribeKeyCommandInput,
   DisabledException,
   EnableKeyRotationCommand,
+  type EnableKeyRotationCommandInput,
   GetKeyPolicyCommand,
+  type GetKeyPolicyCommandInput,
   GetKeyRotationStatusCommand,
+  type GetKeyRotationStatusCommandInput,
   type KeyMetadata,
   KMSClient,
   KMSInvalidStateException,
   KMSServiceException,
   LimitExceededException,
   ListAliasesCommand,
+  type ListAliasesCommandInput,
   ListKeysCommand,
+  type ListKeysCommandInput,
   ListResourceTagsCommand,
+  type ListResourceTagsCommandInput,
   MalformedPolicyDocumentException,
   NotFoundException,
   PutKeyPolicyCommand,
+  type PutKeyPolicyCommandInput,
+  ScheduleKeyDeletionCommand,
+  type ScheduleKeyDeletionCommandInput,
   type Tag,
   TagException,
   TagResourceCommand,
+  type TagResourceCommandInput,
   UnsupportedOperationException,
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { isWriteCall } from '../../src/aws/calls.js';
 import { ACCOUNT, IDENTITY, REGION } from './fixtures.js';
+import { type LossOptions, lossyAnswers } from './lost-answer.js';
 
 export interface FakeKey {
   meta: KeyMetadata;
@@ -34,6 +48,8 @@ export interface FakeKey {
   policy: string;
   /** Just made by CreateKey: the first KMS call that names it answers NotFoundException. */
   unseen: boolean;
+  /** Just made by CreateKey: the next ListKeys does not list it yet. */
+  unlisted?: boolean;
   /** Just created, or its policy just changed: CloudWatch Logs cannot use it yet (once). */
   logsLag: boolean;
 }
@@ -204,8 +220,13 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
     return { items: items.slice(start, next), Truncated: next < items.length, ...(next < items.length ? { NextMarker: String(next) } : {}) };
   };
 
-  mock.on(DescribeKeyCommand).callsFake(async (i) => ({ KeyMetadata: find(i.KeyId).meta }));
-  mock.on(CreateKeyCommand).callsFake(async (i) => {
+  const losses = lossyAnswers();
+  /** Every handler goes through `losses`, so any call can lose its answer. */
+  const on = <I>(command: { name: string }, fn: (input: I) => unknown) =>
+    (mock.on as (c: unknown) => { callsFake(f: unknown): unknown })(command).callsFake(losses.wrap(command, fn));
+
+  on(DescribeKeyCommand, async (i: DescribeKeyCommandInput) => ({ KeyMetadata: find(i.KeyId).meta }));
+  on(CreateKeyCommand, async (i: CreateKeyCommandInput) => {
     if ((i.Description ?? '').length > 8192)
       throw new KMSServiceException({ name: 'ValidationException', $fault: 'client', message: 'Description is longer than 8192', ...meta });
     const policy = i.Policy ?? DEFAULT_KEY_POLICY;
@@ -214,15 +235,17 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
     const id = addKey({ tags, policy, ...(i.Description ? { Description: i.Description } : {}) });
     const key = keys.get(id)!;
     key.unseen = consistency;
+    key.unlisted = consistency;
     key.logsLag = consistency;
     return { KeyMetadata: key.meta };
   });
-  mock.on(CreateAliasCommand).callsFake(async (i) => {
-    if (aliases.has(i.AliasName)) throw new AlreadyExistsException({ message: 'exists', ...meta });
-    aliases.set(i.AliasName, find(i.TargetKeyId).meta.KeyId!);
+  on(CreateAliasCommand, async (i: CreateAliasCommandInput) => {
+    const name = i.AliasName ?? '';
+    if (aliases.has(name)) throw new AlreadyExistsException({ message: 'exists', ...meta });
+    aliases.set(name, find(i.TargetKeyId).meta.KeyId!);
     return {};
   });
-  mock.on(EnableKeyRotationCommand).callsFake(async (i) => {
+  on(EnableKeyRotationCommand, async (i: EnableKeyRotationCommandInput) => {
     const key = find(i.KeyId);
     if (key.meta.KeyState === 'Disabled') throw new DisabledException({ message: `${key.meta.Arn} is disabled.`, ...meta });
     if (key.meta.KeyState !== 'Enabled') throw new KMSInvalidStateException({ message: `${key.meta.Arn} is ${key.meta.KeyState}`, ...meta });
@@ -234,28 +257,28 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
     key.rotation = true;
     return {};
   });
-  mock.on(GetKeyRotationStatusCommand).callsFake(async (i) => {
+  on(GetKeyRotationStatusCommand, async (i: GetKeyRotationStatusCommandInput) => {
     const key = find(i.KeyId);
     // KMS refuses the question itself for imported material and custom key stores.
     if (foreignMaterial(key.meta)) throw unsupported(`${key.meta.Arn} origin is ${key.meta.Origin} which is not valid for this operation.`);
     return { KeyId: key.meta.KeyId, KeyRotationEnabled: key.rotation };
   });
-  mock.on(ListResourceTagsCommand).callsFake(async (i) => {
+  on(ListResourceTagsCommand, async (i: ListResourceTagsCommandInput) => {
     const all = Object.entries(find(i.KeyId).tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
     const { items, ...rest } = page(all, i.Limit, i.Marker, 50);
     return { Tags: items, ...rest };
   });
-  mock.on(TagResourceCommand).callsFake(async (i) => {
+  on(TagResourceCommand, async (i: TagResourceCommandInput) => {
     const key = find(i.KeyId);
     key.tags = checkTags(key.tags, i.Tags ?? []);
     return {};
   });
-  mock.on(GetKeyPolicyCommand).callsFake(async (i) => {
+  on(GetKeyPolicyCommand, async (i: GetKeyPolicyCommandInput) => {
     const key = find(i.KeyId);
     if ((i.PolicyName ?? 'default') !== 'default') throw notFound(`No such policy: ${i.PolicyName}`);
     return { Policy: key.policy, PolicyName: 'default' };
   });
-  mock.on(PutKeyPolicyCommand).callsFake(async (i) => {
+  on(PutKeyPolicyCommand, async (i: PutKeyPolicyCommandInput) => {
     const key = find(i.KeyId);
     if ((i.PolicyName ?? 'default') !== 'default') throw notFound(`No such policy: ${i.PolicyName}`);
     checkPolicy(i.Policy ?? '', i.BypassPolicyLockoutSafetyCheck);
@@ -263,15 +286,33 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
     key.logsLag = consistency;
     return {};
   });
-  mock.on(ListAliasesCommand).callsFake(async (i) => {
+  on(ListAliasesCommand, async (i: ListAliasesCommandInput) => {
     const all = [...aliases].map(([AliasName, TargetKeyId]) => ({ AliasName, AliasArn: `arn:aws:kms:${region}:${ACCOUNT}:${AliasName}`, TargetKeyId }));
     const { items, ...rest } = page(all, i.Limit, i.Marker, 50);
     return { Aliases: items, ...rest };
   });
-  mock.on(ListKeysCommand).callsFake(async (i) => {
-    const all = [...keys.values()].map((k) => ({ KeyId: k.meta.KeyId, KeyArn: k.meta.Arn }));
+  on(ListKeysCommand, async (i: ListKeysCommandInput) => {
+    // A listing (its first page) does not show a key created a moment ago; the next one does.
+    const listed = [...keys.values()].filter((k) => {
+      if (i.Marker || !k.unlisted) return true;
+      k.unlisted = false;
+      return false;
+    });
+    const all = listed.map((k) => ({ KeyId: k.meta.KeyId, KeyArn: k.meta.Arn }));
     const { items, ...rest } = page(all, i.Limit, i.Marker, 100);
     return { Keys: items, ...rest };
+  });
+  on(ScheduleKeyDeletionCommand, async (i: ScheduleKeyDeletionCommandInput) => {
+    const key = find(i.KeyId);
+    const days = i.PendingWindowInDays ?? 30;
+    if (days < 7 || days > 30)
+      throw new KMSServiceException({ name: 'ValidationException', $fault: 'client', message: 'PendingWindowInDays must be 7 to 30', ...meta });
+    // A key already pending deletion (or otherwise not Enabled/Disabled) cannot be scheduled again.
+    if (key.meta.KeyState !== 'Enabled' && key.meta.KeyState !== 'Disabled')
+      throw new KMSInvalidStateException({ message: `${key.meta.Arn} is pending deletion.`, ...meta });
+    const DeletionDate = new Date(Date.UTC(2024, 0, 1) + days * 86_400_000);
+    key.meta = { ...key.meta, KeyState: 'PendingDeletion', Enabled: false, DeletionDate, PendingDeletionWindowInDays: days };
+    return { KeyId: key.meta.Arn, KeyState: 'PendingDeletion', DeletionDate, PendingWindowInDays: days };
   });
 
   return {
@@ -283,6 +324,15 @@ export function fakeKms(opts: FakeKmsOptions = {}) {
     addKey,
     /** The key an id, ARN or alias names, as it is now (no consistency effect). */
     key: (id: string) => lookup(id),
+    /** Keys of this account that carry `tags` (all of them), as they are now. */
+    keysTagged: (tags: Record<string, string>) => [...keys.values()].filter((k) => Object.entries(tags).every(([key, value]) => k.tags[key] === value)),
+    /**
+     * The next call(s) of `command` are carried out, then their answer is lost (a reset
+     * connection, or a 500): see test/helpers/lost-answer.ts for what the client then sees.
+     */
+    loseAnswerOnce: (command: { name: string }, opts?: LossOptions) => losses.lose(command, opts),
+    /** Requests of `command` that reached KMS, the SDK's retries included. */
+    attempts: (command: { name: string }) => losses.attempts(command),
     /** Write calls made so far (CreateKey, CreateAlias, …). */
     writes: () =>
       mock

@@ -1,23 +1,31 @@
 import {
   AccessDeniedException,
   AssociateKmsKeyCommand,
+  type AssociateKmsKeyCommandInput,
   CloudWatchLogsClient,
   CreateLogGroupCommand,
+  type CreateLogGroupCommandInput,
   DeleteLogGroupCommand,
+  type DeleteLogGroupCommandInput,
   DescribeLogGroupsCommand,
+  type DescribeLogGroupsCommandInput,
   InvalidParameterException,
   ListTagsForResourceCommand,
+  type ListTagsForResourceCommandInput,
   type LogGroup,
   PutRetentionPolicyCommand,
+  type PutRetentionPolicyCommandInput,
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
   TagResourceCommand,
+  type TagResourceCommandInput,
   TooManyTagsException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { isWriteCall } from '../../src/aws/calls.js';
 import { type FakeKms, keyPolicyAllows } from './fake-kms.js';
 import { ACCOUNT, REGION } from './fixtures.js';
+import { type LossOptions, lossyAnswers } from './lost-answer.js';
 
 export interface FakeLogGroup {
   readonly name: string;
@@ -104,7 +112,12 @@ export function fakeLogs(kms: FakeKms, opts: { pageSize?: number; region?: strin
     return g;
   };
 
-  mock.on(DescribeLogGroupsCommand).callsFake(async (i) => {
+  const losses = lossyAnswers();
+  /** Every handler goes through `losses`, so any call can lose its answer. */
+  const on = <I>(command: { name: string }, fn: (input: I) => unknown) =>
+    (mock.on as (c: unknown) => { callsFake(f: unknown): unknown })(command).callsFake(losses.wrap(command, fn));
+
+  on(DescribeLogGroupsCommand, async (i: DescribeLogGroupsCommandInput) => {
     if (i.logGroupNamePrefix && i.logGroupNamePattern) throw invalid('logGroupNamePrefix and logGroupNamePattern are mutually exclusive');
     if (i.limit !== undefined && (i.limit < 1 || i.limit > 50)) throw invalid('limit must be 1 to 50');
     const all = [...groups.values()]
@@ -114,7 +127,7 @@ export function fakeLogs(kms: FakeKms, opts: { pageSize?: number; region?: strin
     const end = start + (i.limit ?? opts.pageSize ?? 50);
     return { logGroups: all.slice(start, end).map(described), ...(end < all.length ? { nextToken: String(end) } : {}) };
   });
-  mock.on(CreateLogGroupCommand).callsFake(async (i) => {
+  on(CreateLogGroupCommand, async (i: CreateLogGroupCommandInput) => {
     const name = i.logGroupName ?? '';
     if (!/^[.\-_/#A-Za-z0-9]{1,512}$/.test(name)) throw invalid(`Invalid log group name ${name}`);
     if (groups.has(name)) throw new ResourceAlreadyExistsException({ message: 'The specified log group already exists', ...meta });
@@ -123,25 +136,25 @@ export function fakeLogs(kms: FakeKms, opts: { pageSize?: number; region?: strin
     addGroup(name, { tags, ...(i.kmsKeyId ? { kmsKeyId: i.kmsKeyId } : {}) });
     return {};
   });
-  mock.on(AssociateKmsKeyCommand).callsFake(async (i) => {
+  on(AssociateKmsKeyCommand, async (i: AssociateKmsKeyCommandInput) => {
     const g = group(i.logGroupName);
     checkKey(i.kmsKeyId ?? '', g.arn);
     g.kmsKeyId = i.kmsKeyId;
     return {};
   });
-  mock.on(PutRetentionPolicyCommand).callsFake(async (i) => {
+  on(PutRetentionPolicyCommand, async (i: PutRetentionPolicyCommandInput) => {
     const g = group(i.logGroupName);
     if (!RETENTION_VALUES.includes(i.retentionInDays ?? -1)) throw invalid(`${i.retentionInDays} is not a valid retention in days`);
     g.retentionDays = i.retentionInDays;
     return {};
   });
-  mock.on(ListTagsForResourceCommand).callsFake(async (i) => ({ tags: { ...byArn(i.resourceArn).tags } }));
-  mock.on(TagResourceCommand).callsFake(async (i) => {
+  on(ListTagsForResourceCommand, async (i: ListTagsForResourceCommandInput) => ({ tags: { ...byArn(i.resourceArn).tags } }));
+  on(TagResourceCommand, async (i: TagResourceCommandInput) => {
     const g = byArn(i.resourceArn);
     g.tags = checkTags(g.tags, i.tags ?? {});
     return {};
   });
-  mock.on(DeleteLogGroupCommand).callsFake(async (i) => {
+  on(DeleteLogGroupCommand, async (i: DeleteLogGroupCommandInput) => {
     groups.delete(group(i.logGroupName).name);
     return {};
   });
@@ -150,6 +163,13 @@ export function fakeLogs(kms: FakeKms, opts: { pageSize?: number; region?: strin
     mock,
     groups,
     addGroup,
+    /**
+     * The next call(s) of `command` are carried out, then their answer is lost (a reset
+     * connection, or a 500): see test/helpers/lost-answer.ts for what the client then sees.
+     */
+    loseAnswerOnce: (command: { name: string }, opts?: LossOptions) => losses.lose(command, opts),
+    /** Requests of `command` that reached CloudWatch Logs, the SDK's retries included. */
+    attempts: (command: { name: string }) => losses.attempts(command),
     /** Write calls made so far (CreateLogGroup, AssociateKmsKey, …). */
     writes: () =>
       mock

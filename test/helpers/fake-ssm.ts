@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { isWriteCall } from '../../src/aws/calls.js';
+import { type LossOptions, lossyAnswers } from './lost-answer.js';
 
 export interface FakeDocument {
   /** Content of version n at index n - 1. */
@@ -93,7 +94,12 @@ export function fakeSsm(opts: FakeSsmOptions = {}) {
     Tags: Object.entries(doc.tags).map(([Key, Value]) => ({ Key, Value })),
   });
 
-  mock.on(DescribeDocumentCommand).callsFake(async (i: { Name?: string }) => {
+  const losses = lossyAnswers();
+  /** Every handler goes through `losses`, so any call can lose its answer. */
+  const on = <I>(command: { name: string }, fn: (input: I) => unknown) =>
+    (mock.on as (c: unknown) => { callsFake(f: unknown): unknown })(command).callsFake(losses.wrap(command, fn));
+
+  on(DescribeDocumentCommand, async (i: { Name?: string }) => {
     const doc = find(i.Name);
     const pending = settling.get(i.Name!);
     settling.delete(i.Name!);
@@ -101,7 +107,7 @@ export function fakeSsm(opts: FakeSsmOptions = {}) {
     return { Document: { ...description(i.Name!, doc), Status } };
   });
 
-  mock.on(GetDocumentCommand).callsFake(async (i: { Name?: string; DocumentVersion?: string }) => {
+  on(GetDocumentCommand, async (i: { Name?: string; DocumentVersion?: string }) => {
     const doc = find(i.Name);
     const version = i.DocumentVersion === undefined ? doc.defaultVersion : i.DocumentVersion === '$LATEST' ? doc.versions.length : Number(i.DocumentVersion);
     const Content = doc.versions[version - 1];
@@ -109,7 +115,7 @@ export function fakeSsm(opts: FakeSsmOptions = {}) {
     return { Name: i.Name, Content, DocumentVersion: String(version), DocumentFormat: 'JSON', DocumentType: doc.documentType, Status: 'Active' };
   });
 
-  mock.on(CreateDocumentCommand).callsFake(async (i: { Name?: string; Content?: string; DocumentType?: string; Tags?: { Key?: string; Value?: string }[] }) => {
+  on(CreateDocumentCommand, async (i: { Name?: string; Content?: string; DocumentType?: string; Tags?: { Key?: string; Value?: string }[] }) => {
     const name = i.Name ?? '';
     if (docs.has(name)) throw new DocumentAlreadyExists({ message: `Document with same name ${name} already exists`, ...meta });
     const doc = {
@@ -123,7 +129,7 @@ export function fakeSsm(opts: FakeSsmOptions = {}) {
     return { DocumentDescription: { ...description(name, doc, 1), Status: 'Creating' as const } };
   });
 
-  mock.on(UpdateDocumentCommand).callsFake(async (i: { Name?: string; Content?: string; DocumentVersion?: string }) => {
+  on(UpdateDocumentCommand, async (i: { Name?: string; Content?: string; DocumentVersion?: string }) => {
     beforeUpdate.shift()?.();
     const doc = find(i.Name);
     const latest = String(doc.versions.length);
@@ -137,7 +143,7 @@ export function fakeSsm(opts: FakeSsmOptions = {}) {
     return { DocumentDescription: { ...description(i.Name!, doc, doc.versions.length), Status: 'Updating' as const } };
   });
 
-  mock.on(UpdateDocumentDefaultVersionCommand).callsFake(async (i: { Name?: string; DocumentVersion?: string }) => {
+  on(UpdateDocumentDefaultVersionCommand, async (i: { Name?: string; DocumentVersion?: string }) => {
     const doc = find(i.Name);
     const v = i.DocumentVersion ?? '';
     if (!/^([1-9][0-9]*)$/.test(v) || Number(v) > doc.versions.length) throw badVersion(`Version ${v} of ${i.Name} is not valid`);
@@ -146,7 +152,7 @@ export function fakeSsm(opts: FakeSsmOptions = {}) {
     return { Description: { Name: i.Name, DefaultVersion: v } };
   });
 
-  mock.on(AddTagsToResourceCommand).callsFake(async (i: { ResourceType?: string; ResourceId?: string; Tags?: { Key?: string; Value?: string }[] }) => {
+  on(AddTagsToResourceCommand, async (i: { ResourceType?: string; ResourceId?: string; Tags?: { Key?: string; Value?: string }[] }) => {
     const doc = i.ResourceType === 'Document' ? docs.get(i.ResourceId ?? '') : undefined;
     if (!doc) throw new InvalidResourceId({ message: `${i.ResourceType} ${i.ResourceId} not found`, ...meta });
     for (const t of i.Tags ?? []) doc.tags[t.Key ?? ''] = t.Value ?? '';
@@ -188,6 +194,13 @@ export function fakeSsm(opts: FakeSsmOptions = {}) {
       const doc = find(name);
       return JSON.parse(doc.versions[(version ?? doc.defaultVersion) - 1]!) as { inputs: Record<string, unknown> } & Record<string, unknown>;
     },
+    /**
+     * The next call(s) of `command` are carried out, then their answer is lost (a reset
+     * connection, or a 500): see test/helpers/lost-answer.ts for what the client then sees.
+     */
+    loseAnswerOnce: (command: { name: string }, opts?: LossOptions) => losses.lose(command, opts),
+    /** Requests of `command` that reached SSM, the SDK's retries included. */
+    attempts: (command: { name: string }) => losses.attempts(command),
     beforeNextUpdate(fn: Hook) {
       beforeUpdate.push(fn);
     },

@@ -8,8 +8,7 @@ import {
   UpdateServiceSettingCommand,
 } from '@aws-sdk/client-ssm';
 import { isAmbiguous, unlessMissing } from '../../aws/errors.js';
-import { sendOnce } from '../../aws/fleet.js';
-import { StepError } from '../../base/errors.js';
+import { lostAnswer, sendOnce } from '../../aws/lost-answers.js';
 import { resourceTagsFor } from '../../config/schema.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { DHMC_POLICY, DHMC_ROLE, DHMC_SETTING_VALUE, dhmcSettingId, ssmTrustPolicy } from '../../policies/associations.js';
@@ -89,11 +88,6 @@ async function create(ctx: StepContext, d: Desired, input: ConstructorParameters
       async () => (await associationsNamed(ctx.aws.get(SSMClient), d.name)).ours[0],
     );
   } catch (err) {
-    if (!isAmbiguous(err)) throw err;
-    throw new StepError('host-management', 'LOST_ANSWER', `CreateAssociation ${d.name}: the answer was lost twice and no association of ours has that name`, {
-      call: 'SSM.CreateAssociation',
-      cause: err,
-      hint: 'rerun `ssm-setup run host-management`: it finds what was made, and deletes a duplicate if one was',
-    });
+    throw isAmbiguous(err) ? lostAnswer('host-management', 'SSM.CreateAssociation', err, `association ${d.name}`) : err;
   }
 }

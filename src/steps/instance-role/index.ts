@@ -1,12 +1,23 @@
-import { AddRoleToInstanceProfileCommand, AttachRolePolicyCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { profileNotYetVisible, retryWhile } from '../../aws/retry.js';
-import { resourceTagsFor } from '../../config/schema.js';
-import type { Step, StepContext } from '../../core/step.js';
+import {
+  AddRoleToInstanceProfileCommand,
+  AttachRolePolicyCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
+import { unlessMissing } from '../../aws/errors.js';
+import { createOrFind } from '../../aws/lost-answers.js';
+import { MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
+import type { Step } from '../../core/step.js';
 import { ec2TrustPolicy } from '../../policies/instance-policy.js';
-import { tagList } from '../../policies/tags.js';
+import { tagList, tagRecord } from '../../policies/tags.js';
+import { parsePolicy, sameJson } from '../../policies/types.js';
 import { askTargets } from '../shared/ask-targets.js';
 import { applyManagedPolicy, whenIamKnows } from '../shared/managed-policy.js';
 import { requireKeyArn } from '../shared/session-key.js';
+import { associateAndRecord } from './associate.js';
 import {
   bareTargets,
   desiredInstancePolicy,
@@ -44,27 +55,54 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
       for (const PolicyArn of arns)
         await call([`role ${RoleName}`, `policy ${PolicyArn}`], () => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
     };
+    // After a lost answer the SDK's retry meets LimitExceeded (a profile holds one role): done when it holds ours.
     const addRole = () =>
-      call([`instance profile ${role}`, `role ${role}`], () => iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: role, RoleName: role })));
+      call([`instance profile ${role}`, `role ${role}`], () =>
+        createOrFind(
+          () => iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: role, RoleName: role })),
+          ['LimitExceededException'],
+          async () => ((await ourProfile())?.Roles?.some((r) => r.RoleName === role) ? true : undefined),
+        ),
+      );
+    /** Our profile (tagged ManagedBy, holding no role or ours), or undefined. */
+    const ourProfile = async () => {
+      const p = (await unlessMissing(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: role })), 'NoSuchEntityException'))?.InstanceProfile;
+      const mine = p && isOurs(p.Tags) && (p.Roles ?? []).every((r) => r.RoleName === role);
+      return mine ? p : undefined;
+    };
+    const trust = ec2TrustPolicy(ctx.identity.partition);
+    /** Our role (tagged ManagedBy, trusted by EC2 as we make it), or undefined. */
+    const ourRole = async () => {
+      const r = (await unlessMissing(iam.send(new GetRoleCommand({ RoleName: role })), 'NoSuchEntityException'))?.Role;
+      return r && isOurs(r.Tags) && sameJson(parsePolicy(r.AssumeRolePolicyDocument), trust) ? r : undefined;
+    };
+    const associating = changes.filter((c) => c.kind === 'associate').map((c) => state.targets.find((t) => t.id === c.subject)!);
     let policyArn = state.policy.arn;
     for (const change of changes) {
       switch (change.kind) {
         case 'create-policy':
         case 'update-policy':
-          policyArn = await applyManagedPolicy(iam, state.policy, desiredInstancePolicy(ctx), {
+          policyArn = await applyManagedPolicy(ctx.aws, state.policy, desiredInstancePolicy(ctx), {
+            stepId: 'instance-role',
             description: 'Session Manager rights for EC2 instances (ssm-setup)',
             tags: resourceTagsFor(ctx.settings),
           });
           if (change.kind === 'create-policy') fresh.add(`policy ${state.policy.arn}`);
           break;
         case 'create-role':
-          await iam.send(
-            new CreateRoleCommand({
-              RoleName: role,
-              AssumeRolePolicyDocument: JSON.stringify(ec2TrustPolicy(ctx.identity.partition)),
-              Description: 'EC2 instances managed by Session Manager (ssm-setup)',
-              Tags: tags,
-            }),
+          // A lost answer: the SDK's retry meets EntityAlreadyExists, done when the role is ours as made.
+          await createOrFind(
+            () =>
+              iam.send(
+                new CreateRoleCommand({
+                  RoleName: role,
+                  AssumeRolePolicyDocument: JSON.stringify(trust),
+                  Description: 'EC2 instances managed by Session Manager (ssm-setup)',
+                  Tags: tags,
+                }),
+              ),
+            ['EntityAlreadyExistsException'],
+            ourRole,
           );
           fresh.add(`role ${role}`);
           await attach(role, wantedPolicies(ctx));
@@ -73,31 +111,25 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
           await attach(change.subject!, missingOn(state, change.subject!, wantedPolicies(ctx)));
           break;
         case 'create-profile':
-          await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: role, Tags: tags }));
+          await createOrFind(
+            () => iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: role, Tags: tags })),
+            ['EntityAlreadyExistsException'],
+            ourProfile,
+          );
           fresh.add(`instance profile ${role}`);
           await addRole();
           break;
         case 'add-role':
           await addRole();
           break;
-        case 'associate':
-          await associate(ctx, change.subject!, role);
-          break;
       }
     }
+    // Last, as planned: then each is tagged for destroy, 50 per call.
+    if (associating.length) await associateAndRecord(ctx, associating, role);
     const withPolicy = [...changes.filter((c) => c.kind === 'attach').map((c) => c.subject!), ...(instanceRoleOutputs(state)?.instanceRoles ?? [])];
     if (bareTargets(state).length) withPolicy.push(role);
     return { instancePolicyArn: policyArn, instanceRoles: [...new Set(withPolicy)].sort(), instanceProfiles: profilesOf(state, role) };
   },
 };
 
-/** Associates our profile with an instance that has none, waiting (up to 2 min) until EC2 sees a new profile. */
-async function associate(ctx: StepContext, InstanceId: string, profile: string): Promise<void> {
-  const { AssociateIamInstanceProfileCommand, EC2Client } = await import('@aws-sdk/client-ec2');
-  const ec2 = ctx.aws.get(EC2Client);
-  await retryWhile(
-    () => ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId, IamInstanceProfile: { Name: profile } })),
-    profileNotYetVisible,
-    (waited) => ctx.io.info(`  waiting for EC2 to see instance profile ${profile} (${Math.round(waited / 1000)}s)…`),
-  );
-}
+const isOurs = (tags: readonly { Key?: string; Value?: string }[] | undefined) => tagRecord(tags)[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value;

@@ -6,7 +6,8 @@ import type { PolicyDocument } from '../../policies/types.js';
 import { bucketNameFor } from '../log-bucket/read.js';
 import { type AttachTarget, DEFAULT_ATTACH_QUOTA, type PolicyChange, planManagedPolicy, refuseBadIamTags, refuseOverQuota } from '../shared/managed-policy.js';
 import { plannedKeyArn } from '../shared/session-key.js';
-import { awsManagedPolicyArn, CLOUDWATCH_AGENT_POLICY, type InstanceRoleState, wantedPolicies } from './read.js';
+import { cannotTakeTag, unrecordedWhy } from './associate.js';
+import { awsManagedPolicyArn, CLOUDWATCH_AGENT_POLICY, type InstanceRoleState, PROFILE_ASSOCIATED_TAG, wantedPolicies } from './read.js';
 
 export type InstanceRoleChange = PolicyChange | 'create-role' | 'attach' | 'create-profile' | 'add-role' | 'associate';
 
@@ -107,7 +108,7 @@ function planChanges(state: InstanceRoleState, input: PlanInput): Change<Instanc
       subject: t.id,
       action: 'update',
       resource: `instance ${label(t)}`,
-      detail: `associate instance profile ${role} (it has none; ${t.state})`,
+      detail: `associate instance profile ${role} (it has none; ${t.state})${cannotTakeTag(t) ? '' : `; tag ${PROFILE_ASSOCIATED_TAG}=${role} for destroy`}`,
     });
   }
   return changes;
@@ -133,9 +134,16 @@ export function instanceRoleOutputs(state: InstanceRoleState): StepOutputs | und
   return { instancePolicyArn: state.policy.arn, instanceRoles, instanceProfiles: profilesOf(state) };
 }
 
-/** Remarks for the plan: no targets, or profiles without a role. */
-export function instanceRoleNote(state: InstanceRoleState): string | undefined {
+/** Remarks for the plan: no targets, profiles without a role, instances that cannot take the association tag. */
+export function instanceRoleNote(state: InstanceRoleState, input?: PlanInput): string | undefined {
   if (!state.targets.length) return 'no target instances (--instance-ids or --tag): only the instance policy is managed';
   const empty = [...state.profiles.values()].filter((p) => !p.roles.length).map((p) => p.name);
-  return empty.length ? `instance profile ${empty.join(', ')} has no role: its instances are left alone` : undefined;
+  const full = bareTargets(state)
+    .filter(cannotTakeTag)
+    .map((t) => t.id);
+  const notes = [
+    empty.length ? `instance profile ${empty.join(', ')} has no role: its instances are left alone` : '',
+    full.length && input ? unrecordedWhy(full, input.settings.instanceRole) : '',
+  ].filter(Boolean);
+  return notes.length ? notes.join('; ') : undefined;
 }

@@ -1,9 +1,17 @@
-import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, KMSClient, PutKeyPolicyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
+import {
+  DescribeKeyCommand,
+  EnableKeyRotationCommand,
+  KMSClient,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { createOrFind } from '../../aws/lost-answers.js';
 import { kmsConsistency, kmsKeyNotYetVisible, retryWhile } from '../../aws/retry.js';
-import type { Step, StepContext } from '../../core/step.js';
-import { sessionKeyPolicy } from '../../policies/kms-key-policy.js';
+import type { Step } from '../../core/step.js';
 import { pickName, unanswered } from '../shared/ask.js';
-import { type KmsChange, keyTagsFor, kmsKeyNote, planKmsKey, policyUpdate } from './plan.js';
+import { createAlias, createSessionKey, kmsTags } from './create.js';
+import { type KmsChange, keyTagsFor, kmsKeyNote, planKmsKey, policyUpdate, STRAY_DELETION_DAYS } from './plan.js';
 import { type KmsKeyState, listKeyAliases, readKmsKey } from './read.js';
 
 /** Runbook step 2: the symmetric key that encrypts session data (and the logs at rest). */
@@ -36,13 +44,16 @@ export const kmsKeyStep: Step<KmsKeyState, KmsChange> = {
         : work();
     for (const change of changes) {
       if (change.kind === 'create-key') {
-        key = await createKey(kms, ctx);
+        key = await createSessionKey(ctx);
         created = true;
       }
       const KeyId = key!.id;
       switch (change.kind) {
         case 'create-alias':
-          await onKey(() => kms.send(new CreateAliasCommand({ AliasName: ctx.settings.keyAlias, TargetKeyId: KeyId })));
+          await onKey(() => createAlias(kms, ctx.settings.keyAlias, key!));
+          break;
+        case 'delete-stray':
+          await scheduleDeletion(kms, change.subject!);
           break;
         case 'enable-rotation':
           await onKey(() => kms.send(new EnableKeyRotationCommand({ KeyId })));
@@ -68,25 +79,17 @@ export const kmsKeyStep: Step<KmsKeyState, KmsChange> = {
   outputs: (state) => (state.kind === 'present' ? { kmsKeyId: state.key.id, kmsKeyArn: state.key.arn, kmsKeyAlias: state.alias } : undefined),
 };
 
-async function createKey(kms: KMSClient, ctx: StepContext) {
-  const policy = sessionKeyPolicy({
-    partition: ctx.identity.partition,
-    account: ctx.identity.account,
-    region: ctx.region,
-    cloudWatchLogs: ctx.settings.cloudwatchLogs,
-  });
-  const out = await kms.send(
-    new CreateKeyCommand({
-      // ≤ 8192 characters: the alias is at most 256.
-      Description: `Session Manager session data and logs (ssm-setup, ${ctx.settings.keyAlias})`,
-      KeySpec: 'SYMMETRIC_DEFAULT',
-      KeyUsage: 'ENCRYPT_DECRYPT',
-      // The account root holds kms:*, which passes KMS's lockout safety check.
-      Policy: JSON.stringify(policy),
-      Tags: kmsTags(keyTagsFor(ctx)),
-    }),
+/**
+ * ScheduleKeyDeletion of a stray key. Sent again after a lost answer, KMS refuses a key already
+ * pending deletion (KMSInvalidStateException): that is the deletion done.
+ */
+function scheduleDeletion(kms: KMSClient, KeyId: string): Promise<unknown> {
+  return createOrFind(
+    () => kms.send(new ScheduleKeyDeletionCommand({ KeyId, PendingWindowInDays: STRAY_DELETION_DAYS })),
+    ['KMSInvalidStateException'],
+    async () => {
+      const meta = (await kms.send(new DescribeKeyCommand({ KeyId }))).KeyMetadata;
+      return meta?.KeyState === 'PendingDeletion' ? meta : undefined;
+    },
   );
-  return { id: out.KeyMetadata!.KeyId!, arn: out.KeyMetadata!.Arn! };
 }
-
-const kmsTags = (tags: Record<string, string>) => Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));

@@ -4,9 +4,12 @@ import type { Change, PlanInput } from '../../core/step.js';
 import { KEY_POLICY_MAX_BYTES, policyBytes, withCloudWatchLogs } from '../../policies/kms-key-policy.js';
 import { formatTags, missingTags } from '../../policies/tags.js';
 import type { PolicyDocument } from '../../policies/types.js';
-import { ALIAS_TAG, type KeyInfo, type KmsKeyState } from './read.js';
+import { ALIAS_TAG, type KeyInfo, type KmsKeyState, type StrayKey } from './read.js';
 
-export type KmsChange = 'create-key' | 'create-alias' | 'enable-rotation' | 'tag-key' | 'key-policy';
+export type KmsChange = 'create-key' | 'create-alias' | 'enable-rotation' | 'tag-key' | 'key-policy' | 'delete-stray';
+
+/** KMS's longest waiting period before a key scheduled for deletion is deleted (it can be cancelled until then). */
+export const STRAY_DELETION_DAYS = 30;
 
 /** KMS takes at most 50 tags per key (tags AWS itself sets, `aws:…`, do not count). */
 const MAX_KEY_TAGS = 50;
@@ -62,17 +65,43 @@ export function rotationBlocker(key: Pick<KeyInfo, 'origin' | 'customKeyStoreId'
   return undefined;
 }
 
-/** The plan's remark on a key whose rotation is not this step's to change. */
+/** The plan's remarks: a key whose rotation is not this step's to change, strays that are kept. */
 export function kmsKeyNote(state: KmsKeyState): string | undefined {
   if (state.kind === 'absent') return undefined;
-  const why = rotationBlocker(state.key);
+  const notes = [rotationNote(state.key), ...state.strays.map((s) => strayNote(s, state.alias))].filter(Boolean);
+  return notes.length ? notes.join('; ') : undefined;
+}
+
+function rotationNote(key: KeyInfo): string | undefined {
+  const why = rotationBlocker(key);
   if (!why) return undefined;
-  if (state.key.replicaOf) {
-    const now = state.key.rotation === undefined ? '' : ` (it is ${state.key.rotation ? 'on' : 'off'})`;
+  if (key.replicaOf) {
+    const now = key.rotation === undefined ? '' : ` (it is ${key.rotation ? 'on' : 'off'})`;
     return `automatic rotation is not changed here${now}: ${why}`;
   }
   return `automatic rotation stays off: ${why}`;
 }
+
+/** Strays that can go are planned; these are kept, and the note says why and how to remove them. */
+function strayNote(stray: StrayKey, alias: string): string | undefined {
+  const what = `key ${stray.id}, made by ssm-setup for ${alias} and left without an alias (a lost CreateKey answer), is kept`;
+  if (stray.usedBy.length) return `${what}: ${stray.usedBy.join(', ')} use${stray.usedBy.length === 1 ? 's' : ''} it`;
+  if (stray.unsure)
+    return `${what}: it could not be made sure that nothing uses it (${stray.unsure}); once sure, aws kms schedule-key-deletion --key-id ${stray.id} --pending-window-in-days ${STRAY_DELETION_DAYS}`;
+  return undefined;
+}
+
+/** The strays nothing names: each gets its deletion scheduled. */
+const strayDeletions = (strays: readonly StrayKey[], alias: string): Change<KmsChange>[] =>
+  strays
+    .filter((s) => !s.usedBy.length && !s.unsure)
+    .map((s) => ({
+      kind: 'delete-stray',
+      subject: s.id,
+      action: 'delete',
+      resource: `KMS key ${s.id}`,
+      detail: `schedule deletion in ${STRAY_DELETION_DAYS} days (cancellable until then): made by ssm-setup for ${alias} and left without its alias by a lost CreateKey answer; no alias, bucket, log group or preferences use it`,
+    }));
 
 /** Pure: the changes that bring the key behind the alias to the desired state. */
 export function planKmsKey(state: KmsKeyState, input: PlanInput): Change<KmsChange>[] {
@@ -115,6 +144,7 @@ export function planKmsKey(state: KmsKeyState, input: PlanInput): Change<KmsChan
     }
   }
   if (policyUpdate(key, input)) changes.push(keyPolicyChange(input));
+  changes.push(...strayDeletions(state.strays, alias));
   return changes;
 }
 

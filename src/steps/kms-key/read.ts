@@ -9,9 +9,13 @@ import {
   paginateListResourceTags,
 } from '@aws-sdk/client-kms';
 import { errorName, isAccessDenied, unlessMissing } from '../../aws/errors.js';
+import { pool } from '../../base/batch.js';
 import { MANAGED_BY_TAG } from '../../config/schema.js';
 import type { ReadContext } from '../../core/step.js';
 import { type PolicyDocument, parsePolicy } from '../../policies/types.js';
+import { readStrays, type StrayKey } from './strays.js';
+
+export type { StrayKey };
 
 /** Tag written at CreateKey time, before the alias exists: it lets a rerun find a key an interrupted run left without its alias. */
 export const ALIAS_TAG = 'ssm-setup:alias';
@@ -40,24 +44,35 @@ export interface KeyInfo {
 export type KmsKeyState =
   | { readonly kind: 'absent' }
   /** A key this tool created whose alias was never made (the run stopped in between). */
-  | { readonly kind: 'orphan'; readonly alias: string; readonly key: KeyInfo }
-  | { readonly kind: 'present'; readonly alias: string; readonly key: KeyInfo };
+  | { readonly kind: 'orphan'; readonly alias: string; readonly key: KeyInfo; readonly strays: readonly StrayKey[] }
+  | { readonly kind: 'present'; readonly alias: string; readonly key: KeyInfo; readonly strays: readonly StrayKey[] };
 
-/** The key behind the alias (or the orphan an interrupted run left), with what the plan needs to know of it. */
-export async function readKmsKey(ctx: Pick<ReadContext, 'aws' | 'settings' | 'selected'>): Promise<KmsKeyState> {
+/**
+ * The key behind the alias (or the orphan an interrupted run left), with what the plan needs to
+ * know of it, and, when kms-key is planned, the other keys of ours for this alias that have no
+ * alias (`strays`: what a lost CreateKey answer left), with what still names them.
+ */
+export async function readKmsKey(ctx: Pick<ReadContext, 'aws' | 'settings' | 'selected' | 'identity' | 'region'>): Promise<KmsKeyState> {
   const kms = ctx.aws.get(KMSClient);
   const alias = ctx.settings.keyAlias;
   // The policy matters when this step plans the CloudWatch Logs statement: not when it is only read for its ARN.
-  const withPolicy = ctx.settings.cloudwatchLogs && (ctx.selected?.has('kms-key') ?? true);
+  const planned = ctx.selected?.has('kms-key') ?? true;
+  const withPolicy = ctx.settings.cloudwatchLogs && planned;
   let meta: KeyMetadata | undefined;
   try {
     meta = (await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
   } catch (err) {
     if (errorName(err) !== 'NotFoundException') throw err;
   }
-  if (meta) return { kind: 'present', alias, key: await keyInfo(kms, meta, withPolicy) };
-  const orphan = await findOrphan(kms, alias);
-  return orphan ? { kind: 'orphan', alias, key: await keyInfo(kms, orphan, withPolicy) } : { kind: 'absent' };
+  if (meta) {
+    const key = await keyInfo(kms, meta, withPolicy);
+    // Our key behind the alias: an alias-less twin (a lost CreateKey answer) is looked for.
+    const strays = planned && isOurKeyFor(key.tags, alias) ? await readStrays(ctx, await ourKeysWithoutAlias(kms, alias)) : [];
+    return { kind: 'present', alias, key, strays };
+  }
+  const [orphan, ...others] = await ourKeysWithoutAlias(kms, alias);
+  if (!orphan) return { kind: 'absent' };
+  return { kind: 'orphan', alias, key: await keyInfo(kms, orphan, withPolicy), strays: planned ? await readStrays(ctx, others) : [] };
 }
 
 async function keyInfo(kms: KMSClient, meta: KeyMetadata, withPolicy: boolean): Promise<KeyInfo> {
@@ -106,28 +121,43 @@ export async function keyTags(kms: KMSClient, keyId: string): Promise<Record<str
   return tags;
 }
 
+/** Whether a key carries the tags ssm-setup gives a key it creates for `alias`. */
+export const isOurKeyFor = (tags: Readonly<Record<string, string>>, alias: string) =>
+  tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value && tags[ALIAS_TAG] === alias;
+
 /**
- * Keys without any alias that carry our ManagedBy and alias tags. Only alias-less keys are looked at, so an
- * ordinary account costs two list calls; keys we may not read are not ours and are passed over.
+ * Enabled keys without any alias that carry our ManagedBy and alias tags, in ListKeys order:
+ * what an interrupted run (or a lost CreateKey answer) left. Only alias-less keys are looked at,
+ * so an ordinary account costs two list calls; keys we may not read are not ours and are passed
+ * over, and so are keys KMS lists but does not answer for (NotFoundException: just created, or
+ * just deleted): right after a lost CreateKey the caller repeats the search while it finds none.
  */
-async function findOrphan(kms: KMSClient, alias: string): Promise<KeyMetadata | undefined> {
+export async function ourKeysWithoutAlias(kms: KMSClient, alias: string): Promise<KeyMetadata[]> {
   const aliased = new Set<string>();
   for await (const page of paginateListAliases({ client: kms }, {})) {
     for (const a of page.Aliases ?? []) if (a.TargetKeyId) aliased.add(a.TargetKeyId);
   }
+  const candidates: string[] = [];
   for await (const page of paginateListKeys({ client: kms }, {})) {
-    for (const k of page.Keys ?? []) {
-      if (!k.KeyId || aliased.has(k.KeyId)) continue;
-      const tags = await keyTags(kms, k.KeyId).catch((err: unknown) => {
-        if (isAccessDenied(err)) return {} as Record<string, string>;
-        throw err;
-      });
-      if (tags[MANAGED_BY_TAG.key] !== MANAGED_BY_TAG.value || tags[ALIAS_TAG] !== alias) continue;
-      const meta = (await kms.send(new DescribeKeyCommand({ KeyId: k.KeyId }))).KeyMetadata;
-      if (meta?.KeyState === 'Enabled') return meta;
-    }
+    for (const k of page.Keys ?? []) if (k.KeyId && !aliased.has(k.KeyId)) candidates.push(k.KeyId);
   }
-  return undefined;
+  const found: (KeyMetadata | undefined)[] = new Array(candidates.length);
+  // A few at a time: one ListResourceTags per alias-less key.
+  await pool(
+    candidates.map((KeyId, n) => [n, KeyId] as const),
+    5,
+    async ([n, KeyId]) => {
+      const passOver = (err: unknown) => {
+        if (isAccessDenied(err) || errorName(err) === 'NotFoundException') return undefined;
+        throw err;
+      };
+      const tags = await keyTags(kms, KeyId).catch(passOver);
+      if (!tags || !isOurKeyFor(tags, alias)) return;
+      const meta = (await kms.send(new DescribeKeyCommand({ KeyId })).catch(passOver))?.KeyMetadata;
+      if (meta?.KeyState === 'Enabled') found[n] = meta;
+    },
+  );
+  return found.filter((m): m is KeyMetadata => m !== undefined);
 }
 
 /** Customer-managed aliases of the region, for the wizard's choice list. */

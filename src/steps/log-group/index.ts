@@ -2,13 +2,15 @@ import {
   AssociateKmsKeyCommand,
   CloudWatchLogsClient,
   CreateLogGroupCommand,
+  ListTagsForResourceCommand,
   PutRetentionPolicyCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { createOrFind } from '../../aws/lost-answers.js';
 import { kmsConsistency, logsKeyNotYetUsable, retryWhile } from '../../aws/retry.js';
-import { LOG_RETENTION_DAYS, resourceTagsFor } from '../../config/schema.js';
-import type { Step } from '../../core/step.js';
+import { LOG_RETENTION_DAYS, MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
+import type { Step, StepContext } from '../../core/step.js';
 import { pickName, unanswered } from '../shared/ask.js';
 import { requireKeyArn } from '../shared/session-key.js';
 import { keyPolicyUpdate, type LogGroupChange, type LogGroupState, planLogGroup } from './plan.js';
@@ -89,7 +91,14 @@ export const logGroupStep: Step<LogGroupState, LogGroupChange> = {
           )
         : work();
     if (kinds.has('create-group')) {
-      await withKey(() => logs.send(new CreateLogGroupCommand({ logGroupName: name, kmsKeyId, tags: resourceTagsFor(ctx.settings) })));
+      // A lost answer: the SDK's retry meets ResourceAlreadyExists, done when the group is ours with our key.
+      await withKey(() =>
+        createOrFind(
+          () => logs.send(new CreateLogGroupCommand({ logGroupName: name, kmsKeyId, tags: resourceTagsFor(ctx.settings) })),
+          ['ResourceAlreadyExistsException'],
+          () => ourGroup(ctx, name, kmsKeyId),
+        ),
+      );
       kinds.add('retention');
     }
     if (kinds.has('encrypt')) await withKey(() => logs.send(new AssociateKmsKeyCommand({ logGroupName: name, kmsKeyId })));
@@ -102,3 +111,11 @@ export const logGroupStep: Step<LogGroupState, LogGroupChange> = {
 
   outputs: (state) => (state.kind === 'present' ? { logGroupName: state.group.name, logGroupArn: state.group.arn } : undefined),
 };
+
+/** The group `name` as this step creates it (encrypted with the key, tagged ManagedBy), or undefined. */
+async function ourGroup(ctx: StepContext, name: string, kmsKeyId: string): Promise<true | undefined> {
+  const group = (await listGroups(ctx, Infinity, name)).find((g) => g.name === name);
+  if (!group || group.kmsKeyId !== kmsKeyId) return undefined;
+  const { tags } = await ctx.aws.get(CloudWatchLogsClient).send(new ListTagsForResourceCommand({ resourceArn: group.arn }));
+  return tags?.[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value ? true : undefined;
+}

@@ -57,7 +57,8 @@ export const operatorPolicyStep: Step<OperatorPolicyState, OperatorChange> = {
     let created = false;
     for (const change of changes) {
       if (change.kind !== 'attach') {
-        arn = await applyManagedPolicy(iam, state.policy, desiredOperatorPolicy(ctx), {
+        arn = await applyManagedPolicy(ctx.aws, state.policy, desiredOperatorPolicy(ctx), {
+          stepId: 'operator-policy',
           description: 'Session Manager rights for operators (ssm-setup)',
           tags: resourceTagsFor(ctx.settings),
         });

@@ -2,18 +2,20 @@ import {
   AddTagsToResourceCommand,
   CreateDocumentCommand,
   DescribeDocumentCommand,
+  GetDocumentCommand,
   SSMClient,
   UpdateDocumentCommand,
   UpdateDocumentDefaultVersionCommand,
 } from '@aws-sdk/client-ssm';
 import { errorName } from '../../aws/errors.js';
+import { createOrFind } from '../../aws/lost-answers.js';
 import { consistency } from '../../aws/retry.js';
 import { StepError } from '../../base/errors.js';
 import { checkSetting, MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
 import type { Step, StepContext } from '../../core/step.js';
 import type { KeyRef } from '../../policies/kms-ref.js';
 import { diffPreferences, PREFERENCES_DOCUMENT as Name, type PreferencesDocument } from '../../policies/preferences-document.js';
-import { tagList } from '../../policies/tags.js';
+import { tagList, tagRecord } from '../../policies/tags.js';
 import { sameJson } from '../../policies/types.js';
 import { askNumber, unanswered } from '../shared/ask.js';
 import { requireKeyArn } from '../shared/session-key.js';
@@ -39,8 +41,14 @@ export const preferencesStep: Step<PreferencesState, PreferencesChange> = {
     let version: string;
     if (state.kind === 'absent') {
       const Tags = tagList(resourceTagsFor(ctx.settings));
-      const out = await ssm.send(new CreateDocumentCommand({ Name, Content, DocumentType: 'Session', DocumentFormat: 'JSON', Tags }));
-      version = out.DocumentDescription?.DocumentVersion ?? '1';
+      // A lost answer: the SDK's retry meets DocumentAlreadyExists, done when the document is ours with this content.
+      version = await createOrFind(
+        async () =>
+          (await ssm.send(new CreateDocumentCommand({ Name, Content, DocumentType: 'Session', DocumentFormat: 'JSON', Tags }))).DocumentDescription
+            ?.DocumentVersion ?? '1',
+        ['DocumentAlreadyExists'],
+        () => ourDocument(ssm, desired),
+      );
     } else {
       await recordOriginalDefault(ssm, state);
       version = changes.every((c) => c.kind === 'set-default') ? state.doc.latestVersion : await updateContent(ssm, Content, state.doc.latestVersion, desired);
@@ -53,6 +61,18 @@ export const preferencesStep: Step<PreferencesState, PreferencesChange> = {
 
   outputs: (state) => (state.kind === 'present' ? { preferencesVersion: state.doc.defaultVersion } : undefined),
 };
+
+/** The version of the document that holds `desired` when the document is ours (tagged ManagedBy) and that is its latest, else undefined. */
+async function ourDocument(ssm: SSMClient, desired: PreferencesDocument): Promise<string | undefined> {
+  const d = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document;
+  if (tagRecord(d?.Tags)[MANAGED_BY_TAG.key] !== MANAGED_BY_TAG.value || !d?.LatestVersion) return undefined;
+  const out = await ssm.send(new GetDocumentCommand({ Name, DocumentVersion: d.LatestVersion }));
+  try {
+    return sameJson(JSON.parse(out.Content ?? '{}'), desired) ? d.LatestVersion : undefined;
+  } catch {
+    return undefined; // not JSON: not what we wrote
+  }
+}
 
 /** Before ssm-setup first changes a document it did not create, the default version is recorded for `destroy`. */
 async function recordOriginalDefault(ssm: SSMClient, state: Extract<PreferencesState, { kind: 'present' }>) {

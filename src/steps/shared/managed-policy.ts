@@ -5,16 +5,19 @@ import {
   GetAccountSummaryCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
-  type IAMClient,
+  IAMClient,
   type PolicyVersion,
   paginateListPolicyVersions,
 } from '@aws-sdk/client-iam';
-import { errorName, isAccessDenied, unlessMissing } from '../../aws/errors.js';
+import { errorName, isAccessDenied, isAmbiguous, unlessMissing } from '../../aws/errors.js';
+import { createOrFind, lostAnswer, sendOnce } from '../../aws/lost-answers.js';
 import { retryWhile } from '../../aws/retry.js';
 import { StepError, UsageError } from '../../base/errors.js';
+import { MANAGED_BY_TAG } from '../../config/schema.js';
+import type { Clients } from '../../core/clients.js';
 import type { Io } from '../../core/io.js';
 import type { Change } from '../../core/step.js';
-import { tagList } from '../../policies/tags.js';
+import { tagList, tagRecord } from '../../policies/tags.js';
 import { type PolicyDocument, parsePolicy, sameJson } from '../../policies/types.js';
 
 /** IAM keeps at most five versions of a managed policy. */
@@ -67,28 +70,83 @@ export function statementDiff(current: PolicyDocument | undefined, desired: Poli
 /**
  * Creates the policy (tagged) or makes `desired` its new default version. A policy at its
  * five-version limit first loses its oldest non-default version: checked here, because IAM's
- * LimitExceeded is retried by the SDK as throttling before it surfaces.
+ * LimitExceeded is retried by the SDK as throttling before it surfaces. A lost answer: a
+ * CreatePolicy retried into EntityAlreadyExists is done when the policy is ours with `desired`
+ * as its default; CreatePolicyVersion, which a retry would make twice, goes without retries and
+ * is resent only when the versions read again show it made nothing (see newDefaultVersion).
  */
 export async function applyManagedPolicy(
-  iam: IAMClient,
+  aws: Pick<Clients, 'get' | 'once'>,
   state: ManagedPolicyState,
   desired: PolicyDocument,
-  opts: { description: string; tags: Record<string, string> },
+  opts: { stepId: string; description: string; tags: Record<string, string> },
 ): Promise<string> {
+  const iam = aws.get(IAMClient);
   const PolicyDocument = JSON.stringify(desired);
   if (state.kind === 'absent') {
     const Tags = tagList(opts.tags);
-    const out = await iam.send(new CreatePolicyCommand({ PolicyName: state.name, PolicyDocument, Description: opts.description, Tags }));
-    return out.Policy?.Arn ?? state.arn;
+    return createOrFind(
+      async () =>
+        (await iam.send(new CreatePolicyCommand({ PolicyName: state.name, PolicyDocument, Description: opts.description, Tags }))).Policy?.Arn ?? state.arn,
+      ['EntityAlreadyExistsException'],
+      async () => ((await isOursAsWanted(iam, state.arn, desired)) ? state.arn : undefined),
+    );
   }
-  const versions: PolicyVersion[] = [];
-  for await (const page of paginateListPolicyVersions({ client: iam }, { PolicyArn: state.arn })) versions.push(...(page.Versions ?? []));
+  const versions = await listVersions(iam, state.arn);
   if (versions.length >= MAX_POLICY_VERSIONS) {
     const oldest = versions.filter((v) => !v.IsDefaultVersion).sort((a, b) => (a.CreateDate?.getTime() ?? 0) - (b.CreateDate?.getTime() ?? 0))[0];
-    if (oldest?.VersionId) await iam.send(new DeletePolicyVersionCommand({ PolicyArn: state.arn, VersionId: oldest.VersionId }));
+    // Resent after a lost answer, it meets NoSuchEntity: the version is gone, as wanted.
+    if (oldest?.VersionId)
+      await unlessMissing(iam.send(new DeletePolicyVersionCommand({ PolicyArn: state.arn, VersionId: oldest.VersionId })), 'NoSuchEntityException');
   }
-  await iam.send(new CreatePolicyVersionCommand({ PolicyArn: state.arn, PolicyDocument, SetAsDefault: true }));
+  await newDefaultVersion(aws, state.arn, desired, opts.stepId);
   return state.arn;
+}
+
+/** Every version of a policy (all pages), newest first as IAM lists them. */
+async function listVersions(iam: IAMClient, PolicyArn: string): Promise<PolicyVersion[]> {
+  const versions: PolicyVersion[] = [];
+  for await (const page of paginateListPolicyVersions({ client: iam }, { PolicyArn })) versions.push(...(page.Versions ?? []));
+  return versions;
+}
+
+/** The document of the policy's default version is `desired`. */
+async function defaultIs(iam: IAMClient, PolicyArn: string, desired: PolicyDocument, VersionId?: string): Promise<boolean> {
+  const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn, VersionId }));
+  return sameJson(parsePolicy(version.PolicyVersion?.Document), desired);
+}
+
+/** The policy is ssm-setup's (ManagedBy tag) and its default version holds `desired`. */
+async function isOursAsWanted(iam: IAMClient, PolicyArn: string, desired: PolicyDocument): Promise<boolean> {
+  const policy = (await unlessMissing(iam.send(new GetPolicyCommand({ PolicyArn })), 'NoSuchEntityException'))?.Policy;
+  if (!policy || tagRecord(policy.Tags)[MANAGED_BY_TAG.key] !== MANAGED_BY_TAG.value) return false;
+  return defaultIs(iam, PolicyArn, desired, policy.DefaultVersionId);
+}
+
+/**
+ * CreatePolicyVersion (set as default) through the client without automatic retries: a blind
+ * retry after a lost answer would add a second identical version and eat into the five. After an
+ * ambiguous failure the default version is read again: `desired` already → done; else the call
+ * made nothing (a new version is the default at once) and is sent once more. Twice: LOST_ANSWER.
+ */
+async function newDefaultVersion(aws: Pick<Clients, 'get' | 'once'>, PolicyArn: string, desired: PolicyDocument, stepId: string): Promise<void> {
+  const PolicyDocument = JSON.stringify(desired);
+  const iam = aws.get(IAMClient);
+  try {
+    await sendOnce(
+      async () => {
+        await aws.once(IAMClient).send(new CreatePolicyVersionCommand({ PolicyArn, PolicyDocument, SetAsDefault: true }));
+        return true;
+      },
+      // The lost call made the version (a new version is the default at once) when the default is `desired`.
+      async () => {
+        const current = (await iam.send(new GetPolicyCommand({ PolicyArn }))).Policy?.DefaultVersionId;
+        return (await defaultIs(iam, PolicyArn, desired, current)) || undefined;
+      },
+    );
+  } catch (err) {
+    throw isAmbiguous(err) ? lostAnswer(stepId, 'IAM.CreatePolicyVersion', err, `a new default version of ${PolicyArn}`) : err;
+  }
 }
 
 /** How many managed policies a role, user or group may have; `default` when GetAccountSummary was denied. */

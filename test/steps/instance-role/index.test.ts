@@ -279,6 +279,7 @@ describe('instance-role: roles, profiles and instances', () => {
       'CreateInstanceProfileCommand',
       'AddRoleToInstanceProfileCommand',
       'AssociateIamInstanceProfileCommand',
+      'CreateTagsCommand',
     ]);
     const create = fake.iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
     expect(create.RoleName).toBe(ROLE);
@@ -374,7 +375,7 @@ describe('instance-role: roles, profiles and instances', () => {
     const { changes } = await converge(instanceRoleStep, await context([target(BARE)]));
 
     expect(kinds(changes)).toEqual(['add-role', 'associate']);
-    expect(writes()).toEqual(['AddRoleToInstanceProfileCommand', 'AssociateIamInstanceProfileCommand']);
+    expect(writes()).toEqual(['AddRoleToInstanceProfileCommand', 'AssociateIamInstanceProfileCommand', 'CreateTagsCommand']);
     expect(fake.profiles.get(ROLE)!.roles).toEqual([ROLE]);
   });
 
@@ -387,7 +388,7 @@ describe('instance-role: roles, profiles and instances', () => {
       ['attach', ROLE],
       ['associate', BARE],
     ]);
-    expect(writes()).toEqual(['AttachRolePolicyCommand', 'AttachRolePolicyCommand', 'AssociateIamInstanceProfileCommand']);
+    expect(writes()).toEqual(['AttachRolePolicyCommand', 'AttachRolePolicyCommand', 'AssociateIamInstanceProfileCommand', 'CreateTagsCommand']);
   });
 
   it('an instance whose association is still `associating` is not associated again', async () => {

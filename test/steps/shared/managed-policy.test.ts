@@ -159,7 +159,7 @@ describe('applyManagedPolicy', () => {
     fake.addPolicy('P', [doc('A'), doc('B'), doc('C'), doc('D'), doc('E')]);
     const iam = testClients().get(IAMClient);
     const state = await readManagedPolicy(iam, 'P', policyArnOf('P'));
-    await applyManagedPolicy(iam, state, doc('F'), { description: 'd', tags: {} });
+    await applyManagedPolicy(testClients(), state, doc('F'), { stepId: 'test', description: 'd', tags: {} });
     expect(fake.iam.commandCalls(ListPolicyVersionsCommand).length).toBeGreaterThan(1);
     expect(fake.iam).toHaveReceivedCommandWith(DeletePolicyVersionCommand, { VersionId: 'v1' });
     expect(fake.iam).toHaveReceivedCommandTimes(CreatePolicyVersionCommand, 1);
@@ -169,7 +169,9 @@ describe('applyManagedPolicy', () => {
   it('the strict fake refuses a document over 6,144 characters without white space, and one that is not JSON', async () => {
     const iam = testClients().get(IAMClient);
     const big = { ...doc('A'), Statement: [{ Sid: 'Big', Effect: 'Allow' as const, Action: 's3:GetObject', Resource: `arn:aws:s3:::${'b'.repeat(6200)}` }] };
-    await expect(applyManagedPolicy(iam, { kind: 'absent', name: 'Big', arn: policyArnOf('Big') }, big, { description: 'd', tags: {} })).rejects.toMatchObject({
+    await expect(
+      applyManagedPolicy(testClients(), { kind: 'absent', name: 'Big', arn: policyArnOf('Big') }, big, { stepId: 'test', description: 'd', tags: {} }),
+    ).rejects.toMatchObject({
       name: 'LimitExceededException',
       message: 'Cannot exceed quota for PolicySize: 6144',
     });
