@@ -19,6 +19,7 @@ export default defineConfig({
       AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
       AWS_PROFILE: '',
       AWS_REGION: '',
+      AWS_DEFAULT_REGION: '',
       NO_COLOR: '1',
     },
     projects: [

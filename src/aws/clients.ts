@@ -99,8 +99,8 @@ function instrument(client: SdkClient, recorder: CallRecorder): void {
 }
 
 /**
- * The region to use: the setting (flag, AWS_REGION, config file), else the profile's region
- * as the SDK itself resolves it. The SDK ignores AWS_DEFAULT_REGION, so we say so.
+ * The region to use: the setting (flag, AWS_REGION or AWS_DEFAULT_REGION, config file), else the
+ * profile's region as the SDK itself resolves it.
  */
 export async function resolveRegion(settings: { region?: string; profile?: string }): Promise<string> {
   if (settings.region) return settings.region;
@@ -109,10 +109,8 @@ export async function resolveRegion(settings: { region?: string; profile?: strin
   try {
     return await probe.config.region();
   } catch {
-    throw new UsageError('NO_REGION', 'No AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile', {
-      hint: process.env.AWS_DEFAULT_REGION
-        ? `AWS_DEFAULT_REGION is set but the AWS SDK for JavaScript ignores it: use --region ${process.env.AWS_DEFAULT_REGION}`
-        : 'for example: --region eu-west-1',
+    throw new UsageError('NO_REGION', 'No AWS region: pass --region, set AWS_REGION (or AWS_DEFAULT_REGION), or set a region in your AWS profile', {
+      hint: 'for example: --region eu-west-1',
     });
   } finally {
     probe.destroy();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ALL_SETTINGS } from '../config/settings.js';
+import { ALL_SETTINGS, RENAMED } from '../config/settings.js';
 
 /** Global switches that are not settings. */
 export interface CliSwitches {
@@ -19,7 +19,7 @@ export interface CliSwitches {
 export function typedSettings(cmd: Command): Record<string, unknown> {
   const values = cmd.optsWithGlobals();
   const typed: Record<string, unknown> = {};
-  for (const { key } of ALL_SETTINGS) {
+  for (const key of [...ALL_SETTINGS.map((s) => s.key), ...RENAMED.map((r) => r.from)]) {
     if (cmd.getOptionValueSourceWithGlobals(key) === 'cli') typed[key] = values[key];
   }
   return typed;

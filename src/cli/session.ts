@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { CallRecorder } from '../aws/calls.js';
 import { AwsClients, resolveRegion } from '../aws/clients.js';
 import { assertProfileExists } from '../aws/profile.js';
+import { UsageError } from '../base/errors.js';
 import { type LoadedSettings, labelFor, loadSettings } from '../config/load.js';
 import type { Io } from '../core/io.js';
 import { switches, typedSettings } from './options.js';
@@ -32,6 +33,7 @@ const isCi = () => Boolean(process.env.CI && process.env.CI !== 'false');
  */
 export async function openSession(cmd: Command, io: Io): Promise<Session> {
   const loaded = await loadSettings({ flags: typedSettings(cmd), configPath: switches(cmd).config });
+  for (const w of loaded.warnings ?? []) io.warn(w);
   const ssh = sshConfigUse(cmd, io, loaded);
   if (ssh) {
     const { assertSshConfigPath, resolveSshConfigPath } = await import('../steps/ssh-config/file.js');
@@ -41,6 +43,7 @@ export async function openSession(cmd: Command, io: Io): Promise<Session> {
   if (loaded.settings.profile) await assertProfileExists(loaded.settings.profile, labelFor('profile', loaded.sources.profile, loaded.configFile));
   // With --regions, the first one is the session's; each region gets its own clients (apply.ts).
   const region = loaded.settings.regions[0] ?? (await resolveRegion(loaded.settings));
+  await assertKnownRegions(loaded, loaded.settings.regions.length ? loaded.settings.regions : [region]);
   const { profile, endpointUrl } = loaded.settings;
   const recorder = new CallRecorder(process.env.SSM_SETUP_CALL_LOG, (c) => io.debug(`  aws ${c.service}.${c.operation}`));
   return { io, loaded, aws: new AwsClients({ region, profile, endpointUrl }, recorder) };
@@ -66,5 +69,26 @@ function sshConfigUse(cmd: Command, io: Io, loaded: LoadedSettings): 'read' | 'w
       return 'read';
     default:
       return undefined;
+  }
+}
+
+/**
+ * A region the SDK's partition data does not list is a typo until shown otherwise: exit 2 with
+ * the nearest real region, before any AWS call; `--allow-unknown-region` takes a region newer
+ * than this ssm-setup.
+ */
+async function assertKnownRegions(loaded: LoadedSettings, regions: readonly string[]): Promise<void> {
+  if (loaded.settings.allowUnknownRegion) return;
+  const { isKnownRegion, suggestRegion } = await import('../aws/regions.js');
+  const key = loaded.settings.regions.length ? 'regions' : 'region';
+  const label = labelFor(key, loaded.sources[key] ?? 'default', loaded.configFile, loaded.givenAs?.[key]);
+  const problems = regions
+    .filter((r) => !isKnownRegion(r))
+    .map((r) => {
+      const near = suggestRegion(r);
+      return `${label}: "${r}" is not an AWS region this ssm-setup knows${near ? ` (did you mean "${near}"?)` : ''}`;
+    });
+  if (problems.length) {
+    throw new UsageError('INVALID_SETTINGS', problems, { hint: 'for a region newer than this ssm-setup, add --allow-unknown-region; nothing was changed' });
   }
 }

@@ -4,10 +4,10 @@ import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { UsageError } from '../base/errors.js';
 import { type Settings, settingsSchema } from './schema.js';
-import { ALL_SETTINGS, DEFAULTS, settingSpec } from './settings.js';
+import { ALL_SETTINGS, DEFAULTS, envVars, RENAMED, settingSpec } from './settings.js';
 
 /** Where a setting's value came from; errors name the flag, key or variable accordingly. */
-export type Source = 'default' | 'config' | 'env' | 'flag' | 'prompt';
+export type Source = 'default' | 'deployed' | 'config' | 'env' | 'flag' | 'prompt';
 
 export const DEFAULT_CONFIG_FILE = 'ssm-setup.json';
 
@@ -22,6 +22,10 @@ export interface LoadedSettings {
   readonly raw: Readonly<Record<string, unknown>>;
   /** The config file that was read, if any. */
   readonly configFile?: string;
+  /** What the operator should know about the settings given (an old name still accepted). */
+  readonly warnings?: readonly string[];
+  /** Settings given under an old name (`resourceTags` → `tags`): errors name them as typed. */
+  readonly givenAs?: Readonly<Record<string, string>>;
 }
 
 export interface LoadInput {
@@ -41,9 +45,15 @@ export async function loadSettings(input: LoadInput): Promise<LoadedSettings> {
   const env = input.env ?? process.env;
   const raw: Record<string, unknown> = {};
   const sources: Record<string, Source> = {};
+  const warnings: string[] = [];
+  const givenAs: Record<string, string> = {};
+  let configFile: string | undefined;
   const layer = (values: Record<string, unknown>, source: Source) => {
-    for (const [key, value] of Object.entries(values)) {
+    for (const [given, value] of Object.entries(values)) {
       if (value === undefined) continue;
+      const key = renamed(given, source, configFile, warnings);
+      if (key !== given) givenAs[key] = given;
+      else if (source !== 'env') delete givenAs[key];
       // Only flags and variables arrive as strings: a config-file value keeps its JSON type.
       raw[key] = source === 'config' ? value : normalise(key, value);
       sources[key] = source;
@@ -52,13 +62,52 @@ export async function loadSettings(input: LoadInput): Promise<LoadedSettings> {
 
   layer(DEFAULTS, 'default');
   const file = await readConfigFile(input.configPath, input.cwd ?? process.cwd());
+  configFile = file?.path;
   if (file) layer(file.values, 'config');
-  layer(Object.fromEntries(ALL_SETTINGS.filter((s) => s.env && env[s.env]).map((s) => [s.key, env[s.env!]])), 'env');
+  const fromEnv: Record<string, unknown> = {};
+  for (const spec of ALL_SETTINGS) {
+    const name = envVars(spec).find((v) => env[v]);
+    if (!name) continue;
+    fromEnv[spec.key] = env[name];
+    if (name !== envVars(spec)[0]) givenAs[spec.key] = name;
+  }
+  layer(fromEnv, 'env');
   layer(input.flags, 'flag');
   // --log-group names a group, so it switches CloudWatch logging on unless that was set itself.
   if (sources.logGroup !== 'default' && sources.cloudwatchLogs === 'default') raw.cloudwatchLogs = true;
 
-  return validate(raw, sources, file?.path);
+  return { ...validate(raw, sources, file?.path, givenAs), ...(warnings.length ? { warnings } : {}) };
+}
+
+/** The current name of a setting given by an old one (`tags` → `resourceTags`), with a warning. */
+function renamed(key: string, source: Source, configFile: string | undefined, warnings: string[]): string {
+  const old = RENAMED.find((r) => r.from === key);
+  if (!old) return key;
+  const now = settingSpec(old.to)!;
+  warnings.push(
+    source === 'config'
+      ? `"${old.from}" in ${configFile ?? DEFAULT_CONFIG_FILE} is now "${old.to}": rename the key (the old one still works for now)`
+      : `${old.fromFlag} is now ${now.flag} (the old name still works for now)`,
+  );
+  return old.to;
+}
+
+/**
+ * The deployed-state layer: a setting nobody gave (still at its built-in default) takes the
+ * value the account already has, so a rerun with fewer flags never undoes an earlier run. What
+ * the config file, the environment, a flag or the wizard gave still wins. Source `deployed`.
+ */
+export function withDeployed(loaded: LoadedSettings, deployed: Readonly<Record<string, unknown>>): LoadedSettings {
+  const raw = { ...loaded.raw };
+  const sources = { ...loaded.sources };
+  let changed = false;
+  for (const [key, value] of Object.entries(deployed)) {
+    if (value === undefined || (sources[key] ?? 'default') !== 'default' || JSON.stringify(raw[key]) === JSON.stringify(value)) continue;
+    raw[key] = value;
+    sources[key] = 'deployed';
+    changed = true;
+  }
+  return changed ? { ...validate(raw, sources, loaded.configFile, loaded.givenAs), ...(loaded.warnings ? { warnings: loaded.warnings } : {}) } : loaded;
 }
 
 /** Re-validates after the wizard's answers were merged in (source `prompt`). */
@@ -69,21 +118,26 @@ export function withAnswers(loaded: LoadedSettings, answers: Readonly<Record<str
     raw[key] = normalise(key, value);
     sources[key] = 'prompt';
   }
-  return validate(raw, sources, loaded.configFile);
+  return validate(raw, sources, loaded.configFile, loaded.givenAs);
 }
 
-function validate(raw: Record<string, unknown>, sources: Record<string, Source>, configFile?: string): LoadedSettings {
+function validate(
+  raw: Record<string, unknown>,
+  sources: Record<string, Source>,
+  configFile?: string,
+  givenAs?: Readonly<Record<string, string>>,
+): LoadedSettings {
   const parsed = settingsSchema.safeParse(raw);
   if (!parsed.success) {
     throw new UsageError(
       'INVALID_SETTINGS',
-      parsed.error.issues.flatMap((i) => describeIssue(i, raw, sources, configFile)),
+      parsed.error.issues.flatMap((i) => describeIssue(i, raw, sources, configFile, givenAs)),
       {
         hint: 'Nothing was changed. Fix the values above and run the command again (`ssm-setup --help` lists the flags).',
       },
     );
   }
-  return { settings: parsed.data, sources, raw, configFile };
+  return { settings: parsed.data, sources, raw, configFile, ...(givenAs && Object.keys(givenAs).length ? { givenAs } : {}) };
 }
 
 /** What an open or read error means for a path, in words. */
@@ -166,21 +220,27 @@ function normalise(key: string, value: unknown): unknown {
 }
 
 /** Names a value the way the operator gave it: `--idle-timeout`, `"idleTimeout" in ./ssm-setup.json`, `AWS_REGION`. */
-export function labelFor(key: string, source: Source | undefined, configFile?: string): string {
+export function labelFor(key: string, source: Source | undefined, configFile?: string, givenAs?: string): string {
   const spec = settingSpec(key);
   switch (source) {
     case 'flag':
-      return spec?.flag ?? key;
+      return (givenAs && RENAMED.find((r) => r.from === givenAs)?.fromFlag) || (spec?.flag ?? key);
     case 'config':
-      return `"${key}" in ${configFile ?? DEFAULT_CONFIG_FILE}`;
+      return `"${givenAs ?? key}" in ${configFile ?? DEFAULT_CONFIG_FILE}`;
     case 'env':
-      return spec?.env ?? key;
+      return givenAs ?? (spec ? envVars(spec)[0] : undefined) ?? key;
     default:
       return spec ? `${spec.flag} (${key})` : key;
   }
 }
 
-function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>, sources: Record<string, Source>, configFile?: string): string[] {
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  raw: Record<string, unknown>,
+  sources: Record<string, Source>,
+  configFile?: string,
+  givenAs: Readonly<Record<string, string>> = {},
+): string[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => {
       const near = closest(k);
@@ -189,10 +249,17 @@ function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>, so
   }
   const [key, ...rest] = issue.path.map(String);
   if (!key) return [issue.message];
-  const label = labelFor(key, sources[key], configFile) + rest.map((p) => `[${p}]`).join('');
   let value: unknown = raw[key];
   for (const p of rest) value = (value as Record<string, unknown> | undefined)?.[p];
-  const shown = value === undefined || typeof value === 'object' ? '' : ` (got ${JSON.stringify(value)})`;
+  // A tag named by its key, given as a K=V list: the entry with that key.
+  if (value === undefined && Array.isArray(raw[key]) && rest[0] !== undefined && !/^\d+$/.test(rest[0])) {
+    value = (raw[key] as unknown[]).find((e) => typeof e === 'string' && e.slice(0, e.indexOf('=')).trim() === (rest[0] ?? '').trim());
+  }
+  // The entry as the operator wrote it, not an internal path: `--tag " =x"`, `--resource-tags "Note=a#b"`.
+  const written = Array.isArray(raw[key]) || typeof value !== 'string' ? value : `${rest[0]}=${value}`;
+  const entry = rest.length ? ` ${JSON.stringify(written ?? rest.join('.'))}` : '';
+  const label = labelFor(key, sources[key], configFile, givenAs[key]) + entry;
+  const shown = rest.length || value === undefined || typeof value === 'object' ? '' : ` (got ${JSON.stringify(value)})`;
   return [`${label}: ${issue.message}${shown}`];
 }
 

@@ -43,7 +43,7 @@ const reportTags = (check: (tags: readonly GivenTag[]) => TagProblem[]) => (tags
   for (const p of check(tags)) ctx.addIssue({ code: 'custom', path: p.at === undefined ? [] : [p.at], message: p.message });
 };
 
-/** `--tags` / `tags`: a list of K=V (flag) or an object (config file) → a map, by the rules of tags.ts. */
+/** `--resource-tags` / `resourceTags`: a list of K=V (flag) or an object (config file) → a map, by the rules of tags.ts. */
 const resourceTags = z
   .union([z.array(keyValue), z.record(z.string(), z.string({ error: 'tag values must be strings' }))], {
     error: 'must be Key=Value pairs (an object or a list of "Key=Value" in the config file)',
@@ -88,6 +88,8 @@ export const settingsSchema = z
     region: z.string().regex(REGION, { error: 'is not an AWS region name (like eu-west-1)' }).optional(),
     /** Several regions in one run (init, plan, run); wins over `region`. */
     regions: regionList,
+    /** Accept a region the installed SDK does not list (newer than this ssm-setup). @default false */
+    allowUnknownRegion: z.boolean({ error: 'must be true or false' }),
     /** One endpoint for every service (a local emulator); S3 is then addressed in path style. */
     endpointUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     /** @default alias/ssm-session-manager */
@@ -152,8 +154,12 @@ export const settingsSchema = z
     hostManagement: z.boolean({ error: 'must be true or false' }),
     /** Default Host Management Configuration. @default false */
     dhmc: z.boolean({ error: 'must be true or false' }),
-    /** Extra tags for created resources; ManagedBy=ssm-setup is always added. */
-    tags: resourceTags,
+    /** Extra tags for created resources; ManagedBy=ssm-setup is always added (old name: tags). */
+    resourceTags,
+    /** Create the VPC endpoints Session Manager needs for private targets. @default false */
+    vpcEndpoints: z.boolean({ error: 'must be true or false' }),
+    /** Leave SSH and port forwarding out of the operator policy, and deny them. @default false */
+    denyUnloggedSessions: z.boolean({ error: 'must be true or false' }),
     /** Write the managed SSH block during init (asked interactively). @default false */
     sshConfig: z.boolean({ error: 'must be true or false' }),
     /** The SSH config file; undefined means ~/.ssh/config. A leading ~ is the home directory. */
@@ -181,8 +187,8 @@ export function checkSetting(key: keyof typeof settingsSchema.shape, value: unkn
   return result.success ? true : (result.error.issues[0]?.message ?? 'is not valid');
 }
 
-/** Tags for everything ssm-setup creates: the operator's `--tags` plus ManagedBy=ssm-setup. */
-export const resourceTagsFor = (settings: Pick<Settings, 'tags'>): Record<string, string> => ({
-  ...settings.tags,
+/** Tags for everything ssm-setup creates: the operator's `--resource-tags` plus ManagedBy=ssm-setup. */
+export const resourceTagsFor = (settings: Pick<Settings, 'resourceTags'>): Record<string, string> => ({
+  ...settings.resourceTags,
   [MANAGED_BY_TAG.key]: MANAGED_BY_TAG.value,
 });

@@ -28,13 +28,19 @@ export interface SettingSpec {
   /** Placeholder shown in help, e.g. `<minutes>`. */
   readonly arg?: string;
   readonly description: string;
-  /** Environment variable read between the config file and the flags. */
-  readonly env?: string;
+  /** Environment variables read between the config file and the flags, the first one set wins. */
+  readonly env?: string | readonly string[];
   /** The built-in default, the lowest layer of the settings; absent for optional settings. */
   readonly default?: DefaultValue;
   /** How help shows a default that is computed or absent, e.g. `ssm-session-logs-<account>-<region>`. */
   readonly defaultText?: string;
+  /** Where `--help` lists it; global settings have none. */
+  readonly group?: SettingGroup;
 }
+
+/** The help groups of the step settings, in the order `--help` shows them. */
+export const SETTING_GROUPS = ['Targets', 'Storage', 'IAM', 'Preferences', 'Fleet', 'Local'] as const;
+export type SettingGroup = (typeof SETTING_GROUPS)[number];
 
 type DefaultValue = string | number | boolean | readonly never[] | Readonly<Record<string, never>>;
 
@@ -46,8 +52,9 @@ export const GLOBAL_SETTINGS = [
     flag: '--region',
     kind: 'string',
     arg: '<region>',
-    env: 'AWS_REGION',
-    description: "AWS region (else AWS_REGION, else the profile's region)",
+    // AWS_DEFAULT_REGION as the AWS CLI reads it (the JavaScript SDK alone would ignore it).
+    env: ['AWS_REGION', 'AWS_DEFAULT_REGION'],
+    description: "AWS region (else AWS_REGION or AWS_DEFAULT_REGION, else the profile's region)",
   },
   {
     key: 'regions',
@@ -56,6 +63,13 @@ export const GLOBAL_SETTINGS = [
     arg: '<r1,r2>',
     description: 'set up several regions at once (the IAM names get a -<region> suffix)',
     default: [],
+  },
+  {
+    key: 'allowUnknownRegion',
+    flag: '--allow-unknown-region',
+    kind: 'boolean',
+    description: 'accept a region the installed AWS SDK does not list yet (a region newer than this ssm-setup)',
+    default: false,
   },
   {
     key: 'endpointUrl',
@@ -69,18 +83,36 @@ export const GLOBAL_SETTINGS = [
 
 /** Settings of init, plan, run and export. */
 export const STEP_SETTINGS = [
-  { key: 'keyAlias', flag: '--key-alias', kind: 'string', arg: '<alias>', description: 'KMS key alias', default: 'alias/ssm-session-manager' },
+  {
+    key: 'keyAlias',
+    group: 'Storage',
+    flag: '--key-alias',
+    kind: 'string',
+    arg: '<alias>',
+    description: 'KMS key alias',
+    default: 'alias/ssm-session-manager',
+  },
   {
     key: 'bucket',
+    group: 'Storage',
     flag: '--bucket',
     kind: 'string',
     arg: '<name>',
     description: 'S3 bucket for session logs',
     defaultText: 'ssm-session-logs-<account>-<region>',
   },
-  { key: 's3Prefix', flag: '--s3-prefix', kind: 'string', arg: '<prefix>', description: 'key prefix of session logs', default: 'session-logs/' },
+  {
+    key: 's3Prefix',
+    group: 'Storage',
+    flag: '--s3-prefix',
+    kind: 'string',
+    arg: '<prefix>',
+    description: 'key prefix of session logs',
+    default: 'session-logs/',
+  },
   {
     key: 's3PrefixWholeBucket',
+    group: 'Storage',
     flag: '--s3-prefix-whole-bucket',
     kind: 'boolean',
     description: 'allow an empty --s3-prefix on a bucket ssm-setup did not create: its lifecycle rule then covers every object in it',
@@ -88,16 +120,33 @@ export const STEP_SETTINGS = [
   },
   {
     key: 'logTransitionDays',
+    group: 'Storage',
     flag: '--log-transition-days',
     kind: 'number',
     arg: '<n>',
     description: 'days before logs move to Glacier Flexible Retrieval, 0 = never',
     default: 90,
   },
-  { key: 'logExpirationDays', flag: '--log-expiration-days', kind: 'number', arg: '<n>', description: 'days before logs expire, 0 = never', default: 365 },
-  { key: 'cloudwatchLogs', flag: '--cloudwatch-logs', kind: 'boolean', description: 'also stream session logs to CloudWatch Logs', default: false },
+  {
+    key: 'logExpirationDays',
+    group: 'Storage',
+    flag: '--log-expiration-days',
+    kind: 'number',
+    arg: '<n>',
+    description: 'days before logs expire, 0 = never',
+    default: 365,
+  },
+  {
+    key: 'cloudwatchLogs',
+    group: 'Storage',
+    flag: '--cloudwatch-logs',
+    kind: 'boolean',
+    description: 'also stream session logs to CloudWatch Logs',
+    default: false,
+  },
   {
     key: 'logGroup',
+    group: 'Storage',
     flag: '--log-group',
     kind: 'string',
     arg: '<name>',
@@ -106,6 +155,7 @@ export const STEP_SETTINGS = [
   },
   {
     key: 'logRetentionDays',
+    group: 'Storage',
     flag: '--log-retention-days',
     kind: 'number',
     arg: '<n>',
@@ -114,6 +164,7 @@ export const STEP_SETTINGS = [
   },
   {
     key: 'instanceRole',
+    group: 'IAM',
     flag: '--instance-role',
     kind: 'string',
     arg: '<name>',
@@ -122,6 +173,7 @@ export const STEP_SETTINGS = [
   },
   {
     key: 'instancePolicy',
+    group: 'IAM',
     flag: '--instance-policy',
     kind: 'string',
     arg: '<name>',
@@ -130,27 +182,69 @@ export const STEP_SETTINGS = [
   },
   {
     key: 'operatorPolicy',
+    group: 'IAM',
     flag: '--operator-policy',
     kind: 'string',
     arg: '<name>',
     description: 'managed policy for operators',
     default: 'SSMSessionManagerOperatorPolicy',
   },
-  { key: 'operatorAccess', flag: '--operator-access', kind: 'string', arg: '<restricted|full>', description: 'operator policy variant', default: 'restricted' },
-  { key: 'operatorUsers', flag: '--operator-users', kind: 'list', arg: '<a,b>', description: 'IAM users that get the operator policy', default: [] },
-  { key: 'operatorGroups', flag: '--operator-groups', kind: 'list', arg: '<a,b>', description: 'IAM groups that get the operator policy', default: [] },
-  { key: 'idleTimeout', flag: '--idle-timeout', kind: 'number', arg: '<minutes>', description: 'idle session timeout, 1-60', default: 20 },
+  {
+    key: 'operatorAccess',
+    group: 'IAM',
+    flag: '--operator-access',
+    kind: 'string',
+    arg: '<restricted|full>',
+    description: 'operator policy variant',
+    default: 'restricted',
+  },
+  {
+    key: 'operatorUsers',
+    group: 'IAM',
+    flag: '--operator-users',
+    kind: 'list',
+    arg: '<a,b>',
+    description: 'IAM users that get the operator policy',
+    default: [],
+  },
+  {
+    key: 'operatorGroups',
+    group: 'IAM',
+    flag: '--operator-groups',
+    kind: 'list',
+    arg: '<a,b>',
+    description: 'IAM groups that get the operator policy',
+    default: [],
+  },
+  {
+    key: 'idleTimeout',
+    group: 'Preferences',
+    flag: '--idle-timeout',
+    kind: 'number',
+    arg: '<minutes>',
+    description: 'idle session timeout, 1-60',
+    default: 20,
+  },
   {
     key: 'maxSessionDuration',
+    group: 'Preferences',
     flag: '--max-session-duration',
     kind: 'number',
     arg: '<minutes>',
     description: 'maximum session duration, 1-1440',
     defaultText: 'none',
   },
-  { key: 'runAs', flag: '--run-as', kind: 'string', arg: '<user>', description: 'OS user for sessions instead of ssm-user (root is refused)' },
+  {
+    key: 'runAs',
+    group: 'Preferences',
+    flag: '--run-as',
+    kind: 'string',
+    arg: '<user>',
+    description: 'OS user for sessions instead of ssm-user (root is refused)',
+  },
   {
     key: 'shellProfileLinux',
+    group: 'Preferences',
     flag: '--shell-profile-linux',
     kind: 'string',
     arg: '<cmds>',
@@ -159,6 +253,7 @@ export const STEP_SETTINGS = [
   },
   {
     key: 'shellProfileWindows',
+    group: 'Preferences',
     flag: '--shell-profile-windows',
     kind: 'string',
     arg: '<cmds>',
@@ -167,27 +262,61 @@ export const STEP_SETTINGS = [
   },
   {
     key: 'normalize',
+    group: 'Preferences',
     flag: '--normalize',
     kind: 'boolean',
     description: 'rewrite the preferences document even when it differs only in the form of its values ("true" for true)',
     default: false,
   },
-  { key: 'instanceIds', flag: '--instance-ids', kind: 'list', arg: '<i-…,…>', description: 'target instances', default: [] },
-  { key: 'tag', flag: '--tag', kind: 'repeated', arg: '<Key=Value>', description: 'target instances with this tag (repeatable; all must match)', default: [] },
-  { key: 'cloudwatchAgent', flag: '--no-cloudwatch-agent', kind: 'negated', description: 'do not install the CloudWatch agent', default: true },
-  { key: 'agentUpdate', flag: '--no-agent-update', kind: 'negated', description: 'do not update the SSM Agent', default: true },
-  { key: 'hostManagement', flag: '--no-host-management', kind: 'negated', description: 'do not create the host-management associations', default: true },
-  { key: 'dhmc', flag: '--dhmc', kind: 'boolean', description: 'turn on Default Host Management Configuration', default: false },
+  { key: 'instanceIds', group: 'Targets', flag: '--instance-ids', kind: 'list', arg: '<i-…,…>', description: 'target instances', default: [] },
   {
-    key: 'tags',
-    flag: '--tags',
+    key: 'tag',
+    group: 'Targets',
+    flag: '--tag',
+    kind: 'repeated',
+    arg: '<Key=Value>',
+    description: 'target instances with this tag (repeatable; all must match)',
+    default: [],
+  },
+  { key: 'cloudwatchAgent', group: 'Fleet', flag: '--no-cloudwatch-agent', kind: 'negated', description: 'do not install the CloudWatch agent', default: true },
+  { key: 'agentUpdate', group: 'Fleet', flag: '--no-agent-update', kind: 'negated', description: 'do not update the SSM Agent', default: true },
+  {
+    key: 'hostManagement',
+    group: 'Fleet',
+    flag: '--no-host-management',
+    kind: 'negated',
+    description: 'do not create the host-management associations',
+    default: true,
+  },
+  { key: 'dhmc', group: 'Fleet', flag: '--dhmc', kind: 'boolean', description: 'turn on Default Host Management Configuration', default: false },
+  {
+    key: 'vpcEndpoints',
+    group: 'Fleet',
+    flag: '--vpc-endpoints',
+    kind: 'boolean',
+    description: 'create the VPC endpoints Session Manager needs for targets in subnets without an internet route (shows the monthly cost)',
+    default: false,
+  },
+  {
+    key: 'denyUnloggedSessions',
+    group: 'IAM',
+    flag: '--deny-unlogged-sessions',
+    kind: 'boolean',
+    description: 'operators may not start SSH or port-forwarding sessions, which Session Manager never content-logs',
+    default: false,
+  },
+  {
+    key: 'resourceTags',
+    group: 'Storage',
+    flag: '--resource-tags',
     kind: 'list',
     arg: '<K=V,…>',
-    description: 'tags for what ssm-setup creates (ManagedBy=ssm-setup is always added)',
+    description: 'tags for what ssm-setup creates (ManagedBy=ssm-setup is always added; --tags is the old name)',
     default: {},
   },
   {
     key: 'sshConfig',
+    group: 'Local',
     flag: '--ssh-config',
     kind: 'boolean',
     description: 'write the SSH block for i-*/mi-* hosts (ProxyCommand through Session Manager) into the SSH config',
@@ -195,6 +324,7 @@ export const STEP_SETTINGS = [
   },
   {
     key: 'sshConfigPath',
+    group: 'Local',
     flag: '--ssh-config-path',
     kind: 'string',
     arg: '<file>',
@@ -204,6 +334,15 @@ export const STEP_SETTINGS = [
 ] as const satisfies readonly SettingSpec[];
 
 export const ALL_SETTINGS: readonly SettingSpec[] = [...GLOBAL_SETTINGS, ...STEP_SETTINGS];
+
+/** The environment variables of a setting, in the order they are read. */
+export const envVars = (spec: Pick<SettingSpec, 'env'>): readonly string[] =>
+  spec.env === undefined ? [] : typeof spec.env === 'string' ? [spec.env] : spec.env;
+
+/** Old names still accepted, as flag and config key, with a warning naming the new one. */
+export const RENAMED: readonly { readonly from: string; readonly fromFlag: string; readonly to: string }[] = [
+  { from: 'tags', fromFlag: '--tags', to: 'resourceTags' },
+];
 
 type Row = (typeof GLOBAL_SETTINGS)[number] | (typeof STEP_SETTINGS)[number];
 type WithDefault = Extract<Row, { default: unknown }>;

@@ -92,7 +92,13 @@ describe('config-file values keep their JSON type: only flags and variables arri
   it('takes the same values in their JSON types', async () => {
     await configFile({ idleTimeout: 20, cloudwatchLogs: true, instanceIds: ['i-0123abcd'], regions: ['us-east-1'], tag: ['Env=prod'], tags: { Team: 'ops' } });
     const { settings } = await load();
-    expect(settings).toMatchObject({ idleTimeout: 20, cloudwatchLogs: true, instanceIds: ['i-0123abcd'], regions: ['us-east-1'], tags: { Team: 'ops' } });
+    expect(settings).toMatchObject({
+      idleTimeout: 20,
+      cloudwatchLogs: true,
+      instanceIds: ['i-0123abcd'],
+      regions: ['us-east-1'],
+      resourceTags: { Team: 'ops' },
+    });
   });
 
   it('still converts the same strings given as flags', async () => {

@@ -92,10 +92,17 @@ describe('loadSettings: precedence defaults < config file < environment < flags'
   });
 
   it('reads only the environment variables of the contract', async () => {
-    const loaded = await load({ env: { AWS_DEFAULT_REGION: 'eu-west-1', IDLE_TIMEOUT: '5', KEY_ALIAS: 'alias/x' } });
+    const loaded = await load({ env: { IDLE_TIMEOUT: '5', KEY_ALIAS: 'alias/x' } });
     expect(loaded.settings.region).toBeUndefined();
     expect(loaded.settings.idleTimeout).toBe(DEFAULTS.idleTimeout);
     expect(loaded.settings.keyAlias).toBe(DEFAULTS.keyAlias);
+  });
+
+  it('honours AWS_DEFAULT_REGION as the AWS CLI does: below AWS_REGION, and named when it is wrong', async () => {
+    expect((await load({ env: { AWS_DEFAULT_REGION: 'eu-west-1' } })).settings.region).toBe('eu-west-1');
+    expect((await load({ env: { AWS_DEFAULT_REGION: 'eu-west-1', AWS_REGION: 'us-east-2' } })).settings.region).toBe('us-east-2');
+    const err = await usageError(load({ env: { AWS_DEFAULT_REGION: 'Europe' } }));
+    expect(err.problems[0]).toMatch(/^AWS_DEFAULT_REGION: /);
   });
 
   it('lets flags override the environment and the config file', async () => {
@@ -194,7 +201,7 @@ describe('loadSettings: the config file', () => {
       operatorUsers: ['alice', 'bob'],
       instanceIds: ['i-0123abcd', 'i-89abcdef'],
       tag: [{ key: 'Env', value: 'prod' }],
-      tags: { Team: 'ops' },
+      resourceTags: { Team: 'ops' },
       cloudwatchAgent: false,
     });
   });
@@ -245,7 +252,7 @@ describe('loadSettings: errors', () => {
   it('names the position of a bad list entry given by flag', async () => {
     const err = await usageError(load({ flags: { instanceIds: 'i-0123abcd,i-nothex00' } }));
     expect(err.problems).toHaveLength(1);
-    expect(err.problems[0]).toContain('--instance-ids[1]');
+    expect(err.problems[0]).toContain('--instance-ids "i-nothex00"');
   });
 
   it('names the config key and the file when the value came from the file', async () => {
@@ -335,7 +342,7 @@ describe('loadSettings: flag values are converted', () => {
 
   it('turns --tags K=V,K=V into a map', async () => {
     const { settings } = await load({ flags: { tags: 'Team=ops, CostCenter=42' } });
-    expect(settings.tags).toEqual({ Team: 'ops', CostCenter: '42' });
+    expect(settings.resourceTags).toEqual({ Team: 'ops', CostCenter: '42' });
   });
 
   it('turns repeated --tag values into key/value filters', async () => {
@@ -349,7 +356,7 @@ describe('loadSettings: flag values are converted', () => {
   it('refuses a --tag without =', async () => {
     const err = await usageError(load({ flags: { tag: ['Env=prod', 'Role'] } }));
     expect(err.problems).toHaveLength(1);
-    expect(err.problems[0]).toContain('--tag[1]');
+    expect(err.problems[0]).toContain('--tag "Role"');
   });
 
   it('takes a negated flag as false', async () => {

@@ -56,17 +56,17 @@ const REFUSED_CHARACTERS = [
 
 describe('tags: the intersection of the tag rules of every service ssm-setup tags', () => {
   it.each(REFUSED_CHARACTERS)('refuses %s in a value (list form, as --tags gives it)', (_name, c) => {
-    expect(problemsOf({ tags: [`Note=a${c}b`] })).toEqual([{ path: 'tags.Note', message: expect.stringContaining('not allowed in tags') }]);
+    expect(problemsOf({ resourceTags: [`Note=a${c}b`] })).toEqual([{ path: 'resourceTags.Note', message: expect.stringContaining('not allowed in tags') }]);
   });
 
   it.each(REFUSED_CHARACTERS)('refuses %s in a key (object form, as the config file gives it)', (_name, c) => {
     const key = `No${c}te`;
-    expect(problemsOf({ tags: { [key]: 'x' } })).toEqual([{ path: `tags.${key}`, message: expect.stringContaining('not allowed in tags') }]);
+    expect(problemsOf({ resourceTags: { [key]: 'x' } })).toEqual([{ path: `resourceTags.${key}`, message: expect.stringContaining('not allowed in tags') }]);
   });
 
   it('names the character it refuses', () => {
-    expect(problemsOf({ tags: ['Note=a#b'] })[0]?.message).toContain('"#"');
-    expect(problemsOf({ tags: ['Note=a\u202eb'] })[0]?.message).toContain('U+202E');
+    expect(problemsOf({ resourceTags: ['Note=a#b'] })[0]?.message).toContain('"#"');
+    expect(problemsOf({ resourceTags: ['Note=a\u202eb'] })[0]?.message).toContain('U+202E');
   });
 
   it.each([
@@ -75,7 +75,7 @@ describe('tags: the intersection of the tag rules of every service ssm-setup tag
     ['every allowed punctuation', { 'a_b.c:d/e=f+g-h@i': '_.:/=+-@' }],
     ['an empty value', { Empty: '' }],
   ])('accepts %s', (_name, tags) => {
-    expect(problemsOf({ tags })).toEqual([]);
+    expect(problemsOf({ resourceTags: tags })).toEqual([]);
   });
 
   it.each([
@@ -83,7 +83,7 @@ describe('tags: the intersection of the tag rules of every service ssm-setup tag
     ['object form, a no-break space', { '\u00a0aws:x': 'v' }],
     ['list form', [' aws:x=v']],
   ])('refuses a key whose leading space hides aws: (%s)', (_form, tags) => {
-    expect(problemsOf({ tags })).toEqual([{ path: expect.stringMatching(/^tags\./), message: expect.stringContaining('aws:') }]);
+    expect(problemsOf({ resourceTags: tags })).toEqual([{ path: expect.stringMatching(/^resourceTags\./), message: expect.stringContaining('aws:') }]);
   });
 
   it.each([
@@ -91,11 +91,11 @@ describe('tags: the intersection of the tag rules of every service ssm-setup tag
     ['object form', { ' ': 'x' }],
     ['object form, empty', { '': 'x' }],
   ])('refuses a key that is blank once trimmed (%s)', (_form, tags) => {
-    expect(problemsOf({ tags })).toEqual([{ path: expect.stringMatching(/^tags\./), message: expect.stringContaining('blank') }]);
+    expect(problemsOf({ resourceTags: tags })).toEqual([{ path: expect.stringMatching(/^resourceTags\./), message: expect.stringContaining('blank') }]);
   });
 
   it('trims keys and values of the object form as it does the list form', () => {
-    expect(parsed({ tags: { ' Team ': ' ops ' } }).tags).toEqual({ Team: 'ops' });
+    expect(parsed({ resourceTags: { ' Team ': ' ops ' } }).resourceTags).toEqual({ Team: 'ops' });
   });
 
   it.each([
@@ -104,37 +104,39 @@ describe('tags: the intersection of the tag rules of every service ssm-setup tag
     ['are the same key twice (list form)', ['Team=a', 'Team=b']],
     ['are the same once trimmed (object form)', { Team: 'a', ' Team': 'b' }],
   ])('refuses two keys that %s: IAM takes them for one', (_what, tags) => {
-    const problems = problemsOf({ tags });
+    const problems = problemsOf({ resourceTags: tags });
     expect(problems).toHaveLength(1);
-    expect(problems[0]?.path).toMatch(/^tags/);
+    expect(problems[0]?.path).toMatch(/^resourceTags/);
   });
 
   it.each([['managedby'], ['MANAGEDBY'], ['ssm-setup:alias'], ['SSM-Setup:cloudwatch-agent'], ['ssm-setup:anything']])(
     'refuses %j: ssm-setup sets it itself (IAM ignores case)',
     (key) => {
-      expect(problemsOf({ tags: { [key]: 'x' } })).toEqual([{ path: `tags.${key}`, message: expect.any(String) }]);
+      expect(problemsOf({ resourceTags: { [key]: 'x' } })).toEqual([{ path: `resourceTags.${key}`, message: expect.any(String) }]);
     },
   );
 
   it('accepts keys of 127 characters (EC2 allows no more) and values of 256', () => {
-    expect(problemsOf({ tags: { ['k'.repeat(127)]: 'v'.repeat(256) } })).toEqual([]);
+    expect(problemsOf({ resourceTags: { ['k'.repeat(127)]: 'v'.repeat(256) } })).toEqual([]);
   });
 
   it('refuses a key of 128 characters (EC2 takes at most 127)', () => {
-    expect(problemsOf({ tags: { ['k'.repeat(128)]: 'v' } })).toEqual([{ path: `tags.${'k'.repeat(128)}`, message: expect.stringContaining('127') }]);
+    expect(problemsOf({ resourceTags: { ['k'.repeat(128)]: 'v' } })).toEqual([
+      { path: `resourceTags.${'k'.repeat(128)}`, message: expect.stringContaining('127') },
+    ]);
   });
 
   const manyTags = (n: number) => Array.from({ length: n }, (_, i) => `Key${i}=v${i}`);
 
   it('accepts 48 tags: the KMS key also carries ManagedBy and ssm-setup:alias, and KMS allows 50', () => {
-    expect(Object.keys(parsed({ tags: manyTags(48) }).tags)).toHaveLength(48);
+    expect(Object.keys(parsed({ resourceTags: manyTags(48) }).resourceTags)).toHaveLength(48);
   });
 
   it.each([
     ['list', manyTags(49)],
     ['object', Object.fromEntries(manyTags(49).map((t) => t.split('=')))],
   ])('refuses 49 tags (%s form)', (_form, tags) => {
-    expect(problemsOf({ tags })).toEqual([{ path: 'tags', message: expect.stringContaining('48') }]);
+    expect(problemsOf({ resourceTags: tags })).toEqual([{ path: 'resourceTags', message: expect.stringContaining('48') }]);
   });
 });
 

@@ -382,20 +382,20 @@ describe('settingsSchema', () => {
 
   describe('tags (resource tags)', () => {
     it('parses a list of K=V (flag form) into a map', () => {
-      expect(parsed({ tags: ['Team=ops', 'CostCenter = 42', 'Empty='] }).tags).toEqual({ Team: 'ops', CostCenter: '42', Empty: '' });
+      expect(parsed({ resourceTags: ['Team=ops', 'CostCenter = 42', 'Empty='] }).resourceTags).toEqual({ Team: 'ops', CostCenter: '42', Empty: '' });
     });
 
     it('accepts an object (config file form) as is', () => {
-      expect(parsed({ tags: { Team: 'ops', 'cost:center': '42' } }).tags).toEqual({ Team: 'ops', 'cost:center': '42' });
+      expect(parsed({ resourceTags: { Team: 'ops', 'cost:center': '42' } }).resourceTags).toEqual({ Team: 'ops', 'cost:center': '42' });
     });
 
     it('accepts keys of 127 (EC2 takes no more) and values of 256 characters', () => {
-      expect(problemsOf({ tags: { ['k'.repeat(127)]: 'v'.repeat(256) } })).toEqual([]);
+      expect(problemsOf({ resourceTags: { ['k'.repeat(127)]: 'v'.repeat(256) } })).toEqual([]);
     });
 
     it('accepts tag keys that only look like the reserved ones', () => {
       // (managedby is refused: IAM takes it for ManagedBy, refused.test.ts)
-      expect(problemsOf({ tags: { awsome: 'x', 'my:aws:key': 'y', ManagedByTeam: 'w', 'ssm-setupx': 'v' } })).toEqual([]);
+      expect(problemsOf({ resourceTags: { awsome: 'x', 'my:aws:key': 'y', ManagedByTeam: 'w', 'ssm-setupx': 'v' } })).toEqual([]);
     });
 
     it.each([
@@ -406,34 +406,34 @@ describe('settingsSchema', () => {
       ['object', { [MANAGED_BY_TAG.key]: 'ssm-setup' }, MANAGED_BY_TAG.key],
       ['object', { ['k'.repeat(129)]: 'v' }, 'k'.repeat(129)],
     ])('refuses a reserved or too long key (%s form: %j)', (_form, tags, key) => {
-      expect(problemsOf({ tags })).toEqual([{ path: `tags.${key}`, message: expect.any(String) }]);
+      expect(problemsOf({ resourceTags: tags })).toEqual([{ path: `resourceTags.${key}`, message: expect.any(String) }]);
     });
 
     it('refuses a value over 256 characters', () => {
-      expect(problemsOf({ tags: { Team: 'v'.repeat(257) } })).toEqual([
-        { path: 'tags.Team', message: expect.stringContaining('tag values are at most 256 characters') },
+      expect(problemsOf({ resourceTags: { Team: 'v'.repeat(257) } })).toEqual([
+        { path: 'resourceTags.Team', message: expect.stringContaining('tag values are at most 256 characters') },
       ]);
     });
 
     it('refuses a list entry that is not K=V', () => {
-      expect(problemsOf({ tags: ['Team=ops', 'novalue'] })).toEqual([{ path: 'tags.1', message: 'must be Key=Value' }]);
+      expect(problemsOf({ resourceTags: ['Team=ops', 'novalue'] })).toEqual([{ path: 'resourceTags.1', message: 'must be Key=Value' }]);
     });
 
     it('refuses a non-string value in the object form', () => {
-      expect(problemsOf({ tags: { Team: 42 } })).toHaveLength(1);
+      expect(problemsOf({ resourceTags: { Team: 42 } })).toHaveLength(1);
     });
 
     const manyTags = (n: number) => Array.from({ length: n }, (_, i) => `Key${i}=v${i}`);
 
     it('accepts 48 tags (the KMS key adds ManagedBy and ssm-setup:alias; KMS allows 50)', () => {
-      expect(Object.keys(parsed({ tags: manyTags(48) }).tags)).toHaveLength(48);
+      expect(Object.keys(parsed({ resourceTags: manyTags(48) }).resourceTags)).toHaveLength(48);
     });
 
     it.each([
       ['list', manyTags(49)],
       ['object', Object.fromEntries(manyTags(49).map(splitKeyValue))],
     ])('refuses 49 tags (%s form)', (_form, tags) => {
-      expect(problemsOf({ tags })).toEqual([{ path: 'tags', message: expect.stringContaining('at most 48 tags') }]);
+      expect(problemsOf({ resourceTags: tags })).toEqual([{ path: 'resourceTags', message: expect.stringContaining('at most 48 tags') }]);
     });
   });
 });
@@ -471,10 +471,10 @@ describe('checkSetting', () => {
 
 describe('resourceTagsFor', () => {
   it('adds ManagedBy=ssm-setup to the operator tags', () => {
-    expect(resourceTagsFor({ tags: { Team: 'ops' } })).toEqual({ Team: 'ops', ManagedBy: 'ssm-setup' });
+    expect(resourceTagsFor({ resourceTags: { Team: 'ops' } })).toEqual({ Team: 'ops', ManagedBy: 'ssm-setup' });
   });
 
   it('returns only ManagedBy without operator tags', () => {
-    expect(resourceTagsFor({ tags: {} })).toEqual({ ManagedBy: 'ssm-setup' });
+    expect(resourceTagsFor({ resourceTags: {} })).toEqual({ ManagedBy: 'ssm-setup' });
   });
 });

@@ -56,7 +56,7 @@ describe('destroy against moto_server', () => {
     expect(init.code, init.stdout + init.stderr).toBe(0);
     expect(await customerPolicies()).toEqual(['SSMSessionManagerInstancePolicy', 'SSMSessionManagerOperatorPolicy', 'TeamPolicy']);
 
-    const run = await cli(['destroy', '--yes', '--cloudwatch-logs']);
+    const run = await cli(['destroy', '--yes']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('- delete IAM policy SSMSessionManagerOperatorPolicy: detach from user alice; delete it');
     expect(run.stderr).toContain('Kept: the key alias/ssm-session-manager, the bucket');
@@ -69,7 +69,7 @@ describe('destroy against moto_server', () => {
     expect((await kms().send(new DescribeKeyCommand({ KeyId: 'alias/ssm-session-manager' }))).KeyMetadata?.KeyState).toBe('Enabled');
     expect((await sdk(CloudWatchLogsClient).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/ssm/session-logs' }))).logGroups).toHaveLength(1);
 
-    const again = await cli(['destroy', '--yes', '--cloudwatch-logs']);
+    const again = await cli(['destroy', '--yes']);
     expect(again.code).toBe(0);
     expect(again.writes).toEqual([]);
   });
@@ -85,7 +85,7 @@ describe('destroy against moto_server', () => {
   it('--delete-logs --force --yes deletes the log group and the emptied bucket, and schedules the key for deletion', async () => {
     expect((await cli(['init', '--yes', '--cloudwatch-logs'])).code).toBe(0);
     const keyId = (await kms().send(new DescribeKeyCommand({ KeyId: 'alias/ssm-session-manager' }))).KeyMetadata!.KeyId;
-    const run = await cli(['destroy', '--yes', '--force', '--delete-logs', '--cloudwatch-logs']);
+    const run = await cli(['destroy', '--yes', '--force', '--delete-logs']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect((await kms().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
     await expect(kms().send(new DescribeKeyCommand({ KeyId: 'alias/ssm-session-manager' }))).rejects.toMatchObject({ name: 'NotFoundException' });

@@ -66,7 +66,7 @@ describe('rerunCommand', () => {
       s3Prefix: '',
     });
     expect(rerunCommand('init', [], loaded)).toBe(
-      "ssm-setup init --profile prod --s3-prefix '' --operator-users alice,bob --idle-timeout 30 --shell-profile-linux 'echo '\\''hi'\\''; exec bash' --tag Env=prod --tag 'Team=a b' --no-agent-update --tags Team=infra",
+      "ssm-setup init --profile prod --s3-prefix '' --operator-users alice,bob --idle-timeout 30 --shell-profile-linux 'echo '\\''hi'\\''; exec bash' --tag Env=prod --tag 'Team=a b' --no-agent-update --resource-tags Team=infra",
     );
   });
 

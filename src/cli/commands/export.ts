@@ -38,6 +38,7 @@ export async function run(cmd: Command, args: string[], io: Io): Promise<number>
   }
 
   const loaded = await loadSettings({ flags: typedSettings(cmd), configPath: sw.config });
+  for (const w of loaded.warnings ?? []) io.warn(w);
   const problems = exportProblems(loaded.settings).map((p) => `${labelFor(p.key, loaded.sources[p.key], loaded.configFile)}: ${p.message}`);
   if (problems.length)
     throw new UsageError('NOT_EXPORTABLE', problems, { hint: 'Nothing was written. Change the values above: the template cannot carry them.' });

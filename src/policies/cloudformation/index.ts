@@ -38,9 +38,9 @@ export function exportProblems(settings: Settings): { key: keyof Settings; messa
   const problems: { key: keyof Settings; message: string }[] = (['shellProfileLinux', 'shellProfileWindows'] as const)
     .filter((key) => bytes(settings[key]) > MAX_PARAMETER_BYTES)
     .map((key) => ({ key, message: `must be at most ${MAX_PARAMETER_BYTES} bytes in a CloudFormation parameter (got ${bytes(settings[key])})` }));
-  for (const [k, v] of Object.entries(settings.tags)) {
+  for (const [k, v] of Object.entries(settings.resourceTags)) {
     if (!TAG_TEXT.test(k) || !TAG_TEXT.test(v)) {
-      problems.push({ key: 'tags', message: `${JSON.stringify(`${k}=${v}`)}: tags may hold only letters, digits, spaces and _ . : / = + - @` });
+      problems.push({ key: 'resourceTags', message: `${JSON.stringify(`${k}=${v}`)}: tags may hold only letters, digits, spaces and _ . : / = + - @` });
     }
   }
   return problems;

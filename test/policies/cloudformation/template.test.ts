@@ -243,11 +243,11 @@ describe('exportProblems', () => {
       ...(await defaults()),
       shellProfileLinux: 'x'.repeat(4097),
       shellProfileWindows: 'é'.repeat(2048),
-      tags: { ok: 'a b', 'Cost Center': 'a#b' },
+      resourceTags: { ok: 'a b', 'Cost Center': 'a#b' },
     };
     expect(exportProblems(s)).toEqual([
       { key: 'shellProfileLinux', message: 'must be at most 4096 bytes in a CloudFormation parameter (got 4097)' },
-      { key: 'tags', message: '"Cost Center=a#b": tags may hold only letters, digits, spaces and _ . : / = + - @' },
+      { key: 'resourceTags', message: '"Cost Center=a#b": tags may hold only letters, digits, spaces and _ . : / = + - @' },
     ]);
   });
 });
