@@ -1,6 +1,6 @@
 // The layer rules of docs/ARCHITECTURE.md, checked by `npm test` (npm run lint:deps).
 // Lowest first: a module may import from its own layer and from the layers before it, never after.
-const LAYERS = ['base', 'config', 'core', 'policies', 'aws', 'diagnose', 'steps', 'check', 'teardown', 'ui', 'engine', 'cli'];
+const LAYERS = ['base', 'config', 'core', 'policies', 'aws', 'diagnose', 'steps', 'check', 'audit', 'teardown', 'ui', 'engine', 'cli'];
 
 const upward = LAYERS.slice(0, -1).map((layer, i) => ({
   name: `${layer}-imports-only-below`,
