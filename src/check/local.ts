@@ -21,9 +21,13 @@ export function localFindings(tools: LocalTools): Finding[] {
   ];
 }
 
-/** Whether the managed `~/.ssh/config` block is there, as `ssm-setup ssh-config --write` would write it now. */
+/**
+ * Whether the managed `~/.ssh/config` block is there, as `ssm-setup ssh-config --write` would
+ * write it now; ok without it under --deny-unlogged-sessions (SSH is then off by choice).
+ */
 export async function sshConfigFinding(settings: Settings, platform: NodeJS.Platform = process.platform): Promise<Finding> {
-  const { blockFor, readSshConfig, resolveSshConfigPath } = await import('../steps/ssh-config/index.js');
+  const { blockFor, readSshConfig, resolveSshConfigPath, SSH_OFF_BY_CHOICE } = await import('../steps/ssh-config/index.js');
+  if (settings.denyUnloggedSessions) return ok('ssh-config', SSH_OFF_BY_CHOICE);
   const { BEGIN_MARKER, hasCurrentBlock } = await import('../policies/ssh-config.js');
   const path = resolveSshConfigPath(settings.sshConfigPath);
   const file = await readSshConfig(path).catch(() => ({ text: '', existed: false }));

@@ -1,9 +1,12 @@
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { unlessMissing } from '../aws/errors.js';
+import { isAccessDenied, unlessMissing } from '../aws/errors.js';
 import { chunks } from '../base/batch.js';
 import type { ReadContext, TargetInstance } from '../core/step.js';
 import { type Finding, warn } from '../diagnose/finding.js';
+import { evaluate } from '../policies/evaluate.js';
 import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
+import type { PolicyDocument } from '../policies/types.js';
+import { type ManagedPolicyState, policyArn, readManagedPolicy } from '../steps/shared/managed-policy.js';
 import type { Claims } from './account.js';
 import { type Requirement, rightsFindings } from './rights.js';
 
@@ -48,11 +51,53 @@ export function operatorNeeds(ctx: Pick<ReadContext, 'identity' | 'region'>, tar
 export async function operatorFindings(ctx: ReadContext, targets: readonly TargetInstance[], claims: Claims | undefined): Promise<Finding[]> {
   const { arn } = ctx.identity;
   const principal = await principalArn(ctx, arn);
-  if (!principal) return [warn('operator', `cannot check the rights of ${arn}`)];
+  const unlogged = await unloggedFindings(ctx);
+  if (!principal) return [warn('operator', `cannot check the rights of ${arn}`), ...unlogged];
   const findings = await rightsFindings(ctx.aws, 'operator', principal, operatorNeeds(ctx, targets, claims));
   const fix = operatorFix(ctx, principal);
   // The fix names the ssm-setup command that grants it, then the raw grant for those who manage IAM by hand.
-  return findings.map((f) => (f.status === 'ok' || !f.fix ? f : { ...f, fix: `${fix} (or ${f.fix})` }));
+  return [...findings.map((f) => (f.status === 'ok' || !f.fix ? f : { ...f, fix: `${fix} (or ${f.fix})` })), ...unlogged];
+}
+
+/**
+ * The AWS session documents whose content Session Manager never records, looked up one by one
+ * in the operator policy so that the warning names those it allows. AWS-owned documents have
+ * no account in their ARN.
+ */
+export const UNLOGGED_PROBES = ['AWS-StartSSHSession', 'AWS-StartPortForwardingSession', 'AWS-StartPortForwardingSessionToRemoteHost'] as const;
+
+/**
+ * Said once: the operator policy ssm-setup manages (`--operator-policy`) lets operators open
+ * sessions whose content is never recorded (SSH, SCP, port forwarding). Read from the policy
+ * itself, not from the caller's rights: whoever runs `check` (an administrator, often) is not
+ * the operator the policy is for. No finding when the policy denies them, is absent, or cannot
+ * be read (the operator findings above say what the caller lacks).
+ */
+export async function unloggedFindings(ctx: ReadContext): Promise<Finding[]> {
+  const name = ctx.settings.operatorPolicy;
+  let state: ManagedPolicyState;
+  try {
+    state = await readManagedPolicy(ctx.aws.get(IAMClient), name, policyArn(ctx.identity.partition, ctx.identity.account, name));
+  } catch (err) {
+    if (isAccessDenied(err)) return [];
+    throw err;
+  }
+  if (state.kind !== 'present' || !state.document) return [];
+  return unloggedFinding(ctx, state.document);
+}
+
+/** Pure: the warning when `doc` allows (even under a condition) ssm:StartSession with a document of UNLOGGED_PROBES. */
+export function unloggedFinding(ctx: Pick<ReadContext, 'settings' | 'identity' | 'region'>, doc: PolicyDocument): Finding[] {
+  const arn = (name: string) => `arn:${ctx.identity.partition}:ssm:${ctx.region}::document/${name}`;
+  const allowed = UNLOGGED_PROBES.filter((name) => ['allowed', 'conditional'].includes(evaluate([doc], 'ssm:StartSession', arn(name))));
+  if (!allowed.length) return [];
+  return [
+    warn(
+      'unlogged-sessions',
+      `the operator policy ${ctx.settings.operatorPolicy} allows sessions with ${allowed.join(', ')}: Session Manager never records the content of SSH, SCP and port-forwarding sessions (only their start and end)`,
+      `ssm-setup run operator-policy --operator-access ${ctx.settings.operatorAccess} --deny-unlogged-sessions`,
+    ),
+  ];
 }
 
 /** The command that gives this caller the operator policy: for a user directly, for a role through its policy. */

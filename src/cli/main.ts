@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<{ run: (cmd: Command, args: string[
   run: () => import('./commands/run.js'),
   'ssh-config': () => import('./commands/ssh-config.js'),
   check: () => import('./commands/check.js'),
+  audit: () => import('./commands/audit.js'),
   export: () => import('./commands/export.js'),
   destroy: () => import('./commands/destroy.js'),
 };

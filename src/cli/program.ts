@@ -106,6 +106,16 @@ export function createProgram(handle: Handler): Command {
   );
 
   action(
+    withSettings(
+      program
+        .command('audit')
+        .description('read-only: match each session of a window with its S3 object and CloudWatch stream; exit 3 when one is missing')
+        .option('--since <7d|24h|date>', 'sessions started since: days or hours back (7d, 24h), or a date (2026-11-01) (default 7d)'),
+      ['Targets'],
+    ),
+  ).addHelpText('after', examples('ssm-setup audit', 'ssm-setup audit --since 24h --json', 'ssm-setup audit --since 2026-11-01 --tag Env=prod'));
+
+  action(
     program
       .command('ssh-config')
       .description('print, install or remove the managed ~/.ssh/config block')
@@ -136,13 +146,13 @@ export function createProgram(handle: Handler): Command {
         .argument('<format>', 'cloudformation')
         .option('--format <yaml|json>', 'template format (default: from the -o file name, else yaml)')
         .option('-o, --output <file>', 'write to this file instead of stdout'),
-      ['Storage', 'IAM', 'Preferences'],
+      ['Storage', 'IAM', 'Preferences', 'cloudwatchAgent'],
     ),
   ).addHelpText('after', examples('ssm-setup export cloudformation > ssm-setup.yaml', 'ssm-setup export cloudformation -o template.json'));
 
   program.addHelpText(
     'after',
-    `\nSteps (in order):\n${stepList}\n\nExit codes: 0 done, 1 a step or AWS call failed, 2 invalid input (nothing changed),\n3 changes pending (plan --detailed-exitcode), 130 declined or interrupted.`,
+    `\nSteps (in order):\n${stepList}\n\nExit codes: 0 done, 1 a step or AWS call failed, 2 invalid input (nothing changed),\n3 changes pending (plan --detailed-exitcode), a target not ready (check)\nor a session without its record (audit), 130 declined or interrupted.`,
   );
   return program;
 }
@@ -159,8 +169,8 @@ const GROUP_HEADING: Record<SettingGroup, string> = {
 /** Which settings a command takes: all of them, some groups, or named keys. */
 type SettingUse = 'all' | readonly (SettingGroup | string)[];
 const uses = (use: SettingUse, spec: SettingSpec) => use === 'all' || use.includes(spec.group ?? '') || use.includes(spec.key);
-/** check reads the targets, and names the policies in its fixes and its SSH-config finding. */
-const CHECK_SETTINGS = ['Targets', 'instancePolicy', 'operatorPolicy', 'operatorAccess', 'sshConfigPath'] as const;
+/** check reads the targets, and names the policies in its fixes and its SSH-config finding (off by choice with --deny-unlogged-sessions). */
+const CHECK_SETTINGS = ['Targets', 'instancePolicy', 'operatorPolicy', 'operatorAccess', 'denyUnloggedSessions', 'sshConfigPath'] as const;
 /** destroy finds what ssm-setup made by these names. */
 const DESTROY_SETTINGS = ['keyAlias', 'bucket', 'logGroup', 'instanceRole', 'instancePolicy', 'operatorPolicy', 'sshConfigPath'] as const;
 

@@ -76,6 +76,53 @@ export interface TargetView {
   readonly findings: readonly Finding[];
 }
 
+/**
+ * `audit`: what one session left in the audit trail. `logged`: every destination the
+ * preferences configure has its record; `missing`: a shell session lacks one (exit 3);
+ * `not-logged`: SSH, SCP, port forwarding (and a command session without any record), whose
+ * content Session Manager never records; `active`: still running (the agent uploads at the end).
+ */
+export type AuditStatus = 'logged' | 'missing' | 'not-logged' | 'active';
+
+/** One session of `audit --json`, matched with its S3 object and CloudWatch Logs stream. */
+export interface AuditSessionView {
+  readonly sessionId: string;
+  /** The instance (or managed node) the session was opened on. */
+  readonly target: string;
+  /** The ARN of whoever started it. */
+  readonly owner: string;
+  /** The session document, e.g. `SSM-SessionManagerRunShell` or `AWS-StartSSHSession`. */
+  readonly document: string;
+  /** ISO 8601; `end` is null while the session runs. */
+  readonly start: string | null;
+  readonly end: string | null;
+  readonly status: AuditStatus;
+  /** The object `<s3KeyPrefix><SessionId>.log`; null when no bucket is configured or the session was not looked up (active, never logged). */
+  readonly s3: {
+    readonly bucket: string;
+    readonly key: string;
+    readonly exists: boolean;
+    /** `aws:kms`, `AES256`, or null when not read (not required, or no object). */
+    readonly encryption: string | null;
+    readonly kmsKeyId?: string;
+  } | null;
+  /** The stream `<SessionId>` in the log group; null when CloudWatch logging is off or the session was not looked up. */
+  readonly cloudwatch: { readonly logGroup: string; readonly stream: string; readonly exists: boolean } | null;
+  /** Why it is `missing` or `not-logged`, with the likely cause. */
+  readonly reason?: string;
+  /** The command that fixes the likely cause. */
+  readonly fix?: string;
+}
+
+/** The counts of `audit`, by status. */
+export interface AuditSummary {
+  readonly total: number;
+  readonly logged: number;
+  readonly missing: number;
+  readonly notLogged: number;
+  readonly active: number;
+}
+
 export interface RunReport {
   readonly command: string;
   account?: string;
@@ -92,6 +139,12 @@ export interface RunReport {
   connect?: string;
   /** What to run next, e.g. after `plan`: the command that applies it. */
   next?: string;
+  /** `audit`: the start of the window, ISO 8601. */
+  since?: string;
+  /** `audit`: every session of the window (newest first), matched with its records. */
+  sessions?: readonly AuditSessionView[];
+  /** `audit`: the counts by status; `ok` is false when `missing` is not 0 (exit 3). */
+  summary?: AuditSummary;
 }
 
 /** The report form of an error: its code, message, failed call and fix. */

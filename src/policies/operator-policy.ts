@@ -8,7 +8,29 @@ export interface OperatorPolicyInput {
   keyArn: string;
   /** `restricted`: the runbook's quick-start variant (default); `full`: the broad variant. */
   access: 'restricted' | 'full';
+  /**
+   * `--deny-unlogged-sessions`: no Allow names a tunnelling document, and an explicit Deny of
+   * ssm:StartSession on them overrides any other policy's Allow (the broad variant's `*` too).
+   */
+  denyUnlogged?: boolean;
 }
+
+/**
+ * The AWS session documents whose content Session Manager never records: SSH and port
+ * forwarding carry an encrypted byte stream (the Port session type), and the command documents
+ * run any command the caller names, a tunnel (`nc`, `socat`, `ssh -W`) included. `*` covers
+ * every port-forwarding variant (…ToRemoteHost, …ToSocket) and any AWS adds.
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-logging.html
+ */
+export const UNLOGGED_SESSION_DOCUMENTS = [
+  'AWS-StartSSHSession',
+  'AWS-StartPortForwardingSession*',
+  'AWS-StartInteractiveCommand',
+  'AWS-StartNonInteractiveCommand',
+] as const;
+
+/** The Sid of the explicit Deny: `operatorPolicyVariant` recognises a policy that had it. */
+export const DENY_UNLOGGED_SID = 'DenyUnloggedSessions';
 
 /** The preferences document; the account creates it, so its ARN holds the account. */
 const runShellDocumentArn = (i: OperatorPolicyInput) => `arn:${i.partition}:ssm:${i.region}:${i.account}:document/SSM-SessionManagerRunShell`;
@@ -22,7 +44,7 @@ const awsDocumentArn = (i: OperatorPolicyInput, name: string) => `arn:${i.partit
 
 /**
  * StartSession on this account's instances of the region, with the shell preferences document or
- * the SSH document (runbook step 10). StartSession is authorised on the target and on the session
+ * the SSH document (runbook step 10; not with `--deny-unlogged-sessions`). StartSession is authorised on the target and on the session
  * document; a named document is always checked, and the document access check makes IAM check
  * SSM-SessionManagerRunShell too when the CLI names none. No other session document (port
  * forwarding, custom shells) is granted.
@@ -30,12 +52,27 @@ const awsDocumentArn = (i: OperatorPolicyInput, name: string) => `arn:${i.partit
  * https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-sessiondocumentaccesscheck.html
  */
 function startSessionStatement(i: OperatorPolicyInput): PolicyStatement {
+  const ssh = i.denyUnlogged ? [] : [awsDocumentArn(i, 'AWS-StartSSHSession')];
   return {
     Sid: 'StartSessionOnInstances',
     Effect: 'Allow',
     Action: 'ssm:StartSession',
-    Resource: [`arn:${i.partition}:ec2:${i.region}:${i.account}:instance/*`, runShellDocumentArn(i), awsDocumentArn(i, 'AWS-StartSSHSession')],
+    Resource: [`arn:${i.partition}:ec2:${i.region}:${i.account}:instance/*`, runShellDocumentArn(i), ...ssh],
     Condition: { BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } },
+  };
+}
+
+/**
+ * `--deny-unlogged-sessions`: StartSession with a document of UNLOGGED_SESSION_DOCUMENTS is
+ * refused whatever else allows it, so every session an operator can open is content-logged. In
+ * every region (`*`): a tunnel elsewhere escapes the audit as well.
+ */
+function denyUnloggedStatement(i: OperatorPolicyInput): PolicyStatement {
+  return {
+    Sid: DENY_UNLOGGED_SID,
+    Effect: 'Deny',
+    Action: 'ssm:StartSession',
+    Resource: UNLOGGED_SESSION_DOCUMENTS.map((name) => `arn:${i.partition}:ssm:*:*:document/${name}`),
   };
 }
 
@@ -135,7 +172,7 @@ function fullAccessStatement(): PolicyStatement {
  * administrators alike).
  */
 export function operatorPolicy(input: OperatorPolicyInput): PolicyDocument {
-  const Statement =
+  const Statement: PolicyStatement[] =
     input.access === 'full'
       ? [
           fullAccessStatement(),
@@ -151,5 +188,17 @@ export function operatorPolicy(input: OperatorPolicyInput): PolicyDocument {
           ownSessionsAsRoleStatement(input, OWN_SESSION_ACTIONS),
           sessionKeyStatement(input),
         ];
+  if (input.denyUnlogged) Statement.push(denyUnloggedStatement(input));
   return { Version: '2012-10-17', Statement };
+}
+
+/**
+ * What an operator policy document is, read back by its statements: the variant (by the Sid of
+ * its StartSession statement) and whether it holds the Deny of unlogged sessions. Undefined
+ * fields: not an ssm-setup operator policy. Pure; for the plan's risk and the deployed settings.
+ */
+export function operatorPolicyVariant(doc: PolicyDocument | undefined): { access?: 'restricted' | 'full'; denyUnlogged: boolean } {
+  const sids = new Set((doc?.Statement ?? []).map((s) => s.Sid));
+  const access = sids.has('SessionsOnAllInstances') ? 'full' : sids.has('StartSessionOnInstances') ? 'restricted' : undefined;
+  return { ...(access ? { access } : {}), denyUnlogged: sids.has(DENY_UNLOGGED_SID) };
 }

@@ -2,6 +2,7 @@ import { UsageError } from '../base/errors.js';
 import { type CheckboxRequest, type ConfirmRequest, formatCounts, type InputRequest, type Io, type Progress, type SelectRequest } from '../core/io.js';
 import type { RunReport } from '../core/report.js';
 import { renderSummary } from './render.js';
+import { renderAudit } from './render-audit.js';
 import { renderCheck } from './render-check.js';
 import { renderPlan } from './render-plan.js';
 import { NO_STYLE, type Style } from './style.js';
@@ -104,6 +105,7 @@ export abstract class BaseIo implements Io {
   result(report: RunReport): void {
     // A successful plan was the result itself, already shown by plan().
     if (report.command === 'plan' && report.ok) return;
+    if (report.command === 'audit' && report.sessions) return void this.out.write(`${renderAudit(report, this.style)}\n`);
     if (report.command === 'check') {
       this.out.write(`${renderCheck(report, this.style)}\n`);
       return;

@@ -229,7 +229,7 @@ export function fullySetUp(): World {
     managed: {
       [INSTANCE_POLICY_ARN]: instanceDoc,
       // The broad variant: every right of the check is plainly granted (no conditions).
-      [OPERATOR_POLICY_ARN]: operatorPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, keyArn: KEY_ARN, access: 'full' }),
+      [OPERATOR_POLICY_ARN]: operatorPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, keyArn: KEY_ARN, access: 'full', denyUnlogged: true }),
     },
     simulate: () => 'allowed',
     inventory: { [A]: { PingStatus: 'Online', AgentVersion: RECENT_AGENT }, [B]: { PingStatus: 'Online', AgentVersion: RECENT_AGENT } },

@@ -1,8 +1,10 @@
-import { GetRoleCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
-import { describe, expect, it } from 'vitest';
+import { GetPolicyCommand, GetRoleCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/check/index.js';
 import { operatorFindings, operatorFix, operatorNeeds } from '../../src/check/operator.js';
+import type { Finding } from '../../src/core/report.js';
 import type { StepContext } from '../../src/core/step.js';
+import { operatorPolicy } from '../../src/policies/operator-policy.js';
 import { PREFERENCES_DOCUMENT } from '../../src/policies/preferences-document.js';
 import { ACCOUNT, IDENTITY, makeContext, REGION } from '../helpers/fixtures.js';
 import {
@@ -13,9 +15,11 @@ import {
   iam,
   instanceArn,
   KEY_ARN,
+  OPERATOR_POLICY_ARN,
   problems,
   refuse,
   type SectionCase,
+  sdkError,
   targetsOf,
   USER_ARN,
   useWorld,
@@ -24,6 +28,18 @@ import {
 
 // The operator section: the caller's own rights to start, encrypt and end its sessions.
 useWorld();
+// The rights are asserted on an operator policy that denies the unlogged sessions, so that its
+// warning (the last describe) stays out of them.
+beforeEach(() => {
+  world.managed[OPERATOR_POLICY_ARN] = operatorPolicy({
+    partition: 'aws',
+    account: ACCOUNT,
+    region: REGION,
+    keyArn: KEY_ARN,
+    access: 'full',
+    denyUnlogged: true,
+  });
+});
 
 const OPERATOR_CASES: readonly SectionCase[] = [
   {
@@ -123,5 +139,51 @@ describe('operatorFix: the command that gives the caller the operator policy', (
     expect(operatorFix(ctx, `arn:aws:iam::${ACCOUNT}:role/ops/Admins`)).toBe(
       `ssm-setup run operator-policy --operator-access full, then aws iam attach-role-policy --role-name Admins --policy-arn arn:aws:iam::${ACCOUNT}:policy/SSMSessionManagerOperatorPolicy`,
     );
+  });
+});
+
+describe('the operator policy and the sessions never content-logged (SSH, SCP, port forwarding)', () => {
+  const policy = (access: 'restricted' | 'full', denyUnlogged: boolean) =>
+    operatorPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, keyArn: KEY_ARN, access, denyUnlogged });
+  const unlogged = (r: { operator: readonly Finding[] }) => r.operator.filter((f) => f.check === 'unlogged-sessions');
+
+  it('the policy allows AWS-StartSSHSession (restricted): one warning, naming it, with the switch that denies it', async () => {
+    world.managed[OPERATOR_POLICY_ARN] = policy('restricted', false);
+    const found = unlogged(await check());
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ status: 'warning', fix: 'ssm-setup run operator-policy --operator-access restricted --deny-unlogged-sessions' });
+    expect(found[0]!.detail).toContain('AWS-StartSSHSession');
+    expect(found[0]!.detail).not.toContain('AWS-StartPortForwardingSession');
+  });
+
+  it('full access: the warning names port forwarding too', async () => {
+    world.managed[OPERATOR_POLICY_ARN] = policy('full', false);
+    const found = unlogged(await check({ operatorAccess: 'full' }));
+    expect(found.map((f) => f.status)).toEqual(['warning']);
+    expect(found[0]!.detail).toContain('AWS-StartPortForwardingSessionToRemoteHost');
+    expect(found[0]!.fix).toContain('--operator-access full');
+  });
+
+  it('with --deny-unlogged-sessions deployed, no warning: every variant', async () => {
+    for (const access of ['restricted', 'full'] as const) {
+      world.managed[OPERATOR_POLICY_ARN] = policy(access, true);
+      expect(unlogged(await check()), access).toEqual([]);
+    }
+  });
+
+  it('no operator policy, or one that cannot be read: nothing said', async () => {
+    delete world.managed[OPERATOR_POLICY_ARN];
+    expect(unlogged(await check())).toEqual([]);
+    world.managed[OPERATOR_POLICY_ARN] = policy('restricted', false);
+    iam.on(GetPolicyCommand, { PolicyArn: OPERATOR_POLICY_ARN }).rejects(sdkError('AccessDenied', 'not authorized to perform: iam:GetPolicy', 403));
+    expect(unlogged(await check())).toEqual([]);
+  });
+
+  it('read from the policy, not the caller: an administrator allowed everything gets no warning once the policy denies them', async () => {
+    world.managed[OPERATOR_POLICY_ARN] = policy('full', true);
+    world.simulate = () => 'allowed';
+    const r = await check();
+    expect(unlogged(r)).toEqual([]);
+    expect(iam).toHaveReceivedCommandWith(GetPolicyCommand, { PolicyArn: OPERATOR_POLICY_ARN });
   });
 });

@@ -86,7 +86,7 @@ describe('ssm-setup init against moto_server', () => {
       ['init', '--yes', '--tags', 'Note=a#b'],
       ['--tags', '"#"'],
     ],
-    [['init', '--yes', '--tag', ' =x'], ['--tag[0]']],
+    [['init', '--yes', '--tag', ' =x'], ['--tag " =x"']],
     [['init', '--yes', '--s3-prefix', 'logs/../other/'], ['--s3-prefix']],
     [['init', '--yes', '--profile', 'nope'], ['--profile: no profile "nope"']],
     [['run', 'kms-key', 'nope'], ['unknown step: nope']],

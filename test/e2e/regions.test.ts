@@ -51,7 +51,7 @@ describe('several regions at once against moto_server', () => {
   it('a bad region in --regions is exit 2 naming it, before any AWS call', async () => {
     const run = await runCli(['init', '--regions', 'us-east-1,moon-1']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--regions[1]: is not an AWS region name');
+    expect(run.stderr).toContain('--regions "moon-1": is not an AWS region name');
     expect(run.calls).toEqual([]);
   });
 
@@ -59,7 +59,7 @@ describe('several regions at once against moto_server', () => {
     const run = await runCli(['init', '--yes', '--regions', 'us-east-1,us-east-1', '--verbose']);
     expect(run.code).toBe(2);
     expect(errorCode(run)).toBe('INVALID_SETTINGS');
-    expect(run.stderr).toContain('--regions[1]');
+    expect(run.stderr).toContain('--regions "us-east-1"');
     expect(run.stderr).toContain('"us-east-1"');
     expect(run.calls).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { describeSessionsPage, type FakeSession } from '../helpers/fake-sessions.js';
 
 /**
  * A loopback HTTP proxy in front of moto_server for the parts of Systems Manager moto does not
@@ -16,6 +17,9 @@ import type { AddressInfo } from 'node:net';
  *   otherwise), and ListTagsForResource / AddTagsToResource / RemoveTagsFromResource when the
  *   ResourceType is `Association` (InvalidResourceId for an unknown id); the tagging calls of any
  *   other resource type go on to moto.
+ * - `DescribeSessions`, from the seeded `sessions` (moto has no Session Manager sessions), as
+ *   strict as the API: test/helpers/fake-sessions.ts `describeSessionsPage` answers, dates as
+ *   epoch seconds the way the JSON protocol carries them.
  */
 
 /** What Systems Manager knows of one instance: only those listed are managed. */
@@ -53,6 +57,8 @@ export interface SsmStubProxy {
   readonly associations: Map<string, StubAssociation>;
   /** Seeds an association as someone else would make it; returns its id. */
   addAssociation(a: Omit<StubAssociation, 'AssociationId' | 'AssociationVersion' | 'tags'> & { tags?: Record<string, string> }): string;
+  /** The sessions DescribeSessions lists: the test seeds them (moto has none). */
+  readonly sessions: FakeSession[];
   /** The X-Amz-Target of each call answered here, in order. */
   readonly answered: string[];
   /** How many requests went on to moto. */
@@ -62,6 +68,7 @@ export interface SsmStubProxy {
 
 const DESCRIBE = 'AmazonSSM.DescribeInstanceInformation';
 const CONNECTION = 'AmazonSSM.GetConnectionStatus';
+const SESSIONS = 'AmazonSSM.DescribeSessions';
 /** The association calls answered here, whatever their body. */
 const ASSOCIATION_OPS = ['CreateAssociation', 'ListAssociations', 'DescribeAssociation', 'UpdateAssociation', 'DeleteAssociation'].map((o) => `AmazonSSM.${o}`);
 /** The tagging calls answered here when their ResourceType is `Association`. */
@@ -90,6 +97,7 @@ export async function startSsmStubProxy(upstream: string, table: SsmStubTable = 
     table,
     associations,
     addAssociation,
+    sessions: [],
     answered: [],
     forwarded: 0,
     close: async () => {},
@@ -126,6 +134,7 @@ export async function startSsmStubProxy(upstream: string, table: SsmStubTable = 
       });
     }
     if (ASSOCIATION_OPS.includes(op) || TAGGING_OPS.includes(op)) return associationCall(op.slice('AmazonSSM.'.length), body, res);
+    if (op === SESSIONS) return sessionsCall(body, res);
     const id = String(body.Target ?? '');
     return answer(res, 200, { Target: id, Status: proxy.table.connection[id] ?? 'notconnected' });
   };
@@ -201,6 +210,17 @@ export async function startSsmStubProxy(upstream: string, table: SsmStubTable = 
     return answer(res, 200, {});
   };
 
+  const seconds = (d: Date | undefined) => (d ? d.getTime() / 1000 : undefined);
+  const sessionsCall = (body: Record<string, unknown>, res: ServerResponse) => {
+    try {
+      const page = describeSessionsPage(proxy.sessions, body);
+      const Sessions = page.Sessions.map((x) => ({ ...x, StartDate: seconds(x.StartDate), EndDate: seconds(x.EndDate) }));
+      return answer(res, 200, { Sessions, ...(page.NextToken ? { NextToken: page.NextToken } : {}) });
+    } catch (err) {
+      return fail(res, (err as Error).name, (err as Error).message);
+    }
+  };
+
   const forward = (req: IncomingMessage, body: Buffer, res: ServerResponse) => {
     proxy.forwarded++;
     const out = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
@@ -220,7 +240,7 @@ export async function startSsmStubProxy(upstream: string, table: SsmStubTable = 
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const op = String(req.headers['x-amz-target'] ?? '');
-      if (req.method === 'POST' && (op === DESCRIBE || op === CONNECTION || ASSOCIATION_OPS.includes(op) || TAGGING_OPS.includes(op))) {
+      if (req.method === 'POST' && (op === DESCRIBE || op === CONNECTION || op === SESSIONS || ASSOCIATION_OPS.includes(op) || TAGGING_OPS.includes(op))) {
         let input: Record<string, unknown>;
         try {
           input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;

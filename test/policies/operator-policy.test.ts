@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { cfn } from '../../src/policies/cloudformation/intrinsics.js';
 import { sessionKeyPolicy } from '../../src/policies/kms-key-policy.js';
-import { type OperatorPolicyInput, operatorPolicy } from '../../src/policies/operator-policy.js';
+import { type OperatorPolicyInput, operatorPolicy, operatorPolicyVariant } from '../../src/policies/operator-policy.js';
 import type { PolicyDocument } from '../../src/policies/types.js';
 import { SIM_ACCOUNT as ACCOUNT, actionsOf, type SimRequest, simulate, simulateUnvalidated } from '../helpers/simulate.js';
+import {
+  ACCOUNT as CFN_ACCOUNT,
+  KEY_ARN as CFN_KEY_ARN,
+  REGION as CFN_REGION,
+  PARTITION,
+  referencesOf,
+  resolved,
+  templateOf,
+} from './cloudformation/helpers.js';
 
 const REGION = 'eu-west-1';
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
@@ -340,5 +350,88 @@ describe('operatorPolicy full: what IAM allows (iam-simulate)', () => {
 
   it('still does not let operators change the preferences', async () => {
     expect(await decide(policy, { ...ALICE, action: 'ssm:UpdateDocument', resource: RUN_SHELL })).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('operatorPolicy with --deny-unlogged-sessions: what IAM allows (iam-simulate)', () => {
+  const TUNNELS = [
+    'AWS-StartSSHSession',
+    'AWS-StartPortForwardingSession',
+    'AWS-StartPortForwardingSessionToRemoteHost',
+    'AWS-StartPortForwardingSessionToSocket',
+    'AWS-StartInteractiveCommand',
+    'AWS-StartNonInteractiveCommand',
+  ];
+  const awsDocument = (name: string, region = REGION) => `arn:aws:ssm:${region}::document/${name}`;
+
+  it.each([RESTRICTED, FULL])('$access: SSH, port forwarding and the command documents explicitly denied, in every region; the shell allowed', async (base) => {
+    const policy = operatorPolicy({ ...base, denyUnlogged: true });
+    for (const name of TUNNELS) {
+      for (const region of [REGION, 'us-east-1']) {
+        // AWS-owned document ARNs have an empty account, which iam-simulate's validation rejects.
+        expect(simulateUnvalidated({ ...ALICE, action: 'ssm:StartSession', resource: awsDocument(name, region) }, [policy]), `${name} ${region}`).toBe(
+          'ExplicitlyDenied',
+        );
+      }
+    }
+    expect(await decide(policy, { ...ALICE, action: 'ssm:StartSession', resource: RUN_SHELL })).toBe('Allowed');
+    expect(await decide(policy, { ...ALICE, action: 'ssm:StartSession', resource: INSTANCE })).toBe('Allowed');
+    expect(await decide(policy, { ...BOB, action: 'ssm:StartSession', resource: INSTANCE })).toBe('Allowed');
+  });
+
+  it('the Deny wins over an Allow of another policy (an administrator’s ssm:*)', () => {
+    const admin: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ssm:*', Resource: '*' }] };
+    const policy = operatorPolicy({ ...RESTRICTED, denyUnlogged: true });
+    expect(simulateUnvalidated({ ...ALICE, action: 'ssm:StartSession', resource: SSH_DOCUMENT }, [admin])).toBe('Allowed');
+    expect(simulateUnvalidated({ ...ALICE, action: 'ssm:StartSession', resource: SSH_DOCUMENT }, [admin, policy])).toBe('ExplicitlyDenied');
+  });
+
+  it('restricted leaves AWS-StartSSHSession out of its Allow; without the switch both variants stay as they were', () => {
+    const allowed = (input: OperatorPolicyInput) =>
+      operatorPolicy(input)
+        .Statement.filter((s) => s.Effect === 'Allow')
+        .flatMap((s) => ([] as string[]).concat(s.Resource));
+    expect(allowed({ ...RESTRICTED, denyUnlogged: true }).filter((r) => r.includes('AWS-Start'))).toEqual([]);
+    expect(operatorPolicy({ ...RESTRICTED, denyUnlogged: false })).toEqual(operatorPolicy(RESTRICTED));
+    expect(operatorPolicy({ ...FULL, denyUnlogged: false })).toEqual(operatorPolicy(FULL));
+    expect(operatorPolicy({ ...FULL, denyUnlogged: true }).Statement.at(-1)).toEqual({
+      Sid: 'DenyUnloggedSessions',
+      Effect: 'Deny',
+      Action: 'ssm:StartSession',
+      Resource: [
+        'arn:aws:ssm:*:*:document/AWS-StartSSHSession',
+        'arn:aws:ssm:*:*:document/AWS-StartPortForwardingSession*',
+        'arn:aws:ssm:*:*:document/AWS-StartInteractiveCommand',
+        'arn:aws:ssm:*:*:document/AWS-StartNonInteractiveCommand',
+      ],
+    });
+  });
+
+  it('operatorPolicyVariant reads the variant and the Deny back from a document', () => {
+    expect(operatorPolicyVariant(operatorPolicy(RESTRICTED))).toEqual({ access: 'restricted', denyUnlogged: false });
+    expect(operatorPolicyVariant(operatorPolicy({ ...FULL, denyUnlogged: true }))).toEqual({ access: 'full', denyUnlogged: true });
+    expect(operatorPolicyVariant({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] })).toEqual({ denyUnlogged: false });
+    expect(operatorPolicyVariant(undefined)).toEqual({ denyUnlogged: false });
+  });
+});
+
+describe('the CloudFormation export: the same switch, as the DenyUnloggedSessions parameter', () => {
+  it('defaults to the setting, and builds the operator policy from the same function for each value', async () => {
+    expect((await templateOf()).Parameters.DenyUnloggedSessions).toMatchObject({ Default: 'false', AllowedValues: ['true', 'false'] });
+    const t = await templateOf({ denyUnloggedSessions: true });
+    expect(t.Parameters.DenyUnloggedSessions.Default).toBe('true');
+    expect(t.Conditions.DenyUnloggedSessionDocuments).toEqual({ 'Fn::Equals': [{ Ref: 'DenyUnloggedSessions' }, 'true'] });
+    const doc = t.Resources.OperatorPolicy.Properties.PolicyDocument;
+    for (const access of ['restricted', 'full'] as const) {
+      for (const denyUnlogged of [true, false]) {
+        const expected = cfn(
+          operatorPolicy({ partition: PARTITION, account: CFN_ACCOUNT, region: CFN_REGION, keyArn: CFN_KEY_ARN, access, denyUnlogged }),
+          referencesOf(t),
+        );
+        expect(resolved(t, doc, { FullOperatorAccess: access === 'full', DenyUnloggedSessionDocuments: denyUnlogged }), `${access} ${denyUnlogged}`).toEqual(
+          expected,
+        );
+      }
+    }
   });
 });

@@ -3,6 +3,7 @@ import { operatorPolicy } from '../operator-policy.js';
 import { tagList } from '../tags.js';
 import { branch, byConditions, NO_VALUE } from './intrinsics.js';
 import { CLOUDWATCH_AGENT_POLICY_NAME, COND, PARAM, PLACEHOLDERS, RES, ref, sub } from './names.js';
+import { DENY_UNLOGGED } from './parameters.js';
 
 /** A named IAM resource: `<name>` or, with RegionalIamNames, `<name>-<region>`. */
 const iamName = (param: string) => branch(COND.regionalIamNames, { 'Fn::Sub': `\${${param}}-\${AWS::Region}` }, ref(param));
@@ -60,7 +61,7 @@ export function iamResources(tags: Record<string, string>): Record<string, unkno
       Properties: {
         ManagedPolicyName: iamName(PARAM.operatorPolicyName),
         Description: 'Session Manager rights for operators (ssm-setup)',
-        PolicyDocument: byConditions([COND.fullOperatorAccess], (on) =>
+        PolicyDocument: byConditions([COND.fullOperatorAccess, DENY_UNLOGGED.cond], (on) =>
           sub(
             operatorPolicy({
               partition: P.partition,
@@ -68,6 +69,7 @@ export function iamResources(tags: Record<string, string>): Record<string, unkno
               region: P.region,
               keyArn: P.keyArn,
               access: on[COND.fullOperatorAccess] ? 'full' : 'restricted',
+              denyUnlogged: on[DENY_UNLOGGED.cond],
             }),
           ),
         ),

@@ -4,6 +4,12 @@ import { CLOUDWATCH_AGENT_POLICY_NAME, COND, MAX_PARAMETER_BYTES, PARAM, ref } f
 
 const yesNo = (b: boolean) => (b ? 'true' : 'false');
 
+/**
+ * `--deny-unlogged-sessions` in the template: its parameter and the condition the operator policy
+ * is built on (names.ts holds the others; these stay beside the one parameter that uses them).
+ */
+export const DENY_UNLOGGED = { param: 'DenyUnloggedSessions', cond: 'DenyUnloggedSessionDocuments' } as const;
+
 /** The template's parameters, constrained as the settings schema is, with the settings as defaults. */
 export function parameters(s: Settings): Record<string, Record<string, unknown>> {
   const text = (Default: string, Description: string, more: Record<string, unknown> = {}) => ({ Type: 'String', Default, Description, ...more });
@@ -49,6 +55,10 @@ export function parameters(s: Settings): Record<string, Record<string, unknown>>
     [PARAM.attachCloudWatchAgentPolicy]: flag(s.cloudwatchAgent, `attach ${CLOUDWATCH_AGENT_POLICY_NAME} to the instance role (--no-cloudwatch-agent: false)`),
     [PARAM.operatorPolicyName]: text(s.operatorPolicy, 'managed policy for operators (--operator-policy)', iam(128)),
     [PARAM.operatorAccess]: text(s.operatorAccess, 'operator policy variant (--operator-access)', { AllowedValues: ['restricted', 'full'] }),
+    [DENY_UNLOGGED.param]: flag(
+      s.denyUnloggedSessions,
+      'operators may not start SSH or port-forwarding sessions, which Session Manager never content-logs (--deny-unlogged-sessions)',
+    ),
     [PARAM.operatorUsers]: list(s.operatorUsers, 'IAM users that get the operator policy; they must exist in every account (--operator-users)'),
     [PARAM.operatorGroups]: list(s.operatorGroups, 'IAM groups that get the operator policy; they must exist in every account (--operator-groups)'),
     [PARAM.idleTimeout]: number(s.idleTimeout, 'idle session timeout in minutes (--idle-timeout)', { MinValue: 1, MaxValue: 60 }),
@@ -86,6 +96,7 @@ export const CONDITIONS = {
   [COND.regionalIamNames]: equals(ref(PARAM.regionalIamNames), 'true'),
   [COND.cloudWatchAgent]: equals(ref(PARAM.attachCloudWatchAgentPolicy), 'true'),
   [COND.fullOperatorAccess]: equals(ref(PARAM.operatorAccess), 'full'),
+  [DENY_UNLOGGED.cond]: equals(ref(DENY_UNLOGGED.param), 'true'),
   [COND.hasOperatorUsers]: not(equals({ 'Fn::Join': ['', ref(PARAM.operatorUsers)] }, '')),
   [COND.hasOperatorGroups]: not(equals({ 'Fn::Join': ['', ref(PARAM.operatorGroups)] }, '')),
   [COND.hasRunAs]: not(equals(ref(PARAM.runAsUser), '')),
@@ -118,6 +129,7 @@ export const PARAMETER_GROUPS = [
       PARAM.attachCloudWatchAgentPolicy,
       PARAM.operatorPolicyName,
       PARAM.operatorAccess,
+      DENY_UNLOGGED.param,
       PARAM.operatorUsers,
       PARAM.operatorGroups,
     ],

@@ -4,7 +4,7 @@ import type { Step } from '../../core/step.js';
 import { unanswered } from '../shared/ask.js';
 import { applyManagedPolicy, whenIamKnows } from '../shared/managed-policy.js';
 import { requireKeyArn } from '../shared/session-key.js';
-import { desiredOperatorPolicy, type OperatorChange, planOperatorPolicy } from './plan.js';
+import { desiredOperatorPolicy, type OperatorChange, planOperatorPolicy, unloggedNote } from './plan.js';
 import { listNames, type OperatorPolicyState, readOperatorPolicy } from './read.js';
 
 export type { OperatorPolicyState };
@@ -77,5 +77,8 @@ export const operatorPolicyStep: Step<OperatorPolicyState, OperatorChange> = {
   },
 
   outputs: (state) => (state.policy.kind === 'present' ? { operatorPolicyArn: state.policy.arn } : undefined),
-  note: (state) => (state.principals.length ? undefined : 'attached to no user or group (--operator-users, --operator-groups)'),
+  note: (state, input) =>
+    [state.principals.length ? undefined : 'attached to no user or group (--operator-users, --operator-groups)', unloggedNote(input)]
+      .filter(Boolean)
+      .join('\n') || undefined,
 };

@@ -53,14 +53,22 @@ export function toolProblems(tools: LocalTools): string[] {
 export const conflictMessage = (path: string, conflict: string) =>
   `${path} ${conflict}: an entry for ${HOST_PATTERNS.join('/')} hosts outside the ssm-setup block, so the file was not changed; remove that entry (the block replaces it), then run again`;
 
+/** Why the step does nothing under --deny-unlogged-sessions; check's ssh-config finding says it too. */
+export const SSH_OFF_BY_CHOICE =
+  'SSH over Session Manager is off by choice: --deny-unlogged-sessions denies AWS-StartSSHSession, whose sessions are never content-logged (a block written earlier: `ssm-setup ssh-config --remove`)';
+
 /** Runbook step 10: ssh/scp to instances through Session Manager, via a managed block in the SSH config. */
 export const sshConfigStep: Step<SshConfigState, 'write-block'> = {
   id: STEP,
 
-  skip: (settings) => (settings.sshConfig ? undefined : 'SSH config not written; --ssh-config writes it (or `ssm-setup ssh-config --write`)'),
+  skip: (settings) => {
+    // The operator policy denies AWS-StartSSHSession then: a block would only lead to refusals.
+    if (settings.denyUnloggedSessions) return SSH_OFF_BY_CHOICE;
+    return settings.sshConfig ? undefined : 'SSH config not written; --ssh-config writes it (or `ssm-setup ssh-config --write`)';
+  },
 
   async ask(ctx) {
-    if (!unanswered(ctx, 'sshConfig')) return {};
+    if (!unanswered(ctx, 'sshConfig') || ctx.settings.denyUnloggedSessions) return {};
     const path = resolveSshConfigPath(ctx.settings.sshConfigPath);
     // Only offered when it can be written: the session checked the rest before any AWS call.
     const problem = await assertSshConfigPath(path, { write: true, label: '--ssh-config-path' }).then(

@@ -54,6 +54,7 @@ describe('cloudFormationTemplate: structure', () => {
       AttachCloudWatchAgentPolicy: 'true',
       OperatorPolicyName: 'SSMSessionManagerOperatorPolicy',
       OperatorAccess: 'restricted',
+      DenyUnloggedSessions: 'false',
       OperatorUsers: '',
       OperatorGroups: '',
       IdleTimeout: 20,
