@@ -1,6 +1,6 @@
 import { AwsError, UsageError } from '../base/errors.js';
 import type { AwsTarget, ClientClass, Clients, Identity } from '../core/clients.js';
-import { CALL_KEY, CallRecorder } from './calls.js';
+import { CALL_KEY, CallRecorder, isWriteCall } from './calls.js';
 
 export type { AwsTarget, Identity } from '../core/clients.js';
 
@@ -19,6 +19,8 @@ export class AwsClients implements Clients {
   private readonly clients = new Map<unknown, unknown>();
   private readonly onceClients = new Map<unknown, unknown>();
   private identityPromise?: Promise<Identity>;
+  /** The answers of the read calls of the current read-cache span, by call and input. */
+  private readCache?: Map<string, Promise<unknown>>;
 
   constructor(
     readonly target: AwsTarget,
@@ -39,10 +41,20 @@ export class AwsClients implements Clients {
     let client = cache.get(Client) as C | undefined;
     if (!client) {
       client = new Client(config);
-      instrument(client as unknown as SdkClient, this.recorder);
+      instrument(client as unknown as SdkClient, this.recorder, () => this.readCache);
       cache.set(Client, client);
     }
     return client;
+  }
+
+  async withReadCache<T>(work: () => Promise<T>): Promise<T> {
+    if (this.readCache) return work();
+    this.readCache = new Map();
+    try {
+      return await work();
+    } finally {
+      this.readCache = undefined;
+    }
   }
 
   /** sts:GetCallerIdentity, once per run; fails with a clear message when there are no usable credentials. */
@@ -82,19 +94,66 @@ export function clientConfig(target: AwsTarget): Record<string, unknown> {
   };
 }
 
-/** Records every logical call and tags its errors with `Service.Operation` for the failure message. */
-function instrument(client: SdkClient, recorder: CallRecorder): void {
+/**
+ * Records every logical call and tags its errors with `Service.Operation` for the failure
+ * message. Inside a read-cache span a read already sent is answered from its first answer
+ * (neither sent nor recorded again).
+ */
+function instrument(client: SdkClient, recorder: CallRecorder, cache: () => Map<string, Promise<unknown>> | undefined): void {
   client.middlewareStack.add(
-    (next: (args: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => async (args: unknown) => {
+    (next: (args: { input?: unknown }) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => async (args: { input?: unknown }) => {
+      const span = cache();
+      const key = span && !isWriteCall(context.commandName ?? '') ? `${context.clientName}.${context.commandName} ${stableJson(args.input)}` : undefined;
+      const hit = key ? span!.get(key) : undefined;
+      if (hit) return answerCopy(await hit);
       const call = recorder.record(context.clientName ?? 'AWS', context.commandName ?? 'Call');
-      try {
-        return await next(args);
-      } catch (err) {
-        if (err && typeof err === 'object') (err as Record<string, unknown>)[CALL_KEY] = `${call.service}.${call.operation}`;
-        throw err;
+      const sent = (async () => {
+        try {
+          return await next(args);
+        } catch (err) {
+          if (err && typeof err === 'object') (err as Record<string, unknown>)[CALL_KEY] = `${call.service}.${call.operation}`;
+          throw err;
+        }
+      })();
+      if (key) {
+        // Each hit gets its own copy: what one caller changes, the next does not see.
+        const stored = sent.then(answerCopy);
+        stored.catch(() => {});
+        span!.set(key, stored);
       }
+      return sent;
     },
     { step: 'initialize', name: 'ssmSetupCallRecorder' },
+  );
+}
+
+/** The middleware's result is `{output, response}`: the parsed answer is copied, the raw response kept. */
+const answerCopy = (result: unknown) => {
+  const { output, ...rest } = result as { output?: unknown };
+  return { ...rest, output: copy(output) };
+};
+
+/** A deep copy of an SDK answer: plain data (objects, arrays, dates, bytes); functions are left out. */
+function copy<T>(value: T): T {
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (value instanceof Uint8Array) return value.slice() as T;
+  if (Array.isArray(value)) return value.map(copy) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => typeof v !== 'function')
+        .map(([k, v]) => [k, copy(v)]),
+    ) as T;
+  }
+  return value;
+}
+
+/** JSON with object keys sorted: the same input, whatever the order its fields were set in. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)
+      ? Object.fromEntries(Object.entries(v as object).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
   );
 }
 

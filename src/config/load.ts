@@ -98,16 +98,17 @@ function renamed(key: string, source: Source, configFile: string | undefined, wa
  * the config file, the environment, a flag or the wizard gave still wins. Source `deployed`.
  */
 export function withDeployed(loaded: LoadedSettings, deployed: Readonly<Record<string, unknown>>): LoadedSettings {
-  const raw = { ...loaded.raw };
+  let raw = { ...loaded.raw };
   const sources = { ...loaded.sources };
-  let changed = false;
   for (const [key, value] of Object.entries(deployed)) {
-    if (value === undefined || (sources[key] ?? 'default') !== 'default' || JSON.stringify(raw[key]) === JSON.stringify(value)) continue;
-    raw[key] = value;
+    if (value === undefined || (sources[key] ?? 'default') !== 'default') continue;
+    // Settled by the account even where it equals the default: the wizard does not ask it again.
     sources[key] = 'deployed';
-    changed = true;
+    const next = { ...raw, [key]: value };
+    // A value the account holds that these settings cannot express (set by hand) stays at the default.
+    if (settingsSchema.safeParse(next).success) raw = next;
   }
-  return changed ? { ...validate(raw, sources, loaded.configFile, loaded.givenAs), ...(loaded.warnings ? { warnings: loaded.warnings } : {}) } : loaded;
+  return { ...validate(raw, sources, loaded.configFile, loaded.givenAs), ...(loaded.warnings ? { warnings: loaded.warnings } : {}) };
 }
 
 /** Re-validates after the wizard's answers were merged in (source `prompt`). */

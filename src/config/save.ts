@@ -7,8 +7,9 @@ import { DEFAULT_CONFIG_FILE, type LoadedSettings } from './load.js';
 const MACHINE_LOCAL = new Set(['profile', 'endpointUrl']);
 
 /**
- * Writes the settings the operator chose (flags, config, answers; not built-in defaults) to
- * the config file that was read, or ./ssm-setup.json, keeping keys already in it.
+ * Writes the settings the operator chose (flags, config, answers; not built-in defaults nor what
+ * the account already had) to the config file that was read, or ./ssm-setup.json, keeping keys
+ * already in it.
  * The region the run used is always written (it may have come from the profile), so the file
  * alone repeats the run.
  */
@@ -18,7 +19,8 @@ export async function writeSettingsFile(loaded: LoadedSettings, region: string, 
     (t) => JSON.parse(t) as Record<string, unknown>,
     () => ({}),
   );
-  const chosen = Object.entries(loaded.raw).filter(([key]) => !MACHINE_LOCAL.has(key) && loaded.sources[key] !== 'default');
+  // What the account already had (source `deployed`) is not a choice: the file keeps only what a person gave.
+  const chosen = Object.entries(loaded.raw).filter(([key]) => !MACHINE_LOCAL.has(key) && !['default', 'deployed'].includes(loaded.sources[key] ?? 'default'));
   try {
     await writeFile(path, `${JSON.stringify({ ...existing, region, ...Object.fromEntries(chosen) }, null, 2)}\n`);
   } catch (err) {

@@ -34,6 +34,13 @@ export interface Clients {
    * before it tries again.
    */
   once<C extends object>(Client: ClientClass<C>): C;
+  /**
+   * Runs `work` with the read calls it makes answered once each: the same read (service,
+   * operation and input) is sent once and its answer shared, within this span only. A plan reads
+   * the deployed settings, asks, then reads each step: the same document or bucket is read once.
+   * Never spans a write: apply and the re-plan under the lease read afresh.
+   */
+  withReadCache<T>(work: () => Promise<T>): Promise<T>;
   /** sts:GetCallerIdentity, once per run; an AwsError when the credentials are not usable. */
   identity(): Promise<Identity>;
 }

@@ -1,12 +1,13 @@
 import { type RerunCommands, toStepError } from '../aws/errors.js';
 import { forceUnlock, type Lease, withLease } from '../aws/lease.js';
 import { AbortedError } from '../base/errors.js';
-import { type LoadedSettings, withAnswers } from '../config/load.js';
+import { type LoadedSettings, withAnswers, withDeployed } from '../config/load.js';
 import type { Clients } from '../core/clients.js';
 import type { Io } from '../core/io.js';
 import type { ChangeRisk, RunReport } from '../core/report.js';
 import type { AnyStep, Change, StepContext, StepOutputs, TargetInstance } from '../core/step.js';
 import { LOCAL_STEPS, type StepEntry } from './catalog.js';
+import { deployedSettings } from './deployed.js';
 import { fail, type Plan, type Planned, pendingOf, planKey, planSteps, publish } from './planning.js';
 import { rerunCommand } from './rerun.js';
 
@@ -30,6 +31,11 @@ export interface RunOptions {
    * tests of single steps).
    */
   readonly lease?: { readonly forceUnlock?: boolean };
+  /**
+   * `--reset-defaults`: a setting nobody gave takes its built-in default. Without it, it takes
+   * the value the account already has (engine/deployed.ts), so a rerun never undoes an earlier one.
+   */
+  readonly resetDefaults?: boolean;
 }
 
 export interface RunResult {
@@ -80,15 +86,26 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const steps = new Map<string, AnyStep>();
   for (const entry of order) steps.set(entry.id, await entry.load());
 
-  if (opts.wizard && io.interactive) {
-    for (const entry of order.filter((e) => selected.has(e.id))) {
-      const answers = (await steps.get(entry.id)?.ask?.(ctx())) ?? {};
-      if (Object.keys(answers).length) loaded = withAnswers(loaded, answers);
-    }
-  }
-
   const input = { order, steps, selected, report, ctx, outputs, io, rerun };
-  let plan = await planSteps(input);
+  // The deployed settings, the questions and the first plan read the same things: each once.
+  let plan = await aws.withReadCache(async () => {
+    if (!opts.resetDefaults)
+      loaded = withDeployed(
+        loaded,
+        await deployed(
+          ctx(),
+          order.map((e) => e.id),
+          io,
+        ),
+      );
+    if (opts.wizard && io.interactive) {
+      for (const entry of order.filter((e) => selected.has(e.id))) {
+        const answers = (await steps.get(entry.id)?.ask?.(ctx())) ?? {};
+        if (Object.keys(answers).length) loaded = withAnswers(loaded, answers);
+      }
+    }
+    return planSteps(input);
+  });
   io.plan(report);
   if (!plan.ok || opts.mode === 'plan') return { report, loaded };
   if (pendingOf(plan).length) {
@@ -119,6 +136,16 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   }
   await verify(plan, { report, ctx, outputs, io, rerun });
   return { report, loaded };
+}
+
+/** The deployed settings; when they cannot be read, the plan (which reads the same) says why in its step. */
+async function deployed(ctx: StepContext, stepIds: readonly string[], io: Io): Promise<Record<string, unknown>> {
+  try {
+    return await deployedSettings(ctx, stepIds);
+  } catch (err) {
+    io.debug(`  the deployed settings could not be read (${(err as Error).name}: ${(err as Error).message}); built-in defaults apply`);
+    return {};
+  }
 }
 
 /** Asks once for the changes (`--yes` confirms, saying so), then for the risky ones on their own. */

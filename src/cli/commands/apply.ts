@@ -22,7 +22,12 @@ type CommandOptions = Pick<RunOptions, 'command' | 'mode' | 'wizard'> & { select
  */
 export async function runCommand(cmd: Command, io: Io, command: CommandOptions): Promise<{ result: RunResult; exitCode: number }> {
   const session = await openSession(cmd, io);
-  const opts = { ...command, lease: command.mode === 'apply' ? { forceUnlock: cmd.opts<{ forceUnlock?: boolean }>().forceUnlock === true } : undefined };
+  const flags = cmd.opts<{ forceUnlock?: boolean; resetDefaults?: boolean }>();
+  const opts = {
+    ...command,
+    lease: command.mode === 'apply' ? { forceUnlock: flags.forceUnlock === true } : undefined,
+    resetDefaults: flags.resetDefaults === true,
+  };
   if (session.loaded.settings.regions.length > 1) return runRegions(session, io, opts);
   const result = await runSteps({ ...opts, catalog: STEPS, loaded: session.loaded, aws: session.aws, io });
   io.result(result.report);

@@ -160,6 +160,20 @@ export async function ourKeysWithoutAlias(kms: KMSClient, alias: string): Promis
   return found.filter((m): m is KeyMetadata => m !== undefined);
 }
 
+/**
+ * The customer aliases of one key, sorted. Read from the whole list, as the step reads it, so
+ * inside a read-cache span it costs no call of its own.
+ */
+export async function aliasesOfKey(kms: KMSClient, keyId: string): Promise<string[]> {
+  const aliases: string[] = [];
+  for await (const page of paginateListAliases({ client: kms }, {})) {
+    for (const a of page.Aliases ?? []) {
+      if (a.AliasName && a.TargetKeyId === keyId && !a.AliasName.startsWith('alias/aws/')) aliases.push(a.AliasName);
+    }
+  }
+  return aliases.sort();
+}
+
 /** Customer-managed aliases of the region, for the wizard's choice list. */
 export async function listKeyAliases(kms: KMSClient): Promise<string[]> {
   const aliases: string[] = [];

@@ -6,7 +6,7 @@ const OTHER = '\u0000other';
 type NameKey = 'keyAlias' | 'bucket' | 'logGroup';
 type NumberKey = 'logTransitionDays' | 'logExpirationDays' | 'logRetentionDays' | 'idleTimeout';
 
-/** The wizard asks only about settings still at their built-in default (not flags, config or env). */
+/** The wizard asks only about settings nobody settled: not flags, config or env, nor what the account already has. */
 export const unanswered = (ctx: Pick<ReadContext, 'sources'>, key: keyof Settings) => (ctx.sources[key] ?? 'default') === 'default';
 
 /**
