@@ -19,4 +19,12 @@ try {
   process.stderr.write('ssm-setup: dist/ is missing; run `npm run build` first.\n');
   process.exit(70);
 }
-process.exitCode = await main(process.argv);
+// Ctrl-C: the first stops the run after the AWS call in flight (main reports what was done, exit
+// 130); a second quits at once. At a prompt the prompt itself ends the run (exit 130).
+const interrupt = new AbortController();
+process.on('SIGINT', () => {
+  if (!interrupt.signal.aborted) return interrupt.abort();
+  process.stderr.write('\n');
+  process.exit(130);
+});
+process.exitCode = await main(process.argv, { signal: interrupt.signal });

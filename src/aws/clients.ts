@@ -1,4 +1,5 @@
-import { AwsError, UsageError } from '../base/errors.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { AbortedError, AwsError, UsageError } from '../base/errors.js';
 import type { AwsTarget, ClientClass, Clients, Identity } from '../core/clients.js';
 import { CALL_KEY, CallRecorder, isWriteCall } from './calls.js';
 
@@ -22,9 +23,14 @@ export class AwsClients implements Clients {
   /** The answers of the read calls of the current read-cache span, by call and input. */
   private readCache?: Map<string, Promise<unknown>>;
 
+  /** Inside `evenIfInterrupted`: calls go out after Ctrl-C too. */
+  private readonly cleanup = new AsyncLocalStorage<true>();
+
   constructor(
     readonly target: AwsTarget,
     readonly recorder = new CallRecorder(),
+    /** Ctrl-C (Io.signal): once aborted, every call but the clean-up fails with INTERRUPTED before it is sent. */
+    readonly signal?: AbortSignal,
   ) {}
 
   /** The shared client of this class, e.g. `aws.get(KMSClient)`. */
@@ -41,10 +47,24 @@ export class AwsClients implements Clients {
     let client = cache.get(Client) as C | undefined;
     if (!client) {
       client = new Client(config);
-      instrument(client as unknown as SdkClient, this.recorder, () => this.readCache);
+      instrument(
+        client as unknown as SdkClient,
+        this.recorder,
+        () => this.readCache,
+        () => this.stopped(),
+      );
       cache.set(Client, client);
     }
     return client;
+  }
+
+  evenIfInterrupted<T>(work: () => Promise<T>): Promise<T> {
+    return this.cleanup.run(true, work);
+  }
+
+  /** Whether a call must not go out now: interrupted, outside the clean-up. */
+  private stopped(): boolean {
+    return this.signal?.aborted === true && !this.cleanup.getStore();
   }
 
   async withReadCache<T>(work: () => Promise<T>): Promise<T> {
@@ -97,11 +117,13 @@ export function clientConfig(target: AwsTarget): Record<string, unknown> {
 /**
  * Records every logical call and tags its errors with `Service.Operation` for the failure
  * message. Inside a read-cache span a read already sent is answered from its first answer
- * (neither sent nor recorded again).
+ * (neither sent nor recorded again). After Ctrl-C no call is sent but the clean-up (INTERRUPTED).
  */
-function instrument(client: SdkClient, recorder: CallRecorder, cache: () => Map<string, Promise<unknown>> | undefined): void {
+function instrument(client: SdkClient, recorder: CallRecorder, cache: () => Map<string, Promise<unknown>> | undefined, stopped: () => boolean): void {
   client.middlewareStack.add(
     (next: (args: { input?: unknown }) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => async (args: { input?: unknown }) => {
+      // After Ctrl-C the call in flight finishes, and nothing more is sent.
+      if (stopped()) throw interrupted();
       const span = cache();
       const key = span && !isWriteCall(context.commandName ?? '') ? `${context.clientName}.${context.commandName} ${stableJson(args.input)}` : undefined;
       const hit = key ? span!.get(key) : undefined;
@@ -126,6 +148,12 @@ function instrument(client: SdkClient, recorder: CallRecorder, cache: () => Map<
     { step: 'initialize', name: 'ssmSetupCallRecorder' },
   );
 }
+
+/** What a call after Ctrl-C fails with; the runner reports what was and was not done, exit 130. */
+export const interrupted = () =>
+  new AbortedError('INTERRUPTED', 'Interrupted: the AWS call in flight finished and nothing more was applied.', {
+    hint: 'rerun the same command: it picks up where this run stopped',
+  });
 
 /** The middleware's result is `{output, response}`: the parsed answer is copied, the raw response kept. */
 const answerCopy = (result: unknown) => {

@@ -180,9 +180,12 @@ export async function withLease<T>(aws: Clients, identity: Identity, command: st
   try {
     return await work(lease);
   } finally {
-    await lease.release().catch((err: unknown) => {
-      io.warn(`could not remove the lease ${LEASE_PARAMETER} (${errorName(err) || String(err)}); it expires at ${lease.expires}`);
-    });
+    // After Ctrl-C too: the next run must not wait for the lease to expire.
+    await aws
+      .evenIfInterrupted(() => lease.release())
+      .catch((err: unknown) => {
+        io.warn(`could not remove the lease ${LEASE_PARAMETER} (${errorName(err) || String(err)}); it expires at ${lease.expires}`);
+      });
   }
 }
 

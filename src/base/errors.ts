@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   // Declined or interrupted (exit 130).
   DECLINED: 'the operator answered no to a confirmation',
   CANCELLED: 'the operator pressed Ctrl-C at a prompt',
+  INTERRUPTED: 'the operator pressed Ctrl-C during a run: the AWS call in flight finished, nothing more was applied',
   // AWS and the steps (exit 1).
   CREDENTIALS_UNUSABLE: 'sts:GetCallerIdentity failed with the credentials in use',
   CREDENTIALS_EXPIRED: 'AWS refused the credentials as expired or invalid',

@@ -1,4 +1,5 @@
 import { AbortedError, SetupError, UsageError } from '../base/errors.js';
+import type { RunReport } from '../core/report.js';
 
 /** Exit codes of the contract (docs/product.md, "Exit codes"). */
 export const ExitCode = {
@@ -16,4 +17,10 @@ export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof AbortedError) return ExitCode.Aborted;
   if (err instanceof SetupError) return ExitCode.Failed;
   return ExitCode.Internal;
+}
+
+/** The exit code of a finished run: 0 ok, 130 when Ctrl-C stopped it (the report says what was done), else 1. */
+export function exitCodeOfReport(report: RunReport): ExitCode {
+  if (report.ok) return ExitCode.Ok;
+  return report.error?.code === 'INTERRUPTED' || report.steps.some((s) => s.error?.code === 'INTERRUPTED') ? ExitCode.Aborted : ExitCode.Failed;
 }

@@ -19,16 +19,23 @@ const COMMANDS: Record<string, () => Promise<{ run: (cmd: Command, args: string[
 
 /**
  * The one place that prints errors and decides the exit code. Returns the code; the launcher
- * (bin/ssm-setup.js) sets it on the process.
+ * (bin/ssm-setup.js) sets it on the process. `signal` is the launcher's Ctrl-C: the run stops
+ * after the AWS call in flight and reports what was done (exit 130); a second Ctrl-C is the
+ * launcher's own, which exits at once.
  */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], opts: { readonly signal?: AbortSignal } = {}): Promise<number> {
   let io: Io | undefined;
+  const onInterrupt = () =>
+    (io ?? { warn: (m: string) => process.stderr.write(`${m}\n`) }).warn(
+      'Ctrl-C: stopping after the AWS call in flight; nothing more will be applied (press Ctrl-C again to quit at once).',
+    );
+  opts.signal?.addEventListener('abort', onInterrupt, { once: true });
   let command = 'ssm-setup';
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   const program = createProgram(async (name, cmd, args) => {
     command = name;
-    io = await (await import('./session.js')).createIo(cmd);
+    io = await (await import('./session.js')).createIo(cmd, opts.signal);
     return (await COMMANDS[name]!()).run(cmd, args, io);
   });
   try {
@@ -43,6 +50,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     report(err, command, json, verbose, io);
     return exitCodeFor(err);
+  } finally {
+    opts.signal?.removeEventListener('abort', onInterrupt);
   }
 }
 

@@ -14,9 +14,9 @@ export interface Session {
 }
 
 /** Picks the Io once: JSON, a person at a terminal, or plain lines (no TTY, CI). */
-export async function createIo(cmd: Command): Promise<Io> {
+export async function createIo(cmd: Command, signal?: AbortSignal): Promise<Io> {
   const sw = switches(cmd);
-  const common = { yes: sw.yes, verbose: sw.verbose };
+  const common = { yes: sw.yes, verbose: sw.verbose, ...(signal ? { signal } : {}) };
   if (sw.json) return new (await import('../ui/json-io.js')).JsonIo(common);
   const tty = process.stdin.isTTY && process.stdout.isTTY && process.stderr.isTTY && !isCi();
   if (!tty) return new (await import('../ui/base-io.js')).PlainIo(common);
@@ -46,7 +46,7 @@ export async function openSession(cmd: Command, io: Io): Promise<Session> {
   await assertKnownRegions(loaded, loaded.settings.regions.length ? loaded.settings.regions : [region]);
   const { profile, endpointUrl } = loaded.settings;
   const recorder = new CallRecorder(process.env.SSM_SETUP_CALL_LOG, (c) => io.debug(`  aws ${c.service}.${c.operation}`));
-  return { io, loaded, aws: new AwsClients({ region, profile, endpointUrl }, recorder) };
+  return { io, loaded, aws: new AwsClients({ region, profile, endpointUrl }, recorder, io.signal) };
 }
 
 /**

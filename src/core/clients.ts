@@ -41,6 +41,12 @@ export interface Clients {
    * Never spans a write: apply and the re-plan under the lease read afresh.
    */
   withReadCache<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` with its calls sent even after the run was interrupted (Io.signal): the
+   * clean-up that leaves the account as it should be, such as releasing the lease. Everywhere
+   * else a call after Ctrl-C fails with INTERRUPTED before it is sent.
+   */
+  evenIfInterrupted<T>(work: () => Promise<T>): Promise<T>;
   /** sts:GetCallerIdentity, once per run; an AwsError when the credentials are not usable. */
   identity(): Promise<Identity>;
 }

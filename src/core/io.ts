@@ -8,6 +8,12 @@ import type { RunReport } from './report.js';
 export interface Io {
   /** True when prompts reach a person; false under `--yes`, `--json`, CI or without a TTY. */
   readonly interactive: boolean;
+  /**
+   * Aborted when the person presses Ctrl-C while the run works (not at a prompt, which ends
+   * with CANCELLED): the AWS call in flight finishes, no further call is sent, and the runner
+   * applies nothing more. Absent where nobody can interrupt (tests that do not ask for it).
+   */
+  readonly signal?: AbortSignal;
   info(message: string): void;
   warn(message: string): void;
   /** A failure the run ends with (printed once, by src/cli/main.ts). */

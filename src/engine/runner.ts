@@ -1,10 +1,11 @@
+import { interrupted } from '../aws/clients.js';
 import { type RerunCommands, toStepError } from '../aws/errors.js';
 import { forceUnlock, type Lease, withLease } from '../aws/lease.js';
 import { AbortedError } from '../base/errors.js';
 import { type LoadedSettings, withAnswers, withDeployed } from '../config/load.js';
 import type { Clients } from '../core/clients.js';
 import type { Io } from '../core/io.js';
-import type { ChangeRisk, RunReport } from '../core/report.js';
+import { type ChangeRisk, errorView, type RunReport, type StepReport } from '../core/report.js';
 import type { AnyStep, Change, StepContext, StepOutputs, TargetInstance } from '../core/step.js';
 import { LOCAL_STEPS, type StepEntry } from './catalog.js';
 import { deployedSettings } from './deployed.js';
@@ -181,19 +182,47 @@ interface ApplyInput {
   readonly lease?: Lease;
 }
 
-/** Applies each step with changes, in order, renewing the lease between steps; the first failure stops. */
+/**
+ * Applies each step with changes, in order, renewing the lease between steps; the first failure
+ * stops. So does Ctrl-C (Io.signal): the call in flight finishes, the clients send nothing more,
+ * and the report says which steps were applied, which one was cut short, and which never ran.
+ */
 async function applyAll(pending: readonly Planned[], { report, ctx, outputs, io, rerun, lease }: ApplyInput): Promise<void> {
   for (const p of pending) {
+    if (io.signal?.aborted) return interruptedAt(report, p.row, false);
     try {
       await lease?.renewIfDue();
       const out = await io.task(`Applying ${p.entry.title}`, () => p.step.apply(ctx(), p.state, p.changes));
       p.row.outputs = publish(outputs, out);
       p.row.status = p.changes.some((c) => c.action === 'create') ? 'created' : 'updated';
     } catch (err) {
+      if (io.signal?.aborted && err instanceof AbortedError) return interruptedAt(report, p.row, true);
       fail(report, p.row, err, io, rerun());
       break;
     }
   }
+}
+
+/** Ctrl-C stopped the apply at `row` (`started`: part of that step may be applied): what ran stays reported as done. */
+function interruptedAt(report: RunReport, row: StepReport, started: boolean): void {
+  const e = interrupted();
+  report.ok = false;
+  report.error = errorView(e);
+  const at = report.steps.indexOf(row);
+  if (started) {
+    row.status = 'failed';
+    row.error = errorView(e);
+    row.note = 'interrupted: part of it may be applied; a rerun finishes it';
+  } else {
+    row.status = 'skipped';
+    row.note = 'not run: interrupted (Ctrl-C)';
+  }
+  report.steps.forEach((other, i) => {
+    if (other.status === 'pending' && i > at) {
+      other.status = 'skipped';
+      other.note = 'not applied: interrupted (Ctrl-C)';
+    }
+  });
 }
 
 /** Read-only steps that look at the result (check) run last, on what is there now. */
@@ -204,6 +233,7 @@ async function verify(plan: Plan, { report, ctx, outputs, io, rerun }: ApplyInpu
       v.row.note = v.step.note?.(state, ctx());
       v.row.outputs = publish(outputs, v.step.outputs(state));
     } catch (err) {
+      if (io.signal?.aborted && err instanceof AbortedError) return interruptedAt(report, v.row, false);
       fail(report, v.row, err, io, rerun());
     }
   }

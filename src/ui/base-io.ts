@@ -13,6 +13,8 @@ export interface IoOptions {
   readonly verbose?: boolean;
   /** `--yes`: confirmations are accepted (and say so). */
   readonly yes?: boolean;
+  /** Aborted on Ctrl-C during the run (Io.signal), by src/cli/main.ts. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -28,6 +30,10 @@ export abstract class BaseIo implements Io {
   constructor(protected readonly opts: IoOptions = {}) {
     this.out = opts.stdout ?? process.stdout;
     this.err = opts.stderr ?? process.stderr;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.opts.signal;
   }
 
   info(message: string): void {

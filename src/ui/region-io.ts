@@ -13,6 +13,10 @@ export class RegionIo implements Io {
     private readonly region: string,
   ) {}
 
+  get signal() {
+    return this.base.signal;
+  }
+
   private tag = (m: string) => `[${this.region}] ${m}`;
   info(m: string) {
     this.base.info(this.tag(m));

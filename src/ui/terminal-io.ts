@@ -46,7 +46,8 @@ export class TerminalIo extends BaseIo {
       spinner.stopAndPersist({ symbol: this.style.green('✔'), text: `${title} ${this.style.dim(seconds(started))}` });
       return value;
     } catch (err) {
-      spinner.stopAndPersist({ symbol: this.style.red('✖'), text: title });
+      const stopped = this.signal?.aborted === true;
+      spinner.stopAndPersist({ symbol: stopped ? this.style.yellow('■') : this.style.red('✖'), text: stopped ? `${title} (interrupted)` : title });
       throw err;
     } finally {
       this.spinner = undefined;

@@ -37,7 +37,21 @@ describe('the deployed state as defaults', () => {
     const code = await settle(main(['node', 'ssm-setup', ...args, '--region', REGION, '--json']), tick);
     return { code, report: JSON.parse(out()) as RunReport };
   };
-  const deploy = () => ssmSetup('init', '--yes', '--cloudwatch-logs', '--idle-timeout', '45', '--log-retention-days', '90', '--operator-users', 'alice', '--operator-access', 'full', '--deny-unlogged-sessions');
+  const deploy = () =>
+    ssmSetup(
+      'init',
+      '--yes',
+      '--cloudwatch-logs',
+      '--idle-timeout',
+      '45',
+      '--log-retention-days',
+      '90',
+      '--operator-users',
+      'alice',
+      '--operator-access',
+      'full',
+      '--deny-unlogged-sessions',
+    );
 
   it('a bare rerun keeps CloudWatch Logs, idle 45 and the retention: no change, no write', async () => {
     expect((await deploy()).code, err()).toBe(0);

@@ -23,10 +23,13 @@ export class TestIo implements Io {
 
   constructor(
     private readonly answers: Record<string, unknown> = {},
-    opts: { interactive?: boolean } = {},
+    opts: { interactive?: boolean; signal?: AbortSignal } = {},
   ) {
     this.interactive = opts.interactive ?? true;
+    this.signal = opts.signal;
   }
+  /** A test's Ctrl-C (Io.signal). */
+  readonly signal?: AbortSignal;
 
   info(m: string) {
     this.lines.push(m);

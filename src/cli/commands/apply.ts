@@ -11,7 +11,7 @@ import { STEPS } from '../../engine/catalog.js';
 import { rerunCommand } from '../../engine/rerun.js';
 import { type RunOptions, type RunResult, runSteps } from '../../engine/runner.js';
 import { RegionIo } from '../../ui/region-io.js';
-import { ExitCode } from '../exit-codes.js';
+import { exitCodeOfReport } from '../exit-codes.js';
 import { openSession, type Session } from '../session.js';
 
 type CommandOptions = Pick<RunOptions, 'command' | 'mode' | 'wizard'> & { selected: readonly StepEntry[] };
@@ -31,7 +31,7 @@ export async function runCommand(cmd: Command, io: Io, command: CommandOptions):
   if (session.loaded.settings.regions.length > 1) return runRegions(session, io, opts);
   const result = await runSteps({ ...opts, catalog: STEPS, loaded: session.loaded, aws: session.aws, io });
   io.result(result.report);
-  return { result, exitCode: result.report.ok ? ExitCode.Ok : ExitCode.Failed };
+  return { result, exitCode: exitCodeOfReport(result.report) };
 }
 
 /** Regions at once, at most this many. */
@@ -60,7 +60,7 @@ async function runRegions(session: Session, io: Io, opts: CommandOptions & Pick<
     });
   await pool(regions, REGIONS_IN_FLIGHT, async (region) => {
     const regional = regionalOf(region);
-    const clients = new AwsClients({ ...aws.target, region }, aws.recorder);
+    const clients = new AwsClients({ ...aws.target, region }, aws.recorder, aws.signal);
     try {
       const { report } = await runSteps({ ...opts, wizard: false, catalog: STEPS, loaded: regional, aws: clients, io: new RegionIo(io, region) });
       reports.push(report);
@@ -95,5 +95,5 @@ async function runRegions(session: Session, io: Io, opts: CommandOptions & Pick<
   io.plan(combined);
   io.result(combined);
   const result: RunResult = { report: combined, loaded };
-  return { result, exitCode: combined.ok ? ExitCode.Ok : ExitCode.Failed };
+  return { result, exitCode: exitCodeOfReport(combined) };
 }

@@ -8,7 +8,7 @@ import { STEPS } from '../../engine/catalog.js';
 import { bucketNameFor } from '../../steps/log-bucket/read.js';
 import { confirmTeardown, readTeardown } from '../../teardown/index.js';
 import type { Kept, Removal, TeardownContext } from '../../teardown/types.js';
-import { ExitCode } from '../exit-codes.js';
+import { exitCodeOfReport } from '../exit-codes.js';
 import { switches } from '../options.js';
 import { openSession } from '../session.js';
 
@@ -50,7 +50,7 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
     await withLease(aws, identity, 'ssm-setup destroy', io, () => execute(removals, report, io)).catch(leaseFailed);
   }
   io.result(report);
-  return report.ok ? ExitCode.Ok : ExitCode.Failed;
+  return exitCodeOfReport(report);
 }
 
 /**
