@@ -1,6 +1,8 @@
 // `npm run demo`: ssm-setup against a throwaway moto_server (127.0.0.1 only), no real AWS account.
 // Seeds a small EC2 fleet, runs `init --yes`, then `plan` to show that a rerun has nothing to do,
 // and reads the key back with the SDK to show it really exists.
+// `npm run demo -- --interactive`: seeds the fleet, prints the endpoint and the environment to try
+// the wizard yourself in another terminal, and keeps moto running until Ctrl-C.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -69,6 +71,16 @@ function ssmSetup(endpoint, args) {
   });
 }
 
+/** `--interactive`: the environment for another terminal, then wait for Ctrl-C (which stops moto). */
+async function keepRunning(endpoint) {
+  const env = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: REGION, AWS_ENDPOINT_URL: endpoint };
+  console.log('\nmoto keeps running. In another terminal, in this directory:\n');
+  console.log(`  export ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null`);
+  console.log('  node bin/ssm-setup.js init        # the wizard; also plan, check, audit, destroy');
+  console.log('\nPress Ctrl-C here to stop moto.');
+  await new Promise(() => {}); // until the SIGINT handler stops moto and exits
+}
+
 const moto = await startMoto();
 let stopping;
 const stopMoto = () => (stopping ??= moto.stop()); // once, whether from finally or from Ctrl-C
@@ -79,6 +91,7 @@ try {
   const fleet = await seedFleet(moto.endpoint);
   console.log(`Seeded ${fleet.length} EC2 instances in ${REGION}:`);
   for (const i of fleet) console.log(`  ${i.id}  Name=${i.name}  Env=demo  (${i.ami})`);
+  if (process.argv.includes('--interactive')) await keepRunning(moto.endpoint);
 
   await ssmSetup(moto.endpoint, ['init', '--yes', '--cloudwatch-logs']);
   // The seeded instances have no instance profile: give them one. (Only the IAM step here: the

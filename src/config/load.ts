@@ -104,6 +104,8 @@ export function withDeployed(loaded: LoadedSettings, deployed: Readonly<Record<s
     if (value === undefined || (sources[key] ?? 'default') !== 'default') continue;
     // Settled by the account even where it equals the default: the wizard does not ask it again.
     sources[key] = 'deployed';
+    // null: the account has none of it (no Run As, no maximum duration): settled, at the default.
+    if (value === null) continue;
     const next = { ...raw, [key]: value };
     // A value the account holds that these settings cannot express (set by hand) stays at the default.
     if (settingsSchema.safeParse(next).success) raw = next;

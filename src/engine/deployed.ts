@@ -55,12 +55,13 @@ export async function deployedSettings(ctx: ReadContext, stepIds: readonly strin
     if (typeof i.s3KeyPrefix === 'string') put('s3Prefix', i.s3KeyPrefix);
     const idle = Number(i.idleSessionTimeout);
     if (Number.isInteger(idle) && idle > 0) put('idleTimeout', idle);
+    // null: the account settles it as "none" (asked no more, left at the built-in none).
     const max = Number(i.maxSessionDuration);
-    if (Number.isInteger(max) && max > 0) put('maxSessionDuration', max);
-    if (isTrue(i.runAsEnabled) && text(i.runAsDefaultUser)) put('runAs', text(i.runAsDefaultUser));
+    put('maxSessionDuration', Number.isInteger(max) && max > 0 ? max : null);
+    put('runAs', isTrue(i.runAsEnabled) && text(i.runAsDefaultUser) ? text(i.runAsDefaultUser) : null);
     const shell = (i.shellProfile ?? {}) as { linux?: unknown; windows?: unknown };
-    if (text(shell.linux)) put('shellProfileLinux', text(shell.linux));
-    if (text(shell.windows)) put('shellProfileWindows', text(shell.windows));
+    put('shellProfileLinux', text(shell.linux) ?? '');
+    put('shellProfileWindows', text(shell.windows) ?? '');
     const keyId = text(i.kmsKeyId);
     if (keyId && open('keyAlias') && runs('kms-key')) put('keyAlias', await aliasOf(ctx, keyId));
   }

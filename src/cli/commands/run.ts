@@ -3,6 +3,7 @@ import { UsageError } from '../../base/errors.js';
 import type { Io } from '../../core/io.js';
 import { STEPS, type StepEntry, stepEntry } from '../../engine/catalog.js';
 import { runCommand } from './apply.js';
+import { offerSettingsFile } from './config-file.js';
 
 /** `ssm-setup run <step...>`: only those steps; the others are read for their outputs. */
 export async function run(cmd: Command, args: string[], io: Io): Promise<number> {
@@ -14,5 +15,7 @@ export async function run(cmd: Command, args: string[], io: Io): Promise<number>
     });
   }
   const selected = ids.map((id) => stepEntry(id)!) satisfies StepEntry[];
-  return (await runCommand(cmd, io, { command: 'run', mode: 'apply', selected })).exitCode;
+  const { result, exitCode } = await runCommand(cmd, io, { command: 'run', mode: 'apply', selected });
+  await offerSettingsFile(result, io, 'run');
+  return exitCode;
 }
