@@ -54,6 +54,8 @@ export const ERROR_CODES = {
   DEFAULT_VERSION_MISMATCH: 'the preferences default version is not the one just written',
   DOCUMENT_VERIFY_FAILED: 'the preferences read back differ from what was written',
   RUN_COMMAND_FAILED: 'Run Command invocations failed on some instances',
+  VPC_DNS_OFF: "a VPC of private targets has DNS support or DNS hostnames off, which the endpoints' private DNS needs",
+  ENDPOINT_GROUP_TAKEN: "a security group named ssm-setup-endpoints-<vpc> exists and is not ssm-setup's",
   KEY_POLICY_DENIES_LOGS: 'the key policy does not admit CloudWatch Logs, so a log group cannot be encrypted with the key',
   POLICY_QUOTA: 'a role, user or group cannot take more managed policies (IAM quota)',
   OBJECTS_NOT_DELETED: 'S3 refused to delete some object versions (Object Lock, or a missing permission)',

@@ -35,6 +35,11 @@ export interface StepOutputs {
   s3Prefix?: string;
   logGroupName?: string;
   logGroupArn?: string;
+  /**
+   * Targets that reach Systems Manager only through VPC endpoints this run creates (the
+   * vpc-endpoints step): `agents` waits, for a bounded time, for them to come Online.
+   */
+  endpointTargets?: string[];
 }
 
 /** One planned change; `kind` tells `apply` what to do, the rest is what a person reads. */

@@ -30,6 +30,12 @@ export const STEPS: readonly StepEntry[] = [
     dependsOn: ['kms-key', 'log-bucket', 'log-group'],
     load: async () => (await import('../steps/preferences/index.js')).preferencesStep,
   },
+  {
+    id: 'vpc-endpoints',
+    title: 'VPC endpoints for private subnets',
+    dependsOn: [],
+    load: async () => (await import('../steps/vpc-endpoints/index.js')).vpcEndpointsStep,
+  },
   { id: 'agents', title: 'SSM and CloudWatch agents', dependsOn: [], load: async () => (await import('../steps/agents/index.js')).agentsStep },
   {
     id: 'host-management',

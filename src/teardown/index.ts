@@ -1,4 +1,5 @@
 import { confirmTeardown } from './confirm.js';
+import { endpointsTeardown } from './endpoints.js';
 import { iamTeardown } from './iam.js';
 import { cwAgentTeardown, readInstanceMarks } from './instances.js';
 import { sshConfigRemovals } from './local.js';
@@ -11,7 +12,8 @@ export { confirmTeardown };
 
 /**
  * Everything `destroy` would remove, in the order it runs (the reverse of init's: the local SSH
- * block, the associations, the instance markers, the preferences, IAM, then the audit trail),
+ * block, the associations, the instance markers, the preferences, IAM, the VPC endpoints and their
+ * security groups, then the audit trail),
  * and what it keeps and why. Read-only; every run reads again, so a rerun finishes a destroy
  * that stopped half-way and a second one finds nothing to remove.
  */
@@ -21,6 +23,7 @@ export async function readTeardown(ctx: TeardownContext): Promise<Teardown> {
   const marks = await readInstanceMarks(ctx);
   const preferences = await preferencesTeardown(ctx);
   const iam = await iamTeardown(ctx, marks);
+  const endpoints = await endpointsTeardown(ctx);
   const storage = await storageTeardown(ctx, { preferencesKey: preferences.keyAfter });
-  return merge(ssh, associations, cwAgentTeardown(ctx, marks), preferences, iam, storage);
+  return merge(ssh, associations, cwAgentTeardown(ctx, marks), preferences, iam, endpoints, storage);
 }

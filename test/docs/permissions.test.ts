@@ -37,6 +37,8 @@ const IMPLIED: Record<string, readonly string[]> = {
   'SSM.CreateDocument': ['ssm:AddTagsToResource'],
   'SSM.CreateAssociation': ['ssm:AddTagsToResource'],
   'SSM.PutParameter': ['ssm:AddTagsToResource'],
+  'EC2.CreateVpcEndpoint': ['ec2:CreateTags'],
+  'EC2.CreateSecurityGroup': ['ec2:CreateTags'],
 };
 
 function files(dir: string): string[] {

@@ -35,8 +35,21 @@ const INSTANCE_POLICY = policyArnOf('SSMSessionManagerInstancePolicy');
 const ASSOCIATIONS = ['ssm-setup-UpdateSSMAgent', 'ssm-setup-SoftwareInventory', 'ssm-setup-UpdateCloudWatchAgent'];
 const IGW: Route = { DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-1', State: 'active' };
 const NET = { vpcId: 'vpc-app', subnetId: 'subnet-app', imageId: 'ami-al2023', architecture: 'x86_64' };
-const STEPS = ['kms-key', 'log-bucket', 'log-group', 'instance-role', 'operator-policy', 'preferences', 'agents', 'host-management', 'ssh-config', 'check'];
-const statuses = (first: string, last: string) => Object.fromEntries(STEPS.map((id) => [id, id === 'ssh-config' ? 'skipped' : id === 'check' ? last : first]));
+const STEPS = [
+  'kms-key',
+  'log-bucket',
+  'log-group',
+  'instance-role',
+  'operator-policy',
+  'preferences',
+  'vpc-endpoints',
+  'agents',
+  'host-management',
+  'ssh-config',
+  'check',
+];
+const statuses = (first: string, last: string) =>
+  Object.fromEntries(STEPS.map((id) => [id, id === 'ssh-config' || id === 'vpc-endpoints' ? 'skipped' : id === 'check' ? last : first]));
 
 let account: FakeAccount;
 /** The lease's Parameter Store, on the account's one SSM stub. */

@@ -31,6 +31,7 @@ import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { isWriteCall } from '../../src/aws/calls.js';
 import { toTarget } from '../../src/aws/targets.js';
 import type { TargetInstance } from '../../src/core/step.js';
+import { type FakeEndpointOptions, fakeEc2Endpoints } from './fake-ec2-endpoints.js';
 import { ACCOUNT } from './fixtures.js';
 
 /**
@@ -114,6 +115,8 @@ export interface FakeEc2Options {
    * does not exist. `fresh` defaults to every name. Default: no lag.
    */
   readonly profileLag?: { readonly calls: number; readonly fresh?: (name: string) => boolean };
+  /** The endpoint side's strict options (fake-ec2-endpoints.ts). */
+  readonly endpoints?: FakeEndpointOptions;
 }
 
 const FILTER_VALUE_LIMIT = 200;
@@ -381,13 +384,18 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
       const base = i.VpcEndpointIds?.length
         ? byIds(i.VpcEndpointIds, endpoints, 'InvalidVpcEndpointId.NotFound', (ids) => `The Vpc Endpoint Id '${ids[0]}' does not exist`)
         : [...endpoints.values()];
-      const found = filtered(base, i.Filters, {
-        'vpc-id': (e) => [e.VpcId],
-        'service-name': (e) => [e.ServiceName],
-        'vpc-endpoint-id': (e) => [e.VpcEndpointId],
-        'vpc-endpoint-type': (e) => [e.VpcEndpointType],
-        'vpc-endpoint-state': (e) => [e.State],
-      });
+      const found = filtered(
+        base,
+        i.Filters,
+        {
+          'vpc-id': (e) => [e.VpcId],
+          'service-name': (e) => [e.ServiceName],
+          'vpc-endpoint-id': (e) => [e.VpcEndpointId],
+          'vpc-endpoint-type': (e) => [e.VpcEndpointType],
+          'vpc-endpoint-state': (e) => [e.State],
+        },
+        (e) => Object.fromEntries((e.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+      );
       // "If the value is greater than 1,000, we return only 1,000 items."
       const { items, NextToken } = page('DescribeVpcEndpoints', found, {
         ...i,
@@ -563,7 +571,11 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
     writes: () => world.calls().filter(isWriteCall),
     restore: () => ec2.restore(),
   };
-  return world;
+  // The endpoint calls (and the VPC, subnet and security-group writes they need) live in their own file.
+  return Object.assign(
+    world,
+    fakeEc2Endpoints({ ec2, vpcs, subnets, routeTables, endpoints, groups, answer, page, filtered, nextId, ec2Error }, opts.endpoints),
+  );
 }
 
 export type FakeEc2 = ReturnType<typeof fakeEc2>;

@@ -6,7 +6,7 @@ import { endpointGroups, ipv4InCidr, usedEndpoints } from '../net.js';
 import { isDenied, missing, type Reads } from '../reads.js';
 
 /** Whether a security group admits TCP 443 from the instance: by which source, or why it cannot be told. */
-type Admission = { readonly open: string } | { readonly unsure: string } | { readonly closed: true };
+export type Admission = { readonly open: string } | { readonly unsure: string } | { readonly closed: true };
 
 /** An ingress rule whose protocol and ports take TCP 443. */
 function takes443(rule: IpPermission): boolean {
@@ -16,7 +16,8 @@ function takes443(rule: IpPermission): boolean {
   return (rule.FromPort ?? 0) <= 443 && 443 <= (rule.ToPort ?? 65535);
 }
 
-function admission(groupId: string, group: SecurityGroup | undefined, t: TargetInstance): Admission {
+/** Whether a security group admits TCP 443 from the instance (the vpc-endpoints step judges adopted endpoints with it). */
+export function admission(groupId: string, group: SecurityGroup | undefined, t: TargetInstance): Admission {
   if (!group) return { unsure: `${groupId} was not found` };
   const unsure: string[] = [];
   for (const rule of (group.IpPermissions ?? []).filter(takes443)) {

@@ -1,5 +1,6 @@
 import { resourceTagsFor, type Settings } from '../../config/schema.js';
 import { PREFERENCES_DOCUMENT } from '../preferences-document.js';
+import { ENDPOINT_CONDITIONS, ENDPOINT_PARAMETER_GROUP, ENDPOINT_PARAMETERS, endpointResources } from './endpoints.js';
 import { iamResources } from './iam.js';
 import { COND, getAtt, MAX_PARAMETER_BYTES, ORIGINAL_DEFAULT_VERSION_TAG, RES, ref } from './names.js';
 import { CONDITIONS, PARAMETER_GROUPS, parameters } from './parameters.js';
@@ -52,10 +53,11 @@ export function cloudFormationTemplate(settings: Settings): Record<string, unkno
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: DESCRIPTION,
-    Metadata: { 'AWS::CloudFormation::Interface': { ParameterGroups: PARAMETER_GROUPS } },
-    Parameters: parameters(settings),
-    Conditions: CONDITIONS,
-    Resources: { ...storageResources(tags), ...iamResources(tags), ...preferencesResources(tags) },
+    Metadata: { 'AWS::CloudFormation::Interface': { ParameterGroups: [...PARAMETER_GROUPS, ENDPOINT_PARAMETER_GROUP] } },
+    Parameters: { ...parameters(settings), ...ENDPOINT_PARAMETERS },
+    Conditions: { ...CONDITIONS, ...ENDPOINT_CONDITIONS },
+    // The VPC endpoints only when EndpointVpcId is given (private subnets).
+    Resources: { ...storageResources(tags), ...iamResources(tags), ...preferencesResources(tags), ...endpointResources(tags) },
     Outputs: outputs(),
   };
 }

@@ -5,6 +5,7 @@ import { StepError } from '../../base/errors.js';
 import type { Change, PlanInput, ReadContext, Step, StepContext, TargetInstance } from '../../core/step.js';
 import type { Diagnosis } from '../../diagnose/index.js';
 import { policyArn } from '../shared/managed-policy.js';
+import { awaitedTargets, onlineWait, waitUntilOnline } from './await-online.js';
 import { atTagLimit, succeededInHistory } from './read.js';
 import { isOutdated, windowsFloor } from './versions.js';
 
@@ -23,7 +24,7 @@ export interface AgentsState {
   readonly installedBefore: ReadonlySet<string>;
 }
 
-type AgentsChange = 'update-agent' | 'install-cloudwatch-agent';
+type AgentsChange = 'update-agent' | 'install-cloudwatch-agent' | 'await-online';
 
 export const UPDATE_AGENT: CommandSpec = { document: 'AWS-UpdateSSMAgent', parameters: { allowDowngrade: ['false'] }, label: 'Updating SSM Agent' };
 export const INSTALL_CW_AGENT: CommandSpec = {
@@ -76,6 +77,15 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
 
   plan(state, input) {
     const changes: Change<AgentsChange>[] = [];
+    // Targets the vpc-endpoints step opens a way for in this run: Online only once it has.
+    const awaited = awaitedTargets(state.targets, state.managed, input.outputs.endpointTargets);
+    if (awaited.length)
+      changes.push({
+        kind: 'await-online',
+        action: 'update',
+        resource: `SSM Agent on ${awaited.length} instance${awaited.length > 1 ? 's' : ''}`,
+        detail: `wait up to ${Math.round(onlineWait.timeoutMs / 60_000)} min for them to come Online through the new VPC endpoints, then update or install what they lack: ${list(awaited)}`,
+      });
     const update = needsUpdate(state, input);
     if (update.length)
       changes.push({
@@ -95,10 +105,12 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
     return changes;
   },
 
-  async apply(ctx, state, changes) {
+  async apply(ctx, planned, changes) {
     const results: InvocationResult[] = [];
     const summary: Record<string, string> = {};
-    if (changes.some((c) => c.kind === 'update-agent')) {
+    const waiting = changes.some((c) => c.kind === 'await-online') ? awaitedTargets(planned.targets, planned.managed, ctx.outputs.endpointTargets) : [];
+    const state = waiting.length ? await afterWaiting(ctx, planned, waiting, summary) : planned;
+    if (waiting.length || changes.some((c) => c.kind === 'update-agent')) {
       for (const r of await runOnFleet(
         ctx.aws,
         ctx.io,
@@ -109,7 +121,7 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
         summary[r.instanceId] = r.status === 'Success' ? 'agent updated' : `agent update ${r.status}`;
       }
     }
-    if (changes.some((c) => c.kind === 'install-cloudwatch-agent')) {
+    if (waiting.length || changes.some((c) => c.kind === 'install-cloudwatch-agent')) {
       const cw = await runOnFleet(
         ctx.aws,
         ctx.io,
@@ -142,6 +154,17 @@ export const agentsStep: Step<AgentsState, AgentsChange> = {
   outputs: (state) => unmanagedOutput(state),
   note: (state, input) => [unmanagedNote(state), tagLimitNote(state, input)].filter(Boolean).join('\n') || undefined,
 };
+
+/** The state once the awaited targets came Online (or the wait ended); those still not Online say so in the summary. */
+async function afterWaiting(ctx: StepContext, state: AgentsState, waiting: readonly TargetInstance[], summary: Record<string, string>): Promise<AgentsState> {
+  const now = await waitUntilOnline(
+    ctx,
+    waiting.map((t) => t.id),
+  );
+  for (const t of waiting)
+    if (now.get(t.id)?.pingStatus !== 'Online') summary[t.id] = 'not Online yet through the VPC endpoints: rerun `ssm-setup run agents` later';
+  return { ...state, managed: new Map([...state.managed, ...now]) };
+}
 
 /** The targets whose install is remembered from the Run Command history instead of the tag. */
 function tagLimitNote(state: AgentsState, input: PlanInput): string | undefined {

@@ -32,6 +32,13 @@ describe('cloudFormationTemplate: structure', () => {
       PreferencesFunctionLogGroup: 'AWS::Logs::LogGroup',
       PreferencesFunction: 'AWS::Lambda::Function',
       SessionPreferences: 'Custom::SessionManagerPreferences',
+      EndpointSecurityGroup: 'AWS::EC2::SecurityGroup',
+      SsmEndpoint: 'AWS::EC2::VPCEndpoint',
+      SsmmessagesEndpoint: 'AWS::EC2::VPCEndpoint',
+      Ec2messagesEndpoint: 'AWS::EC2::VPCEndpoint',
+      KmsEndpoint: 'AWS::EC2::VPCEndpoint',
+      LogsEndpoint: 'AWS::EC2::VPCEndpoint',
+      S3GatewayEndpoint: 'AWS::EC2::VPCEndpoint',
     });
     expect(Object.values(t.Resources).some((r) => (r as Obj).Type === 'AWS::SSM::Document')).toBe(false);
   });
@@ -62,6 +69,11 @@ describe('cloudFormationTemplate: structure', () => {
       RunAsUser: '',
       ShellProfileLinux: '',
       ShellProfileWindows: '',
+      EndpointVpcId: '',
+      EndpointVpcCidr: '10.0.0.0/8',
+      EndpointSubnetIds: '',
+      EndpointRouteTableIds: '',
+      EndpointEc2Messages: 'true',
     });
 
     const p = (
@@ -196,6 +208,28 @@ describe('cloudFormationTemplate: retention, conditions, names and tags', () => 
     // Every condition is used somewhere (cfn-lint warns about unused ones).
     const text = JSON.stringify({ Resources: t.Resources, Outputs: t.Outputs });
     for (const c of Object.keys(t.Conditions)) expect(text, c).toMatch(new RegExp(`"${c}"`));
+  });
+
+  it('the optional VPC endpoints: only with EndpointVpcId, private DNS, 443 from the VPC CIDR, the S3 gateway on the route tables', async () => {
+    const t = await templateOf();
+    expect(t.Conditions.CreateVpcEndpoints).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'EndpointVpcId' }, ''] }] });
+    expect(t.Resources.SsmEndpoint).toMatchObject({
+      Condition: 'CreateVpcEndpoints',
+      Properties: {
+        VpcEndpointType: 'Interface',
+        PrivateDnsEnabled: true,
+        SubnetIds: { Ref: 'EndpointSubnetIds' },
+        SecurityGroupIds: [{ Ref: 'EndpointSecurityGroup' }],
+      },
+    });
+    expect(t.Resources.LogsEndpoint.Condition).toBe('CreateLogsEndpoint');
+    expect(t.Resources.EndpointSecurityGroup.Properties.SecurityGroupIngress).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: { Ref: 'EndpointVpcCidr' } }),
+    ]);
+    expect(t.Resources.S3GatewayEndpoint).toMatchObject({
+      Condition: 'CreateS3GatewayEndpoint',
+      Properties: { VpcEndpointType: 'Gateway', RouteTableIds: { Ref: 'EndpointRouteTableIds' } },
+    });
   });
 
   it('IAM names: the parameter, or with RegionalIamNames the parameter and the region', async () => {
