@@ -24,7 +24,8 @@ export interface CheckResult {
  * the EC2 state, profile, role rights, agent, network path and connection status, then the
  * operator's own rights.
  */
-export async function runChecks(ctx: ReadContext, targets: readonly TargetInstance[]): Promise<CheckResult> {
+export async function runChecks(ctx: ReadContext, seen: readonly TargetInstance[]): Promise<CheckResult> {
+  const targets = withJustAssociated(ctx, seen);
   const prefs = await readPreferences(ctx);
   const { findings: account, claims } = await accountFindings(ctx, prefs);
   const ids = targets.map((t) => t.id);
@@ -32,18 +33,20 @@ export async function runChecks(ctx: ReadContext, targets: readonly TargetInstan
   const diagnosed = ids.length ? await diagnoses(ctx, targets, claims) : new Map<string, Diagnosis>();
   const roleRights = await roleFindings(ctx, targets, claims);
   const reports: TargetReport[] = [];
+  const registering = new Set(ctx.outputs.justAssociated ?? []);
   for (const t of targets) {
     const info = managed.get(t.id);
+    const waiting = registering.has(t.id) && info?.pingStatus !== 'Online';
     const findings: Finding[] = [
       stateFinding(t, ctx.region),
       profileFinding(t),
       ...(t.profileArn ? (roleRights.get(t.profileArn) ?? []) : []),
-      managedFinding(info, diagnosed.get(t.id)),
+      managedFinding(info, diagnosed.get(t.id), waiting),
       ...agentFinding(info, claims),
       ...(diagnosed.has(t.id) ? networkFindings(diagnosed.get(t.id)!) : []),
     ];
     if (info?.pingStatus === 'Online') findings.push(await connection(ctx, t.id));
-    reports.push({ instanceId: t.id, name: t.name, ready: !findings.some((f) => f.status === 'error'), findings });
+    reports.push({ instanceId: t.id, name: t.name, ready: !waiting && !findings.some((f) => f.status === 'error'), findings });
   }
   const operator = await operatorFindings(ctx, targets, claims);
   // A broken account or operator link stops every session, whatever the rows say.
@@ -52,4 +55,18 @@ export async function runChecks(ctx: ReadContext, targets: readonly TargetInstan
   const connect =
     ready && `aws ssm start-session --target ${ready.instanceId}${ctx.settings.profile ? ` --profile ${ctx.settings.profile}` : ''} --region ${ctx.region}`;
   return { targets: reports, account, operator, connect };
+}
+
+/**
+ * The profiles this run associated (instance-role's outputs), on targets EC2 does not show
+ * them on yet: DescribeInstances can lag an association by seconds, and the check must not
+ * report as missing what the same run has just done.
+ */
+function withJustAssociated(ctx: ReadContext, targets: readonly TargetInstance[]): TargetInstance[] {
+  const { partition, account } = ctx.identity;
+  const just = new Set(ctx.outputs.justAssociated ?? []);
+  return targets.map((t) => {
+    const name = ctx.outputs.instanceProfiles?.[t.id];
+    return just.has(t.id) && !t.profileArn && name ? { ...t, profileArn: `arn:${partition}:iam::${account}:instance-profile/${name}` } : t;
+  });
 }

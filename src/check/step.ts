@@ -11,7 +11,8 @@ export const checkStep: Step<CheckResult, never> = {
   outputs: (r) => ({
     readiness: Object.fromEntries(
       r.targets.map((t) => {
-        const problem = t.findings.find((f) => f.status === 'error');
+        // Not ready without an error: waiting (an agent that has not registered yet).
+        const problem = t.findings.find((f) => f.status === 'error') ?? (t.ready ? undefined : t.findings.find((f) => f.status === 'warning'));
         return [t.instanceId, problem ? `${problem.check}: ${problem.detail}${problem.fix ? ` (fix: ${problem.fix})` : ''}` : 'ready'];
       }),
     ),

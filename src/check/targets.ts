@@ -3,7 +3,7 @@ import { GetConnectionStatusCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { unlessMissing } from '../aws/errors.js';
 import type { ManagedInfo } from '../aws/fleet.js';
 import type { ReadContext, TargetInstance } from '../core/step.js';
-import { error, type Finding, ok } from '../diagnose/finding.js';
+import { error, type Finding, ok, warn } from '../diagnose/finding.js';
 import { type Diagnosis, diagnoseUnmanaged } from '../diagnose/index.js';
 import { featuresInUse, MIN_AGENT_VERSION, tooOldFor } from '../policies/agent-versions.js';
 import type { Claims } from './account.js';
@@ -21,9 +21,16 @@ export function profileFinding(t: TargetInstance): Finding {
     : error('instance-profile', 'no instance profile', `ssm-setup run instance-role --instance-ids ${t.id}`);
 }
 
-/** Managed and Online, else the diagnosis' cause with its fix as one line to run. Pure. */
-export function managedFinding(info: ManagedInfo | undefined, d: Diagnosis | undefined): Finding {
+/**
+ * Managed and Online, else the diagnosis' cause with its fix as one line to run. An instance
+ * that got its profile in this very run (`registering`) is not broken yet: its agent picks the
+ * credentials up within minutes, so it is a warning to check again. Pure.
+ */
+export function managedFinding(info: ManagedInfo | undefined, d: Diagnosis | undefined, registering = false): Finding {
   if (info?.pingStatus === 'Online') return ok('managed', `managed, Online, agent ${info.agentVersion ?? '?'}`);
+  if (registering && !info) {
+    return warn('managed', 'agent has not registered yet (usually within a few minutes of getting its instance profile)', 'ssm-setup check');
+  }
   const cause = d ? `: ${d.cause}` : '';
   // One line to run: the commands of the diagnosis' fix, without its prose.
   const commands = (d?.fix ?? []).filter((line) => /^(sudo |aws |ssm-setup )/.test(line));

@@ -10,6 +10,8 @@ export interface StepOutputs {
   instanceRoles?: string[];
   /** Instance id → the instance profile it uses. */
   instanceProfiles?: Record<string, string>;
+  /** Instances this run gave an instance profile: their agent registers within minutes, not at once. */
+  justAssociated?: string[];
   operatorPolicyArn?: string;
   /** The default version of SSM-SessionManagerRunShell after the preferences step. */
   preferencesVersion?: string;

@@ -107,6 +107,8 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     }
     return planSteps(input);
   });
+  // After `plan`: the command that applies exactly this plan (its flags, its answers).
+  if (opts.mode === 'plan' && plan.ok && pendingOf(plan).length) report.next = rerunCommand('init', [], loaded, { region, switches: ['--yes'] });
   io.plan(report);
   if (!plan.ok || opts.mode === 'plan') return { report, loaded };
   if (pendingOf(plan).length) {
@@ -135,6 +137,8 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       return { report, loaded };
     }
   }
+  // The checks look at what is there now: the targets as the apply left them (a new profile).
+  if (report.steps.some((s) => s.status === 'created' || s.status === 'updated')) targets = undefined;
   await verify(plan, { report, ctx, outputs, io, rerun });
   return { report, loaded };
 }

@@ -70,6 +70,9 @@ describe('the deployed state as defaults', () => {
     expect(code, err()).toBe(0);
     const changed = report.steps.filter((s) => s.changes.length).map((s) => s.id);
     expect(changed).toEqual(['preferences']);
+    // The plan says how to apply exactly it: the same flags, through init --yes.
+    expect(report.next).toMatch(/^ssm-setup init .*--idle-timeout 30/);
+    expect(report.next).toContain('--yes');
   });
 
   it('--reset-defaults plans the built-in defaults again: CloudWatch off (the group is then left alone), idle 20', async () => {

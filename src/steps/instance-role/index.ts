@@ -128,7 +128,12 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
     if (associating.length) await associateAndRecord(ctx, associating, role);
     const withPolicy = [...changes.filter((c) => c.kind === 'attach').map((c) => c.subject!), ...(instanceRoleOutputs(state)?.instanceRoles ?? [])];
     if (bareTargets(state).length) withPolicy.push(role);
-    return { instancePolicyArn: policyArn, instanceRoles: [...new Set(withPolicy)].sort(), instanceProfiles: profilesOf(state, role) };
+    return {
+      instancePolicyArn: policyArn,
+      instanceRoles: [...new Set(withPolicy)].sort(),
+      instanceProfiles: profilesOf(state, role),
+      ...(associating.length ? { justAssociated: associating.map((t) => t.id) } : {}),
+    };
   },
 };
 

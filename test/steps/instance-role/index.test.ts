@@ -298,7 +298,7 @@ describe('instance-role: roles, profiles and instances', () => {
     expect(fake.profiles.get(ROLE)!.tags).toEqual({ ManagedBy: 'ssm-setup', Team: 'infra' });
     expect(ec2.ec2).toHaveReceivedCommandWith(AssociateIamInstanceProfileCommand, { InstanceId: BARE, IamInstanceProfile: { Name: ROLE } });
     expect(ec2.associationOf(BARE)!.profileArn).toBe(profileArnOf(ROLE));
-    expect(outputs).toEqual({ instancePolicyArn: POLICY_ARN, instanceRoles: [ROLE], instanceProfiles: { [BARE]: ROLE } });
+    expect(outputs).toEqual({ instancePolicyArn: POLICY_ARN, instanceRoles: [ROLE], instanceProfiles: { [BARE]: ROLE }, justAssociated: [BARE] });
   });
 
   it('a new policy and a bare instance in one run: the policy exists before it is attached', async () => {
@@ -482,6 +482,7 @@ describe('instance-role: converging a mixed fleet', () => {
       instancePolicyArn: POLICY_ARN,
       instanceRoles: ['AppRole', ROLE],
       instanceProfiles: { [APP]: 'AppProfile', [BARE]: ROLE },
+      justAssociated: [BARE],
     });
   });
 
@@ -497,7 +498,10 @@ describe('instance-role: converging a mixed fleet', () => {
     expect(ec2.targets([BARE])[0]!.profileArn).toBe(profileArnOf(ROLE));
     expect(again.changes).toEqual([]);
     expect(writes()).toEqual(before);
-    expect(again.outputs).toEqual(first.outputs);
+    // The same outputs, but for the instance just associated by the first run (it is settled now).
+    const { justAssociated, ...settled } = first.outputs as typeof first.outputs & { justAssociated?: string[] };
+    expect(justAssociated).toEqual([BARE]);
+    expect(again.outputs).toEqual(settled);
   });
 
   it('is idempotent while the association is still in progress', async () => {
