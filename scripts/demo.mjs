@@ -75,7 +75,11 @@ function ssmSetup(endpoint, args) {
 async function keepRunning(endpoint) {
   const env = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: REGION, AWS_ENDPOINT_URL: endpoint };
   console.log('\nmoto keeps running. In another terminal, in this directory:\n');
-  console.log(`  export ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null`);
+  console.log(
+    `  export ${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')} AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null`,
+  );
   console.log('  node bin/ssm-setup.js init        # the wizard; also plan, check, audit, destroy');
   console.log('\nPress Ctrl-C here to stop moto.');
   await new Promise(() => {}); // until the SIGINT handler stops moto and exits

@@ -12,6 +12,7 @@ import {
   type SelectRequest,
 } from '../core/io.js';
 import { BaseIo, type IoOptions, seconds } from './base-io.js';
+import { guardStdin } from './stdin-guard.js';
 
 export interface TerminalIoOptions extends IoOptions {
   /** False under `--yes`: output stays rich, answers come from BaseIo. */
@@ -39,8 +40,9 @@ export class TerminalIo extends BaseIo {
 
   override async task<T>(title: string, work: () => Promise<T>): Promise<T> {
     const started = Date.now();
-    const spinner = ora({ text: title, stream: this.err, color: 'cyan' }).start();
+    const spinner = ora({ text: title, stream: this.err, color: 'cyan', discardStdin: false }).start();
     this.spinner = spinner;
+    const release = guardStdin();
     try {
       const value = await work();
       spinner.stopAndPersist({ symbol: this.style.green('✔'), text: `${title} ${this.style.dim(seconds(started))}` });
@@ -50,6 +52,7 @@ export class TerminalIo extends BaseIo {
       spinner.stopAndPersist({ symbol: stopped ? this.style.yellow('■') : this.style.red('✖'), text: stopped ? `${title} (interrupted)` : title });
       throw err;
     } finally {
+      release();
       this.spinner = undefined;
     }
   }
@@ -57,7 +60,8 @@ export class TerminalIo extends BaseIo {
   /** A fleet-wide count on the running task's spinner (ora cannot run two at once), or on its own. */
   override progress(title: string, total: number): Progress {
     const owner = this.spinner;
-    const spinner = owner ?? ora({ stream: this.err }).start();
+    const spinner = owner ?? ora({ stream: this.err, discardStdin: false }).start();
+    const release = owner ? () => {} : guardStdin();
     const before = spinner.text;
     const show = (counts: ProgressCounts) => {
       const width = 20;
@@ -68,6 +72,7 @@ export class TerminalIo extends BaseIo {
     return {
       update: show,
       stop: () => {
+        release();
         if (!owner) return void spinner.stopAndPersist({ symbol: this.style.green('✔'), text: spinner.text });
         this.above(`${this.style.green('✔')} ${spinner.text}`);
         spinner.text = before;

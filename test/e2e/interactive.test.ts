@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { motoEnv } from '../../scripts/moto.mjs';
-import { BIN, endpoint, kms, reset } from './harness.js';
-import { TmuxTerminal } from './tmux.js';
+import { kms, reset } from './harness.js';
+import { ssmSetupTerminal, type TmuxTerminal } from './tmux.js';
 
 const BUCKET = 'ssm-session-logs-123456789012-us-east-1';
 let term: TmuxTerminal | undefined;
@@ -14,22 +13,7 @@ afterEach(() => term?.close());
 
 /** `ssm-setup init` in a real pseudo-terminal, as an operator would start it. */
 function startInit(cwd: string) {
-  const env = motoEnv(endpoint());
-  const pass = Object.fromEntries(
-    [
-      'AWS_ACCESS_KEY_ID',
-      'AWS_SECRET_ACCESS_KEY',
-      'AWS_REGION',
-      'AWS_ENDPOINT_URL',
-      'AWS_EC2_METADATA_DISABLED',
-      'AWS_CONFIG_FILE',
-      'AWS_SHARED_CREDENTIALS_FILE',
-      'PATH',
-      'HOME',
-    ].map((k) => [k, env[k] ?? '']),
-  );
-  // A person's terminal: no CI variable, colours allowed.
-  term = new TmuxTerminal(`env -u CI -u NO_COLOR TERM=xterm-256color ${process.execPath} ${BIN} init`, { cwd, env: pass });
+  term = ssmSetupTerminal('init', cwd);
   return term;
 }
 

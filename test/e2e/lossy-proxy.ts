@@ -38,7 +38,15 @@ export const firstOf = (match: (r: ProxiedRequest) => boolean, times = 1) => {
   };
 };
 
-export async function startLossyProxy(upstream: string, lose: (r: ProxiedRequest) => boolean): Promise<LossyProxy> {
+/**
+ * `holdMs`: how long to hold a request before forwarding it (0: at once), so that a test can act
+ * while that call is in flight (press Ctrl-C during a slow CreateBucket).
+ */
+export async function startLossyProxy(
+  upstream: string,
+  lose: (r: ProxiedRequest) => boolean,
+  opts: { readonly holdMs?: (r: ProxiedRequest) => number } = {},
+): Promise<LossyProxy> {
   const target = new URL(upstream);
   if (target.protocol !== 'http:' || target.hostname !== '127.0.0.1') throw new Error(`the lossy proxy forwards to a loopback endpoint only (got ${upstream})`);
   const proxy: LossyProxy = { url: '', lost: [], forwarded: 0, close: async () => {} };
@@ -71,24 +79,28 @@ export async function startLossyProxy(upstream: string, lose: (r: ProxiedRequest
         body: body.toString('utf8'),
       };
       const drop = lose(seen);
-      forward(
-        req,
-        body,
-        (status, headers, answer) => {
-          if (drop) {
-            // Carried out by moto; the answer never reaches the client.
-            proxy.lost.push(seen);
-            req.socket.destroy();
-            return;
-          }
-          res.writeHead(status, headers);
-          res.end(answer);
-        },
-        (err) => {
-          if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-          res.end(`lossy proxy: ${err.message}`);
-        },
-      );
+      const hold = opts.holdMs?.(seen) ?? 0;
+      const go = () =>
+        forward(
+          req,
+          body,
+          (status, headers, answer) => {
+            if (drop) {
+              // Carried out by moto; the answer never reaches the client.
+              proxy.lost.push(seen);
+              req.socket.destroy();
+              return;
+            }
+            res.writeHead(status, headers);
+            res.end(answer);
+          },
+          (err) => {
+            if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+            res.end(`lossy proxy: ${err.message}`);
+          },
+        );
+      if (hold > 0) setTimeout(go, hold);
+      else go();
     });
   });
 

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { motoEnv } from '../../scripts/moto.mjs';
+import { BIN, endpoint } from './harness.js';
 
 /**
  * A real terminal for the interactive tests: a detached tmux session on its own socket,
@@ -29,11 +31,12 @@ export class TmuxTerminal {
     this.tmux('send-keys', '-t', this.target, ...keys);
   }
 
-  async waitFor(text: string | RegExp, timeoutMs = 30_000): Promise<string> {
+  /** Until the screen shows `text` (or matches it, or the predicate holds); returns the screen. */
+  async waitFor(text: string | RegExp | ((screen: string) => boolean), timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const screen = this.screen();
-      if (typeof text === 'string' ? screen.includes(text) : text.test(screen)) return screen;
+      if (typeof text === 'string' ? screen.includes(text) : typeof text === 'function' ? text(screen) : text.test(screen)) return screen;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(text)}; screen:\n${screen}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -46,4 +49,25 @@ export class TmuxTerminal {
       // already gone
     }
   }
+}
+
+/** The variables a person's shell would have for a run against the emulator (fake credentials). */
+const PASSED = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_REGION',
+  'AWS_ENDPOINT_URL',
+  'AWS_EC2_METADATA_DISABLED',
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'PATH',
+  'HOME',
+];
+
+/** `ssm-setup <args>` in a real pseudo-terminal against moto, as an operator would start it. */
+export function ssmSetupTerminal(args: string, cwd: string, extra: Record<string, string> = {}): TmuxTerminal {
+  const env = motoEnv(endpoint(), extra);
+  const pass = Object.fromEntries([...PASSED, ...Object.keys(extra)].map((k) => [k, env[k] ?? '']));
+  // A person's terminal: no CI variable, colours allowed.
+  return new TmuxTerminal(`env -u CI -u NO_COLOR TERM=xterm-256color ${process.execPath} ${BIN} ${args}`, { cwd, env: pass });
 }
