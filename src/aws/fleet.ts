@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type CommandInvocation,
+  type InstanceInformation,
   ListCommandInvocationsCommand,
   paginateDescribeInstanceInformation,
   paginateListCommands,
@@ -30,21 +31,27 @@ export interface ManagedInfo {
  */
 export async function managedInventory(aws: Clients, instanceIds: readonly string[]): Promise<Map<string, ManagedInfo>> {
   const ssm = aws.get(SSMClient);
+  // The batches at once (the SSM client bounds the calls in flight); merged in batch order.
+  const batches = await Promise.all(
+    chunks(instanceIds).map(async (batch) => {
+      const list: InstanceInformation[] = [];
+      const pages = paginateDescribeInstanceInformation({ client: ssm, pageSize: 50 }, { Filters: [{ Key: 'InstanceIds', Values: batch }] });
+      for await (const page of pages) list.push(...(page.InstanceInformationList ?? []));
+      return list;
+    }),
+  );
   const found = new Map<string, ManagedInfo>();
-  for (const batch of chunks(instanceIds)) {
-    const pages = paginateDescribeInstanceInformation({ client: ssm, pageSize: 50 }, { Filters: [{ Key: 'InstanceIds', Values: batch }] });
-    for await (const page of pages) {
-      for (const i of page.InstanceInformationList ?? []) {
-        if (!i.InstanceId) continue;
-        found.set(i.InstanceId, {
-          instanceId: i.InstanceId,
-          pingStatus: i.PingStatus ?? 'Inactive',
-          agentVersion: i.AgentVersion,
-          isLatest: i.IsLatestVersion === true,
-          platformType: i.PlatformType,
-          platformName: i.PlatformName,
-        });
-      }
+  for (const list of batches) {
+    for (const i of list) {
+      if (!i.InstanceId) continue;
+      found.set(i.InstanceId, {
+        instanceId: i.InstanceId,
+        pingStatus: i.PingStatus ?? 'Inactive',
+        agentVersion: i.AgentVersion,
+        isLatest: i.IsLatestVersion === true,
+        platformType: i.PlatformType,
+        platformName: i.PlatformName,
+      });
     }
   }
   return found;
@@ -55,6 +62,8 @@ export interface CommandSpec {
   readonly parameters: Record<string, string[]>;
   /** Progress label, e.g. "Updating SSM Agent". */
   readonly label: string;
+  /** Also collect what each instance printed (ListCommandInvocations with Details: the first 2,500 characters). */
+  readonly output?: boolean;
 }
 
 export interface InvocationResult {
@@ -62,6 +71,8 @@ export interface InvocationResult {
   /** Success, Failed, TimedOut, Cancelled… */
   readonly status: string;
   readonly detail?: string;
+  /** What the document printed (its first plugin's Output), with `CommandSpec.output`. */
+  readonly output?: string;
 }
 
 /** Polling and concurrency of Run Command; tests shorten the waits. */
@@ -139,7 +150,7 @@ export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instan
     }
     for (let wait = runTiming.firstPollMs; ; wait = Math.min(wait * 2, runTiming.maxPollMs)) {
       await sleep(wait);
-      for (const inv of await invocations(ssm, commandId!)) {
+      for (const inv of await invocations(ssm, commandId!, spec.output === true)) {
         if (inv.InstanceId && results.has(inv.InstanceId)) results.set(inv.InstanceId, toResult(inv));
       }
       report();
@@ -182,11 +193,11 @@ async function findSent(ssm: SSMClient, sent: { document: string; Comment: strin
   return undefined;
 }
 
-async function invocations(ssm: SSMClient, CommandId: string): Promise<CommandInvocation[]> {
+async function invocations(ssm: SSMClient, CommandId: string, Details: boolean): Promise<CommandInvocation[]> {
   const all: CommandInvocation[] = [];
   let NextToken: string | undefined;
   do {
-    const page = await ssm.send(new ListCommandInvocationsCommand({ CommandId, NextToken, MaxResults: 50 }));
+    const page = await ssm.send(new ListCommandInvocationsCommand({ CommandId, NextToken, MaxResults: 50, ...(Details ? { Details } : {}) }));
     all.push(...(page.CommandInvocations ?? []));
     NextToken = page.NextToken;
   } while (NextToken);
@@ -196,7 +207,8 @@ async function invocations(ssm: SSMClient, CommandId: string): Promise<CommandIn
 function toResult(inv: CommandInvocation): InvocationResult {
   const status = inv.Status ?? 'Pending';
   const detail = inv.StatusDetails && inv.StatusDetails !== status ? inv.StatusDetails : undefined;
-  return { instanceId: inv.InstanceId!, status, ...(detail ? { detail } : {}) };
+  const output = inv.CommandPlugins?.[0]?.Output;
+  return { instanceId: inv.InstanceId!, status, ...(detail ? { detail } : {}), ...(output !== undefined ? { output } : {}) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -23,6 +23,15 @@ export function toTarget(i: Instance): TargetInstance {
     privateIp: i.PrivateIpAddress,
     publicIp: i.PublicIpAddress,
     securityGroupIds: (i.SecurityGroups ?? []).map((g) => g.GroupId ?? '').filter(Boolean),
+    ...(i.MetadataOptions
+      ? {
+          metadata: {
+            httpEndpoint: i.MetadataOptions.HttpEndpoint,
+            httpTokens: i.MetadataOptions.HttpTokens,
+            hopLimit: i.MetadataOptions.HttpPutResponseHopLimit,
+          },
+        }
+      : {}),
     tags,
   };
 }

@@ -1,14 +1,16 @@
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketEncryptionCommand, GetBucketPolicyCommand, GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { headBucket } from '../aws/buckets.js';
 import { errorName, isAccessDenied, unlessMissing } from '../aws/errors.js';
 import type { ReadContext } from '../core/step.js';
 import { error, type Finding, ok, warn } from '../diagnose/finding.js';
 import { publicAccessGaps } from '../policies/log-bucket.js';
 import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
-import { parsePolicy } from '../policies/types.js';
+import { type PolicyDocument, parsePolicy } from '../policies/types.js';
 import type { PreferencesState } from '../steps/preferences/read.js';
+import { oursFindings } from './ours.js';
+import { keyRootFinding } from './resource-policies.js';
 
 /** What the preferences claim, resolved: the key's ARN, the bucket, the log group. */
 export interface Claims {
@@ -18,6 +20,9 @@ export interface Claims {
   readonly prefix: string;
   readonly logGroup?: string;
   readonly bucketKeyArn?: string;
+  /** The bucket's policy and the key's policy, when there is one and it could be read: a Deny there overrides IAM. */
+  readonly bucketPolicy?: PolicyDocument;
+  readonly keyPolicy?: PolicyDocument;
 }
 
 const isTrue = (v: unknown) => v === true || v === 'true';
@@ -50,6 +55,8 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
   };
   let keyArn: string | undefined;
   let bucketKeyArn: string | undefined;
+  let bucketPolicy: PolicyDocument | undefined;
+  let keyPolicy: PolicyDocument | undefined;
   const kmsKeyId = typeof inputs.kmsKeyId === 'string' && inputs.kmsKeyId ? inputs.kmsKeyId : undefined;
   const logGroup = typeof inputs.cloudWatchLogGroupName === 'string' && inputs.cloudWatchLogGroupName ? inputs.cloudWatchLogGroupName : undefined;
   const bucket = typeof inputs.s3BucketName === 'string' && inputs.s3BucketName ? inputs.s3BucketName : undefined;
@@ -65,8 +72,11 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
           ? ok('key', `key ${kmsKeyId} is enabled`)
           : error('key', `key ${kmsKeyId} is ${meta.KeyState}`, `aws kms enable-key --key-id ${meta.KeyId}`),
       ];
+      const policy = parsePolicy((await kms.send(new GetKeyPolicyCommand({ KeyId: meta.KeyId, PolicyName: 'default' }))).Policy);
+      keyPolicy = policy;
+      const root = keyRootFinding(ctx, { keyArn, keyPolicy });
+      if (root) out.push(root);
       if (logGroup && isTrue(inputs.cloudWatchEncryptionEnabled)) {
-        const policy = parsePolicy((await kms.send(new GetKeyPolicyCommand({ KeyId: meta.KeyId, PolicyName: 'default' }))).Policy);
         const admits = policy?.Statement.some((s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? '').includes(`logs.${ctx.region}.`));
         out.push(
           admits
@@ -111,6 +121,7 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
       const pab = (await unlessMissing(s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })), 'NoSuchPublicAccessBlockConfiguration'))
         ?.PublicAccessBlockConfiguration;
       const gaps = publicAccessGaps(pab);
+      bucketPolicy = parsePolicy((await unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket: bucket })), 'NoSuchBucketPolicy'))?.Policy);
       const claimed = isTrue(inputs.s3EncryptionEnabled);
       // The agent accepts only AES256 or aws:kms when the preferences claim encryption.
       const encrypted = sse?.SSEAlgorithm === 'AES256' || sse?.SSEAlgorithm === 'aws:kms';
@@ -146,6 +157,7 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
       ];
     });
   }
+  await guard('preferences-target', () => oursFindings(ctx, inputs, keyArn));
   const prefix = typeof inputs.s3KeyPrefix === 'string' ? inputs.s3KeyPrefix : '';
-  return { findings, claims: { inputs, keyArn, bucket, prefix, logGroup, bucketKeyArn } };
+  return { findings, claims: { inputs, keyArn, bucket, prefix, logGroup, bucketKeyArn, bucketPolicy, keyPolicy } };
 }

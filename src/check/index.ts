@@ -16,6 +16,8 @@ export interface CheckResult {
   readonly operator: readonly Finding[];
   /** `aws ssm start-session …` for the first ready target. */
   readonly connect?: string;
+  /** Instance id → what Systems Manager knows of it (agent version, platform), for the version-skew guard and `--deep`. */
+  readonly managed: ReadonlyMap<string, ManagedInfo>;
 }
 
 /**
@@ -24,17 +26,30 @@ export interface CheckResult {
  * the EC2 state, profile, role rights, agent, network path and connection status, then the
  * operator's own rights.
  */
-export async function runChecks(ctx: ReadContext, seen: readonly TargetInstance[]): Promise<CheckResult> {
+export function runChecks(ctx: ReadContext, seen: readonly TargetInstance[]): Promise<CheckResult> {
+  // The findings read the same things (each profile, the preferences): each once.
+  return ctx.aws.withReadCache(() => checks(ctx, seen));
+}
+
+async function checks(ctx: ReadContext, seen: readonly TargetInstance[]): Promise<CheckResult> {
   const targets = withJustAssociated(ctx, seen);
   const prefs = await readPreferences(ctx);
   const { findings: account, claims } = await accountFindings(ctx, prefs);
   const ids = targets.map((t) => t.id);
-  const managed = ids.length ? await managedInventory(ctx.aws, ids) : new Map<string, ManagedInfo>();
-  const diagnosed = ids.length ? await diagnoses(ctx, targets, claims) : new Map<string, Diagnosis>();
-  const roleRights = await roleFindings(ctx, targets, claims);
-  const reports: TargetReport[] = [];
+  // The inventory, the diagnoses, the roles' rights and the operator's own rights need only the
+  // targets and the account's claims: all in flight together.
+  const [managed, diagnosed, roleRights, operator] = await Promise.all([
+    ids.length ? managedInventory(ctx.aws, ids) : new Map<string, ManagedInfo>(),
+    ids.length ? diagnoses(ctx, targets, claims) : new Map<string, Diagnosis>(),
+    roleFindings(ctx, targets, claims),
+    operatorFindings(ctx, targets, claims),
+  ]);
   const registering = new Set(ctx.outputs.justAssociated ?? []);
-  for (const t of targets) {
+  // GetConnectionStatus takes one target: the Online ones are asked all at once (the SSM client
+  // bounds the calls in flight), and the rows keep the targets' order.
+  const online = targets.filter((t) => managed.get(t.id)?.pingStatus === 'Online');
+  const connections = new Map(await Promise.all(online.map(async (t) => [t.id, await connection(ctx, t.id)] as const)));
+  const reports: TargetReport[] = targets.map((t) => {
     const info = managed.get(t.id);
     const waiting = registering.has(t.id) && info?.pingStatus !== 'Online';
     const findings: Finding[] = [
@@ -44,17 +59,16 @@ export async function runChecks(ctx: ReadContext, seen: readonly TargetInstance[
       managedFinding(info, diagnosed.get(t.id), waiting),
       ...agentFinding(info, claims),
       ...(diagnosed.has(t.id) ? networkFindings(diagnosed.get(t.id)!) : []),
+      ...(connections.has(t.id) ? [connections.get(t.id)!] : []),
     ];
-    if (info?.pingStatus === 'Online') findings.push(await connection(ctx, t.id));
-    reports.push({ instanceId: t.id, name: t.name, ready: !waiting && !findings.some((f) => f.status === 'error'), findings });
-  }
-  const operator = await operatorFindings(ctx, targets, claims);
+    return { instanceId: t.id, name: t.name, ready: !waiting && !findings.some((f) => f.status === 'error'), findings };
+  });
   // A broken account or operator link stops every session, whatever the rows say.
   const blocked = [...account, ...operator].some((f) => f.status === 'error');
   const ready = blocked ? undefined : reports.find((r) => r.ready);
   const connect =
     ready && `aws ssm start-session --target ${ready.instanceId}${ctx.settings.profile ? ` --profile ${ctx.settings.profile}` : ''} --region ${ctx.region}`;
-  return { targets: reports, account, operator, connect };
+  return { targets: reports, account, operator, connect, managed };
 }
 
 /**

@@ -1,10 +1,12 @@
 import { AWS_CLI_INSTALL_URL, detectLocalTools, type LocalTools, PLUGIN_INSTALL_URL } from '../aws/local-tools.js';
 import type { Settings } from '../config/schema.js';
 import { error, type Finding, ok, warn } from '../diagnose/finding.js';
+import { pluginFindings } from './skew.js';
 
-/** The operator's own machine: the AWS CLI, the Session Manager plugin, the SSH config block. */
-export async function localChecks(settings: Settings): Promise<Finding[]> {
-  return [...localFindings(await detectLocalTools()), await sshConfigFinding(settings)];
+/** The operator's own machine: the AWS CLI, the Session Manager plugin (and its known-bad releases), the SSH config block. */
+export async function localChecks(settings: Settings, tools?: LocalTools): Promise<Finding[]> {
+  const found = tools ?? (await detectLocalTools());
+  return [...localFindings(found), ...pluginFindings(found.plugin), await sshConfigFinding(settings)];
 }
 
 /** The AWS CLI and the Session Manager plugin must be on PATH for `aws ssm start-session` and SSH. Pure. */

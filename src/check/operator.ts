@@ -8,6 +8,7 @@ import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
 import type { PolicyDocument } from '../policies/types.js';
 import { type ManagedPolicyState, policyArn, readManagedPolicy } from '../steps/shared/managed-policy.js';
 import type { Claims } from './account.js';
+import { resourcePolicyFindings } from './resource-policies.js';
 import { type Requirement, rightsFindings } from './rights.js';
 
 /** What the operator needs for a session on these targets: start it with the preferences document, make data keys, open its data channel, end it. Pure. */
@@ -56,7 +57,9 @@ export async function operatorFindings(ctx: ReadContext, targets: readonly Targe
   const findings = await rightsFindings(ctx.aws, 'operator', principal, operatorNeeds(ctx, targets, claims));
   const fix = operatorFix(ctx, principal);
   // The fix names the ssm-setup command that grants it, then the raw grant for those who manage IAM by hand.
-  return [...findings.map((f) => (f.status === 'ok' || !f.fix ? f : { ...f, fix: `${fix} (or ${f.fix})` })), ...unlogged];
+  // The key policy's own word on the caller: a Deny there overrides what IAM grants.
+  const key = resourcePolicyFindings(ctx, principal, claims, 'operator');
+  return [...findings.map((f) => (f.status === 'ok' || !f.fix ? f : { ...f, fix: `${fix} (or ${f.fix})` })), ...key, ...unlogged];
 }
 
 /**

@@ -7,6 +7,7 @@ import { error, type Finding, ok, warn } from '../diagnose/finding.js';
 import { type Diagnosis, diagnoseUnmanaged } from '../diagnose/index.js';
 import { featuresInUse, MIN_AGENT_VERSION, tooOldFor } from '../policies/agent-versions.js';
 import type { Claims } from './account.js';
+import { resourcePolicyFindings } from './resource-policies.js';
 import { type Requirement, rightsFindings } from './rights.js';
 
 /** The EC2 state: only a running instance takes a session. Pure. */
@@ -100,23 +101,25 @@ export async function roleFindings(ctx: ReadContext, targets: readonly TargetIns
   const iam = ctx.aws.get(IAMClient);
   const byProfile = new Map<string, Finding[]>();
   const needs = instanceNeeds(ctx, claims);
-  for (const arn of new Set(targets.map((t) => t.profileArn).filter((a): a is string => !!a))) {
-    const profile = (await unlessMissing(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: arn.split('/').pop()! })), 'NoSuchEntityException'))
-      ?.InstanceProfile;
-    const role = profile?.Roles?.[0];
-    byProfile.set(
-      arn,
-      role?.Arn
-        ? await rightsFindings(ctx.aws, 'role-rights', role.Arn, needs)
+  // Each distinct profile at once (the IAM client bounds the calls in flight); kept in target order.
+  const arns = [...new Set(targets.map((t) => t.profileArn).filter((a): a is string => !!a))];
+  const found = await Promise.all(
+    arns.map(async (arn): Promise<Finding[]> => {
+      const profile = (await unlessMissing(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: arn.split('/').pop()! })), 'NoSuchEntityException'))
+        ?.InstanceProfile;
+      const role = profile?.Roles?.[0];
+      return role?.Arn
+        ? [...(await rightsFindings(ctx.aws, 'role-rights', role.Arn, needs)), ...resourcePolicyFindings(ctx, role.Arn, claims, 'instance')]
         : [
             error(
               'role-rights',
               `instance profile ${arn.split('/').pop()} has no role`,
               `aws iam add-role-to-instance-profile --instance-profile-name ${arn.split('/').pop()} --role-name <role>`,
             ),
-          ],
-    );
-  }
+          ];
+    }),
+  );
+  for (const [i, arn] of arns.entries()) byProfile.set(arn, found[i]!);
   return byProfile;
 }
 

@@ -52,6 +52,14 @@ export const CHECKS = {
   endpoint: <S extends EndpointService | FeatureEndpointService>(service: S) => `endpoint:${service}` as const,
   /** The security groups of the interface endpoints the instance uses admit TCP 443 from it. */
   endpointSg: 'endpoint-sg',
+  /** The instance's own security groups let TCP 443 out to where it goes (the endpoints, or the internet). */
+  instanceSg: 'instance-sg',
+  /** The network ACLs of its subnet and of the endpoints' subnets: 443 out and the ephemeral ports back. */
+  nacl: 'nacl',
+  /** enableDnsSupport and enableDnsHostnames, which the endpoints' private DNS needs. */
+  vpcDns: 'vpc-dns',
+  /** The instance metadata service: the agent's credentials and region; IMDSv2 for Default Host Management. */
+  imds: 'imds',
   agent: 'agent',
 } as const;
 

@@ -5,8 +5,12 @@ import type { Finding } from './finding.js';
 import { agentNotRunning, checkAgent, resolveOs } from './instance/agent.js';
 import { checkEndpointGroups } from './instance/endpoint-groups.js';
 import { checkIam } from './instance/iam.js';
+import { checkImds } from './instance/imds.js';
+import { checkInstanceEgress } from './instance/instance-sg.js';
+import { checkNacls } from './instance/nacl.js';
 import { checkNetwork } from './instance/network.js';
 import { checkState } from './instance/state.js';
+import { checkVpcDns } from './instance/vpc-dns.js';
 import { type Reads, readAll } from './reads.js';
 
 export { AGENT_MANAGED_POLICIES } from './agent-policy.js';
@@ -45,7 +49,16 @@ export async function diagnoseUnmanaged(aws: Clients, ctx: DiagnoseContext, inst
 export function diagnose(t: TargetInstance, reads: Reads, ctx: DiagnoseContext): Diagnosis {
   const os = resolveOs(t, reads, ctx);
   const groups = checkEndpointGroups(t, reads, ctx);
-  const checked: Checked[] = [checkState(t, ctx), ...checkIam(t, reads, ctx), checkNetwork(t, reads, ctx), ...(groups ? [groups] : []), checkAgent(t, os, ctx)];
+  // The way out, after the route and the endpoints: DNS, the instance's own groups, the network ACLs; then IMDS.
+  const path = [checkVpcDns(t, reads, ctx), checkInstanceEgress(t, reads, ctx), checkNacls(t, reads, ctx), checkImds(t, ctx)].filter((c): c is Checked => !!c);
+  const checked: Checked[] = [
+    checkState(t, ctx),
+    ...checkIam(t, reads, ctx),
+    checkNetwork(t, reads, ctx),
+    ...(groups ? [groups] : []),
+    ...path,
+    checkAgent(t, os, ctx),
+  ];
   const findings = checked.flatMap((c) => c.findings);
   const causes = checked.flatMap((c) => (c.cause ? [c.cause] : []));
   const userData = checked.find((c) => c.userData)?.userData;
@@ -54,9 +67,17 @@ export function diagnose(t: TargetInstance, reads: Reads, ctx: DiagnoseContext):
   return { instanceId: t.id, cause: primary.text, fix, ...(userData ? { userData } : {}), findings };
 }
 
-const NETWORK_CHECKS: ReadonlySet<string> = new Set([CHECKS.route, CHECKS.endpoints, CHECKS.endpointSg]);
+const NETWORK_CHECKS: ReadonlySet<string> = new Set([
+  CHECKS.route,
+  CHECKS.endpoints,
+  CHECKS.endpointSg,
+  CHECKS.vpcDns,
+  CHECKS.instanceSg,
+  CHECKS.nacl,
+  CHECKS.imds,
+]);
 
-/** The network findings of a diagnosis (route, endpoints, endpoint security groups), in their order. */
+/** The network findings of a diagnosis (route, endpoints, endpoint security groups, VPC DNS, the instance's groups, network ACLs, IMDS), in their order. */
 export function networkFindings(diagnosis: Diagnosis): Finding[] {
   return diagnosis.findings.filter((f) => NETWORK_CHECKS.has(f.check) || f.check.startsWith('endpoint:'));
 }

@@ -1,4 +1,4 @@
-import type { EC2Client, RouteTable, SecurityGroup, VpcEndpoint } from '@aws-sdk/client-ec2';
+import type { EC2Client, NetworkAcl, RouteTable, SecurityGroup, VpcEndpoint } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { isAccessDenied, isNotFound } from '../aws/errors.js';
 import { chunks, pool } from '../base/batch.js';
@@ -8,6 +8,7 @@ import { agentPlatform } from '../policies/agent-install.js';
 import { agentPolicy } from './agent-policy.js';
 import { type DiagnoseContext, distinct, interfaceServices, lastSegment } from './context.js';
 import { endpointGroups, serviceNames, usedEndpoints } from './net.js';
+import { pathSubnets, privateDnsVpcs, readNacls, readSubnets, readVpcDns, type SubnetInfo, type VpcDns } from './reads-net.js';
 
 /** A read the caller is not allowed to make, with the IAM action it lacks. */
 export interface Denied {
@@ -68,8 +69,14 @@ export interface Reads {
   readonly routes: ReadonlyMap<string, RouteInfo> | Denied;
   /** VPC id → its endpoints for the services of the context. */
   readonly endpoints: ReadonlyMap<string, readonly VpcEndpoint[]> | Denied;
-  /** The security groups of the usable interface endpoints, by id (a group that could not be found is absent). */
+  /** The security groups of the instances and of the usable interface endpoints, by id (a group that could not be found is absent). */
   readonly groups: ReadonlyMap<string, SecurityGroup> | Denied;
+  /** Subnet id → its range, for the instances' subnets and those of the endpoints they use (absent: not read). */
+  readonly subnets?: ReadonlyMap<string, SubnetInfo> | Denied;
+  /** Subnet id → its network ACL, for the same subnets (absent: not read). */
+  readonly nacls?: ReadonlyMap<string, NetworkAcl> | Denied;
+  /** VPC id → its DNS attributes, for the VPCs with private-DNS endpoints in use (absent: not read). */
+  readonly vpcDns?: ReadonlyMap<string, VpcDns> | Denied;
   /** Image id → name and description (a deregistered AMI is absent). */
   readonly images: ReadonlyMap<string, ImageInfo> | Denied;
 }
@@ -91,22 +98,42 @@ export async function readAll(aws: Clients, ctx: DiagnoseContext, instances: rea
   const ec2 = aws.get(ec2mod.EC2Client);
   const imageIds = distinct(instances.filter((t) => agentPlatform(t.platform) === 'linux').map((t) => t.imageId));
   const vpcIds = distinct(instances.map((t) => t.vpcId));
-  const [routes, { endpoints, groups }, images, iam] = await Promise.all([
+  const instanceGroups = distinct(instances.flatMap((t) => t.securityGroupIds ?? []));
+  const [routes, { endpoints, groups, ...net }, images, iam] = await Promise.all([
     allowed('ec2:DescribeRouteTables', () => readRoutes(ec2mod, ec2, instances)),
-    readEndpointsAndGroups(ec2mod, ec2, vpcIds, ctx),
+    readEndpointsAndGroups(ec2mod, ec2, vpcIds, ctx, instanceGroups, instances),
     allowed('ec2:DescribeImages', () => readImages(ec2mod, ec2, imageIds)),
     readIam(aws, ctx, distinct(instances.map((t) => t.profileArn))),
   ]);
-  return { routes, endpoints, groups, images, ...iam };
+  return { routes, endpoints, groups, images, ...net, ...iam };
 }
 
-/** The endpoints, then the security groups of those the instances use (private DNS sends the whole VPC to them). */
-async function readEndpointsAndGroups(mod: Ec2Module, ec2: EC2Client, vpcIds: string[], ctx: DiagnoseContext): Promise<Pick<Reads, 'endpoints' | 'groups'>> {
+/**
+ * The endpoints, then in one go the security groups of the instances and of the endpoints they
+ * use (private DNS sends the whole VPC to them), the ranges and network ACLs of the subnets on
+ * the way, and the DNS attributes of the VPCs whose endpoints have private DNS.
+ */
+async function readEndpointsAndGroups(
+  mod: Ec2Module,
+  ec2: EC2Client,
+  vpcIds: string[],
+  ctx: DiagnoseContext,
+  instanceGroups: string[],
+  instances: readonly TargetInstance[],
+): Promise<Pick<Reads, 'endpoints' | 'groups' | 'subnets' | 'nacls' | 'vpcDns'>> {
   const endpoints = await allowed('ec2:DescribeVpcEndpoints', () => readEndpoints(mod, ec2, vpcIds, ctx));
-  if (isDenied(endpoints)) return { endpoints, groups: new Map() };
-  const groupIds = distinct([...endpoints.values()].flatMap((inVpc) => usedEndpoints(inVpc, ctx).flatMap(({ endpoint }) => endpointGroups(endpoint))));
-  const groups = groupIds.length ? await allowed('ec2:DescribeSecurityGroups', () => readGroups(mod, ec2, groupIds)) : new Map<string, SecurityGroup>();
-  return { endpoints, groups };
+  const known = isDenied(endpoints) ? undefined : endpoints;
+  const used = [...(known?.values() ?? [])].flatMap((inVpc) => usedEndpoints(inVpc, ctx).flatMap(({ endpoint }) => endpointGroups(endpoint)));
+  const groupIds = distinct([...instanceGroups, ...used]);
+  const subnetIds = pathSubnets(instances, known, ctx);
+  const dnsVpcs = privateDnsVpcs(known, ctx);
+  const [groups, subnets, nacls, vpcDns] = await Promise.all([
+    groupIds.length ? allowed('ec2:DescribeSecurityGroups', () => readGroups(mod, ec2, groupIds)) : new Map<string, SecurityGroup>(),
+    subnetIds.length ? allowed('ec2:DescribeSubnets', () => readSubnets(mod, ec2, subnetIds)) : new Map<string, SubnetInfo>(),
+    subnetIds.length ? allowed('ec2:DescribeNetworkAcls', () => readNacls(mod, ec2, subnetIds)) : new Map<string, NetworkAcl>(),
+    dnsVpcs.length ? allowed('ec2:DescribeVpcAttribute', () => readVpcDns(mod, ec2, dnsVpcs)) : new Map<string, VpcDns>(),
+  ]);
+  return { endpoints, groups, subnets, nacls, vpcDns };
 }
 
 /** Subnet → its route table: the explicitly associated one, else the VPC's main table. */

@@ -52,8 +52,9 @@ describe('ssm-setup check (the command, in-process)', () => {
       }
     }
     expect(Object.keys(report.checks!).sort()).toEqual(['account', 'local', 'operator']);
-    expect(checks(report.checks!.account)).toEqual(['preferences', 'key', 'key-policy', 'bucket-encryption', 'bucket-public-access', 'log-group']);
-    expect(report.checks!.operator).toHaveLength(5);
+    expect(checks(report.checks!.account)).toEqual(['preferences', 'key', 'key-root', 'key-policy', 'bucket-encryption', 'bucket-public-access', 'log-group']);
+    // The five rights, then the key policy's word on the caller.
+    expect(report.checks!.operator).toHaveLength(6);
     expect(report.checks!.local).toEqual([
       { check: 'aws-cli', status: 'ok', detail: 'AWS CLI 2.15.30' },
       { check: 'session-manager-plugin', status: 'ok', detail: 'session-manager-plugin 1.2.650.0' },

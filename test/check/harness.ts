@@ -24,6 +24,7 @@ import {
 import { DescribeKeyCommand, GetKeyPolicyCommand, type KeyState, KMSClient } from '@aws-sdk/client-kms';
 import {
   GetBucketEncryptionCommand,
+  GetBucketPolicyCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   type PublicAccessBlockConfiguration,
@@ -47,7 +48,7 @@ import { type CheckResult, runChecks } from '../../src/check/index.js';
 import type { Finding } from '../../src/core/report.js';
 import { instancePolicy } from '../../src/policies/instance-policy.js';
 import { sessionKeyPolicy } from '../../src/policies/kms-key-policy.js';
-import { fullPublicAccessBlock } from '../../src/policies/log-bucket.js';
+import { fullPublicAccessBlock, tlsOnlyStatement } from '../../src/policies/log-bucket.js';
 import { operatorPolicy } from '../../src/policies/operator-policy.js';
 import { PREFERENCES_DOCUMENT, type PreferenceInputs, preferencesDocument } from '../../src/policies/preferences-document.js';
 import type { PolicyDocument } from '../../src/policies/types.js';
@@ -103,7 +104,18 @@ export interface World {
   prefs?: { defaultVersion: string; latestVersion: string; inputs: Record<string, unknown> };
   key?: { state: KeyState; policy: PolicyDocument };
   /** `elsewhere`: the bucket lives in that region, and HeadBucket answers 301 or 400 with the region header, as S3 does. */
-  bucket: { exists: boolean; sse?: ServerSideEncryptionByDefault; pab?: PublicAccessBlockConfiguration; elsewhere?: { region: string; status: 301 | 400 } };
+  bucket: {
+    exists: boolean;
+    sse?: ServerSideEncryptionByDefault;
+    pab?: PublicAccessBlockConfiguration;
+    elsewhere?: { region: string; status: 301 | 400 };
+    /** The bucket policy (GetBucketPolicy answers NoSuchBucketPolicy without one). */
+    policy?: PolicyDocument;
+    /** Owned by another account: HeadBucket answers 403, as S3 does to a caller the owner has not granted. */
+    foreign?: boolean;
+  };
+  /** Other keys of the account, by alias (DescribeKey by alias), besides the session key. */
+  otherKeys?: Record<string, string>;
   logGroups: LogGroup[];
   /** EC2 (test/helpers/fake-ec2.ts): the two instances, their VPCs, subnets and route tables, the AMI; endpoints and groups a test adds. */
   net: FakeEc2;
@@ -153,6 +165,7 @@ export function ec2Instance(id: string, n: 1 | 2, over: Partial<Instance> = {}):
     Architecture: 'x86_64',
     PrivateIpAddress: `10.${n}.1.10`,
     SecurityGroups: [{ GroupId: `sg-app-${n}`, GroupName: 'app' }],
+    MetadataOptions: { State: 'applied', HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
     Tags: [{ Key: 'Name', Value: `app-${n}` }],
     ...over,
   };
@@ -187,6 +200,8 @@ function ec2World(): FakeEc2 {
   net
     .addVpc('vpc-a', { cidr: '10.1.0.0/16' })
     .addVpc('vpc-b', { cidr: '10.2.0.0/16' })
+    .addSubnet('subnet-1', 'vpc-a', { cidr: '10.1.1.0/24' })
+    .addSubnet('subnet-2', 'vpc-b', { cidr: '10.2.1.0/24' })
     .addRouteTable('rtb-1', 'vpc-a', { subnets: ['subnet-1'], routes: [NAT] })
     .addRouteTable('rtb-2', 'vpc-b', { subnets: ['subnet-2'], routes: [{ ...NAT, NatGatewayId: 'nat-2' }] })
     .addImage({ ImageId: 'ami-al2023', Name: 'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64', Description: 'Amazon Linux 2023 AMI' });
@@ -218,7 +233,12 @@ export function fullySetUp(): World {
   return {
     prefs: { defaultVersion: '3', latestVersion: '3', inputs: { ...defaultInputs() } },
     key: { state: 'Enabled', policy: sessionKeyPolicy({ partition: 'aws', account: ACCOUNT, region: REGION, cloudWatchLogs: true }) },
-    bucket: { exists: true, sse: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN }, pab: fullPublicAccessBlock() },
+    bucket: {
+      exists: true,
+      sse: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN },
+      pab: fullPublicAccessBlock(),
+      policy: { Version: '2012-10-17', Statement: [tlsOnlyStatement('aws', BUCKET)] },
+    },
     logGroups: [{ logGroupName: GROUP, arn: `${GROUP_ARN}:*`, kmsKeyId: KEY_ARN }],
     net: ec2World(),
     profiles: { 'app-1-profile': 'app-1-role', 'app-2-profile': 'app-2-role' },
@@ -283,12 +303,15 @@ export function install() {
 
   // KMS, S3, Logs: what the preferences point at.
   kms.on(DescribeKeyCommand).callsFake(async ({ KeyId }: { KeyId: string }) => {
+    const other = world.otherKeys?.[KeyId];
+    if (other) return { KeyMetadata: { KeyId: other.split('/').pop(), Arn: other, KeyState: 'Enabled', Enabled: true, KeyManager: 'CUSTOMER' } };
     if (!world.key || (KeyId !== KEY_ARN && KeyId !== KEY_ID)) throw sdkError('NotFoundException', `Key '${KeyId}' does not exist`, 400);
     return { KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState: world.key.state, Enabled: world.key.state === 'Enabled', KeyManager: 'CUSTOMER' } };
   });
   kms.on(GetKeyPolicyCommand, { KeyId: KEY_ID, PolicyName: 'default' }).callsFake(async () => ({ Policy: JSON.stringify(world.key!.policy) }));
   s3.on(HeadBucketCommand, { Bucket: BUCKET }).callsFake(async () => {
     if (!world.bucket.exists) throw sdkError('NotFound', '', 404);
+    if (world.bucket.foreign) throw headError(403, {});
     const away = world.bucket.elsewhere;
     if (away) throw headError(away.status, { 'x-amz-bucket-region': away.region });
     return { BucketRegion: REGION };
@@ -296,6 +319,10 @@ export function install() {
   s3.on(GetBucketEncryptionCommand, { Bucket: BUCKET }).callsFake(async () => {
     if (!world.bucket.sse) throw sdkError('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found', 404);
     return { ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: world.bucket.sse, BucketKeyEnabled: true }] } };
+  });
+  s3.on(GetBucketPolicyCommand, { Bucket: BUCKET }).callsFake(async () => {
+    if (!world.bucket.policy) throw sdkError('NoSuchBucketPolicy', 'The bucket policy does not exist', 404);
+    return { Policy: JSON.stringify(world.bucket.policy) };
   });
   s3.on(GetPublicAccessBlockCommand, { Bucket: BUCKET }).callsFake(async () => {
     if (!world.bucket.pab) throw sdkError('NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found', 404);

@@ -55,6 +55,8 @@ describe('check on a fully set-up account', () => {
       'role-rights',
       'role-rights',
       'role-rights',
+      'bucket-policy',
+      'key-policy',
       'managed',
       'agent-version',
       'route',
@@ -64,6 +66,9 @@ describe('check on a fully set-up account', () => {
       'endpoint:kms',
       'endpoint:logs',
       'endpoint:s3',
+      'instance-sg',
+      'nacl',
+      'imds',
       'connection',
     ]);
     expect(a.find((f) => f.check === 'route')!.detail).toBe('rtb-1 sends 0.0.0.0/0 to nat-1');
@@ -78,13 +83,14 @@ describe('check on a fully set-up account', () => {
       'kms:GenerateDataKey on the bucket key',
       `log stream writes to ${GROUP}`,
     ]);
-    expect(checks(r.account)).toEqual(['preferences', 'key', 'key-policy', 'bucket-encryption', 'bucket-public-access', 'log-group']);
+    expect(checks(r.account)).toEqual(['preferences', 'key', 'key-root', 'key-policy', 'bucket-encryption', 'bucket-public-access', 'log-group']);
     expect(r.operator.map((f) => f.detail)).toEqual([
       'ssm:StartSession on the targets',
       `ssm:StartSession with ${PREFERENCES_DOCUMENT}`,
       'kms:GenerateDataKey on the session key',
       'opening the data channel of its own sessions (ssmmessages:OpenDataChannel)',
       'ending its own sessions (ssm:TerminateSession)',
+      'the key policy lets IAM grant kms:GenerateDataKey to alice',
     ]);
   });
 

@@ -99,6 +99,8 @@ export function useWorld(): void {
       .addRouteTable('rtb-private', 'vpc-a', { subnets: ['subnet-private'] })
       .addRouteTable('rtb-nat', 'vpc-a', { subnets: ['subnet-nat'], routes: [NAT] })
       .addVpc('vpc-b', { mainTable: 'rtb-main-b' })
+      // The group of privateInstance(), with the egress to anywhere EC2 gives a new group.
+      .addSecurityGroup({ GroupId: 'sg-app', VpcId: 'vpc-a', IpPermissions: [] })
       .addImage({
         ImageId: 'ami-al2023',
         Name: 'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64',

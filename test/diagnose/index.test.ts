@@ -47,6 +47,7 @@ describe('diagnoseUnmanaged', () => {
       'endpoint:ssm': 'ok',
       'endpoint:ssmmessages': 'ok',
       'endpoint:ec2messages': 'ok',
+      nacl: 'ok',
       agent: 'ok',
     });
     expect(finding(d, CHECKS.route)?.detail).toBe('rtb-public sends 0.0.0.0/0 to igw-1');
@@ -78,6 +79,9 @@ describe('networkFindings', () => {
       'endpoint:logs',
       'endpoint:s3',
       'endpoint-sg',
+      'vpc-dns',
+      'instance-sg',
+      'nacl',
     ]);
     expect(networkFindings(d)).toEqual(d.findings.filter((f) => !['state', 'instance-profile', 'role-rights', 'agent'].includes(f.check)));
   });

@@ -170,9 +170,10 @@ describe('endpoint security groups at fleet scale', () => {
       }),
     );
     const out = await diagnoseUnmanaged(testClients(), ctx, fleet);
-    expect(net.ec2.commandCalls(DescribeSecurityGroupsCommand).map((c) => values(c.args[0].input.Filters, 'group-id')?.length)).toEqual([50, 50, 20]);
+    // The instances' own group (sg-app, for their egress) is read in the same calls.
+    expect(net.ec2.commandCalls(DescribeSecurityGroupsCommand).map((c) => values(c.args[0].input.Filters, 'group-id')?.length)).toEqual([50, 50, 21]);
     const groupIds = net.ec2.commandCalls(DescribeSecurityGroupsCommand).flatMap((c) => values(c.args[0].input.Filters, 'group-id') ?? []);
-    expect(new Set(groupIds).size).toBe(120);
+    expect(new Set(groupIds).size).toBe(121);
     // The verdict follows each VPC's group: even VPCs admit 10.0.0.0/8, odd ones do not.
     expect(finding(out[0]!, CHECKS.endpointSg)?.status).toBe('ok');
     expect(finding(out[1]!, CHECKS.endpointSg)?.status).toBe('error');
@@ -243,7 +244,7 @@ describe('readAll', () => {
       ['vpc-a', 3],
       ['vpc-b', 0],
     ]);
-    expect([...(reads.groups as ReadonlyMap<string, unknown>).keys()]).toEqual(['sg-endpoints']);
+    expect([...(reads.groups as ReadonlyMap<string, unknown>).keys()]).toEqual(['sg-app', 'sg-endpoints']);
     expect(reads.images).toEqual(
       new Map([
         [

@@ -68,7 +68,7 @@ type Filtered = <T>(
 export interface EndpointStores {
   readonly ec2: AwsClientStub<EC2Client>;
   readonly vpcs: ReadonlyMap<string, { readonly id: string; readonly cidr: string }>;
-  readonly subnets: ReadonlyMap<string, { readonly id: string; readonly vpcId: string }>;
+  readonly subnets: ReadonlyMap<string, { readonly id: string; readonly vpcId: string; readonly cidr?: string }>;
   readonly routeTables: ReadonlyMap<string, { readonly id: string; readonly vpcId: string }>;
   readonly endpoints: Map<string, VpcEndpoint>;
   readonly groups: Map<string, SecurityGroup>;
@@ -150,7 +150,14 @@ export function fakeEc2Endpoints(s: EndpointStores, opts: FakeEndpointOptions = 
       const found = filtered(base, i.Filters, { 'subnet-id': (x) => [x.id], 'vpc-id': (x) => [x.vpcId], 'availability-zone': (x) => [zoneOf(x.id)] });
       const { items, NextToken } = page('DescribeSubnets', found, i, { min: 5, max: 1000 }, !!i.SubnetIds?.length);
       return {
-        Subnets: items.map((x) => ({ SubnetId: x.id, VpcId: x.vpcId, AvailabilityZone: zoneOf(x.id), OwnerId: ACCOUNT, State: 'available' })),
+        Subnets: items.map((x) => ({
+          SubnetId: x.id,
+          VpcId: x.vpcId,
+          CidrBlock: x.cidr,
+          AvailabilityZone: zoneOf(x.id),
+          OwnerId: ACCOUNT,
+          State: 'available',
+        })),
         NextToken,
       };
     }),

@@ -32,6 +32,7 @@ import { isWriteCall } from '../../src/aws/calls.js';
 import { toTarget } from '../../src/aws/targets.js';
 import type { TargetInstance } from '../../src/core/step.js';
 import { type FakeEndpointOptions, fakeEc2Endpoints } from './fake-ec2-endpoints.js';
+import { ALLOW_ALL_EGRESS, fakeEc2Network } from './fake-ec2-network.js';
 import { ACCOUNT } from './fixtures.js';
 
 /**
@@ -160,7 +161,7 @@ function filtered<T>(items: readonly T[], filters: readonly Filter[] | undefined
 export function fakeEc2(opts: FakeEc2Options = {}) {
   const ec2: AwsClientStub<EC2Client> = mockClient(EC2Client);
   const vpcs = new Map<string, FakeVpc>();
-  const subnets = new Map<string, { readonly id: string; readonly vpcId: string }>();
+  const subnets = new Map<string, { readonly id: string; readonly vpcId: string; readonly cidr?: string }>();
   const routeTables = new Map<string, FakeRouteTable>();
   const endpoints = new Map<string, VpcEndpoint>();
   const groups = new Map<string, SecurityGroup>();
@@ -219,6 +220,9 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
     if (unknown.length) throw ec2Error(code, what(unknown));
     return [...new Set(ids)].map((id) => store.get(id)!);
   };
+
+  // Network ACLs and the instances' security groups live in their own file.
+  const network = fakeEc2Network({ ec2, vpcs, subnets, groups, answer, page, filtered, ec2Error });
 
   // --- Instances -------------------------------------------------------------------------------
 
@@ -456,11 +460,12 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
       return world;
     },
     /** A subnet of a VPC (made if new), explicitly associated with `table` when given. */
-    addSubnet(id: string, vpcId: string, o: { table?: string } = {}) {
+    addSubnet(id: string, vpcId: string, o: { table?: string; cidr?: string } = {}) {
       if (!vpcs.has(vpcId)) world.addVpc(vpcId);
       const known = subnets.get(id);
       if (known && known.vpcId !== vpcId) throw setup(`subnet ${id} is in ${known.vpcId}, not ${vpcId}`);
-      subnets.set(id, { id, vpcId });
+      // Its IPv4 range (DescribeSubnets' CidrBlock): the VPC's unless given.
+      subnets.set(id, { id, vpcId, cidr: o.cidr ?? known?.cidr ?? vpcs.get(vpcId)!.cidr });
       if (o.table) world.associate(o.table, id);
       return world;
     },
@@ -504,7 +509,8 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
       return endpoint;
     },
     addSecurityGroup(g: SecurityGroup & { GroupId: string }) {
-      groups.set(g.GroupId, { GroupName: g.GroupId, OwnerId: ACCOUNT, ...g });
+      // As EC2 creates a group: egress to anywhere unless given.
+      groups.set(g.GroupId, { GroupName: g.GroupId, OwnerId: ACCOUNT, IpPermissionsEgress: [ALLOW_ALL_EGRESS], ...g });
       return world;
     },
     addImage(i: Image & { ImageId: string }) {
@@ -519,6 +525,7 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
     addInstance(i: Partial<Instance> & { InstanceId: string }, o: { tags?: Record<string, string> } = {}): string {
       const subnet = i.SubnetId ? subnets.get(i.SubnetId) : undefined;
       if (subnet && i.VpcId && subnet.vpcId !== i.VpcId) throw setup(`subnet ${i.SubnetId} is in ${subnet.vpcId}, not ${i.VpcId}`);
+      network.ensureGroups((i.SecurityGroups ?? []).map((g) => g.GroupId ?? '').filter(Boolean), i.VpcId ?? subnet?.vpcId);
       const { Tags, ...data } = i;
       const tags = o.tags ?? Object.fromEntries((Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
       instances.set(i.InstanceId, {
@@ -575,6 +582,7 @@ export function fakeEc2(opts: FakeEc2Options = {}) {
   return Object.assign(
     world,
     fakeEc2Endpoints({ ec2, vpcs, subnets, routeTables, endpoints, groups, answer, page, filtered, nextId, ec2Error }, opts.endpoints),
+    network,
   );
 }
 

@@ -5,6 +5,7 @@ import {
   type Command,
   type CommandFilter,
   type CommandInvocation,
+  type CommandPluginStatus,
   CreateAssociationCommand,
   type CreateAssociationCommandInput,
   DeleteAssociationCommand,
@@ -120,6 +121,8 @@ export interface Outcome {
   readonly status: 'Success' | 'Failed' | 'TimedOut' | 'Cancelled';
   /** StatusDetails; defaults to the status. */
   readonly details?: string;
+  /** What the document prints (standard output); ListCommandInvocations with Details shows its first 2,500 characters. */
+  readonly output?: string;
 }
 
 export interface FleetInstanceOptions {
@@ -166,6 +169,7 @@ interface Invocation {
   readonly instanceId: string;
   status: string;
   details: string;
+  output?: string;
   startedAt?: number;
 }
 
@@ -222,7 +226,11 @@ const DOCUMENTS: Record<string, { params: string[]; required?: string[] }> = {
   'AWS-UpdateSSMAgent': { params: ['version', 'allowDowngrade'] },
   'AWS-ConfigureAWSPackage': { params: ['action', 'installationType', 'name', 'version', 'additionalArguments'], required: ['action', 'name'] },
   'AWS-GatherSoftwareInventory': { params: GATHER_KEYS },
+  'AWS-RunShellScript': { params: ['commands', 'workingDirectory', 'executionTimeout'], required: ['commands'] },
+  'AWS-RunPowerShellScript': { params: ['commands', 'workingDirectory', 'executionTimeout'], required: ['commands'] },
 };
+/** ListCommandInvocations' Output of a plugin: "the first 2,500 characters" (SSM API reference, CommandPlugin). */
+const OUTPUT_LIMIT = 2500;
 
 const validation = (message: string) => new ValidationException({ message, ...meta });
 const named = (name: string, message: string) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
@@ -412,7 +420,7 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
       }
       if (poll >= inst.finishAtPoll) {
         const out = inst.outcomes[cmd.document] ?? { status: 'Success' };
-        Object.assign(inv, { status: out.status, details: out.details ?? out.status });
+        Object.assign(inv, { status: out.status, details: out.details ?? out.status, output: out.output ?? '' });
         if (out.status === 'Success') applied(inst, cmd);
       } else if (poll >= 2) {
         if (inv.status !== 'InProgress') Object.assign(inv, { status: 'InProgress', details: 'InProgress', startedAt: now });
@@ -425,7 +433,18 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     if (cmd.document === 'AWS-UpdateSSMAgent') Object.assign(inst, { isLatest: true, agentVersion: latest });
     if (cmd.document === 'AWS-ConfigureAWSPackage' && cmd.parameters.action?.[0] === 'Install') for (const p of cmd.parameters.name ?? []) inst.packages.add(p);
   };
-  const toInvocation = (cmd: FakeCommand, inv: Invocation): CommandInvocation => ({
+  const toInvocation = (cmd: FakeCommand, inv: Invocation, details = false): CommandInvocation => ({
+    ...(details
+      ? {
+          CommandPlugins: [
+            {
+              Name: cmd.document === 'AWS-RunPowerShellScript' ? 'aws:runPowerShellScript' : 'aws:runShellScript',
+              Status: inv.status as CommandPluginStatus,
+              Output: (inv.output ?? '').slice(0, OUTPUT_LIMIT),
+            },
+          ],
+        }
+      : {}),
     CommandId: cmd.id,
     InstanceId: inv.instanceId,
     DocumentName: cmd.document,
@@ -501,7 +520,7 @@ export function fakeFleet(opts: FakeFleetOptions = {}) {
     if (!input.NextToken) advance(cmd);
     const all = cmd.invocations.filter((v) => (!input.InstanceId || v.instanceId === input.InstanceId) && (!input.Filters || keep(cmd, v.status)));
     const { items, NextToken } = page(all, input.NextToken, Math.min(max, opts.invocationPageCap ?? 50), `lci-${cmd.id}`);
-    return { CommandInvocations: items.map((v) => toInvocation(cmd, v)), NextToken };
+    return { CommandInvocations: items.map((v) => toInvocation(cmd, v, input.Details === true)), NextToken };
   });
 
   ssm.on(ListCommandsCommand).callsFake(async (input: ListCommandsCommandInput) => {

@@ -8,8 +8,8 @@ import { isDenied, missing, type Reads } from '../reads.js';
 /** Whether a security group admits TCP 443 from the instance: by which source, or why it cannot be told. */
 export type Admission = { readonly open: string } | { readonly unsure: string } | { readonly closed: true };
 
-/** An ingress rule whose protocol and ports take TCP 443. */
-function takes443(rule: IpPermission): boolean {
+/** A rule (ingress or egress) whose protocol and ports take TCP 443. */
+export function takes443(rule: IpPermission): boolean {
   const protocol = (rule.IpProtocol ?? '').toLowerCase();
   if (protocol === '-1' || protocol === 'all') return true;
   if (protocol !== 'tcp' && protocol !== '6') return false;

@@ -44,7 +44,7 @@ describe('diagnoseUnmanaged: endpoint security groups', () => {
     expect(sg?.detail).toMatch(/^TCP 443 from the instance \(10\.0\.2\.15\) is admitted: vpce-vpc-a-ssm \(ssm\) by sg-endpoints \(/);
     expect(d.cause).toBe(GENERIC);
     expect(net.ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupsCommand, 1);
-    expect(values(net.ec2.commandCalls(DescribeSecurityGroupsCommand)[0]!.args[0].input.Filters, 'group-id')).toEqual(['sg-endpoints']);
+    expect(values(net.ec2.commandCalls(DescribeSecurityGroupsCommand)[0]!.args[0].input.Filters, 'group-id')).toEqual(['sg-app', 'sg-endpoints']);
   });
 
   it.each<[string, IpPermission[]]>([
@@ -105,7 +105,7 @@ describe('diagnoseUnmanaged: endpoint security groups', () => {
     expect(d.cause).toBe(GENERIC);
     // Both groups in one read.
     expect(net.ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupsCommand, 1);
-    expect(values(net.ec2.commandCalls(DescribeSecurityGroupsCommand)[0]!.args[0].input.Filters, 'group-id')).toEqual(['sg-endpoints', 'sg-kms']);
+    expect(values(net.ec2.commandCalls(DescribeSecurityGroupsCommand)[0]!.args[0].input.Filters, 'group-id')).toEqual(['sg-app', 'sg-endpoints', 'sg-kms']);
     // Without the need, the kms endpoint is not looked at.
     net.ec2.resetHistory();
     const without = await diagnoseOne(privateInstance());
