@@ -5,6 +5,7 @@ import { assertProfileExists } from '../aws/profile.js';
 import { UsageError } from '../base/errors.js';
 import { type LoadedSettings, labelFor, loadSettings } from '../config/load.js';
 import type { Io } from '../core/io.js';
+import { assertAccountFlags } from '../engine/fan-targets.js';
 import { switches, typedSettings } from './options.js';
 
 export interface Session {
@@ -34,6 +35,8 @@ const isCi = () => Boolean(process.env.CI && process.env.CI !== 'false');
 export async function openSession(cmd: Command, io: Io): Promise<Session> {
   const loaded = await loadSettings({ flags: typedSettings(cmd), configPath: switches(cmd).config });
   for (const w of loaded.warnings ?? []) io.warn(w);
+  // How the accounts are chosen is checked with the values: before the region, and any AWS call.
+  assertAccountFlags(loaded);
   const ssh = sshConfigUse(cmd, io, loaded);
   if (ssh) {
     const { assertSshConfigPath, resolveSshConfigPath } = await import('../steps/ssh-config/file.js');

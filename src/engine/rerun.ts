@@ -9,6 +9,8 @@ export interface RerunOptions {
   readonly region?: string;
   /** In a `--regions` run: rerun these regions (the failed ones) together instead. */
   readonly regions?: readonly string[];
+  /** In a run over many accounts: rerun these (the failed ones) by `--accounts`, instead of how they were chosen. */
+  readonly accounts?: readonly string[];
   /** Switches that are not settings but change what the command does, e.g. `--delete-logs`. */
   readonly switches?: readonly string[];
 }
@@ -29,6 +31,7 @@ export function rerunCommand(command: string, steps: readonly string[], loaded: 
   const several = loaded.settings.regions.length > 1;
   for (const spec of ALL_SETTINGS) {
     if (several && (spec.key === 'regions' || spec.key === 'region')) continue;
+    if (opts.accounts && ACCOUNT_KEYS.has(spec.key)) continue;
     const source = loaded.sources[spec.key];
     const value = loaded.raw[spec.key];
     if (source === 'flag' || (source === 'prompt' && JSON.stringify(value) !== JSON.stringify(DEFAULTS[spec.key as keyof typeof DEFAULTS]))) {
@@ -40,10 +43,14 @@ export function rerunCommand(command: string, steps: readonly string[], loaded: 
     else if (opts.region) words.push('--region', quote(opts.region));
     else words.push('--regions', quote(loaded.settings.regions.join(',')));
   }
+  if (opts.accounts?.length) words.push('--accounts', quote(opts.accounts.join(',')));
   // A switch the settings already give (`--cloudwatch-logs`) is not repeated.
   words.push(...(opts.switches ?? []).filter((w) => !words.includes(w)));
   return words.join(' ');
 }
+
+/** How the accounts of a run were chosen: a rerun of some of them names them instead. */
+const ACCOUNT_KEYS = new Set(['accounts', 'organization', 'ous', 'excludeAccounts', 'includeCallerAccount']);
 
 /** A setting as the flags that give it: `--idle-timeout 30`, `--cloudwatch-logs`, `--no-agent-update`, `--tag a --tag b`. */
 function flagWords(spec: SettingSpec, value: unknown): string[] {

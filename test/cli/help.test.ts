@@ -16,6 +16,7 @@ describe('--help of each command', () => {
     expect(headings(await help('init'))).toEqual([
       'Options:',
       'Target instances:',
+      'Accounts (several at once, by assuming a role in each):',
       'Storage settings (key, bucket, log group, tags):',
       'IAM settings:',
       'Session preferences:',
@@ -27,9 +28,17 @@ describe('--help of each command', () => {
   });
 
   it.each([
-    ['destroy', ['--key-alias', '--bucket', '--log-group', '--delete-logs'], ['--idle-timeout', '--cloudwatch-logs', '--instance-ids', '--log-retention-days']],
-    ['check', ['--all', '--live', '--instance-ids', '--tag'], ['--idle-timeout', '--bucket', '--log-transition-days', '--dhmc']],
-    ['export', ['--format', '--output', '--bucket', '--idle-timeout'], ['--instance-ids', '--tag <', '--dhmc', '--no-agent-update']],
+    [
+      'destroy',
+      ['--key-alias', '--bucket', '--log-group', '--delete-logs', '--accounts', '--organization'],
+      ['--idle-timeout', '--cloudwatch-logs', '--instance-ids', '--log-retention-days'],
+    ],
+    ['check', ['--all', '--live', '--instance-ids', '--tag', '--accounts', '--role-name'], ['--idle-timeout', '--bucket', '--log-transition-days', '--dhmc']],
+    [
+      'export',
+      ['--format', '--output', '--bucket', '--idle-timeout'],
+      ['--instance-ids', '--tag <', '--dhmc', '--no-agent-update', '--accounts', '--organization'],
+    ],
   ])('%s lists what it uses and none of the settings it ignores', async (cmd, shown, hidden) => {
     const text = await help(cmd);
     const option = (flag: string) => new RegExp(`^ +(-\\w, )?${flag.replace(/[<]/g, '\\<')}`, 'm');

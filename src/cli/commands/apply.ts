@@ -1,16 +1,13 @@
 import type { Command } from 'commander';
-import { AwsClients } from '../../aws/clients.js';
-import { toStepError } from '../../aws/errors.js';
-import { pool } from '../../base/batch.js';
-import { type SetupError, UsageError } from '../../base/errors.js';
-import { withAnswers } from '../../config/load.js';
 import type { Io } from '../../core/io.js';
-import { errorView, type RunReport } from '../../core/report.js';
+import type { RunReport } from '../../core/report.js';
 import type { StepEntry } from '../../engine/catalog.js';
 import { STEPS } from '../../engine/catalog.js';
+import { type Fan, selectTargets, type Target } from '../../engine/fan-targets.js';
+import { fanOut } from '../../engine/fanout.js';
+import { planKey } from '../../engine/planning.js';
 import { rerunCommand } from '../../engine/rerun.js';
-import { type RunOptions, type RunResult, runSteps } from '../../engine/runner.js';
-import { RegionIo } from '../../ui/region-io.js';
+import { confirmChanges, type RunOptions, type RunResult, runSteps } from '../../engine/runner.js';
 import { exitCodeOfReport } from '../exit-codes.js';
 import { openSession, type Session } from '../session.js';
 
@@ -28,72 +25,73 @@ export async function runCommand(cmd: Command, io: Io, command: CommandOptions):
     lease: command.mode === 'apply' ? { forceUnlock: flags.forceUnlock === true } : undefined,
     resetDefaults: flags.resetDefaults === true,
   };
-  if (session.loaded.settings.regions.length > 1) return runRegions(session, io, opts);
+  const fan = await selectTargets(session.loaded, session.aws, io);
+  if (fan) return runFan(fan, session, io, opts);
   const result = await runSteps({ ...opts, catalog: STEPS, loaded: session.loaded, aws: session.aws, io });
   io.result(result.report);
   return { result, exitCode: exitCodeOfReport(result.report) };
 }
 
-/** Regions at once, at most this many. */
-const REGIONS_IN_FLIGHT = 3;
-
 /**
- * `--regions r1,r2`: every chosen step in each region, a few regions at once, with one
- * combined plan and summary. IAM is global, so the IAM names get a `-<region>` suffix: each
- * region's policies name that region's key, bucket and log group. A failure in one region
- * does not stop the others; the run exits 1 at the end.
+ * Several accounts (`--accounts`, `--organization`) and/or regions (`--regions`): every target
+ * is planned before any is applied, the combined plan is shown and confirmed once (never when
+ * nothing changes), then the targets apply, a few at once (engine/fanout.ts). A failure in one
+ * target does not stop the others; the run exits 1 at the end, naming each.
  */
-async function runRegions(session: Session, io: Io, opts: CommandOptions & Pick<RunOptions, 'lease'>) {
-  const { loaded, aws } = session;
-  if (opts.mode === 'apply' && io.interactive) {
-    throw new UsageError('REGIONS_NEED_YES', '--regions runs without questions: add --yes, or look first with `ssm-setup plan --regions …`');
-  }
-  const identity = await aws.identity();
-  const regions = loaded.settings.regions;
-  const reports: RunReport[] = [];
+async function runFan(fan: Fan, session: Session, io: Io, opts: CommandOptions & Pick<RunOptions, 'lease' | 'resetDefaults'>) {
+  const { loaded } = session;
   const ids = opts.command === 'run' ? STEPS.filter((s) => opts.selected.includes(s)).map((s) => s.id) : [];
-  const regionalOf = (region: string) =>
-    withAnswers(loaded, {
-      instanceRole: `${loaded.settings.instanceRole}-${region}`,
-      instancePolicy: `${loaded.settings.instancePolicy}-${region}`,
-      operatorPolicy: `${loaded.settings.operatorPolicy}-${region}`,
-    });
-  await pool(regions, REGIONS_IN_FLIGHT, async (region) => {
-    const regional = regionalOf(region);
-    const clients = new AwsClients({ ...aws.target, region }, aws.recorder, aws.signal);
-    try {
-      const { report } = await runSteps({ ...opts, wizard: false, catalog: STEPS, loaded: regional, aws: clients, io: new RegionIo(io, region) });
-      reports.push(report);
-    } catch (err) {
-      const e = toStepError('init', err, rerunCommand(opts.command, ids, regional, { region })) as SetupError;
-      reports.push({ command: opts.command, account: identity.account, region, ok: false, steps: [], error: errorView(e) });
-    }
-  });
-  reports.sort((a, b) => regions.indexOf(a.region!) - regions.indexOf(b.region!));
-  const failed = reports.filter((r) => !r.ok);
-  // One failed region reruns alone, with its own IAM names; several rerun together (which needs --yes).
-  const again = () =>
-    failed.length === 1
-      ? rerunCommand(opts.command, ids, regionalOf(failed[0]!.region!), { region: failed[0]!.region })
-      : rerunCommand(opts.command, ids, loaded, { regions: failed.map((r) => r.region!), switches: opts.mode === 'apply' ? ['--yes'] : [] });
-  const combined: RunReport = {
+  const verifies = opts.selected.some((s) => s.id === 'check');
+  let shown = false;
+  const combined = await fanOut(fan, {
     command: opts.command,
-    account: identity.account,
-    region: regions.join(','),
-    ok: !failed.length,
-    steps: reports.flatMap((r) => r.steps.map((s) => ({ ...s, region: r.region }))),
-    ...(failed.length
-      ? {
-          error: {
-            code: (failed[0]!.error ?? failed[0]!.steps.find((s) => s.error)?.error)?.code ?? 'AWS_ERROR',
-            message: failed.map((r) => `${r.region}: ${r.error?.message ?? r.steps.find((s) => s.error)?.error?.message ?? 'failed'}`).join('; '),
-            hint: `the other regions are done; fix the failed ones and rerun \`${again()}\``,
-          },
-        }
-      : {}),
-  };
-  io.plan(combined);
+    io,
+    rerun: (failed) => rerunOf(fan, opts, ids, session, failed),
+    plan: async (t) => {
+      const run = (mode: RunOptions['mode'], confirm?: RunOptions['confirm']) =>
+        runSteps({ ...opts, mode, wizard: false, catalog: STEPS, loaded: t.loaded, aws: t.aws, io: t.io, ...(confirm ? { confirm } : {}) });
+      const { report } = await run('plan');
+      const pending = report.steps.some((s) => s.changes.length);
+      if (opts.mode === 'plan' || !report.ok || !(pending || verifies)) return { report };
+      const confirmed = planKey(report);
+      // Confirmed with all the others; asked again, for this target, only when its plan changed meanwhile.
+      const gate: RunOptions['confirm'] = async (changes, now) => {
+        if (planKey(now) === confirmed) return;
+        io.warn(`${t.label}: the account changed since the plan was shown (another run?): this is its plan now.`);
+        io.plan({ ...now, account: t.account, region: t.region });
+        await confirmChanges(changes, io, 'fanout.apply-replanned', ` in ${t.label}`);
+      };
+      return { report, apply: async () => (await run('apply', gate)).report };
+    },
+    between: async (plan) => {
+      shown = true;
+      io.plan(plan);
+      if (opts.mode === 'plan') return false;
+      const changes = plan.steps.flatMap((s) => s.changes);
+      if (changes.length) await confirmChanges(changes, io, 'fanout.apply', ` ${where(plan, fan)}`);
+      return true;
+    },
+  });
+  // Nothing to confirm (a plan, or no target with changes): the combined plan is shown once all the same.
+  if (!shown) io.plan(combined);
   io.result(combined);
   const result: RunResult = { report: combined, loaded };
   return { result, exitCode: exitCodeOfReport(combined) };
+}
+
+/** The command that reruns the failed targets: by `--accounts` in a run over accounts; one failed region alone, with its own IAM names. */
+function rerunOf(fan: Fan, opts: CommandOptions, ids: readonly string[], session: Session, failed: readonly Target[]): string {
+  const accounts = fan.byAccount ? [...new Set(failed.map((t) => t.account))] : undefined;
+  const regions = [...new Set(failed.map((t) => t.region))];
+  if (regions.length === 1 && fan.byRegion)
+    return rerunCommand(opts.command, ids, failed[0]!.loaded, { region: regions[0], ...(accounts ? { accounts } : {}) });
+  return rerunCommand(opts.command, ids, session.loaded, { ...(fan.byRegion ? { regions } : {}), ...(accounts ? { accounts } : {}) });
+}
+
+/** `in 2 accounts` / `in 3 regions`: where the plan changes something. */
+function where(plan: RunReport, fan: Fan): string {
+  const changed = plan.steps.filter((s) => s.changes.length);
+  const n = new Set(changed.map((s) => (fan.byAccount ? s.account : s.region))).size;
+  const noun = fan.byAccount ? 'account' : 'region';
+  return `in ${n} ${noun}${n === 1 ? '' : 's'}`;
 }

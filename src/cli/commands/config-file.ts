@@ -11,7 +11,8 @@ import type { RunResult } from '../../engine/runner.js';
  */
 export async function offerSettingsFile(result: RunResult, io: Io, command: 'init' | 'run', cwd = process.cwd()): Promise<void> {
   const { report, loaded } = result;
-  if (!report.ok || !report.region) return;
+  // Over several accounts or regions (report.runs) the flags and the config file already say it all.
+  if (!report.ok || !report.region || report.runs) return;
   const update = await settingsFileUpdate(loaded, report.region, cwd);
   if (!update.differs.length) return;
   const applied = report.steps.some((s) => s.status === 'created' || s.status === 'updated' || s.status === 'deleted');
