@@ -1,12 +1,12 @@
 import { CloudWatchLogsClient, paginateDescribeLogGroups } from '@aws-sdk/client-cloudwatch-logs';
-import { DeleteAliasCommand, DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { DeleteAliasCommand, DescribeKeyCommand, type KeyMetadata, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import { unlessMissing } from '../aws/errors.js';
 import { isSameKey, type KeyRef } from '../policies/kms-ref.js';
 import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
 import { keyTags } from '../steps/kms-key/read.js';
 import { bucketNameFor } from '../steps/log-bucket/read.js';
-import { isOurs, NOTHING, someOf, type Teardown, type TeardownContext } from './types.js';
+import { isOurs, NOTHING, type RemovalOutcome, someOf, type Teardown, type TeardownContext } from './types.js';
 
 /** KMS waits this long before it deletes a key; it can be cancelled meanwhile. */
 export const KEY_DELETION_DAYS = 30;
@@ -33,13 +33,18 @@ export interface AfterRemovals {
 export async function keyTeardown(ctx: TeardownContext, after: AfterRemovals): Promise<Teardown> {
   const kms = ctx.aws.get(KMSClient);
   const alias = ctx.settings.keyAlias;
-  const meta = (await unlessMissing(kms.send(new DescribeKeyCommand({ KeyId: alias })), 'NotFoundException'))?.KeyMetadata;
-  if (!meta?.KeyId || !isOurs(await keyTags(kms, meta.KeyId))) return NOTHING;
+  const meta = await ourKey(ctx);
+  if (!meta?.KeyId) return NOTHING;
   const deleteAlias = async () => void (await unlessMissing(kms.send(new DeleteAliasCommand({ AliasName: alias })), 'NotFoundException'));
   if (meta.KeyState === 'PendingDeletion') {
     // A destroy stopped between the two calls: only the alias is left to remove.
     const detail = 'its key is scheduled for deletion already: delete the alias';
-    return { removals: [{ step: 'kms-key', action: 'delete', resource: `KMS alias ${alias}`, detail, run: deleteAlias }], kept: [] };
+    const KeyId = meta.KeyId;
+    const run = async () => {
+      await deleteAlias();
+      return scheduledOutcome(KeyId, meta.DeletionDate);
+    };
+    return { removals: [{ step: 'kms-key', action: 'delete', resource: `KMS alias ${alias}`, detail, run }], kept: [] };
   }
   const key: KeyRef = { arn: meta.Arn, id: meta.KeyId, alias };
   const users = [
@@ -58,11 +63,25 @@ export async function keyTeardown(ctx: TeardownContext, after: AfterRemovals): P
     typed: { id: 'destroy.confirm-key-alias', name: alias, what: `schedule the key ${alias} for deletion in ${KEY_DELETION_DAYS} days` },
     // The key first: with the alias gone, a rerun could no longer find a key left enabled.
     run: async () => {
-      await kms.send(new ScheduleKeyDeletionCommand({ KeyId, PendingWindowInDays: KEY_DELETION_DAYS }));
+      const { DeletionDate } = await kms.send(new ScheduleKeyDeletionCommand({ KeyId, PendingWindowInDays: KEY_DELETION_DAYS }));
       await deleteAlias();
+      return scheduledOutcome(KeyId, DeletionDate);
     },
   };
   return { removals: [removal], kept: [] };
+}
+
+/** What the summary says of the key: the date KMS gave (UTC day) and the command that undoes it, with the key's id. */
+export function scheduledOutcome(keyId: string, deletionDate: Date | undefined): RemovalOutcome {
+  const when = deletionDate ? `on ${deletionDate.toISOString().slice(0, 10)}` : `in ${KEY_DELETION_DAYS} days`;
+  return { scheduled: `key ${keyId} scheduled for deletion ${when}; undo with aws kms cancel-key-deletion --key-id ${keyId}` };
+}
+
+/** The key of the settings' alias, when there is one and ssm-setup made it. */
+export async function ourKey(ctx: TeardownContext): Promise<KeyMetadata | undefined> {
+  const kms = ctx.aws.get(KMSClient);
+  const meta = (await unlessMissing(kms.send(new DescribeKeyCommand({ KeyId: ctx.settings.keyAlias })), 'NotFoundException'))?.KeyMetadata;
+  return meta?.KeyId && isOurs(await keyTags(kms, meta.KeyId)) ? meta : undefined;
 }
 
 /** The settings' bucket, when its default encryption names the key. */

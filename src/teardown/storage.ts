@@ -6,6 +6,7 @@ import {
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
   ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
   type ObjectIdentifier,
   PutBucketPolicyCommand,
   S3Client,
@@ -17,8 +18,8 @@ import { chunks } from '../base/batch.js';
 import { StepError } from '../base/errors.js';
 import { tagRecord } from '../policies/tags.js';
 import { bucketNameFor } from '../steps/log-bucket/read.js';
-import { type BucketFate, keyTeardown } from './key.js';
-import { isOurs, merge, NOTHING, type Removal, type Teardown, type TeardownContext } from './types.js';
+import { type BucketFate, keyTeardown, ourKey } from './key.js';
+import { isOurs, type Kept, merge, type Removal, type Teardown, type TeardownContext } from './types.js';
 
 /**
  * The audit trail (log group, bucket and its objects, key): only with --delete-logs, and only
@@ -26,7 +27,7 @@ import { isOurs, merge, NOTHING, type Removal, type Teardown, type TeardownConte
  * group); the key goes last, and only when nothing that remains names it.
  */
 export async function storageTeardown(ctx: TeardownContext, after: { readonly preferencesKey?: string } = {}): Promise<Teardown> {
-  if (!ctx.deleteLogs) return NOTHING;
+  if (!ctx.deleteLogs) return keptWithoutDeleteLogs(ctx);
   const group = await logGroupRemoval(ctx);
   const bucket = await bucketRemoval(ctx, group.length > 0);
   // Typing the bucket's name covers the log group too: one name for the session logs.
@@ -35,12 +36,35 @@ export async function storageTeardown(ctx: TeardownContext, after: { readonly pr
   return merge({ removals: logs, kept: [] }, key);
 }
 
-async function logGroupRemoval(ctx: TeardownContext): Promise<Removal[]> {
+/**
+ * Without --delete-logs the audit trail stays: the plan names each part of it ssm-setup made,
+ * and only those that exist (nothing about a log group there is not).
+ */
+async function keptWithoutDeleteLogs(ctx: TeardownContext): Promise<Teardown> {
+  const why = 'the audit trail stays (--delete-logs removes it)';
+  const Bucket = bucketNameFor(ctx.settings, ctx.identity.account, ctx.region);
+  const [group, tags, key] = await Promise.all([ourLogGroup(ctx), bucketTags(ctx.aws.get(S3Client), Bucket, ctx.region), ourKey(ctx)]);
+  const kept: Kept[] = [
+    ...(key ? [{ step: 'kms-key', resource: `KMS key ${ctx.settings.keyAlias}`, why }] : []),
+    ...(tags && isOurs(tagRecord(tags)) ? [{ step: 'log-bucket', resource: `S3 bucket ${Bucket} and its session logs`, why }] : []),
+    ...(group ? [{ step: 'log-group', resource: `log group ${ctx.settings.logGroup}`, why }] : []),
+  ];
+  return { removals: [], kept };
+}
+
+/** The settings' log group when it exists and ssm-setup made it: its ARN. */
+async function ourLogGroup(ctx: TeardownContext): Promise<string | undefined> {
   const logs = ctx.aws.get(CloudWatchLogsClient);
   const name = ctx.settings.logGroup;
   const group = ((await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }))).logGroups ?? []).find((g) => g.logGroupName === name);
   const arn = group?.logGroupArn ?? group?.arn?.replace(/:\*$/, '');
-  if (!arn || !isOurs((await logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags)) return [];
+  return arn && isOurs((await logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags) ? arn : undefined;
+}
+
+async function logGroupRemoval(ctx: TeardownContext): Promise<Removal[]> {
+  const logs = ctx.aws.get(CloudWatchLogsClient);
+  const name = ctx.settings.logGroup;
+  if (!(await ourLogGroup(ctx))) return [];
   return [
     {
       step: 'log-group',
@@ -60,12 +84,17 @@ async function bucketRemoval(ctx: TeardownContext, withGroup: boolean): Promise<
   if (!tags) return { removals: [], state: 'none' };
   if (!isOurs(tagRecord(tags))) return { removals: [], state: 'stays' };
   const also = withGroup ? ` (and the log group ${ctx.settings.logGroup})` : '';
+  const held = await contents(s3, Bucket);
   const removal: Removal = {
     step: 'log-bucket',
     action: 'delete',
     resource: `S3 bucket ${Bucket}`,
-    detail: 'delete every object version and the bucket',
-    typed: { id: 'destroy.confirm-bucket-name', name: Bucket, what: `delete the bucket ${Bucket} and every session log in it${also}` },
+    detail: held.versions ? `delete ${describeContents(held)} and the bucket` : 'delete the bucket (it holds no object)',
+    typed: {
+      id: 'destroy.confirm-bucket-name',
+      name: Bucket,
+      what: `delete the bucket ${Bucket} and ${held.versions ? `the ${describeContents(held)} in it` : 'every session log in it'}${also}`,
+    },
     run: async () => {
       // The TLS-only policy would refuse the deletes over a plain-HTTP endpoint; the bucket goes anyway.
       const policy = (await unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket })), 'NoSuchBucketPolicy'))?.Policy;
@@ -132,11 +161,35 @@ async function deleteAllVersions(s3: S3Client, Bucket: string): Promise<void> {
  * the SDK has no paginator for its two markers. Deleting what a page listed does not move them.
  */
 async function* versionPages(s3: S3Client, Bucket: string): AsyncGenerator<ObjectIdentifier[]> {
+  for await (const page of listingPages(s3, Bucket)) {
+    const versions = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key, VersionId: v.VersionId }));
+    if (versions.length) yield versions;
+  }
+}
+
+/** The object versions and delete markers the bucket holds, and the bytes of the versions: what the plan says will go. */
+async function contents(s3: S3Client, Bucket: string): Promise<{ versions: number; bytes: number }> {
+  let [versions, bytes] = [0, 0];
+  for await (const page of listingPages(s3, Bucket)) {
+    versions += (page.Versions?.length ?? 0) + (page.DeleteMarkers?.length ?? 0);
+    bytes += (page.Versions ?? []).reduce((n, v) => n + (v.Size ?? 0), 0);
+  }
+  return { versions, bytes };
+}
+
+/** `1,234 object versions (5.6 MB)`: delete markers count as versions, of no size. */
+export function describeContents({ versions, bytes }: { versions: number; bytes: number }): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  const power = bytes > 0 ? Math.min(Math.floor(Math.log10(bytes) / 3), units.length - 1) : 0;
+  const size = power ? `${(bytes / 1000 ** power).toFixed(1)} ${units[power]}` : `${bytes} bytes`;
+  return `${versions.toLocaleString('en-US')} object version${versions === 1 ? '' : 's'} (${size})`;
+}
+
+async function* listingPages(s3: S3Client, Bucket: string): AsyncGenerator<ListObjectVersionsCommandOutput> {
   let markers: { KeyMarker?: string; VersionIdMarker?: string } = {};
   for (;;) {
     const page = await s3.send(new ListObjectVersionsCommand({ Bucket, MaxKeys: DELETE_LIMIT, ...markers }));
-    const versions = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key, VersionId: v.VersionId }));
-    if (versions.length) yield versions;
+    yield page;
     if (!page.IsTruncated || !page.NextKeyMarker) return;
     markers = { KeyMarker: page.NextKeyMarker, ...(page.NextVersionIdMarker ? { VersionIdMarker: page.NextVersionIdMarker } : {}) };
   }

@@ -21,8 +21,15 @@ export interface Removal {
   readonly action: 'delete' | 'update';
   readonly resource: string;
   readonly detail: string;
-  readonly run: () => Promise<void>;
+  /** Does it; a removal that is only scheduled (the key) says so, for the summary to say instead of "removed". */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most removals return nothing at all
+  readonly run: () => Promise<RemovalOutcome | void>;
   readonly typed?: TypedConfirmation;
+}
+
+/** A removal that is not done at once: one line for the summary, with the date and how to undo it. */
+export interface RemovalOutcome {
+  readonly scheduled: string;
 }
 
 /** Something of ssm-setup's (or named like it) that `destroy` leaves, and why: shown in the plan. */

@@ -40,7 +40,7 @@ export function renderPlan(report: RunReport, opts: PlanOptions = {}): string {
   const out: string[] = [];
   const push = (text: string, indent: number, hang = 2) => out.push(...wrap(text, opts.width ?? Number.POSITIVE_INFINITY, indent, hang));
   push(st.bold(`Plan for account ${report.account ?? '?'} in ${report.region ?? '?'}:`), 0);
-  const label = (s: StepReport) => (s.region ? `${s.region} ${s.id}` : s.id);
+  const label = rowLabel;
   const changed = report.steps.filter((s) => s.changes.length || s.status === 'failed');
   const unchanged = report.steps.filter((s) => !s.changes.length && s.status !== 'failed' && s.status !== 'skipped');
   const skipped = report.steps.filter((s) => s.status === 'skipped' && !s.changes.length);
@@ -55,19 +55,31 @@ export function renderPlan(report: RunReport, opts: PlanOptions = {}): string {
   }
   // Notes of unchanged steps still matter (no targets, a form left alone): one line each.
   for (const step of unchanged.filter((s) => s.note)) push(st.dim(`${GLYPH.note} ${label(step)}: ${step.note!.split('\n')[0]}`), 2);
-  if (unchanged.length) {
+  // destroy's rows without a removal only keep something: their notes above say what.
+  if (unchanged.length && report.command !== 'destroy') {
     push(st.dim(`${GLYPH.unchanged} ${unchanged.length} step${unchanged.length === 1 ? '' : 's'} unchanged: ${unchanged.map(label).join(', ')}`), 2, 4);
   }
   const byReason = new Map<string, string[]>();
   for (const s of skipped) byReason.set(s.note ?? '', [...(byReason.get(s.note ?? '') ?? []), label(s)]);
   for (const [why, ids] of byReason) push(st.dim(`${GLYPH.skipped} skipped${why ? ` (${why})` : ''}: ${ids.join(', ')}`), 2, 4);
 
+  for (const line of perAccount(report, (runs) => {
+    const changes = runs.flatMap((r) => r.steps.flatMap((s) => s.changes));
+    if (runs.some((r) => r.error && !r.steps.length)) return st.red(`${GLYPH.failed} ${runs.find((r) => r.error)!.error!.message}`);
+    if (runs.some((r) => r.steps.some((s) => s.status === 'failed'))) return st.red(`${GLYPH.failed} could not be planned`);
+    return changes.length ? total(changes) : 'no changes';
+  }))
+    push(line, 2, 4);
   const failed = report.steps.some((s) => s.status === 'failed') || !!report.error;
   const changes = report.steps.flatMap((s) => s.changes);
-  if (failed) {
+  if (failed && report.runs) {
+    // Over many accounts or regions the others still apply: their total is what a yes makes.
+    push(st.red('Plan incomplete: some accounts or regions could not be planned (see above); the others go on.'), 0);
+    if (changes.length) push(st.bold(total(changes)), 0);
+  } else if (failed) {
     push(st.red('Plan incomplete: a step could not be planned (see the error).'), 0);
   } else if (!changes.length) {
-    push(st.green('No changes: the account matches these settings.'), 0);
+    push(st.green(report.command === 'destroy' ? 'Nothing to remove.' : 'No changes: the account matches these settings.'), 0);
   } else {
     push(
       st.dim(
@@ -80,6 +92,22 @@ export function renderPlan(report: RunReport, opts: PlanOptions = {}): string {
     if (report.next) push(`To apply: ${st.cyan(report.next)}`, 0, 10);
   }
   return out.join('\n');
+}
+
+/** A step's row: `<account> <region> <step>` in a run over many accounts (the alias when it has one), `<region> <step>` over regions. */
+export const rowLabel = (s: Pick<StepReport, 'id' | 'region' | 'account' | 'accountAlias'>) =>
+  [s.account ? (s.accountAlias ?? s.account) : undefined, s.region, s.id].filter(Boolean).join(' ');
+
+/**
+ * In a run over many accounts, one line per account: `alias (id): <what line() says of its runs>`,
+ * the runs of all its regions together. Nothing for a run over one account.
+ */
+export function perAccount(report: RunReport, line: (runs: readonly RunReport[]) => string): string[] {
+  // A run over regions only names no account in its rows: it has no line per account.
+  if (!report.runs?.length || !report.steps.some((s) => s.account !== undefined)) return [];
+  const byAccount = new Map<string, RunReport[]>();
+  for (const r of report.runs) byAccount.set(r.account ?? '?', [...(byAccount.get(r.account ?? '?') ?? []), r]);
+  return [...byAccount].map(([id, runs]) => `${runs[0]!.accountAlias ? `${runs[0]!.accountAlias} (${id})` : id}: ${line(runs)}`);
 }
 
 /** `Plan: 2 to create, 3 to update, 0 to delete (1 weakens audit).` */

@@ -59,7 +59,10 @@ describe('destroy against moto_server', () => {
     const run = await cli(['destroy', '--yes']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('- delete IAM policy SSMSessionManagerOperatorPolicy: detach from user alice; delete it');
-    expect(run.stderr).toContain('Kept: the key alias/ssm-session-manager, the bucket');
+    // The plan names what stays of the audit trail, each part that exists.
+    expect(run.stdout).toContain('kept KMS key alias/ssm-session-manager: the audit trail stays (--delete-logs removes it)');
+    expect(run.stdout).toContain(`kept S3 bucket ${BUCKET} and its session logs`);
+    expect(run.stdout).toContain('kept log group /aws/ssm/session-logs');
     expect(await customerPolicies()).toEqual(['TeamPolicy']);
     expect((await iam().send(new GetRoleCommand({ RoleName: 'AppRole' }))).Role?.RoleName).toBe('AppRole');
     expect((await iam().send(new ListAttachedUserPoliciesCommand({ UserName: 'alice' }))).AttachedPolicies).toEqual([]);
@@ -87,10 +90,19 @@ describe('destroy against moto_server', () => {
     const keyId = (await kms().send(new DescribeKeyCommand({ KeyId: 'alias/ssm-session-manager' }))).KeyMetadata!.KeyId;
     const run = await cli(['destroy', '--yes', '--force', '--delete-logs']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect((await kms().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
+    expect((await kms().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState, run.stdout + run.stderr).toBe('PendingDeletion');
     await expect(kms().send(new DescribeKeyCommand({ KeyId: 'alias/ssm-session-manager' }))).rejects.toMatchObject({ name: 'NotFoundException' });
     await expect(sdk(S3Client).send(new HeadBucketCommand({ Bucket: BUCKET }))).rejects.toBeTruthy();
     expect((await sdk(CloudWatchLogsClient).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/ssm/session-logs' }))).logGroups).toEqual([]);
+    // Not "removed": when KMS deletes the key, with its real id, and how to undo it.
+    const { DeletionDate } = (await kms().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!;
+    expect(run.stdout).toContain(
+      `key ${keyId} scheduled for deletion on ${DeletionDate!.toISOString().slice(0, 10)}; undo with aws kms cancel-key-deletion --key-id ${keyId}`,
+    );
+    const again = await cli(['destroy', '--yes', '--force', '--delete-logs']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout.trim().split('\n').at(-1)).toBe('Nothing to remove.');
+    expect(again.writes).toEqual([]);
   });
 
   // Associations through the stub proxy (moto has none): ours made by the built CLI, one named

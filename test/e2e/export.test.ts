@@ -144,6 +144,8 @@ describe('ssm-setup export cloudformation', () => {
     for (const [args, name] of [
       [[], 'template.yaml'],
       [['--format', 'json'], 'template.json'],
+      // The extension chooses when --format is not given.
+      [[], 't.json'],
     ] as const) {
       const run = await exportCfn(...args, '-o', name);
       expect(run.code, run.stderr).toBe(0);

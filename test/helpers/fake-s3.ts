@@ -40,6 +40,8 @@ export interface FakeVersion {
   readonly deleteMarker: boolean;
   /** Object Lock: a retention period or a legal hold refuses the deletion of this version. */
   readonly lock?: 'retention' | 'legal-hold';
+  /** Bytes (a version, not a delete marker): ListObjectVersions lists it as `Size`. */
+  readonly size?: number;
 }
 
 export interface FakeBucket {
@@ -347,7 +349,7 @@ export function fakeS3(opts: FakeS3Options = {}) {
     const truncated = start + max < all.length;
     const last = page.at(-1);
     const shape = (e: (typeof all)[number]) => ({ Key: e.key, VersionId: e.v.id, IsLatest: e.latest });
-    const versions = page.filter((e) => !e.v.deleteMarker).map(shape);
+    const versions = page.filter((e) => !e.v.deleteMarker).map((e) => ({ ...shape(e), Size: e.v.size ?? 0 }));
     const markers = page.filter((e) => e.v.deleteMarker).map(shape);
     return {
       Name: i.Bucket,
@@ -408,12 +410,17 @@ export function fakeS3(opts: FakeS3Options = {}) {
     addBucket(name: string, bucket: Partial<FakeBucket> = {}) {
       buckets.set(name, { region: opts.region ?? REGION, ...structuredClone(bucket) });
     },
-    /** Puts `versions` versions of `key` (the newest a delete marker with `deleteMarker`), each under `lock` if given. */
-    addObject(bucket: string, key: string, o: { versions?: number; deleteMarker?: boolean; lock?: FakeVersion['lock'] } = {}) {
+    /** Puts `versions` versions of `key` of `size` bytes each (the newest a delete marker with `deleteMarker`), each under `lock` if given. */
+    addObject(bucket: string, key: string, o: { versions?: number; deleteMarker?: boolean; lock?: FakeVersion['lock']; size?: number } = {}) {
       const b = buckets.get(bucket);
       if (!b) throw new Error(`fake-s3: no bucket ${bucket}`);
       b.objects ??= new Map();
-      const made = Array.from({ length: o.versions ?? 1 }, () => ({ id: newVersionId(), deleteMarker: false, ...(o.lock ? { lock: o.lock } : {}) })).reverse();
+      const made: FakeVersion[] = Array.from({ length: o.versions ?? 1 }, () => ({
+        id: newVersionId(),
+        deleteMarker: false,
+        size: o.size ?? 0,
+        ...(o.lock ? { lock: o.lock } : {}),
+      })).reverse();
       if (o.deleteMarker) made.unshift({ id: newVersionId(), deleteMarker: true });
       b.objects.set(key, [...made, ...(b.objects.get(key) ?? [])]);
     },

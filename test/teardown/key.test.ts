@@ -43,6 +43,21 @@ async function preferencesRun() {
   await converge(preferencesStep, ctx);
 }
 
+describe('destroy without --delete-logs', () => {
+  it('names what stays of the audit trail, only what exists: nothing about a log group there is not', async () => {
+    account.s3.addBucket(BUCKET, { tags: OURS, encryption: sse(keyArn) });
+    const { removals, kept } = await readAll(await teardownContext({ cloudwatchLogs: true }, { deleteLogs: false }));
+    expect(removals.filter((r) => ['kms-key', 'log-bucket', 'log-group'].includes(r.step))).toEqual([]);
+    expect(kept.filter((k) => ['kms-key', 'log-bucket', 'log-group'].includes(k.step))).toEqual([
+      { step: 'kms-key', resource: `KMS key ${ALIAS}`, why: expect.stringContaining('--delete-logs') },
+      { step: 'log-bucket', resource: expect.stringContaining(BUCKET), why: expect.stringContaining('--delete-logs') },
+    ]);
+    account.logs.addGroup(GROUP, { kmsKeyId: keyArn, tags: OURS });
+    const again = await readAll(await teardownContext({ cloudwatchLogs: true }, { deleteLogs: false }));
+    expect(again.kept.map((k) => k.step)).toContain('log-group');
+  });
+});
+
 describe('destroy --delete-logs never schedules the deletion of a key something still names', () => {
   it('an adopted bucket whose default encryption names the key (by ARN or alias): the key stays, and the plan says which bucket', async () => {
     for (const ref of [keyArn, ALIAS]) {
@@ -60,18 +75,28 @@ describe('destroy --delete-logs never schedules the deletion of a key something 
     const { removal, removals } = await keyTeardown();
     expect(removal).toBeDefined();
     expect(removals.map((r) => r.step)).toEqual(['log-group', 'log-bucket', 'kms-key']);
-    for (const r of removals) await r.run();
-    expect(account.kms.keys.get('key-1')?.meta.KeyState).toBe('PendingDeletion');
+    const outcomes = [];
+    for (const r of removals) outcomes.push(await r.run());
+    const key = account.kms.keys.get('key-1')!.meta;
+    expect(key.KeyState).toBe('PendingDeletion');
     expect(account.kms.aliases.has(ALIAS)).toBe(false);
+    // The summary says when, with the real id and the date KMS answered, and how to undo it (not "removed").
+    const day = key.DeletionDate!.toISOString().slice(0, 10);
+    expect(outcomes).toEqual([
+      undefined,
+      undefined,
+      { scheduled: `key ${key.KeyId} scheduled for deletion on ${day}; undo with aws kms cancel-key-deletion --key-id ${key.KeyId}` },
+    ]);
     expect((await keyTeardown()).removals).toEqual([]);
   });
 
   it('a destroy stopped after scheduling the key: the rerun removes the alias left behind', async () => {
     const key = account.kms.keys.get('key-1')!;
-    key.meta = { ...key.meta, KeyState: 'PendingDeletion', Enabled: false };
+    const DeletionDate = new Date(Date.UTC(2031, 4, 6));
+    key.meta = { ...key.meta, KeyState: 'PendingDeletion', Enabled: false, DeletionDate };
     const { removals } = await keyTeardown();
     expect(removals.map((r) => [r.step, r.action, r.typed])).toEqual([['kms-key', 'delete', undefined]]);
-    await removals[0]!.run();
+    expect(await removals[0]!.run()).toEqual({ scheduled: expect.stringContaining(`key ${key.meta.KeyId} scheduled for deletion on 2031-05-06;`) });
     expect(account.kms.aliases.has(ALIAS)).toBe(false);
     expect((await keyTeardown()).removals).toEqual([]);
   });

@@ -74,12 +74,16 @@ describe('destroy --delete-logs: the session-log bucket', () => {
     const total = fake.versionCount(BUCKET);
     expect(total).toBeGreaterThan(2_000);
 
-    await (await bucketRemoval())!.run();
+    const removal = (await bucketRemoval())!;
+    // The plan counted them, page by page too.
+    const counted = listInputs().length;
+    expect(counted).toBe(Math.ceil(total / 1000));
+    await removal.run();
 
     expect(fake.buckets.has(BUCKET)).toBe(false);
     expect(fake.writes()[0]).toBe('DeleteBucketPolicyCommand');
     expect(fake.writes().at(-1)).toBe('DeleteBucketCommand');
-    const lists = listInputs();
+    const lists = listInputs().slice(counted);
     expect(lists).toHaveLength(Math.ceil(total / 1000));
     expect(lists[0]).not.toHaveProperty('KeyMarker');
     // Each page continues where the last one ended, instead of starting over.
@@ -103,7 +107,8 @@ describe('destroy --delete-logs: the session-log bucket', () => {
     expect((error as StepError).message).toContain('session-logs/held.log');
     expect((error as StepError).hint).toMatch(/Object Lock/);
     expect(fake.mock.commandCalls(DeleteObjectsCommand)).toHaveLength(1);
-    expect(fake.mock.commandCalls(ListObjectVersionsCommand)).toHaveLength(1);
+    // One listing to count them for the plan, one to delete.
+    expect(fake.mock.commandCalls(ListObjectVersionsCommand)).toHaveLength(2);
     expect(fake.mock.commandCalls(DeleteBucketCommand)).toHaveLength(0);
     expect(fake.buckets.has(BUCKET)).toBe(true);
   });
@@ -153,6 +158,21 @@ describe('destroy --delete-logs: the session-log bucket', () => {
     expect(keys.filter((k) => error.message.includes(k)).length).toBeLessThan(keys.length); // a few, not all
     expect(error.message).toContain(String(keys.length - keys.filter((k) => error.message.includes(k)).length));
     expect(fake.versionCount(BUCKET)).toBe(keys.length);
+  });
+
+  it('the plan counts the object versions (delete markers too) and their bytes that will go, over every listing page', async () => {
+    fake.addBucket(BUCKET, { tags: OURS, versioning: 'Enabled' });
+    for (let i = 0; i < 1_200; i++) fake.addObject(BUCKET, `session-logs/s-${String(i).padStart(4, '0')}.log`, { size: 2_500, deleteMarker: i === 0 });
+    const removal = (await bucketRemoval())!;
+    expect(removal.detail).toBe('delete 1,201 object versions (3.0 MB) and the bucket');
+    expect(removal.typed).toMatchObject({ id: 'destroy.confirm-bucket-name', name: BUCKET, what: expect.stringContaining('1,201 object versions (3.0 MB)') });
+    expect(listInputs()).toHaveLength(2);
+    expect(fake.writes()).toEqual([]);
+  });
+
+  it('an empty bucket: the plan says so', async () => {
+    fake.addBucket(BUCKET, { tags: OURS, versioning: 'Enabled' });
+    expect((await bucketRemoval())!.detail).toBe('delete the bucket (it holds no object)');
   });
 
   it('a failed DeleteBucket leaves the tags: a rerun reads the bucket again and finishes', async () => {

@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
+import type { AwsClients } from '../../aws/clients.js';
 import { toStepError } from '../../aws/errors.js';
 import { forceUnlock, withLease } from '../../aws/lease.js';
 import { UsageError } from '../../base/errors.js';
+import type { LoadedSettings } from '../../config/load.js';
 import type { Io } from '../../core/io.js';
 import { errorView, type RunReport, type StepReport } from '../../core/report.js';
 import { STEPS } from '../../engine/catalog.js';
-import { bucketNameFor } from '../../steps/log-bucket/read.js';
+import { selectTargets } from '../../engine/fan-targets.js';
+import { fanOut } from '../../engine/fanout.js';
+import { rerunCommand } from '../../engine/rerun.js';
 import { confirmTeardown, readTeardown } from '../../teardown/index.js';
 import type { Kept, Removal, TeardownContext } from '../../teardown/types.js';
 import { exitCodeOfReport } from '../exit-codes.js';
@@ -27,6 +31,49 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
     });
   }
   const { loaded, aws } = await openSession(cmd, io);
+  const yes = !!switches(cmd).yes;
+  const fan = await selectTargets(loaded, aws, io);
+  if (fan) {
+    // Every target read first, one question for all of them, then each removes under its own lease.
+    let removals: Removal[] = [];
+    let shown = false;
+    const combined = await fanOut(fan, {
+      command: 'destroy',
+      io,
+      rerun: (failed) =>
+        rerunCommand('destroy', [], loaded, {
+          regions: [...new Set(failed.map((t) => t.region))],
+          ...(fan.byAccount ? { accounts: [...new Set(failed.map((t) => t.account))] } : {}),
+        }),
+      plan: async (t) => {
+        const read = await readTarget(t.loaded, t.aws, t.io, opts);
+        removals = [...removals, ...read.removals];
+        return read.removals.length ? { report: read.report, apply: () => read.apply() } : { report: read.report };
+      },
+      between: async (plan) => {
+        shown = true;
+        io.plan(plan);
+        await confirmTeardown(io, removals, { yes });
+        return true;
+      },
+    });
+    // Nothing to remove anywhere: the combined plan says so all the same.
+    if (!shown) io.plan(combined);
+    io.result(combined);
+    return exitCodeOfReport(combined);
+  }
+  const read = await readTarget(loaded, aws, io, opts);
+  io.plan(read.report);
+  if (read.removals.length) {
+    await confirmTeardown(io, read.removals, { yes });
+    await read.apply();
+  }
+  io.result(read.report);
+  return exitCodeOfReport(read.report);
+}
+
+/** What destroy removes in one account and region, and the removal itself (under the region's lease). */
+async function readTarget(loaded: LoadedSettings, aws: AwsClients, io: Io, opts: { deleteLogs?: boolean; forceUnlock?: boolean }) {
   const identity = await aws.identity();
   const leaseFailed = (err: unknown) => {
     throw toStepError('destroy', err, 'ssm-setup destroy');
@@ -38,19 +85,14 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
     .catch((err: unknown) => {
       throw toStepError('destroy', err, 'ssm-setup destroy');
     });
+  // Without --delete-logs, what stays of the audit trail is in `kept` (only what exists).
   const report = reportOf(removals, kept, identity.account, ctx.region);
-  io.plan(report);
-  if (!opts.deleteLogs)
-    io.info(
-      `Kept: the key ${loaded.settings.keyAlias}, the bucket ${bucketNameFor(loaded.settings, identity.account, ctx.region)} with its logs, and the log group (--delete-logs removes them).`,
-    );
-  if (removals.length) {
-    await confirmTeardown(io, removals, { yes: !!switches(cmd).yes });
-    // Under the region's lease: a run of init meanwhile would recreate what is being removed.
+  // Under the region's lease: a run of init meanwhile would recreate what is being removed.
+  const apply = async () => {
     await withLease(aws, identity, 'ssm-setup destroy', io, () => execute(removals, report, io)).catch(leaseFailed);
-  }
-  io.result(report);
-  return exitCodeOfReport(report);
+    return report;
+  };
+  return { removals, report, apply };
 }
 
 /**
@@ -80,8 +122,12 @@ async function execute(removals: readonly Removal[], report: RunReport, io: Io):
   for (const r of removals) {
     const row = report.steps.find((s) => s.id === r.step)!;
     try {
-      await io.task(`${r.action === 'delete' ? 'Removing' : 'Restoring'} ${r.resource}`, r.run);
-      if (row.status === 'pending') row.status = 'deleted';
+      const outcome = await io.task(`${r.action === 'delete' ? 'Removing' : 'Restoring'} ${r.resource}`, r.run);
+      // A key is only scheduled for deletion: the summary says when, and how to undo it.
+      if (outcome) {
+        row.status = 'scheduled';
+        row.note = outcome.scheduled;
+      } else if (row.status === 'pending') row.status = 'deleted';
     } catch (err) {
       const e = toStepError(r.step, err, 'ssm-setup destroy');
       row.status = 'failed';

@@ -13,6 +13,26 @@ import { switches, typedSettings } from '../options.js';
 const FORMATS = ['cloudformation'] as const;
 const STYLES = ['yaml', 'json'] as const;
 
+/** The style a file name asks for by its extension. */
+const styleOfName = (file: string): (typeof STYLES)[number] | undefined => (/\.json$/i.test(file) ? 'json' : /\.ya?ml$/i.test(file) ? 'yaml' : undefined);
+
+/**
+ * The template's style: --format, else the -o file's extension (`t.json` is JSON), else JSON for
+ * `--json` on stdout, else YAML. A --format the -o name contradicts is refused (exit 2).
+ */
+export function templateStyle(format: string | undefined, output: string | undefined, json: boolean): (typeof STYLES)[number] {
+  if (format !== undefined && !STYLES.includes(format as (typeof STYLES)[number])) {
+    throw new UsageError('UNKNOWN_FORMAT', `--format: must be yaml or json (got "${format}")`);
+  }
+  const named = output === undefined ? undefined : styleOfName(output);
+  if (format && named && format !== named) {
+    throw new UsageError('CONFLICTING_FLAGS', `--format ${format} with -o ${output}: the file name says ${named}`, {
+      hint: `drop --format (the extension chooses), or name the file .${format === 'json' ? 'json' : 'yaml'}`,
+    });
+  }
+  return (format as (typeof STYLES)[number] | undefined) ?? named ?? (json && output === undefined ? 'json' : 'yaml');
+}
+
 /**
  * `ssm-setup export cloudformation [--format yaml|json] [-o file]`: the setup as a template,
  * parameterised by the settings (their values become the parameters' defaults). Local only:
@@ -27,10 +47,7 @@ export async function run(cmd: Command, args: string[], io: Io): Promise<number>
   }
   const opts = cmd.opts<{ format?: string; output?: string }>();
   const sw = switches(cmd);
-  const style = opts.format ?? (sw.json && !opts.output ? 'json' : 'yaml');
-  if (!STYLES.includes(style as (typeof STYLES)[number])) {
-    throw new UsageError('UNKNOWN_FORMAT', `--format: must be yaml or json (got "${style}")`);
-  }
+  const style = templateStyle(opts.format, opts.output, !!sw.json);
   if (sw.json && !opts.output && style !== 'json') {
     throw new UsageError('CONFLICTING_FLAGS', '--json with --format yaml needs -o <file>: stdout can carry only one JSON object', {
       hint: 'drop --json, or write the template to a file with -o',

@@ -1,5 +1,6 @@
 import { StepError } from '../../base/errors.js';
 import { resourceTagsFor } from '../../config/schema.js';
+import type { ChangeRisk } from '../../core/report.js';
 import type { Change, PlanInput, StepOutputs } from '../../core/step.js';
 import { instancePolicy } from '../../policies/instance-policy.js';
 import type { PolicyDocument } from '../../policies/types.js';
@@ -49,7 +50,12 @@ export function planInstanceRole(state: InstanceRoleState, input: PlanInput): Ch
 }
 
 function planChanges(state: InstanceRoleState, input: PlanInput): Change<InstanceRoleChange>[] {
-  const changes: Change<InstanceRoleChange>[] = [...planManagedPolicy(state.policy, desiredInstancePolicy(input), 'Session Manager rights for instances')];
+  const desired = desiredInstancePolicy(input);
+  const current = state.policy.kind === 'present' ? state.policy.document : undefined;
+  const changes: Change<InstanceRoleChange>[] = planManagedPolicy(state.policy, desired, 'Session Manager rights for instances').map((c) => {
+    const risk = c.kind === 'update-policy' ? instancePolicyRisk(current, desired) : undefined;
+    return risk ? { ...c, risk } : c;
+  });
   const wanted = wantedPolicies(input);
   const role = input.settings.instanceRole;
   const bare = bareTargets(state);
@@ -146,4 +152,22 @@ export function instanceRoleNote(state: InstanceRoleState, input?: PlanInput): s
     full.length && input ? unrecordedWhy(full, input.settings.instanceRole) : '',
   ].filter(Boolean);
   return notes.length ? notes.join('; ') : undefined;
+}
+
+/** The statements that let the agent write the session logs, and what is lost without each. */
+const LOGGING_STATEMENTS: Readonly<Record<string, string>> = {
+  SessionLogsToS3: 'S3',
+  SessionLogsToCloudWatch: 'CloudWatch Logs',
+};
+
+/** Pure: an update that drops a statement the agent needs to write session logs weakens the audit. */
+export function instancePolicyRisk(current: PolicyDocument | undefined, desired: PolicyDocument): ChangeRisk | undefined {
+  const sids = (d: PolicyDocument | undefined) => new Set((d?.Statement ?? []).map((st) => st.Sid));
+  const [was, now] = [sids(current), sids(desired)];
+  const lost = Object.keys(LOGGING_STATEMENTS).filter((sid) => was.has(sid) && !now.has(sid));
+  if (!lost.length) return undefined;
+  return {
+    kind: 'weakens-audit',
+    why: `instances may no longer write session logs to ${lost.map((sid) => LOGGING_STATEMENTS[sid]).join(' or ')} (${lost.join(', ')} removed)`,
+  };
 }

@@ -16,6 +16,7 @@ import {
   withTlsDeny,
 } from '../../policies/log-bucket.js';
 import { formatTags, missingTags } from '../../policies/tags.js';
+import { oneRisk, withRisk } from '../shared/risk.js';
 import type { BucketInfo, BucketState } from './read.js';
 
 export type BucketChange = 'create-bucket' | 'tags' | 'public-access' | 'encryption' | 'versioning' | 'lifecycle' | 'policy';
@@ -51,7 +52,7 @@ export function planLogBucket(state: BucketState, input: PlanInput): Change<Buck
 function driftOf(b: BucketInfo, input: PlanInput): Change<BucketChange>[] {
   const changes: Change<BucketChange>[] = [];
   const add = (kind: BucketChange, what: string, detail: string, risk?: ChangeRisk) =>
-    changes.push({ kind, action: 'update', resource: `${what} of bucket ${b.name}`, detail, ...(risk ? { risk } : {}) });
+    changes.push({ kind, action: 'update', resource: `${what} of bucket ${b.name}`, detail, ...withRisk(risk) });
   const ours = b.tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value;
   const leftByUs = !ours && madeByInterruptedRun(b, input);
   const adopted = !ours && !leftByUs;
@@ -82,7 +83,10 @@ function driftOf(b: BucketInfo, input: PlanInput): Change<BucketChange>[] {
       'encryption',
       'default encryption',
       encryption,
-      foreign('every object written to it from now on is encrypted with the session key, and reading one needs kms:Decrypt on that key'),
+      oneRisk([
+        encryptionRisk(b),
+        foreign('every object written to it from now on is encrypted with the session key, and reading one needs kms:Decrypt on that key'),
+      ]),
     );
   }
   if (b.versioning !== 'Enabled') {
@@ -101,6 +105,8 @@ function driftOf(b: BucketInfo, input: PlanInput): Change<BucketChange>[] {
       'lifecycle',
       `lifecycle rule ${LIFECYCLE_RULE_ID}`,
       `${describeRule(current)} → ${describeRule(sessionLogsRule(lifecycleDays(input)))}${others ? `; keeps ${others} other rule${others > 1 ? 's' : ''}` : ''}`,
+      // A bucket a stopped run left has no logs yet for a new rule to expire.
+      leftByUs ? undefined : expirationRisk(current, input.settings.logExpirationDays),
     );
   }
   if (withTlsDeny(b.policy, input.identity.partition, b.name)) {
@@ -112,6 +118,30 @@ function driftOf(b: BucketInfo, input: PlanInput): Change<BucketChange>[] {
     );
   }
   return changes;
+}
+
+/**
+ * Pure: the plan always blocks public access, keeps versioning on and encrypts with the session
+ * key, so its only weaker encryption is dual-layer SSE-KMS (DSSE-KMS) made single-layer.
+ */
+export function encryptionRisk(b: Pick<BucketInfo, 'encryption'>): ChangeRisk | undefined {
+  return b.encryption?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm === 'aws:kms:dsse'
+    ? { kind: 'weakens-security', why: 'new session logs get one layer of KMS encryption instead of two (DSSE-KMS → SSE-KMS)' }
+    : undefined;
+}
+
+/**
+ * Pure: a rule that expires session logs (or their old versions) sooner than the deployed rule
+ * does, or at all where none expired them, deletes logs S3 keeps now. `days` 0: never expire.
+ */
+export function expirationRisk(current: BucketInfo['rules'][number] | undefined, days: number): ChangeRisk | undefined {
+  if (!days) return undefined;
+  const was = current?.Status === 'Enabled' ? current.Expiration?.Days : undefined;
+  const oldWas = current?.Status === 'Enabled' ? current.NoncurrentVersionExpiration?.NoncurrentDays : undefined;
+  const sooner = (d: number | undefined) => d === undefined || days < d;
+  if (!sooner(was) && !sooner(oldWas)) return undefined;
+  const kept = was === undefined ? 'kept forever' : `expire after ${was} days`;
+  return { kind: 'weakens-audit', why: `session logs older than ${days} days are deleted (they ${kept} now)` };
 }
 
 /**

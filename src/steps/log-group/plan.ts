@@ -1,8 +1,10 @@
 import { MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
+import type { ChangeRisk } from '../../core/report.js';
 import type { Change, PlanInput } from '../../core/step.js';
 import { formatTags, missingTags } from '../../policies/tags.js';
 import type { PolicyDocument } from '../../policies/types.js';
 import { keyPolicyChange, logsKeyPolicy } from '../kms-key/plan.js';
+import { withRisk } from '../shared/risk.js';
 
 export interface LogGroupInfo {
   readonly name: string;
@@ -52,16 +54,25 @@ export function planLogGroup(state: LogGroupState, input: PlanInput): Change<Log
     return changes;
   }
   const g = state.group;
-  const add = (kind: LogGroupChange, what: string, detail: string) =>
-    changes.push({ kind, action: 'update', resource: `${what} of log group ${g.name}`, detail });
+  const add = (kind: LogGroupChange, what: string, detail: string, risk?: ChangeRisk) =>
+    changes.push({ kind, action: 'update', resource: `${what} of log group ${g.name}`, detail, ...withRisk(risk) });
+  // The group is always (re)encrypted with the session key: this plan never removes a key.
   if (!input.outputs.kmsKeyArn || g.kmsKeyId !== input.outputs.kmsKeyArn) {
     add('encrypt', 'encryption', `${g.kmsKeyId ?? 'none'} → ${keyName(input)}`);
   }
-  if (g.retentionDays !== retention) add('retention', 'retention', `${g.retentionDays ?? 'never expire'} → ${retention} days`);
+  if (g.retentionDays !== retention) {
+    add('retention', 'retention', `${g.retentionDays ?? 'never expire'} → ${retention} days`, retentionRisk(g.retentionDays, retention));
+  }
   // Only a group ssm-setup created gets its tags: tagging an adopted one would claim it for `destroy`.
   if (g.tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value) {
     const missing = missingTags(g.tags, resourceTagsFor(input.settings));
     if (missing) add('tags', 'tags', `set ${formatTags(missing)}`);
   }
   return changes;
+}
+
+/** Pure: a shorter retention deletes session logs CloudWatch Logs keeps now (undefined: kept forever). */
+export function retentionRisk(was: number | undefined, now: number): ChangeRisk | undefined {
+  if (was !== undefined && now >= was) return undefined;
+  return { kind: 'weakens-audit', why: `session logs older than ${now} days are deleted (kept ${was === undefined ? 'forever' : `${was} days`} now)` };
 }

@@ -1,15 +1,16 @@
 import type { StepContext, TargetInstance } from '../../core/step.js';
 import { unanswered } from './ask.js';
 
+const ALL = '\u0000all';
 const PICK = '\u0000pick';
 const NONE = '\u0000none';
-/** Tag shortcuts offered: the most common Key=Value pairs of the region's instances. */
-const SHORTCUTS = 5;
 
 /**
- * The wizard's target question, asked once per run by the first instance step: a tag
- * shortcut ("all instances tagged Env=prod"), a checkbox list of the region's instances, or
- * none. Returns `{ tag }`, `{ instanceIds }` or `{}`.
+ * The wizard's target question, asked once per run by the first instance step: all the
+ * region's instances, a shortcut for each of their tags ("all instances tagged Env=prod", the
+ * most common first), a checkbox list of them, or none. Picking no instance from the list is
+ * confirmed (an empty answer is easy to give by mistake); declining asks the list again.
+ * Returns `{ tag }`, `{ instanceIds }` or `{}`.
  */
 export async function askTargets(ctx: StepContext): Promise<Record<string, unknown>> {
   if (!unanswered(ctx, 'instanceIds') || !unanswered(ctx, 'tag')) return {};
@@ -24,6 +25,7 @@ export async function askTargets(ctx: StepContext): Promise<Record<string, unkno
     id: 'targets.mode',
     message: `Which instances get Session Manager? (${instances.length} in ${ctx.region})`,
     choices: [
+      { value: ALL, label: `All ${instances.length} instance${instances.length === 1 ? '' : 's'} listed` },
       ...tags.map(([tag, n]) => ({ value: tag, label: `All instances tagged ${tag} (${n})` })),
       { value: PICK, label: 'Choose instances from the list…' },
       { value: NONE, label: 'None for now (skip the instance steps)' },
@@ -32,14 +34,23 @@ export async function askTargets(ctx: StepContext): Promise<Record<string, unkno
     flag: '--instance-ids or --tag',
   });
   if (mode === NONE) return {};
+  if (mode === ALL) return { instanceIds: instances.map((t) => t.id) };
   if (mode !== PICK) return { tag: [mode] };
-  const instanceIds = await ctx.io.checkbox({
-    id: 'targets.instances',
-    message: 'Instances (space to select, enter to confirm)',
-    choices: instances.map((t) => ({ value: t.id, label: describe(t) })),
-    flag: '--instance-ids',
-  });
-  return instanceIds.length ? { instanceIds } : {};
+  for (;;) {
+    const instanceIds = await ctx.io.checkbox({
+      id: 'targets.instances',
+      message: 'Instances (space to select, enter to confirm)',
+      choices: instances.map((t) => ({ value: t.id, label: describe(t) })),
+      flag: '--instance-ids',
+    });
+    if (instanceIds.length) return { instanceIds };
+    const none = await ctx.io.confirm({
+      id: 'targets.confirm-none',
+      message: 'No instance selected (space selects one). Skip the instance steps?',
+      default: false,
+    });
+    if (none) return {};
+  }
 }
 
 function describe(t: TargetInstance): string {
@@ -47,13 +58,11 @@ function describe(t: TargetInstance): string {
   return `${t.name ?? '(no Name)'}  ${t.id}  ${t.state}  ${t.platform}  ${profile}`;
 }
 
+/** Every Key=Value of the instances (but Name, which the list shows, and aws: tags), the most common first. */
 function commonTags(instances: readonly TargetInstance[]): [string, number][] {
   const counts = new Map<string, number>();
   for (const t of instances) {
     for (const [k, v] of Object.entries(t.tags)) if (k !== 'Name' && !k.startsWith('aws:')) counts.set(`${k}=${v}`, (counts.get(`${k}=${v}`) ?? 0) + 1);
   }
-  return [...counts]
-    .filter(([, n]) => n > 1)
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, SHORTCUTS);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }

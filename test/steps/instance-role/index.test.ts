@@ -528,6 +528,7 @@ class RecordingIo extends TestIo {
   }
 }
 
+const ALL = '\u0000all';
 const PICK = '\u0000pick';
 const NONE = '\u0000none';
 
@@ -542,14 +543,22 @@ describe('instance-role wizard (target selection)', () => {
     instance('i-0ddddddddddddddd4', { Name: 'old', Env: 'demo' }, { State: { Name: 'terminated', Code: 48 } });
   };
 
-  it('offers the tags shared by several instances as shortcuts; choosing one answers --tag', async () => {
+  it('offers all instances, then a shortcut for every tag (the most common first); choosing one answers --tag', async () => {
     region();
     const io = new RecordingIo({ 'targets.mode': 'Env=demo' });
     expect(await instanceRoleStep.ask!(await makeContext({}, io))).toEqual({ tag: ['Env=demo'] });
     expect(io.prompts).toEqual(['targets.mode']);
     const values = io.selects[0]!.choices.map((c) => c.value);
-    expect(values).toEqual(['Env=demo', PICK, NONE]); // not Env=prod (one instance), never Name
+    expect(values).toEqual([ALL, 'Env=demo', 'Env=prod', PICK, NONE]); // never Name
+    expect(io.selects[0]!.choices[0]!.label).toContain('All 3 instances');
     expect(io.selects[0]!.message).toContain('3 in');
+  });
+
+  it('"all instances" answers --instance-ids with every live instance of the region', async () => {
+    region();
+    const io = new RecordingIo({ 'targets.mode': ALL });
+    expect(await instanceRoleStep.ask!(await makeContext({}, io))).toEqual({ instanceIds: [APP, BARE, OTHER] });
+    expect(io.prompts).toEqual(['targets.mode']);
   });
 
   it('lists the instances to pick from; the picked ones answer --instance-ids', async () => {
@@ -564,10 +573,24 @@ describe('instance-role wizard (target selection)', () => {
     expect(choices[2]!.label).toContain('stopped');
   });
 
-  it('picking no instance from the list answers nothing', async () => {
+  it('picking no instance from the list is confirmed: yes answers nothing', async () => {
     region();
-    const io = new RecordingIo({ 'targets.mode': PICK, 'targets.instances': [] });
+    const io = new RecordingIo({ 'targets.mode': PICK, 'targets.instances': [], 'targets.confirm-none': true });
     expect(await instanceRoleStep.ask!(await makeContext({}, io))).toEqual({});
+    expect(io.prompts).toEqual(['targets.mode', 'targets.instances', 'targets.confirm-none']);
+  });
+
+  it('picking no instance, then No (the default) to skipping: the list is asked again', async () => {
+    region();
+    const picks: string[][] = [[], [BARE]];
+    const io = new (class extends RecordingIo {
+      override async checkbox<T>(req: CheckboxRequest<T>) {
+        await super.checkbox(req);
+        return picks.shift() as T[];
+      }
+    })({ 'targets.mode': PICK, 'targets.instances': [], 'targets.confirm-none': false });
+    expect(await instanceRoleStep.ask!(await makeContext({}, io))).toEqual({ instanceIds: [BARE] });
+    expect(io.prompts).toEqual(['targets.mode', 'targets.instances', 'targets.confirm-none', 'targets.instances']);
   });
 
   it('"none for now" answers nothing', async () => {
