@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 
-/** Operation-name prefixes that only read. Everything else counts as a write. */
-const READ_PREFIXES = ['Get', 'Describe', 'List', 'Head', 'Lookup', 'Search', 'Simulate'];
+/** Operation-name prefixes that only read (sts:AssumeRole hands out credentials, it changes nothing). Everything else counts as a write. */
+const READ_PREFIXES = ['Get', 'Describe', 'List', 'Head', 'Lookup', 'Search', 'Simulate', 'AssumeRole'];
 
 export const isWriteCall = (operation: string) => !READ_PREFIXES.some((p) => operation.startsWith(p));
 

@@ -114,7 +114,16 @@ function keyRefusedToLogs(err: unknown, commands: RerunCommands): string | undef
   return `the session key's policy does not let CloudWatch Logs use the key (or denies it): run \`${commands.run(['kms-key'], ['--cloudwatch-logs'])}\`, which adds the statement, or${statement} (and remove any Deny on it); a key policy that just changed can take a few minutes to apply`;
 }
 
-const IAM_PREFIX: Record<string, string> = { KMS: 'kms', S3: 's3', CloudWatchLogs: 'logs', STS: 'sts', IAM: 'iam', SSM: 'ssm', EC2: 'ec2' };
+const IAM_PREFIX: Record<string, string> = {
+  KMS: 'kms',
+  S3: 's3',
+  CloudWatchLogs: 'logs',
+  STS: 'sts',
+  IAM: 'iam',
+  SSM: 'ssm',
+  EC2: 'ec2',
+  Organizations: 'organizations',
+};
 
 /** S3 operations whose IAM action has another name. */
 const S3_ACTIONS: Record<string, string> = {

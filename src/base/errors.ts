@@ -25,7 +25,7 @@ export const ERROR_CODES = {
   MISSING_INPUT: 'a value is needed and there is no terminal to ask for it',
   NEEDS_YES: 'a confirmation is needed and there is no terminal: pass --yes',
   NEEDS_FORCE: '`destroy --delete-logs --yes` also needs --force',
-  REGIONS_NEED_YES: '`--regions` never prompts: it needs --yes (or `plan`)',
+  UNKNOWN_OU: 'an --ous id is not an organizational unit or root of the organization',
   PREFIX_WHOLE_BUCKET: 'an empty --s3-prefix on a bucket ssm-setup did not create would expire every object in it',
   BUCKET_OTHER_ACCOUNT: 'the bucket belongs to another AWS account',
   // Declined or interrupted (exit 130).
@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   INTERRUPTED: 'the operator pressed Ctrl-C during a run: the AWS call in flight finished, nothing more was applied',
   // AWS and the steps (exit 1).
   CREDENTIALS_UNUSABLE: 'sts:GetCallerIdentity failed with the credentials in use',
+  ASSUME_ROLE_FAILED: 'the role could not be assumed in a target account (--accounts, --organization)',
+  NO_ORGANIZATION: '--organization, and the caller cannot list the accounts of an AWS Organization',
   CREDENTIALS_EXPIRED: 'AWS refused the credentials as expired or invalid',
   ACCESS_DENIED: 'the credentials in use lack an IAM permission',
   THROTTLED: 'AWS throttled the requests beyond the retries',

@@ -61,7 +61,12 @@ export function createProgram(handle: Handler): Command {
     withSettings(resetDefaults(unlock(program.command('init').description('run every step in order; interactive on a terminal unless --yes')))),
   ).addHelpText(
     'after',
-    examples('ssm-setup init', 'ssm-setup init --yes --config ssm-setup.json', 'ssm-setup init --yes --region eu-west-1 --key-alias alias/sessions'),
+    examples(
+      'ssm-setup init',
+      'ssm-setup init --yes --config ssm-setup.json',
+      'ssm-setup init --yes --region eu-west-1 --key-alias alias/sessions',
+      'ssm-setup init --organization --ous ou-ab12-cdef3456 --regions eu-west-1,us-east-1',
+    ),
   );
 
   action(
@@ -97,12 +102,18 @@ export function createProgram(handle: Handler): Command {
         .command('check')
         .description('read-only readiness report per target instance and for the operator')
         .option('--all', 'check every instance of the region')
-        .option('--live', 'also start and at once end a real session on each ready target'),
+        .option('--live', 'also start and at once end a real session on each ready target')
+        .option('--deep', 'also run ssm-cli get-diagnostics on each Online target through Run Command'),
       CHECK_SETTINGS,
     ),
   ).addHelpText(
     'after',
-    examples('ssm-setup check --instance-ids i-0123456789abcdef0', 'ssm-setup check --all --json', 'ssm-setup check --tag Env=prod --live'),
+    examples(
+      'ssm-setup check --instance-ids i-0123456789abcdef0',
+      'ssm-setup check --all --json',
+      'ssm-setup check --tag Env=prod --live',
+      'ssm-setup check --all --deep',
+    ),
   );
 
   action(
@@ -111,7 +122,7 @@ export function createProgram(handle: Handler): Command {
         .command('audit')
         .description('read-only: match each session of a window with its S3 object and CloudWatch stream; exit 3 when one is missing')
         .option('--since <7d|24h|date>', 'sessions started since: days or hours back (7d, 24h), or a date (2026-11-01) (default 7d)'),
-      ['Targets'],
+      ['Targets', 'Accounts'],
     ),
   ).addHelpText('after', examples('ssm-setup audit', 'ssm-setup audit --since 24h --json', 'ssm-setup audit --since 2026-11-01 --tag Env=prod'));
 
@@ -159,6 +170,7 @@ export function createProgram(handle: Handler): Command {
 
 const GROUP_HEADING: Record<SettingGroup, string> = {
   Targets: 'Target instances:',
+  Accounts: 'Accounts (several at once, by assuming a role in each):',
   Storage: 'Storage settings (key, bucket, log group, tags):',
   IAM: 'IAM settings:',
   Preferences: 'Session preferences:',
@@ -170,9 +182,9 @@ const GROUP_HEADING: Record<SettingGroup, string> = {
 type SettingUse = 'all' | readonly (SettingGroup | string)[];
 const uses = (use: SettingUse, spec: SettingSpec) => use === 'all' || use.includes(spec.group ?? '') || use.includes(spec.key);
 /** check reads the targets, and names the policies in its fixes and its SSH-config finding (off by choice with --deny-unlogged-sessions). */
-const CHECK_SETTINGS = ['Targets', 'instancePolicy', 'operatorPolicy', 'operatorAccess', 'denyUnloggedSessions', 'sshConfigPath'] as const;
+const CHECK_SETTINGS = ['Targets', 'Accounts', 'instancePolicy', 'operatorPolicy', 'operatorAccess', 'denyUnloggedSessions', 'sshConfigPath'] as const;
 /** destroy finds what ssm-setup made by these names. */
-const DESTROY_SETTINGS = ['keyAlias', 'bucket', 'logGroup', 'instanceRole', 'instancePolicy', 'operatorPolicy', 'sshConfigPath'] as const;
+const DESTROY_SETTINGS = ['Accounts', 'keyAlias', 'bucket', 'logGroup', 'instanceRole', 'instancePolicy', 'operatorPolicy', 'sshConfigPath'] as const;
 
 function optionFor(spec: SettingSpec): Option {
   const flags = spec.arg ? `${spec.flag} ${spec.arg}` : spec.flag;

@@ -66,6 +66,13 @@ const regionList = list(z.string().regex(REGION, { error: 'is not an AWS region 
   });
 });
 
+/** AWS account ids: 12 digits each, each once. */
+const accountList = list(z.string().regex(/^\d{12}$/, { error: 'is not an AWS account id (12 digits)' })).superRefine((ids, ctx) => {
+  ids.forEach((id, i) => {
+    if (ids.indexOf(id) < i) ctx.addIssue({ code: 'custom', path: [i], message: 'is given twice' });
+  });
+});
+
 /** Key prefix of the session logs: S3's safe characters, and no path tricks. */
 const s3Prefix = z
   .string()
@@ -160,6 +167,27 @@ export const settingsSchema = z
     vpcEndpoints: z.boolean({ error: 'must be true or false' }),
     /** Leave SSH and port forwarding out of the operator policy, and deny them. @default false */
     denyUnloggedSessions: z.boolean({ error: 'must be true or false' }),
+    /** Accounts to set up by assuming `roleName` in each (12-digit ids). */
+    accounts: accountList,
+    /** Every ACTIVE account of the caller's organization. @default false */
+    organization: z.boolean({ error: 'must be true or false' }),
+    /** With `organization`: only the accounts under these OUs (or roots), recursively. */
+    ous: list(z.string().regex(/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/, { error: 'is not an organizational unit id (ou-…) or root id (r-…)' })),
+    /** Accounts left out. */
+    excludeAccounts: accountList,
+    /** With `organization`: the caller's own account too. @default false */
+    includeCallerAccount: z.boolean({ error: 'must be true or false' }),
+    /** @default OrganizationAccountAccessRole */
+    roleName: iamName(64),
+    /** sts:AssumeRole's ExternalId: 2 to 1224 characters of letters, digits and +=,.@:/_-. */
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, { error: 'must be 2 to 1224 characters of letters, digits and +=,.@:/_-' })
+      .optional(),
+    /** sts:AssumeRole's RoleSessionName. @default ssm-setup */
+    roleSessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, { error: 'must be 2 to 64 characters of letters, digits and +=,.@_-' }),
+    /** Accounts × regions at once. @default 4 */
+    maxConcurrency: wholeNumber(1, 32),
     /** Write the managed SSH block during init (asked interactively). @default false */
     sshConfig: z.boolean({ error: 'must be true or false' }),
     /** The SSH config file; undefined means ~/.ssh/config. A leading ~ is the home directory. */

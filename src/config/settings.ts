@@ -39,7 +39,7 @@ export interface SettingSpec {
 }
 
 /** The help groups of the step settings, in the order `--help` shows them. */
-export const SETTING_GROUPS = ['Targets', 'Storage', 'IAM', 'Preferences', 'Fleet', 'Local'] as const;
+export const SETTING_GROUPS = ['Targets', 'Accounts', 'Storage', 'IAM', 'Preferences', 'Fleet', 'Local'] as const;
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
 
 type DefaultValue = string | number | boolean | readonly never[] | Readonly<Record<string, never>>;
@@ -88,6 +88,15 @@ export const STEP_SETTINGS = [
   { key: 'vpcEndpoints', group: 'Fleet', flag: '--vpc-endpoints', kind: 'boolean', description: 'create the VPC endpoints Session Manager needs for targets in subnets without an internet route (shows the monthly cost)', default: false },
   { key: 'denyUnloggedSessions', group: 'IAM', flag: '--deny-unlogged-sessions', kind: 'boolean', description: 'operators may not start SSH or port-forwarding sessions, which Session Manager never content-logs', default: false },
   { key: 'resourceTags', group: 'Storage', flag: '--resource-tags', kind: 'list', arg: '<K=V,…>', description: 'tags for what ssm-setup creates (ManagedBy=ssm-setup is always added; --tags is the old name)', default: {} },
+  { key: 'accounts', group: 'Accounts', flag: '--accounts', kind: 'list', arg: '<id,…>', description: 'set up these accounts (12-digit ids) by assuming --role-name in each', default: [] },
+  { key: 'organization', group: 'Accounts', flag: '--organization', kind: 'boolean', description: "every ACTIVE account of the caller's AWS Organization (not the caller's own account)", default: false },
+  { key: 'ous', group: 'Accounts', flag: '--ous', kind: 'list', arg: '<ou-…,…>', description: 'with --organization: only the accounts under these organizational units (or roots), at any depth', default: [] },
+  { key: 'excludeAccounts', group: 'Accounts', flag: '--exclude-accounts', kind: 'list', arg: '<id,…>', description: 'leave these accounts out', default: [] },
+  { key: 'includeCallerAccount', group: 'Accounts', flag: '--include-caller-account', kind: 'boolean', description: "with --organization: also the caller's own (management) account, with the caller's credentials", default: false },
+  { key: 'roleName', group: 'Accounts', flag: '--role-name', kind: 'string', arg: '<name>', description: 'the role assumed in each account', default: 'OrganizationAccountAccessRole' },
+  { key: 'externalId', group: 'Accounts', flag: '--external-id', kind: 'string', arg: '<id>', description: 'the external id the role requires' },
+  { key: 'roleSessionName', group: 'Accounts', flag: '--role-session-name', kind: 'string', arg: '<name>', description: 'the session name of the assumed role (in CloudTrail)', default: 'ssm-setup' },
+  { key: 'maxConcurrency', group: 'Accounts', flag: '--max-concurrency', kind: 'number', arg: '<n>', description: 'accounts and regions worked on at once, 1-32', default: 4 },
   { key: 'sshConfig', group: 'Local', flag: '--ssh-config', kind: 'boolean', description: 'write the SSH block for i-*/mi-* hosts (ProxyCommand through Session Manager) into the SSH config', default: false },
   { key: 'sshConfigPath', group: 'Local', flag: '--ssh-config-path', kind: 'string', arg: '<file>', description: 'SSH config file of the ssh-config step and command', defaultText: '~/.ssh/config' },
 ] as const satisfies readonly SettingSpec[];

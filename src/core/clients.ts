@@ -3,6 +3,16 @@ export interface AwsTarget {
   readonly region: string;
   readonly profile?: string;
   readonly endpointUrl?: string;
+  /**
+   * Credentials of another account (an assumed role, src/aws/accounts.ts), held in memory only;
+   * without them the SDK's default chain (and `profile`) applies.
+   */
+  readonly credentials?: () => Promise<{
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+    readonly expiration?: Date;
+  }>;
 }
 
 /** Who is running ssm-setup, resolved once per run with sts:GetCallerIdentity. */

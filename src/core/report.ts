@@ -30,9 +30,10 @@ export interface ChangeView {
 
 /**
  * `pending` only appears in `plan` output (changes found, not applied);
- * `skipped` also covers steps not run after a failure (see `note`); `deleted` only in `destroy`.
+ * `skipped` also covers steps not run after a failure (see `note`); `deleted` only in `destroy`,
+ * and `scheduled` too: the key is scheduled for deletion (`note`: the date, and how to undo it).
  */
-export type StepStatus = 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'pending' | 'deleted';
+export type StepStatus = 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'pending' | 'deleted' | 'scheduled';
 
 /** How an error shows in a report and in `--json`. */
 export interface ErrorView {
@@ -53,6 +54,9 @@ export interface StepReport {
   readonly id: string;
   /** Set in a several-regions run (`--regions`). */
   readonly region?: string;
+  /** Set in a run over many accounts (`--accounts`, `--organization`): the account id, and its alias when it has one. */
+  readonly account?: string;
+  readonly accountAlias?: string;
   readonly title: string;
   status: StepStatus;
   changes: ChangeView[];
@@ -126,6 +130,8 @@ export interface AuditSummary {
 export interface RunReport {
   readonly command: string;
   account?: string;
+  /** The account's alias (iam:ListAccountAliases), in a run over many accounts. */
+  accountAlias?: string;
   region?: string;
   ok: boolean;
   steps: StepReport[];
@@ -145,6 +151,11 @@ export interface RunReport {
   sessions?: readonly AuditSessionView[];
   /** `audit`: the counts by status; `ok` is false when `missing` is not 0 (exit 3). */
   summary?: AuditSummary;
+  /**
+   * A run over several accounts or regions: one entry per account and region, each with its own
+   * `ok`, steps and error (`steps` above holds them all, each tagged with its account and region).
+   */
+  runs?: RunReport[];
 }
 
 /** The report form of an error: its code, message, failed call and fix. */

@@ -67,6 +67,8 @@ export interface TargetInstance {
   readonly privateIp?: string;
   readonly publicIp?: string;
   readonly securityGroupIds?: readonly string[];
+  /** The instance metadata service options (EC2 MetadataOptions), when EC2 listed them. */
+  readonly metadata?: { readonly httpEndpoint?: string; readonly httpTokens?: string; readonly hopLimit?: number };
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -121,8 +123,17 @@ export interface Step<State, K extends string = string> {
    * step owns that the operator did not give. Returns answers by config key.
    */
   ask?(ctx: StepContext): Promise<Record<string, unknown>>;
-  /** Read-only AWS calls; safe to run any number of times. */
+  /**
+   * Read-only AWS calls; safe to run any number of times. The runner starts the reads of all
+   * steps at once (engine/reads.ts): a read sees only the outputs of the steps in `readAfter`.
+   */
   read(ctx: ReadContext): Promise<State>;
+  /**
+   * The steps whose outputs this step's `read` uses (log-group reads the key policy of the
+   * key kms-key finds, when kms-key is not planned): its read starts when theirs have ended.
+   * Without it the read starts at once, in parallel with the others.
+   */
+  readAfter?(input: Pick<PlanInput, 'selected' | 'settings'>): readonly string[];
   /** Pure. Throws a StepError with a fix when the state cannot be converged (a disabled key). */
   plan(state: State, input: PlanInput): Change<K>[];
   /** Performs exactly `changes` (never empty) and returns the step's outputs. */

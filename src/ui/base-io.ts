@@ -1,7 +1,7 @@
 import { UsageError } from '../base/errors.js';
 import { type CheckboxRequest, type ConfirmRequest, formatCounts, type InputRequest, type Io, type Progress, type SelectRequest } from '../core/io.js';
 import type { RunReport } from '../core/report.js';
-import { renderSummary } from './render.js';
+import { renderRuns, renderSummary } from './render.js';
 import { renderAudit } from './render-audit.js';
 import { renderCheck } from './render-check.js';
 import { renderPlan } from './render-plan.js';
@@ -109,8 +109,12 @@ export abstract class BaseIo implements Io {
   }
 
   result(report: RunReport): void {
-    // A successful plan was the result itself, already shown by plan().
-    if (report.command === 'plan' && report.ok) return;
+    // A plan that did not fail was the result itself, already shown by plan() (`ok` is also false for --detailed-exitcode's 3).
+    if (report.command === 'plan' && !report.error && !report.steps.some((s) => s.status === 'failed')) return;
+    // A destroy that found nothing to remove said so in its plan: no summary of nothing.
+    if (report.command === 'destroy' && report.ok && !report.runs && report.steps.every((s) => !s.changes.length)) return;
+    if (report.runs && report.command === 'audit') return void this.out.write(`${renderRuns(report, (r) => renderAudit(r, this.style), this.style)}\n`);
+    if (report.runs && report.command === 'check') return void this.out.write(`${renderRuns(report, (r) => renderCheck(r, this.style), this.style)}\n`);
     if (report.command === 'audit' && report.sessions) return void this.out.write(`${renderAudit(report, this.style)}\n`);
     if (report.command === 'check') {
       this.out.write(`${renderCheck(report, this.style)}\n`);
