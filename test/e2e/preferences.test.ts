@@ -59,7 +59,8 @@ describe('Session Manager preferences against moto_server', () => {
 
     const plan = await runCli(['plan', ...ARGS]);
     expect(plan.stdout).toContain(`~ update preferences ${Name} idleSessionTimeout: "15" → "30"`);
-    expect(plan.stdout).toContain(`~ update preferences ${Name} shellProfile.linux: "exec bash" → ""`);
+    // A setting nobody gave keeps what the account has (issue 14.1): the hand-written shell profile stays.
+    expect(plan.stdout).not.toContain('shellProfile.linux');
 
     const run = await runCli(['init', '--yes', ...ARGS]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -72,7 +73,7 @@ describe('Session Manager preferences against moto_server', () => {
     expect(d).toMatchObject({ DefaultVersion: '2', LatestVersion: '2' });
     expect(d.Tags).toContainEqual({ Key: 'ssm-setup:original-default-version', Value: '1' });
     expect(d.Tags).not.toContainEqual({ Key: 'ManagedBy', Value: 'ssm-setup' });
-    expect((await contentOf('2')).inputs.idleSessionTimeout).toBe('30');
+    expect((await contentOf('2')).inputs).toMatchObject({ idleSessionTimeout: '30', shellProfile: { linux: 'exec bash' } });
     expect((await runCli(['init', '--yes', ...ARGS])).writes).toEqual([]);
   });
 
