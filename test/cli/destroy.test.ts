@@ -1,41 +1,20 @@
 // Issue 14.8: destroy --delete-logs, in process against every strict fake: the summary says the
 // key is scheduled for deletion (its real id, the date KMS gave, the command that undoes it), and
 // a second destroy says "Nothing to remove." and nothing else.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report.js';
-import { captureOutput } from '../helpers/capture.js';
-import { settle } from '../helpers/fake-fleet.js';
-import { fakeParameters } from '../helpers/fake-parameters.js';
-import { type TeardownAccount, teardownAccount } from '../teardown/fake-teardown.js';
+import { inProcessCli } from '../helpers/in-process.js';
+import { teardownAccount } from '../teardown/fake-teardown.js';
 
-const REGION = 'eu-west-1';
-let account: TeardownAccount;
-const tick = async () => {
-  if (vi.getTimerCount() > 0) await vi.advanceTimersToNextTimerAsync();
-  else await new Promise((r) => setImmediate(r));
-};
-
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-  account = teardownAccount({ region: REGION });
-  fakeParameters({ mock: account.fleet.ssm, region: REGION });
-});
-afterEach(() => {
-  account.restore();
-  vi.useRealTimers();
-});
+const cli = inProcessCli((region) => teardownAccount({ region }));
 
 describe('destroy --delete-logs', () => {
-  const { out, err, clear } = captureOutput();
-  const ssmSetup = async (...args: string[]) => {
-    clear();
-    return settle(main(['node', 'ssm-setup', ...args, '--region', REGION]), tick);
-  };
+  const { out, err } = cli;
+  const ssmSetup = (...args: string[]) => cli.run(args);
 
   it('the summary says when the key will be deleted and how to undo it; a second destroy says "Nothing to remove."', async () => {
     expect(await ssmSetup('init', '--yes', '--json'), err()).toBe(0);
-    const [keyId, meta] = [...account.kms.keys].find(([, k]) => k.meta.KeyState === 'Enabled')!;
+    const [keyId, meta] = [...cli.account().kms.keys].find(([, k]) => k.meta.KeyState === 'Enabled')!;
     expect(await ssmSetup('destroy', '--yes', '--delete-logs', '--force'), err()).toBe(0);
     const day = meta.meta.DeletionDate!.toISOString().slice(0, 10);
     const line = out()

@@ -2,41 +2,21 @@
 // fake at once: deployed with CloudWatch Logs, idle 45, a 90-day retention and full operator
 // access with the Deny of unlogged sessions, a bare
 // `init --yes` plans nothing and writes nothing; `--reset-defaults` goes back to the built-in ones.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { RunReport } from '../../src/core/report.js';
+import { describe, expect, it } from 'vitest';
 import { PREFERENCES_DOCUMENT } from '../../src/policies/preferences-document.js';
-import { captureOutput } from '../helpers/capture.js';
-import { type FakeAccount, fakeAccount } from '../helpers/fake-account.js';
-import { settle } from '../helpers/fake-fleet.js';
-import { fakeParameters } from '../helpers/fake-parameters.js';
+import { fakeAccount } from '../helpers/fake-account.js';
+import { inProcessCli } from '../helpers/in-process.js';
 
-const REGION = 'eu-west-1';
 const GROUP = '/aws/ssm/session-logs';
-let account: FakeAccount;
-const tick = async () => {
-  if (vi.getTimerCount() > 0) await vi.advanceTimersToNextTimerAsync();
-  else await new Promise((r) => setImmediate(r));
-};
-
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-  account = fakeAccount({ region: REGION });
-  fakeParameters({ mock: account.fleet.ssm, region: REGION });
-  account.iam.addUser('alice');
-});
-afterEach(() => {
-  account.restore();
-  vi.useRealTimers();
+const cli = inProcessCli((region) => {
+  const made = fakeAccount({ region });
+  made.iam.addUser('alice');
+  return made;
 });
 
 describe('the deployed state as defaults', () => {
-  const { out, err, clear } = captureOutput();
-  const ssmSetup = async (...args: string[]) => {
-    clear();
-    const code = await settle(main(['node', 'ssm-setup', ...args, '--region', REGION, '--json']), tick);
-    return { code, report: JSON.parse(out()) as RunReport };
-  };
+  const { err } = cli;
+  const ssmSetup = (...args: string[]) => cli.json(args);
   const deploy = () =>
     ssmSetup(
       'init',
@@ -55,13 +35,13 @@ describe('the deployed state as defaults', () => {
 
   it('a bare rerun keeps CloudWatch Logs, idle 45 and the retention: no change, no write', async () => {
     expect((await deploy()).code, err()).toBe(0);
-    const before = account.writes().length;
+    const before = cli.account().writes().length;
     const { code, report } = await ssmSetup('init', '--yes', '--operator-users', 'alice');
     expect(code, err()).toBe(0);
     expect(report.steps.flatMap((s) => s.changes)).toEqual([]);
-    expect(account.writes().slice(before)).toEqual([]);
-    expect(account.ssm.content(PREFERENCES_DOCUMENT).inputs).toMatchObject({ cloudWatchLogGroupName: GROUP, idleSessionTimeout: '45' });
-    expect(account.logs.groups.get(GROUP)).toMatchObject({ retentionDays: 90 });
+    expect(cli.account().writes().slice(before)).toEqual([]);
+    expect(cli.account().ssm.content(PREFERENCES_DOCUMENT).inputs).toMatchObject({ cloudWatchLogGroupName: GROUP, idleSessionTimeout: '45' });
+    expect(cli.account().logs.groups.get(GROUP)).toMatchObject({ retentionDays: 90 });
   });
 
   it('a flag still wins over the deployed value, and changes only that', async () => {

@@ -2,37 +2,16 @@
 // 60-minute maximum session, a 731-day retention and logs kept 731 days in S3, then
 // `--reset-defaults` (the built-in defaults weaken all but the retention: CloudWatch Logs off leaves the group alone). Under --yes each weakening change
 // goes ahead, printed as a warning; --json lists each with its mark.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report.js';
-import { captureOutput } from '../helpers/capture.js';
-import { type FakeAccount, fakeAccount } from '../helpers/fake-account.js';
-import { settle } from '../helpers/fake-fleet.js';
-import { fakeParameters } from '../helpers/fake-parameters.js';
+import { fakeAccount } from '../helpers/fake-account.js';
+import { inProcessCli } from '../helpers/in-process.js';
 
-const REGION = 'eu-west-1';
-let account: FakeAccount;
-const tick = async () => {
-  if (vi.getTimerCount() > 0) await vi.advanceTimersToNextTimerAsync();
-  else await new Promise((r) => setImmediate(r));
-};
-
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-  account = fakeAccount({ region: REGION });
-  fakeParameters({ mock: account.fleet.ssm, region: REGION });
-});
-afterEach(() => {
-  account.restore();
-  vi.useRealTimers();
-});
+const cli = inProcessCli((region) => fakeAccount({ region }));
 
 describe('weakening changes in a whole run', () => {
-  const { out, err, clear } = captureOutput();
-  const ssmSetup = async (...args: string[]) => {
-    clear();
-    return settle(main(['node', 'ssm-setup', ...args, '--region', REGION]), tick);
-  };
+  const { out, err } = cli;
+  const ssmSetup = (...args: string[]) => cli.run(args);
   const deploy = () =>
     ssmSetup('init', '--yes', '--json', '--cloudwatch-logs', '--max-session-duration', '60', '--log-retention-days', '731', '--log-expiration-days', '731');
   /** step id → resource of each marked change, with its kind. */
