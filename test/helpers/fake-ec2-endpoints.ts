@@ -16,7 +16,6 @@ import {
   DescribeVpcsCommand,
   type DescribeVpcsCommandInput,
   type EC2Client,
-  type Filter,
   ModifyVpcEndpointCommand,
   type ModifyVpcEndpointCommandInput,
   type SecurityGroup,
@@ -25,6 +24,7 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import type { Answer, Filtered, Page } from './fake-ec2-types.js';
 import { ACCOUNT, REGION } from './fixtures.js';
 
 /**
@@ -49,21 +49,6 @@ import { ACCOUNT, REGION } from './fixtures.js';
  * - DeleteVpcEndpoints answers unknown ids in Unsuccessful; deleted endpoints stay listed
  *   as `deleted`, as EC2 lists them for a while.
  */
-
-type Answer = <I extends object>(command: { name: string }, fn: (input: I) => unknown) => (input: I) => Promise<unknown>;
-type Page = <T>(
-  op: string,
-  items: readonly T[],
-  input: { MaxResults?: number; NextToken?: string },
-  range?: { min: number; max: number },
-  ids?: boolean,
-) => { items: T[]; NextToken?: string };
-type Filtered = <T>(
-  items: readonly T[],
-  filters: readonly Filter[] | undefined,
-  fields: Readonly<Record<string, (item: T) => readonly (string | undefined)[]>>,
-  tags?: (item: T) => Record<string, string>,
-) => T[];
 
 export interface EndpointStores {
   readonly ec2: AwsClientStub<EC2Client>;

@@ -2,13 +2,13 @@ import {
   DescribeNetworkAclsCommand,
   type DescribeNetworkAclsCommandInput,
   type EC2Client,
-  type Filter,
   type IpPermission,
   type NetworkAcl,
   type NetworkAclEntry,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import type { Answer, Filtered, Page } from './fake-ec2-types.js';
 import { ACCOUNT } from './fixtures.js';
 
 /**
@@ -26,21 +26,6 @@ import { ACCOUNT } from './fixtures.js';
  *   instance's groups exist (EC2 refuses to launch with an unknown one), so an instance added
  *   with a group the world lacks gets it, as `default` would be, with that egress rule.
  */
-
-type Answer = <I extends object>(command: { name: string }, fn: (input: I) => unknown) => (input: I) => Promise<unknown>;
-type Page = <T>(
-  op: string,
-  items: readonly T[],
-  input: { MaxResults?: number; NextToken?: string },
-  range?: { min: number; max: number },
-  ids?: boolean,
-) => { items: T[]; NextToken?: string };
-type Filtered = <T>(
-  items: readonly T[],
-  filters: readonly Filter[] | undefined,
-  fields: Readonly<Record<string, (item: T) => readonly (string | undefined)[]>>,
-  tags?: (item: T) => Record<string, string>,
-) => T[];
 
 export interface NetworkStores {
   readonly ec2: AwsClientStub<EC2Client>;
