@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Baseline for `npm run bench`: runbook steps 2 and 3 (KMS key for session data, hardened log
-# bucket) done by hand, i.e. the AWS CLI commands an operator would type. Usage: bench/baseline-aws-cli.sh <endpoint-url> [region]
+# Baseline for `npm run bench`: the server-side runbook steps 2 to 9 done by hand, i.e. the AWS
+# CLI commands an operator would type for what `ssm-setup run kms-key log-bucket instance-role
+# operator-policy preferences` makes in an empty account with no target instance: the KMS key
+# (alias, rotation), the hardened log bucket, the instance policy, the operator policy and the
+# Session Manager preferences document. Usage: bench/baseline-aws-cli.sh <endpoint-url> [region]
 # xtrace is on so that each command shows up as it runs; bench.mjs counts the `aws` lines of the trace.
 set -euo pipefail
 
@@ -35,6 +38,16 @@ s3 put-bucket-lifecycle-configuration --bucket "$bucket" --lifecycle-configurati
   '{"Rules":[{"ID":"session-logs","Status":"Enabled","Filter":{"Prefix":"session-logs/"},"Transitions":[{"Days":90,"StorageClass":"GLACIER"}],"Expiration":{"Days":365},"AbortIncompleteMultipartUpload":{"DaysAfterInitiation":7}}]}'
 s3 put-bucket-policy --bucket "$bucket" --policy \
   "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"DenyInsecureTransport\",\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":[\"arn:aws:s3:::$bucket\",\"arn:aws:s3:::$bucket/*\"],\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"false\"}}}]}"
+
+# Runbook step 4: the instances' policy (Session Manager channels, the bucket prefix, the key).
+aws iam create-policy --endpoint-url "$endpoint" --region "$region" --policy-name SSMSessionManagerInstancePolicy --policy-document \
+  "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"SessionChannels\",\"Effect\":\"Allow\",\"Action\":[\"ssmmessages:CreateControlChannel\",\"ssmmessages:CreateDataChannel\",\"ssmmessages:OpenControlChannel\",\"ssmmessages:OpenDataChannel\",\"ssm:UpdateInstanceInformation\"],\"Resource\":\"*\"},{\"Sid\":\"SessionLogs\",\"Effect\":\"Allow\",\"Action\":\"s3:PutObject\",\"Resource\":\"arn:aws:s3:::$bucket/session-logs/*\"},{\"Sid\":\"BucketEncryption\",\"Effect\":\"Allow\",\"Action\":\"s3:GetEncryptionConfiguration\",\"Resource\":\"arn:aws:s3:::$bucket\"},{\"Sid\":\"SessionKey\",\"Effect\":\"Allow\",\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey\"],\"Resource\":\"$key_arn\"}]}" >/dev/null
+# Runbook step 5: the operators' policy (the quick-start variant).
+aws iam create-policy --endpoint-url "$endpoint" --region "$region" --policy-name SSMSessionManagerOperatorPolicy --policy-document \
+  "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"StartSession\",\"Effect\":\"Allow\",\"Action\":\"ssm:StartSession\",\"Resource\":[\"arn:aws:ec2:$region:$account:instance/*\",\"arn:aws:ssm:$region:$account:document/SSM-SessionManagerRunShell\"]},{\"Sid\":\"Describe\",\"Effect\":\"Allow\",\"Action\":[\"ssm:DescribeSessions\",\"ssm:GetConnectionStatus\",\"ssm:DescribeInstanceProperties\",\"ec2:DescribeInstances\"],\"Resource\":\"*\"},{\"Sid\":\"OwnSessions\",\"Effect\":\"Allow\",\"Action\":[\"ssm:TerminateSession\",\"ssm:ResumeSession\"],\"Resource\":\"arn:aws:ssm:*:*:session/\${aws:userid}-*\"},{\"Sid\":\"SessionKey\",\"Effect\":\"Allow\",\"Action\":\"kms:GenerateDataKey\",\"Resource\":\"$key_arn\"}]}" >/dev/null
+# Runbook steps 6 to 9: the preferences (idle timeout, S3 logging with the key, Run As off).
+aws ssm create-document --endpoint-url "$endpoint" --region "$region" --name SSM-SessionManagerRunShell --document-type Session --document-format JSON --content \
+  "{\"schemaVersion\":\"1.0\",\"description\":\"Session Manager preferences\",\"sessionType\":\"Standard_Stream\",\"inputs\":{\"s3BucketName\":\"$bucket\",\"s3KeyPrefix\":\"session-logs/\",\"s3EncryptionEnabled\":true,\"cloudWatchLogGroupName\":\"\",\"cloudWatchEncryptionEnabled\":true,\"cloudWatchStreamingEnabled\":false,\"kmsKeyId\":\"$key_arn\",\"runAsEnabled\":false,\"runAsDefaultUser\":\"\",\"idleSessionTimeout\":\"20\",\"shellProfile\":{\"linux\":\"\",\"windows\":\"\"}}}" >/dev/null
 set +x
 
 echo "$alias_name -> $key_id, bucket $bucket"

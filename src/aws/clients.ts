@@ -1,9 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { limiter } from '../base/batch.js';
 import { AbortedError, AwsError, UsageError } from '../base/errors.js';
 import type { AwsTarget, ClientClass, Clients, Identity } from '../core/clients.js';
 import { CALL_KEY, CallRecorder, isWriteCall } from './calls.js';
 
 export type { AwsTarget, Identity } from '../core/clients.js';
+
+/**
+ * Calls in flight at once per service (a client and its no-retry twin share the bound): reads
+ * and writes that do not depend on each other go out together, up to this many; above it they
+ * queue. Throttling beyond that is the SDK's adaptive retry mode's to absorb.
+ */
+export const IN_FLIGHT_PER_SERVICE = 8;
 
 /** The part of an SDK v3 client the factory touches. */
 interface SdkClient {
@@ -19,6 +27,8 @@ interface SdkClient {
 export class AwsClients implements Clients {
   private readonly clients = new Map<unknown, unknown>();
   private readonly onceClients = new Map<unknown, unknown>();
+  /** One bound per service (client class), shared by `get` and `once`. */
+  private readonly bounds = new Map<unknown, <T>(work: () => Promise<T>) => Promise<T>>();
   private identityPromise?: Promise<Identity>;
   /** The answers of the read calls of the current read-cache span, by call and input. */
   private readCache?: Map<string, Promise<unknown>>;
@@ -47,11 +57,14 @@ export class AwsClients implements Clients {
     let client = cache.get(Client) as C | undefined;
     if (!client) {
       client = new Client(config);
+      const bound = this.bounds.get(Client) ?? limiter(IN_FLIGHT_PER_SERVICE);
+      this.bounds.set(Client, bound);
       instrument(
         client as unknown as SdkClient,
         this.recorder,
         () => this.readCache,
         () => this.stopped(),
+        bound,
       );
       cache.set(Client, client);
     }
@@ -101,7 +114,8 @@ export class AwsClients implements Clients {
 export function clientConfig(target: AwsTarget): Record<string, unknown> {
   return {
     region: target.region,
-    ...(target.profile ? { profile: target.profile } : {}),
+    ...(target.profile && !target.credentials ? { profile: target.profile } : {}),
+    ...(target.credentials ? { credentials: target.credentials } : {}),
     // Adaptive adds client-side rate limiting: useful when fanning out IAM/SSM calls.
     retryMode: 'adaptive',
     ...(target.endpointUrl
@@ -116,10 +130,17 @@ export function clientConfig(target: AwsTarget): Record<string, unknown> {
 
 /**
  * Records every logical call and tags its errors with `Service.Operation` for the failure
- * message. Inside a read-cache span a read already sent is answered from its first answer
- * (neither sent nor recorded again). After Ctrl-C no call is sent but the clean-up (INTERRUPTED).
+ * message. Inside a read-cache span a read already sent (or in flight) is answered from its
+ * first answer (neither sent nor recorded again). At most `bound`'s limit of calls per service
+ * are in flight; the others wait for a slot. After Ctrl-C no call is sent but the clean-up (INTERRUPTED).
  */
-function instrument(client: SdkClient, recorder: CallRecorder, cache: () => Map<string, Promise<unknown>> | undefined, stopped: () => boolean): void {
+function instrument(
+  client: SdkClient,
+  recorder: CallRecorder,
+  cache: () => Map<string, Promise<unknown>> | undefined,
+  stopped: () => boolean,
+  bound: <T>(work: () => Promise<T>) => Promise<T>,
+): void {
   client.middlewareStack.add(
     (next: (args: { input?: unknown }) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => async (args: { input?: unknown }) => {
       // After Ctrl-C the call in flight finishes, and nothing more is sent.
@@ -131,7 +152,8 @@ function instrument(client: SdkClient, recorder: CallRecorder, cache: () => Map<
       const call = recorder.record(context.clientName ?? 'AWS', context.commandName ?? 'Call');
       const sent = (async () => {
         try {
-          return await next(args);
+          // Ctrl-C while waiting for a slot: not sent either.
+          return await bound(() => (stopped() ? Promise.reject(interrupted()) : next(args)));
         } catch (err) {
           if (err && typeof err === 'object') (err as Record<string, unknown>)[CALL_KEY] = `${call.service}.${call.operation}`;
           throw err;

@@ -31,21 +31,24 @@ export async function deployedSettings(ctx: ReadContext, stepIds: readonly strin
     if (value !== undefined && open(key)) found[key] = value;
   };
 
+  // The operator policy and the preferences do not depend on each other: both in flight at once.
+  const { partition, account } = ctx.identity;
+  const operatorName = ctx.settings.operatorPolicy;
+  const [policy, prefs] = await Promise.all([
+    runs('operator-policy') && (open('operatorAccess') || open('denyUnloggedSessions'))
+      ? readManagedPolicy(ctx.aws.get(IAMClient), operatorName, policyArn(partition, account, operatorName))
+      : undefined,
+    runs('preferences', 'log-bucket', 'log-group', 'kms-key') ? readPreferences(ctx) : undefined,
+  ]);
   // Operator access and the Deny of unlogged sessions, from the policy's own statements.
-  if (runs('operator-policy') && (open('operatorAccess') || open('denyUnloggedSessions'))) {
-    const { partition, account } = ctx.identity;
-    const name = ctx.settings.operatorPolicy;
-    const policy = await readManagedPolicy(ctx.aws.get(IAMClient), name, policyArn(partition, account, name));
-    if (policy.kind === 'present' && policy.document) {
-      const variant = operatorPolicyVariant(policy.document);
-      put('operatorAccess', variant.access);
-      put('denyUnloggedSessions', variant.denyUnlogged);
-    }
+  if (policy?.kind === 'present' && policy.document) {
+    const variant = operatorPolicyVariant(policy.document);
+    put('operatorAccess', variant.access);
+    put('denyUnloggedSessions', variant.denyUnlogged);
   }
-  if (!runs('preferences', 'log-bucket', 'log-group', 'kms-key')) return found;
+  if (!prefs) return found;
 
   // The preferences name the bucket, the prefix, the log group and the key, and hold the session settings.
-  const prefs = await readPreferences(ctx);
   const i = prefs.kind === 'present' ? (prefs.doc.defaultInputs ?? {}) : undefined;
   if (i) {
     const group = text(i.cloudWatchLogGroupName);
@@ -62,24 +65,26 @@ export async function deployedSettings(ctx: ReadContext, stepIds: readonly strin
     const shell = (i.shellProfile ?? {}) as { linux?: unknown; windows?: unknown };
     put('shellProfileLinux', text(shell.linux) ?? '');
     put('shellProfileWindows', text(shell.windows) ?? '');
-    const keyId = text(i.kmsKeyId);
-    if (keyId && open('keyAlias') && runs('kms-key')) put('keyAlias', await aliasOf(ctx, keyId));
   }
+  const keyId = text(i?.kmsKeyId);
 
-  // The days and the retention, on the bucket and the group those names settle.
+  // The key's alias, the days and the retention (on the bucket and the group those names
+  // settle): three reads that need only the preferences, in flight together.
   const named = { ...ctx, settings: { ...ctx.settings, ...(found as Partial<Settings>) } };
-  if (runs('log-bucket') && (open('logTransitionDays') || open('logExpirationDays'))) {
-    const bucket = await readBucket(named);
-    const rule = bucket.kind === 'present' ? bucket.bucket.rules.find((r) => r.ID === LIFECYCLE_RULE_ID) : undefined;
-    if (rule) {
-      put('logTransitionDays', rule.Transitions?.[0]?.Days ?? 0);
-      put('logExpirationDays', rule.Expiration?.Days ?? 0);
-    }
+  const [alias, bucket, group] = await Promise.all([
+    keyId && open('keyAlias') && runs('kms-key') ? aliasOf(ctx, keyId) : undefined,
+    runs('log-bucket') && (open('logTransitionDays') || open('logExpirationDays')) ? readBucket(named) : undefined,
+    runs('log-group') && named.settings.cloudwatchLogs && open('logRetentionDays')
+      ? listGroups(ctx, Number.POSITIVE_INFINITY, named.settings.logGroup).then((all) => all.find((g) => g.name === named.settings.logGroup) ?? null)
+      : undefined,
+  ]);
+  put('keyAlias', alias);
+  const rule = bucket?.kind === 'present' ? bucket.bucket.rules.find((r) => r.ID === LIFECYCLE_RULE_ID) : undefined;
+  if (rule) {
+    put('logTransitionDays', rule.Transitions?.[0]?.Days ?? 0);
+    put('logExpirationDays', rule.Expiration?.Days ?? 0);
   }
-  if (runs('log-group') && named.settings.cloudwatchLogs && open('logRetentionDays')) {
-    const group = (await listGroups(ctx, Number.POSITIVE_INFINITY, named.settings.logGroup)).find((g) => g.name === named.settings.logGroup);
-    put('logRetentionDays', group?.retentionDays);
-  }
+  if (group !== undefined) put('logRetentionDays', group?.retentionDays);
   return found;
 }
 

@@ -4,6 +4,9 @@ import type { Io } from '../core/io.js';
 import { errorView, type OutputValue, type RunReport, type StepReport } from '../core/report.js';
 import type { AnyStep, Change, StepContext, StepOutputs } from '../core/step.js';
 import type { StepEntry } from './catalog.js';
+import { type StartedRead, startReads } from './reads.js';
+
+export { loadSteps } from './reads.js';
 
 /** A selected step as read and planned. */
 export interface Planned {
@@ -44,8 +47,10 @@ export interface PlanInput {
 
 /**
  * Reads and plans every step in run order into fresh report rows: the selected ones are
- * planned, unselected dependencies only read for their outputs. Called again under the lease,
- * on what the account holds by then. Read-only: no write call.
+ * planned, unselected dependencies only read for their outputs. The reads are all in flight
+ * together (engine/reads.ts); the plans are made one by one in run order as their reads end, so
+ * the plan and the report keep the run order whatever order the answers come in. Called again
+ * under the lease, on what the account holds by then. Read-only: no write call.
  */
 export async function planSteps(input: PlanInput): Promise<Plan> {
   const { order, steps, selected, report, ctx, outputs, io } = input;
@@ -61,11 +66,13 @@ export async function planSteps(input: PlanInput): Promise<Plan> {
 
   const planned: Planned[] = [];
   const verifiers: Verifier[] = [];
+  const reads = startReads(order, steps, ctx);
+  const stateOf = (id: string) => reads.get(id)!.then((r: StartedRead) => r.state);
   for (const entry of order) {
     const step = steps.get(entry.id)!;
     const row = rows.get(entry.id);
     if (!row) {
-      await discover(entry, step, input);
+      await discover(entry, step, input, () => stateOf(entry.id));
       continue;
     }
     const skipped = step.skip?.(ctx().settings);
@@ -79,7 +86,7 @@ export async function planSteps(input: PlanInput): Promise<Plan> {
       continue;
     }
     try {
-      const state = await io.task(`Reading ${entry.title}`, () => step.read(ctx()));
+      const state = await io.task(`Reading ${entry.title}`, () => stateOf(entry.id));
       const changes = step.plan(state, ctx());
       row.changes = changes.map(({ action, resource, detail, risk }) => ({ action, resource, detail, ...(risk ? { risk } : {}) }));
       // What exists is known now, pending changes or not (an existing key whose rotation is
@@ -105,13 +112,11 @@ export const pendingOf = (plan: Plan): Planned[] => plan.planned.filter((p) => p
 export const planKey = (report: RunReport): string => JSON.stringify(report.steps.map((s) => [s.id, s.status, s.changes]));
 
 /** Reads a step that was not selected, for the outputs the selected ones need. */
-async function discover(entry: StepEntry, step: AnyStep, { ctx, outputs, io, rerun }: PlanInput) {
+async function discover(entry: StepEntry, step: AnyStep, { ctx, outputs, io, rerun }: PlanInput, read: () => Promise<unknown>) {
   if (step.skip?.(ctx().settings)) return;
-  const state = await io
-    .task(`Reading ${entry.title}`, () => step.read(ctx()))
-    .catch((err) => {
-      throw toStepError(entry.id, err, rerun());
-    });
+  const state = await io.task(`Reading ${entry.title}`, read).catch((err) => {
+    throw toStepError(entry.id, err, rerun());
+  });
   const out = step.outputs(state);
   if (!out) {
     const commands = rerun();

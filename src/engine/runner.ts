@@ -2,15 +2,17 @@ import { interrupted } from '../aws/clients.js';
 import { type RerunCommands, toStepError } from '../aws/errors.js';
 import { forceUnlock, type Lease, withLease } from '../aws/lease.js';
 import { AbortedError } from '../base/errors.js';
-import { type LoadedSettings, withAnswers, withDeployed } from '../config/load.js';
+import { type LoadedSettings, withDeployed } from '../config/load.js';
 import type { Clients } from '../core/clients.js';
 import type { Io } from '../core/io.js';
-import { type ChangeRisk, errorView, type RunReport, type StepReport } from '../core/report.js';
-import type { AnyStep, Change, StepContext, StepOutputs, TargetInstance } from '../core/step.js';
+import { errorView, type RunReport, type StepReport } from '../core/report.js';
+import type { Change, StepContext, StepOutputs, TargetInstance } from '../core/step.js';
 import { LOCAL_STEPS, type StepEntry } from './catalog.js';
+import { confirmChanges } from './confirm.js';
 import { deployedSettings } from './deployed.js';
-import { fail, type Plan, type Planned, pendingOf, planKey, planSteps, publish } from './planning.js';
+import { fail, loadSteps, type Plan, type Planned, pendingOf, planKey, planSteps, publish } from './planning.js';
 import { rerunCommand } from './rerun.js';
+import { runWizard } from './wizard.js';
 
 export interface RunOptions {
   readonly command: string;
@@ -37,6 +39,12 @@ export interface RunOptions {
    * the value the account already has (engine/deployed.ts), so a rerun never undoes an earlier one.
    */
   readonly resetDefaults?: boolean;
+  /**
+   * Replaces the question before the first write: a run over several accounts or regions
+   * (engine/fanout.ts) asked once for all of them, and passes what makes sure the plan is still
+   * the one confirmed. Given the pending changes and the report of the plan.
+   */
+  readonly confirm?: (changes: readonly Change[], report: RunReport) => Promise<void>;
 }
 
 export interface RunResult {
@@ -55,6 +63,7 @@ export interface RunResult {
  */
 export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const { io, aws, catalog } = opts;
+  const loading = loadSteps(withDependencies(opts.selected, catalog));
   const identity = await aws.identity();
   const region = aws.target.region;
   let loaded = opts.loaded;
@@ -84,8 +93,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       throw toStepError('lease', err, rerun());
     });
   }
-  const steps = new Map<string, AnyStep>();
-  for (const entry of order) steps.set(entry.id, await entry.load());
+  const steps = await loading;
 
   const input = { order, steps, selected, report, ctx, outputs, io, rerun };
   // The deployed settings, the questions and the first plan read the same things: each once.
@@ -100,10 +108,12 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
         ),
       );
     if (opts.wizard && io.interactive) {
-      for (const entry of order.filter((e) => selected.has(e.id))) {
-        const answers = (await steps.get(entry.id)?.ask?.(ctx())) ?? {};
-        if (Object.keys(answers).length) loaded = withAnswers(loaded, answers);
-      }
+      loaded = await runWizard(
+        order.filter((e) => selected.has(e.id)),
+        steps,
+        loaded,
+        (l) => ({ ...ctx(), settings: l.settings, sources: l.sources }),
+      );
     }
     return planSteps(input);
   });
@@ -112,7 +122,12 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   io.plan(report);
   if (!plan.ok || opts.mode === 'plan') return { report, loaded };
   if (pendingOf(plan).length) {
-    await confirm(pendingOf(plan), io, 'runner.apply');
+    if (opts.confirm)
+      await opts.confirm(
+        pendingOf(plan).flatMap((p) => p.changes),
+        report,
+      );
+    else await confirm(pendingOf(plan), io, 'runner.apply');
     // Only now, with something to write: a converged rerun makes no write call, the lease included.
     const apply = async (lease?: Lease): Promise<boolean> => {
       if (lease) {
@@ -155,13 +170,10 @@ async function deployed(ctx: StepContext, stepIds: readonly string[], io: Io): P
 
 /** Asks once for the changes (`--yes` confirms, saying so), then for the risky ones on their own. */
 async function confirm(pending: readonly Planned[], io: Io, id: string): Promise<void> {
-  const count = pending.reduce((n, p) => n + p.changes.length, 0);
-  if (!(await io.confirm({ id, message: `Apply ${count} change${count === 1 ? '' : 's'}?`, default: true }))) {
-    throw new AbortedError('DECLINED', 'Declined: nothing was changed.');
-  }
-  await confirmRisks(
+  await confirmChanges(
     pending.flatMap((p) => p.changes),
     io,
+    id,
   );
 }
 
@@ -240,31 +252,6 @@ async function verify(plan: Plan, { report, ctx, outputs, io, rerun }: ApplyInpu
       if (io.signal?.aborted && err instanceof AbortedError) return interruptedAt(report, v.row, false);
       fail(report, v.row, err, io, rerun());
     }
-  }
-}
-
-const RISK_LABEL: Record<ChangeRisk['kind'], string> = {
-  'weakens-audit': 'weakens audit',
-  'weakens-security': 'weakens security',
-  foreign: "changes someone else's resource",
-};
-
-/**
- * Changes that weaken security or audit, or touch what someone else owns, are confirmed on their
- * own, default No (a person pressing Enter keeps what is deployed); under `--yes` they go ahead,
- * each printed as a warning first.
- */
-async function confirmRisks(changes: readonly Change[], io: Io): Promise<void> {
-  const risky = changes.filter((c) => c.risk);
-  if (!risky.length) return;
-  for (const c of risky) io.warn(`${RISK_LABEL[c.risk!.kind]}: ${c.resource}: ${c.detail} (${c.risk!.why})`);
-  const n = risky.length;
-  const message = `${n} of these change${n === 1 ? 's' : ''} weaken${n === 1 ? 's' : ''} security or audit, or change${n === 1 ? 's' : ''} a resource ssm-setup did not create. Make ${n === 1 ? 'it' : 'them'} too?`;
-  if (!(await io.confirm({ id: 'runner.confirm-risky', message, default: false }))) {
-    throw new AbortedError(
-      'DECLINED',
-      'Declined: nothing was changed. Keep the deployed value (drop the flag or config key that changes it) to apply the rest.',
-    );
   }
 }
 

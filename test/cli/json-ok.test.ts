@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateKeyCommand, DescribeKeyCommand, KMSServiceException } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, KMSServiceException, ListAliasesCommand } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand, STSServiceException } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -67,7 +67,8 @@ const CASES: readonly [string[], number, Setup?][] = [
     ['plan'],
     1,
     (a) => {
-      a.kms.mock.on(DescribeKeyCommand).rejects(denied(KMSServiceException));
+      // The first KMS read of a planned kms-key: the alias list.
+      a.kms.mock.on(ListAliasesCommand).rejects(denied(KMSServiceException));
       return undefined;
     },
   ],

@@ -7,9 +7,9 @@ import { CallRecorder } from '../../src/aws/calls.js';
 import { AwsClients } from '../../src/aws/clients.js';
 import { UsageError } from '../../src/base/errors.js';
 import type { RunReport } from '../../src/core/report.js';
+import { confirmChanges } from '../../src/engine/confirm.js';
 import { type Fan, pickAccounts, selectTargets } from '../../src/engine/fan-targets.js';
 import { fanOut, type Prepared } from '../../src/engine/fanout.js';
-import { confirmChanges } from '../../src/engine/runner.js';
 import { ACCOUNT, settingsFrom } from '../helpers/fixtures.js';
 import { TestIo } from '../helpers/test-io.js';
 

@@ -22,13 +22,14 @@ interface Fake {
 }
 
 /** A catalog of fake steps that log what the runner asked them to do. */
-function catalog(spec: Record<string, Fake & { deps?: string[] }>) {
+function catalog(spec: Record<string, Fake & { deps?: string[]; readAfter?: string[] }>) {
   const log: string[] = [];
   const seen: Record<string, StepOutputs> = {};
   const entries: StepEntry[] = Object.entries(spec).map(([id, f]) => {
     const step: AnyStep = {
       id,
       ask: f.answers ? async () => f.answers! : undefined,
+      ...(f.readAfter ? { readAfter: () => f.readAfter! } : {}),
       async read(ctx) {
         log.push(`read ${id}`);
         seen[id] = { ...ctx.outputs };
@@ -130,7 +131,8 @@ describe('runner', () => {
     const { entries, log } = catalog({ a: { changes: [create('A')] }, b: { fail: 'read' }, c: {} });
     const io = new TestIo({});
     const { report } = await run(entries, ['a', 'b', 'c'], io);
-    expect(log).toEqual(['read a', 'read b']);
+    // The reads were all in flight together; nothing was applied.
+    expect(log).toEqual(['read a', 'read b', 'read c']);
     expect(io.prompts).toEqual([]);
     expect(report.steps.map((s) => [s.status, s.note])).toEqual([
       ['skipped', 'not applied: b failed first'],
@@ -142,7 +144,10 @@ describe('runner', () => {
   });
 
   it('run <step> reads unselected dependencies for their outputs without planning or applying them', async () => {
-    const { entries, log, seen } = catalog({ a: { out: { kmsKeyArn: 'arn:k' }, changes: [create('A')] }, b: { deps: ['a'], changes: [update('B')] } });
+    const { entries, log, seen } = catalog({
+      a: { out: { kmsKeyArn: 'arn:k' }, changes: [create('A')] },
+      b: { deps: ['a'], readAfter: ['a'], changes: [update('B')] },
+    });
     const { report } = await run(entries, ['b'], new TestIo({ 'runner.apply': true }));
     expect(log).toEqual(['read a', 'read b', 'apply b']);
     expect(seen.b).toEqual({ kmsKeyArn: 'arn:k' });

@@ -3,11 +3,12 @@ import type { Io } from '../../core/io.js';
 import type { RunReport } from '../../core/report.js';
 import type { StepEntry } from '../../engine/catalog.js';
 import { STEPS } from '../../engine/catalog.js';
+import { confirmChanges } from '../../engine/confirm.js';
 import { type Fan, selectTargets, type Target } from '../../engine/fan-targets.js';
 import { fanOut } from '../../engine/fanout.js';
 import { planKey } from '../../engine/planning.js';
 import { rerunCommand } from '../../engine/rerun.js';
-import { confirmChanges, type RunOptions, type RunResult, runSteps } from '../../engine/runner.js';
+import { type RunOptions, type RunResult, runSteps } from '../../engine/runner.js';
 import { exitCodeOfReport } from '../exit-codes.js';
 import { openSession, type Session } from '../session.js';
 

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { unlessMissing } from '../../aws/errors.js';
 import { createOrFind } from '../../aws/lost-answers.js';
+import { allInOrder } from '../../base/batch.js';
 import { MANAGED_BY_TAG, resourceTagsFor } from '../../config/schema.js';
 import type { Step } from '../../core/step.js';
 import { ec2TrustPolicy } from '../../policies/instance-policy.js';
@@ -51,9 +52,11 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
       const young = names.filter((n) => fresh.has(n));
       return young.length ? whenIamKnows(ctx.io, young.join(' and '), work) : work();
     };
-    const attach = async (RoleName: string, arns: readonly string[]) => {
-      for (const PolicyArn of arns)
-        await call([`role ${RoleName}`, `policy ${PolicyArn}`], () => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
+    // The policies of one role, like the roles themselves, are attached all at once.
+    const attach = async (RoleName: string, arns: readonly string[]): Promise<void> => {
+      await allInOrder(
+        arns.map((PolicyArn) => () => call([`role ${RoleName}`, `policy ${PolicyArn}`], () => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })))),
+      );
     };
     // After a lost answer the SDK's retry meets LimitExceeded (a profile holds one role): done when it holds ours.
     const addRole = () =>
@@ -78,52 +81,55 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
     };
     const associating = changes.filter((c) => c.kind === 'associate').map((c) => state.targets.find((t) => t.id === c.subject)!);
     let policyArn = state.policy.arn;
-    for (const change of changes) {
-      switch (change.kind) {
-        case 'create-policy':
-        case 'update-policy':
-          policyArn = await applyManagedPolicy(ctx.aws, state.policy, desiredInstancePolicy(ctx), {
-            stepId: 'instance-role',
-            description: 'Session Manager rights for EC2 instances (ssm-setup)',
-            tags: resourceTagsFor(ctx.settings),
-          });
-          if (change.kind === 'create-policy') fresh.add(`policy ${state.policy.arn}`);
-          break;
-        case 'create-role':
-          // A lost answer: the SDK's retry meets EntityAlreadyExists, done when the role is ours as made.
-          await createOrFind(
-            () =>
-              iam.send(
-                new CreateRoleCommand({
-                  RoleName: role,
-                  AssumeRolePolicyDocument: JSON.stringify(trust),
-                  Description: 'EC2 instances managed by Session Manager (ssm-setup)',
-                  Tags: tags,
-                }),
-              ),
-            ['EntityAlreadyExistsException'],
-            ourRole,
-          );
-          fresh.add(`role ${role}`);
-          await attach(role, wantedPolicies(ctx));
-          break;
-        case 'attach':
-          await attach(change.subject!, missingOn(state, change.subject!, wantedPolicies(ctx)));
-          break;
-        case 'create-profile':
+    const has = (kind: InstanceRoleChange) => changes.some((c) => c.kind === kind);
+    // First the policy: every attachment names it.
+    const policyChange = changes.find((c) => c.kind === 'create-policy' || c.kind === 'update-policy');
+    if (policyChange) {
+      policyArn = await applyManagedPolicy(ctx.aws, state.policy, desiredInstancePolicy(ctx), {
+        stepId: 'instance-role',
+        description: 'Session Manager rights for EC2 instances (ssm-setup)',
+        tags: resourceTagsFor(ctx.settings),
+      });
+      if (policyChange.kind === 'create-policy') fresh.add(`policy ${state.policy.arn}`);
+    }
+    /** Our role (then its policies, and the profile with the role in it), when a target needs it. */
+    const ownRoleAndProfile = async (): Promise<void> => {
+      if (has('create-role')) {
+        // A lost answer: the SDK's retry meets EntityAlreadyExists, done when the role is ours as made.
+        await createOrFind(
+          () =>
+            iam.send(
+              new CreateRoleCommand({
+                RoleName: role,
+                AssumeRolePolicyDocument: JSON.stringify(trust),
+                Description: 'EC2 instances managed by Session Manager (ssm-setup)',
+                Tags: tags,
+              }),
+            ),
+          ['EntityAlreadyExistsException'],
+          ourRole,
+        );
+        fresh.add(`role ${role}`);
+      }
+      const profile = async (): Promise<void> => {
+        if (has('create-profile')) {
           await createOrFind(
             () => iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: role, Tags: tags })),
             ['EntityAlreadyExistsException'],
             ourProfile,
           );
           fresh.add(`instance profile ${role}`);
-          await addRole();
-          break;
-        case 'add-role':
-          await addRole();
-          break;
-      }
-    }
+        }
+        if (has('create-profile') || has('add-role')) await addRole();
+      };
+      const ownPolicies = async () => (has('create-role') ? attach(role, wantedPolicies(ctx)) : undefined);
+      await allInOrder([ownPolicies, profile]);
+    };
+    // The roles do not depend on each other: ours and the targets' existing ones at once.
+    await allInOrder<void>([
+      ownRoleAndProfile,
+      ...changes.filter((c) => c.kind === 'attach').map((c) => () => attach(c.subject!, missingOn(state, c.subject!, wantedPolicies(ctx)))),
+    ]);
     // Last, as planned: then each is tagged for destroy, 50 per call.
     if (associating.length) await associateAndRecord(ctx, associating, role);
     const withPolicy = [...changes.filter((c) => c.kind === 'attach').map((c) => c.subject!), ...(instanceRoleOutputs(state)?.instanceRoles ?? [])];

@@ -51,27 +51,26 @@ export async function readInstanceRole(ctx: ReadContext): Promise<InstanceRoleSt
   const name = ctx.settings.instancePolicy;
   const [targets, policy] = await Promise.all([ctx.targets(), readManagedPolicy(iam, name, policyArn(partition, account, name))]);
 
-  const associating = await associationsInProgress(
-    ctx,
-    targets.filter((t) => !t.profileArn).map((t) => t.id),
-  );
-  const bare = targets.filter((t) => !t.profileArn && !associating.has(t.id));
+  // None of these depends on another: the associations in progress, each distinct profile once,
+  // and our role and profile (wanted when a target has no profile; the associations only tell
+  // whether one is on its way), all in flight together.
+  const profileLess = targets.filter((t) => !t.profileArn).map((t) => t.id);
   const profileArns = [...new Set(targets.map((t) => t.profileArn).filter((a): a is string => !!a))];
-  const profiles = new Map<string, ProfileInfo>();
-  for (const arn of profileArns) {
-    const p = await readProfile(iam, profileName(arn));
-    if (p) profiles.set(arn, p);
-  }
   const ownRoleName = ctx.settings.instanceRole;
-  const ownRole = bare.length
-    ? { exists: !!(await unlessMissing(iam.send(new GetRoleCommand({ RoleName: ownRoleName })), 'NoSuchEntityException')) }
-    : undefined;
-  const ownProfile = bare.length ? await readProfile(iam, ownRoleName) : undefined;
+  const [associating, found, roleExists, ownProfileRead] = await Promise.all([
+    associationsInProgress(ctx, profileLess),
+    Promise.all(profileArns.map(async (arn) => [arn, await readProfile(iam, profileName(arn))] as const)),
+    profileLess.length ? unlessMissing(iam.send(new GetRoleCommand({ RoleName: ownRoleName })), 'NoSuchEntityException').then((r) => !!r) : false,
+    profileLess.length ? readProfile(iam, ownRoleName) : undefined,
+  ]);
+  const bare = targets.filter((t) => !t.profileArn && !associating.has(t.id));
+  const profiles = new Map<string, ProfileInfo>(found.filter((e): e is readonly [string, ProfileInfo] => !!e[1]));
+  const ownRole = bare.length ? { exists: roleExists } : undefined;
+  const ownProfile = bare.length ? ownProfileRead : undefined;
 
   const roles = new Set([...profiles.values()].flatMap((p) => p.roles));
   if (ownRole?.exists) roles.add(ownRoleName);
-  const attached = new Map<string, Set<string>>();
-  for (const role of roles) attached.set(role, await attachedPolicies(iam, role));
+  const attached = new Map<string, Set<string>>(await Promise.all([...roles].map(async (role) => [role, await attachedPolicies(iam, role)] as const)));
   const wanted = wantedPolicies(ctx);
   const attaching = [...attached.values()].some((arns) => wanted.some((arn) => !arns.has(arn)));
   // A new role starts empty: only an existing role that lacks something needs the quota.
@@ -100,13 +99,17 @@ async function associationsInProgress(ctx: ReadContext, ids: string[]): Promise<
   // The EC2 client costs half a second to load: only when there are instances to look at.
   const { DescribeIamInstanceProfileAssociationsCommand, EC2Client } = await import('@aws-sdk/client-ec2');
   const ec2 = ctx.aws.get(EC2Client);
-  for (const batch of chunks(ids)) {
-    const Filters = [
-      { Name: 'instance-id', Values: batch },
-      { Name: 'state', Values: ['associating', 'associated'] },
-    ];
-    const out = await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters }));
+  // The batches at once (the EC2 client bounds the calls in flight), merged in batch order.
+  const answers = await Promise.all(
+    chunks(ids).map((batch) => {
+      const Filters = [
+        { Name: 'instance-id', Values: batch },
+        { Name: 'state', Values: ['associating', 'associated'] },
+      ];
+      return ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters }));
+    }),
+  );
+  for (const out of answers)
     for (const a of out.IamInstanceProfileAssociations ?? []) if (a.InstanceId && a.IamInstanceProfile?.Arn) found.set(a.InstanceId, a.IamInstanceProfile.Arn);
-  }
   return found;
 }

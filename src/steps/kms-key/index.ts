@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { createOrFind } from '../../aws/lost-answers.js';
 import { kmsConsistency, kmsKeyNotYetVisible, retryWhile } from '../../aws/retry.js';
+import { allInOrder } from '../../base/batch.js';
 import type { Step } from '../../core/step.js';
 import { pickName, unanswered } from '../shared/ask.js';
 import { createAlias, createSessionKey, kmsTags } from './create.js';
@@ -42,36 +43,33 @@ export const kmsKeyStep: Step<KmsKeyState, KmsChange> = {
       created
         ? retryWhile(work, kmsKeyNotYetVisible, (ms) => ctx.io.info(`  waiting for KMS to see the new key (${Math.round(ms / 1000)}s)…`), kmsConsistency)
         : work();
-    for (const change of changes) {
-      if (change.kind === 'create-key') {
-        key = await createSessionKey(ctx);
-        created = true;
-      }
-      const KeyId = key!.id;
-      switch (change.kind) {
+    if (changes.some((c) => c.kind === 'create-key')) {
+      key = await createSessionKey(ctx);
+      created = true;
+    }
+    const KeyId = key!.id;
+    // Once the key exists, its alias, rotation, tags, policy and the strays' deletion do not
+    // depend on each other: all in flight at once.
+    const change = async (kind: KmsChange, subject?: string): Promise<unknown> => {
+      switch (kind) {
         case 'create-alias':
-          await onKey(() => createAlias(kms, ctx.settings.keyAlias, key!));
-          break;
+          return onKey(() => createAlias(kms, ctx.settings.keyAlias, key!));
         case 'delete-stray':
-          await scheduleDeletion(kms, change.subject!);
-          break;
+          return scheduleDeletion(kms, subject!);
         case 'enable-rotation':
-          await onKey(() => kms.send(new EnableKeyRotationCommand({ KeyId })));
-          break;
+          return onKey(() => kms.send(new EnableKeyRotationCommand({ KeyId })));
         case 'tag-key':
-          await onKey(() => kms.send(new TagResourceCommand({ KeyId, Tags: kmsTags(keyTagsFor(ctx)) })));
-          break;
+          return onKey(() => kms.send(new TagResourceCommand({ KeyId, Tags: kmsTags(keyTagsFor(ctx)) })));
         case 'key-policy': {
           // A new key got the statement at CreateKey; an existing one gets it merged into its policy.
           const policy = state.kind === 'absent' ? undefined : policyUpdate(state.key, ctx);
-          if (policy) {
-            await onKey(() => kms.send(new PutKeyPolicyCommand({ KeyId, PolicyName: 'default', Policy: JSON.stringify(policy) })));
-            policyChanged = true;
-          }
-          break;
+          if (!policy) return;
+          policyChanged = true;
+          return onKey(() => kms.send(new PutKeyPolicyCommand({ KeyId, PolicyName: 'default', Policy: JSON.stringify(policy) })));
         }
       }
-    }
+    };
+    await allInOrder(changes.filter((c) => c.kind !== 'create-key').map((c) => () => change(c.kind, c.subject)));
     // Later steps that use the key at once (log-group) retry while KMS catches up.
     return { kmsKeyId: key!.id, kmsKeyArn: key!.arn, kmsKeyAlias: ctx.settings.keyAlias, ...(created || policyChanged ? { kmsKeyChanged: true } : {}) };
   },

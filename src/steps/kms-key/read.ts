@@ -58,19 +58,25 @@ export async function readKmsKey(ctx: Pick<ReadContext, 'aws' | 'settings' | 'se
   // The policy matters when this step plans the CloudWatch Logs statement: not when it is only read for its ARN.
   const planned = ctx.selected?.has('kms-key') ?? true;
   const withPolicy = ctx.settings.cloudwatchLogs && planned;
+  // When this step is planned, the alias and key lists (for strays and orphans) come first, at
+  // once: they tell whether the alias exists, so an absent key costs no DescribeKey.
+  let lists = planned ? keyLists(kms) : undefined;
+  const listed = () => (lists ??= keyLists(kms));
   let meta: KeyMetadata | undefined;
-  try {
-    meta = (await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
-  } catch (err) {
-    if (errorName(err) !== 'NotFoundException') throw err;
+  if (!lists || (await lists).names.has(alias)) {
+    try {
+      meta = (await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
+    } catch (err) {
+      if (errorName(err) !== 'NotFoundException') throw err;
+    }
   }
   if (meta) {
     const key = await keyInfo(kms, meta, withPolicy);
     // Our key behind the alias: an alias-less twin (a lost CreateKey answer) is looked for.
-    const strays = planned && isOurKeyFor(key.tags, alias) ? await readStrays(ctx, await ourKeysWithoutAlias(kms, alias)) : [];
+    const strays = planned && isOurKeyFor(key.tags, alias) ? await readStrays(ctx, await ourKeysWithoutAlias(kms, alias, await listed())) : [];
     return { kind: 'present', alias, key, strays };
   }
-  const [orphan, ...others] = await ourKeysWithoutAlias(kms, alias);
+  const [orphan, ...others] = await ourKeysWithoutAlias(kms, alias, await listed());
   if (!orphan) return { kind: 'absent' };
   return { kind: 'orphan', alias, key: await keyInfo(kms, orphan, withPolicy), strays: planned ? await readStrays(ctx, others) : [] };
 }
@@ -132,15 +138,9 @@ export const isOurKeyFor = (tags: Readonly<Record<string, string>>, alias: strin
  * over, and so are keys KMS lists but does not answer for (NotFoundException: just created, or
  * just deleted): right after a lost CreateKey the caller repeats the search while it finds none.
  */
-export async function ourKeysWithoutAlias(kms: KMSClient, alias: string): Promise<KeyMetadata[]> {
-  const aliased = new Set<string>();
-  for await (const page of paginateListAliases({ client: kms }, {})) {
-    for (const a of page.Aliases ?? []) if (a.TargetKeyId) aliased.add(a.TargetKeyId);
-  }
-  const candidates: string[] = [];
-  for await (const page of paginateListKeys({ client: kms }, {})) {
-    for (const k of page.Keys ?? []) if (k.KeyId && !aliased.has(k.KeyId)) candidates.push(k.KeyId);
-  }
+export async function ourKeysWithoutAlias(kms: KMSClient, alias: string, known?: KeyLists): Promise<KeyMetadata[]> {
+  const { aliased, keys } = known ?? (await keyLists(kms));
+  const candidates = keys.filter((k) => !aliased.has(k));
   const found: (KeyMetadata | undefined)[] = new Array(candidates.length);
   // A few at a time: one ListResourceTags per alias-less key.
   await pool(
@@ -158,6 +158,34 @@ export async function ourKeysWithoutAlias(kms: KMSClient, alias: string): Promis
     },
   );
   return found.filter((m): m is KeyMetadata => m !== undefined);
+}
+
+/** The key ids that have an alias, the alias names, and every key id of the region (both lists, read at once). */
+interface KeyLists {
+  readonly aliased: ReadonlySet<string>;
+  /** The names of the aliases that name a key. */
+  readonly names: ReadonlySet<string>;
+  readonly keys: readonly string[];
+}
+
+async function keyLists(kms: KMSClient): Promise<KeyLists> {
+  const aliased = new Set<string>();
+  const names = new Set<string>();
+  const keys: string[] = [];
+  await Promise.all([
+    (async () => {
+      for await (const page of paginateListAliases({ client: kms }, {}))
+        for (const a of page.Aliases ?? []) {
+          if (!a.TargetKeyId) continue;
+          aliased.add(a.TargetKeyId);
+          if (a.AliasName) names.add(a.AliasName);
+        }
+    })(),
+    (async () => {
+      for await (const page of paginateListKeys({ client: kms }, {})) for (const k of page.Keys ?? []) if (k.KeyId) keys.push(k.KeyId);
+    })(),
+  ]);
+  return { aliased, names, keys };
 }
 
 /**

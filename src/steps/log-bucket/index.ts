@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { errorName, isAccessDenied } from '../../aws/errors.js';
 import { retryWhile } from '../../aws/retry.js';
+import { allInOrder } from '../../base/batch.js';
 import { resourceTagsFor } from '../../config/schema.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { bucketArn, defaultBucketName, fullPublicAccessBlock, sseKmsRule, withSessionLogsRule, withTlsDeny } from '../../policies/log-bucket.js';
@@ -71,17 +72,23 @@ export const logBucketStep: Step<BucketState, BucketChange> = {
     const s3 = ctx.aws.get(S3Client);
     const kinds = new Set(changes.map((c) => c.kind));
     const created = kinds.has('create-bucket');
+    // Before the first write: a bucket is never left half made for want of the key.
+    if (created || kinds.has('encryption')) requireKeyArn(ctx, 'log-bucket');
+    // S3 may answer OperationAborted to writes at once on one bucket, and NoSuchBucket right after the create.
+    const retryable = created ? notYetVisible : (err: unknown) => errorName(err) === 'OperationAborted';
+    const wait = (ms: number) => ctx.io.info(`  waiting for S3 to see the new bucket ${bucket.name} (${Math.round(ms / 1000)}s)…`);
+    const write = (kind: Exclude<BucketChange, 'create-bucket'>) => () => retryWhile(() => APPLY[kind](s3, bucket, ctx), retryable, wait);
     if (created) {
       await createBucket(s3, bucket.name, ctx.region, resourceTagsFor(ctx.settings));
-      // Every setting, tags included: a create retried without tags leaves them to PutBucketTagging.
+      // Every setting, the tags first: a create retried without tags, or an endpoint that drops
+      // them (moto), leaves them to PutBucketTagging, and an untagged bucket that is already
+      // configured would be taken for someone else's.
       for (const k of BUCKET_SETTINGS) kinds.add(k);
+      await write('tags')();
+      kinds.delete('tags');
     }
-    for (const kind of BUCKET_SETTINGS) {
-      if (!kinds.has(kind)) continue;
-      const write = () => APPLY[kind](s3, bucket, ctx);
-      if (!created) await write();
-      else await retryWhile(write, notYetVisible, (ms) => ctx.io.info(`  waiting for S3 to see the new bucket ${bucket.name} (${Math.round(ms / 1000)}s)…`));
-    }
+    // The settings do not depend on each other: all in flight at once.
+    await allInOrder(BUCKET_SETTINGS.filter((k) => kinds.has(k)).map(write));
     return { bucketName: bucket.name, bucketArn: bucketArn(ctx.identity.partition, bucket.name), s3Prefix: ctx.settings.s3Prefix };
   },
 
@@ -108,7 +115,7 @@ const APPLY: Record<Exclude<BucketChange, 'create-bucket'>, Apply> = {
     const size = b.transitionMinimumSize ? { TransitionDefaultMinimumObjectSize: b.transitionMinimumSize } : {};
     if (Rules) await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b.name, LifecycleConfiguration: { Rules }, ...size }));
   },
-  // Last: once it is in place, every request without TLS is denied.
+  // Once it is in place, every request without TLS is denied (ours use TLS).
   policy: async (s3, b, ctx) => {
     const policy = withTlsDeny(b.policy, ctx.identity.partition, b.name);
     if (policy) await s3.send(new PutBucketPolicyCommand({ Bucket: b.name, Policy: JSON.stringify(policy) }));

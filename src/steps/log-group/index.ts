@@ -13,7 +13,7 @@ import { LOG_RETENTION_DAYS, MANAGED_BY_TAG, resourceTagsFor } from '../../confi
 import type { Step, StepContext } from '../../core/step.js';
 import { pickName, unanswered } from '../shared/ask.js';
 import { requireKeyArn } from '../shared/session-key.js';
-import { keyPolicyUpdate, type LogGroupChange, type LogGroupState, planLogGroup } from './plan.js';
+import { keyPolicyUpdate, type LogGroupChange, type LogGroupState, ownsKeyPolicy, planLogGroup } from './plan.js';
 import { listGroups, readLogGroup } from './read.js';
 
 /** The wizard lists at most this many groups; beyond that the operator types a name. */
@@ -22,6 +22,8 @@ const MAX_LISTED = 100;
 /** Runbook step 8 (optional): CloudWatch Logs for sessions, encrypted with the session key. */
 export const logGroupStep: Step<LogGroupState, LogGroupChange> = {
   id: 'log-group',
+  // The key policy is read only when this step owns its statement: by the ARN kms-key finds.
+  readAfter: (input) => (ownsKeyPolicy(input) ? ['kms-key'] : []),
 
   skip: (settings) => (settings.cloudwatchLogs ? undefined : 'CloudWatch Logs off; --cloudwatch-logs turns it on'),
 

@@ -1,4 +1,5 @@
 import { AttachGroupPolicyCommand, AttachUserPolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { allInOrder } from '../../base/batch.js';
 import { resourceTagsFor } from '../../config/schema.js';
 import type { Step } from '../../core/step.js';
 import { unanswered } from '../shared/ask.js';
@@ -55,24 +56,26 @@ export const operatorPolicyStep: Step<OperatorPolicyState, OperatorChange> = {
     const iam = ctx.aws.get(IAMClient);
     let arn = state.policy.arn;
     let created = false;
-    for (const change of changes) {
-      if (change.kind !== 'attach') {
-        arn = await applyManagedPolicy(ctx.aws, state.policy, desiredOperatorPolicy(ctx), {
-          stepId: 'operator-policy',
-          description: 'Session Manager rights for operators (ssm-setup)',
-          tags: resourceTagsFor(ctx.settings),
-        });
-        created = change.kind === 'create-policy';
-        continue;
-      }
-      const [kind, name] = change.subject!.split(':') as ['user' | 'group', string];
+    // The policy first; then its attachments, which do not depend on each other, all at once.
+    const policyChange = changes.find((c) => c.kind !== 'attach');
+    if (policyChange) {
+      arn = await applyManagedPolicy(ctx.aws, state.policy, desiredOperatorPolicy(ctx), {
+        stepId: 'operator-policy',
+        description: 'Session Manager rights for operators (ssm-setup)',
+        tags: resourceTagsFor(ctx.settings),
+      });
+      created = policyChange.kind === 'create-policy';
+    }
+    const attach = (subject: string) => {
+      const [kind, name] = subject.split(':') as ['user' | 'group', string];
       const work = () =>
         kind === 'user'
           ? iam.send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: arn }))
           : iam.send(new AttachGroupPolicyCommand({ GroupName: name, PolicyArn: arn }));
       // IAM may answer NoSuchEntity for a policy created a moment ago.
-      await (created ? whenIamKnows(ctx.io, `policy ${state.policy.name}`, work) : work());
-    }
+      return created ? whenIamKnows(ctx.io, `policy ${state.policy.name}`, work) : work();
+    };
+    await allInOrder(changes.filter((c) => c.kind === 'attach').map((c) => () => attach(c.subject!)));
     return { operatorPolicyArn: arn };
   },
 

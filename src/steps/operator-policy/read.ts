@@ -30,15 +30,16 @@ export async function readOperatorPolicy(ctx: ReadContext): Promise<OperatorPoli
   const { partition, account } = ctx.identity;
   const name = ctx.settings.operatorPolicy;
   const arn = policyArn(partition, account, name);
-  const policy = await readManagedPolicy(iam, name, arn);
   const wanted = [
     ...ctx.settings.operatorUsers.map((n) => ({ kind: 'user' as const, name: n })),
     ...ctx.settings.operatorGroups.map((n) => ({ kind: 'group' as const, name: n })),
   ];
+  // The policy and each principal's attachments at once; the results keep the settings' order.
+  const [policy, found] = await Promise.all([readManagedPolicy(iam, name, arn), Promise.all(wanted.map((p) => attachedTo(iam, p.kind, p.name)))]);
   const principals: Principal[] = [];
   const missing: string[] = [];
-  for (const p of wanted) {
-    const attached = await attachedTo(iam, p.kind, p.name);
+  for (const [i, p] of wanted.entries()) {
+    const attached = found[i];
     if (attached === undefined) missing.push(`${p.kind} ${p.name}`);
     else principals.push({ ...p, attached: attached.has(arn), policies: [...attached] });
   }

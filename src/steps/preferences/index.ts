@@ -2,6 +2,7 @@ import {
   AddTagsToResourceCommand,
   CreateDocumentCommand,
   DescribeDocumentCommand,
+  type DocumentDescription,
   GetDocumentCommand,
   SSMClient,
   UpdateDocumentCommand,
@@ -21,6 +22,7 @@ import { askNumber, unanswered } from '../shared/ask.js';
 import { requireKeyArn } from '../shared/session-key.js';
 import { desiredPreferences, keyRefOf, type PreferencesChange, planPreferences, preferencesNote } from './plan.js';
 import { inputsOf, ORIGINAL_DEFAULT_TAG, type PreferencesState, readPreferences } from './read.js';
+import { preferencesTable } from './table.js';
 
 /** How many older versions a duplicate-content answer is looked up in. */
 const LOOKBACK = 25;
@@ -39,13 +41,17 @@ export const preferencesStep: Step<PreferencesState, PreferencesChange> = {
     const desired = desiredPreferences(ctx);
     const Content = JSON.stringify(desired, null, 2);
     let version: string;
+    // What CreateDocument answered (its status, that it made version 1 with our content): not read again.
+    let created: { readonly status?: string } | undefined;
     if (state.kind === 'absent') {
       const Tags = tagList(resourceTagsFor(ctx.settings));
       // A lost answer: the SDK's retry meets DocumentAlreadyExists, done when the document is ours with this content.
       version = await createOrFind(
-        async () =>
-          (await ssm.send(new CreateDocumentCommand({ Name, Content, DocumentType: 'Session', DocumentFormat: 'JSON', Tags }))).DocumentDescription
-            ?.DocumentVersion ?? '1',
+        async () => {
+          const d = (await ssm.send(new CreateDocumentCommand({ Name, Content, DocumentType: 'Session', DocumentFormat: 'JSON', Tags }))).DocumentDescription;
+          created = { status: d?.Status };
+          return d?.DocumentVersion ?? '1';
+        },
         ['DocumentAlreadyExists'],
         () => ourDocument(ssm, desired),
       );
@@ -53,8 +59,14 @@ export const preferencesStep: Step<PreferencesState, PreferencesChange> = {
       await recordOriginalDefault(ssm, state);
       version = changes.every((c) => c.kind === 'set-default') ? state.doc.latestVersion : await updateContent(ssm, Content, state.doc.latestVersion, desired);
     }
-    await waitActive(ssm);
+    const described = created?.status === 'Active' ? undefined : await waitActive(ssm);
+    if (created) {
+      // Version 1 with the content just sent, the default of a new document: known, not read back.
+      checkDefault(version, described?.DefaultVersion ?? version);
+      return { preferencesVersion: version };
+    }
     if (state.kind === 'present') await ssm.send(new UpdateDocumentDefaultVersionCommand({ Name, DocumentVersion: version }));
+    // Written on top of a document others may write too: read back what is the default now.
     await verify(ssm, version, desired, keyRefOf(ctx));
     return { preferencesVersion: version };
   },
@@ -105,12 +117,13 @@ async function updateContent(ssm: SSMClient, Content: string, latestRead: string
   }
 }
 
-/** A new version is usable once the document is Active again. */
-async function waitActive(ssm: SSMClient): Promise<void> {
+/** A new version is usable once the document is Active again; returns the description that said so. */
+async function waitActive(ssm: SSMClient): Promise<DocumentDescription | undefined> {
   const deadline = Date.now() + consistency.timeoutMs;
   for (;;) {
-    const status = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document?.Status;
-    if (status === 'Active') return;
+    const d = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document;
+    const status = d?.Status;
+    if (status === 'Active') return d;
     if (status === 'Failed' || Date.now() > deadline)
       throw new StepError('preferences', 'DOCUMENT_NOT_ACTIVE', `${Name} is ${status ?? 'not ready'}, not Active`, {
         hint: 'check the document in the Systems Manager console, then rerun `ssm-setup run preferences`',
@@ -119,14 +132,18 @@ async function waitActive(ssm: SSMClient): Promise<void> {
   }
 }
 
-/** Reads back: the default version is the one chosen, and it means what is desired (key by id, "true" for true allowed). */
-async function verify(ssm: SSMClient, version: string, desired: PreferencesDocument, key: KeyRef): Promise<void> {
-  const d = (await ssm.send(new DescribeDocumentCommand({ Name }))).Document;
-  if (d?.DefaultVersion !== version) {
-    throw new StepError('preferences', 'DEFAULT_VERSION_MISMATCH', `${Name}: default version is ${d?.DefaultVersion}, expected ${version} after the update`, {
+/** The default version SSM reports is the one chosen. */
+function checkDefault(version: string, defaultVersion: string | undefined): void {
+  if (defaultVersion !== version) {
+    throw new StepError('preferences', 'DEFAULT_VERSION_MISMATCH', `${Name}: default version is ${defaultVersion}, expected ${version} after the update`, {
       hint: 'another writer may be changing the preferences; rerun `ssm-setup run preferences`',
     });
   }
+}
+
+/** Reads back: the default version is the one chosen, and it means what is desired (key by id, "true" for true allowed). */
+async function verify(ssm: SSMClient, version: string, desired: PreferencesDocument, key: KeyRef): Promise<void> {
+  checkDefault(version, (await ssm.send(new DescribeDocumentCommand({ Name }))).Document?.DefaultVersion);
   if (diffPreferences(await inputsOf(ssm, version), desired.inputs, key).some((d) => !d.formOnly)) {
     throw new StepError('preferences', 'DOCUMENT_VERIFY_FAILED', `${Name} version ${version} does not hold what was written`, {
       hint: 'rerun `ssm-setup run preferences`',
@@ -138,7 +155,8 @@ async function verify(ssm: SSMClient, version: string, desired: PreferencesDocum
 async function askPreferences(ctx: StepContext): Promise<Record<string, unknown>> {
   const state = await readPreferences(ctx);
   const now = state.kind === 'present' ? (state.doc.defaultInputs ?? {}) : {};
-  if (state.kind === 'present') ctx.io.info(`Current Session Manager preferences (version ${state.doc.defaultVersion}): ${JSON.stringify(now)}`);
+  if (state.kind === 'present')
+    ctx.io.info([`Current Session Manager preferences (version ${state.doc.defaultVersion}):`, ...preferencesTable(now)].join('\n'));
   ctx.io.warn('SSH, SCP and port-forwarding sessions are not content-logged by Session Manager (their traffic is end-to-end encrypted).');
   const answers: Record<string, unknown> = {};
   if (unanswered(ctx, 'idleTimeout')) {

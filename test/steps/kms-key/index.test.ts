@@ -1,4 +1,4 @@
-import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, EnableKeyRotationCommand, TagResourceCommand } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, ListAliasesCommand, TagResourceCommand } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kmsConsistency } from '../../../src/aws/retry.js';
 import { StepError } from '../../../src/base/errors.js';
@@ -134,7 +134,8 @@ describe('kms-key', () => {
   });
 
   it('passes AccessDenied through to the runner as a failed step with a permissions hint', async () => {
-    kms.mock.on(DescribeKeyCommand).rejects({ name: 'AccessDeniedException', message: 'User is not authorized to perform: kms:DescribeKey' });
+    // The alias list is the first read of a planned kms-key (it tells whether the alias exists).
+    kms.mock.on(ListAliasesCommand).rejects({ name: 'AccessDeniedException', message: 'User is not authorized to perform: kms:ListAliases' });
     const sts = mockIdentity();
     const io = new TestIo();
     const { report } = await runSteps({
