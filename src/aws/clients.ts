@@ -171,6 +171,14 @@ function instrument(
   );
 }
 
+/**
+ * After reads that all finished in flight (nothing was left to refuse), Ctrl-C still ends the
+ * command before its result or its first write: the person asked to stop.
+ */
+export function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw interrupted();
+}
+
 /** What a call after Ctrl-C fails with; the runner reports what was and was not done, exit 130. */
 export const interrupted = () =>
   new AbortedError('INTERRUPTED', 'Interrupted: the AWS call in flight finished and nothing more was applied.', {

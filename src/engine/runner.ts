@@ -1,4 +1,4 @@
-import { interrupted } from '../aws/clients.js';
+import { interrupted, throwIfInterrupted } from '../aws/clients.js';
 import { type RerunCommands, toStepError } from '../aws/errors.js';
 import { forceUnlock, type Lease, withLease } from '../aws/lease.js';
 import { AbortedError } from '../base/errors.js';
@@ -117,6 +117,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     }
     return planSteps(input);
   });
+  throwIfInterrupted(io.signal);
   // After `plan`: the command that applies exactly this plan (its flags, its answers).
   if (opts.mode === 'plan' && plan.ok && pendingOf(plan).length) report.next = rerunCommand('init', [], loaded, { region, switches: ['--yes'] });
   io.plan(report);

@@ -55,4 +55,12 @@ describe('Ctrl-C while applying', () => {
     expect(report.steps.filter((s) => s.status === 'created' || s.status === 'updated')).toEqual([]);
     expect(writesButLease()).toEqual([]);
   });
+
+  it('a Ctrl-C while plan reads: the reads in flight finish, then the plan ends INTERRUPTED (exit 130, ok false)', async () => {
+    interrupt.abort();
+    const { code, report } = await ssmSetup(interrupt.signal, 'plan');
+    expect(code, err()).toBe(130);
+    expect(report).toMatchObject({ ok: false, error: { code: 'INTERRUPTED' } });
+    expect(cli.account().writes()).toEqual([]);
+  });
 });

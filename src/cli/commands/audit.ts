@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AwsClients } from '../../aws/clients.js';
+import { type AwsClients, throwIfInterrupted } from '../../aws/clients.js';
 import { toStepError } from '../../aws/errors.js';
 import type { LoadedSettings } from '../../config/load.js';
 import type { Io } from '../../core/io.js';
@@ -27,6 +27,7 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
   const fanned = await readOnlyFan('audit', loaded, aws, io, (t) => work(t.loaded, t.aws, t.io), base);
   if (fanned !== undefined) return fanned;
   const report = await work(loaded, aws, io);
+  throwIfInterrupted(io.signal);
   io.result(report);
   return report.ok ? ExitCode.Ok : ExitCode.ChangesPending;
 }

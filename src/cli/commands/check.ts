@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AwsClients } from '../../aws/clients.js';
+import { type AwsClients, throwIfInterrupted } from '../../aws/clients.js';
 import { detectLocalTools } from '../../aws/local-tools.js';
 import { runChecks } from '../../check/index.js';
 import { liveSessions } from '../../check/live.js';
@@ -29,6 +29,7 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
   );
   if (fanned !== undefined) return fanned;
   const report = await checkReport(loaded, aws, io, opts);
+  throwIfInterrupted(io.signal);
   io.result(report);
   return report.ok ? ExitCode.Ok : ExitCode.ChangesPending;
 }

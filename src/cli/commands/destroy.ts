@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AwsClients } from '../../aws/clients.js';
+import { type AwsClients, throwIfInterrupted } from '../../aws/clients.js';
 import { toStepError } from '../../aws/errors.js';
 import { forceUnlock, withLease } from '../../aws/lease.js';
 import { UsageError } from '../../base/errors.js';
@@ -51,6 +51,7 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
         return read.removals.length ? { report: read.report, apply: () => read.apply() } : { report: read.report };
       },
       between: async (plan) => {
+        throwIfInterrupted(io.signal);
         shown = true;
         io.plan(plan);
         await confirmTeardown(io, removals, { yes });
@@ -63,6 +64,7 @@ export async function run(cmd: Command, _args: string[], io: Io): Promise<number
     return exitCodeOfReport(combined);
   }
   const read = await readTarget(loaded, aws, io, opts);
+  throwIfInterrupted(io.signal);
   io.plan(read.report);
   if (read.removals.length) {
     await confirmTeardown(io, read.removals, { yes });
