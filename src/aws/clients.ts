@@ -99,6 +99,7 @@ export class AwsClients implements Clients {
         const arn = out.Arn ?? '';
         return { account: out.Account ?? '', arn, userId: out.UserId ?? '', partition: arn.split(':')[1] || 'aws' };
       } catch (err) {
+        if (err instanceof AbortedError) throw err;
         throw new AwsError('CREDENTIALS_UNUSABLE', `Cannot use the AWS credentials: ${(err as Error).message}`, {
           cause: err,
           hint: this.target.profile

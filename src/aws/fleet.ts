@@ -9,6 +9,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { chunks, pool } from '../base/batch.js';
+import { AbortedError } from '../base/errors.js';
 import type { Clients } from '../core/clients.js';
 import type { Io } from '../core/io.js';
 import { errorName, isAmbiguous } from './errors.js';
@@ -125,12 +126,22 @@ export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instan
       ? `SendCommand answer lost (${errorName(err) || (err as Error).message}) and no such command in the history: rerun (LOST_ANSWER)`
       : `SendCommand failed: ${errorName(err)}: ${(err as Error).message}`;
 
-  await pool(chunks(instanceIds), runTiming.inFlight, async (first) => {
+  try {
+    await pool(chunks(instanceIds), runTiming.inFlight, (first) => runBatch(first));
+  } finally {
+    // After a failure or Ctrl-C too: a spinner left running keeps the process alive.
+    progress.stop();
+  }
+  return [...results.values()];
+
+  async function runBatch(first: string[]): Promise<void> {
     let batch = first;
     let commandId: string | undefined;
     try {
       commandId = await send(batch);
     } catch (err) {
+      // Ctrl-C is the run's to report, not a failure of these instances.
+      if (err instanceof AbortedError) throw err;
       // One instance that dropped off since the inventory fails the whole call: send again
       // to those still Online, and fail only the others.
       if (errorName(err) !== 'InvalidInstanceId') return fail(batch, failure(err));
@@ -145,6 +156,7 @@ export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instan
       try {
         commandId = await send(batch);
       } catch (again) {
+        if (again instanceof AbortedError) throw again;
         return fail(batch, failure(again));
       }
     }
@@ -167,9 +179,7 @@ export async function runOnFleet(aws: Clients, io: Io, spec: CommandSpec, instan
         return;
       }
     }
-  });
-  progress.stop();
-  return [...results.values()];
+  }
 }
 
 /** How far before a send the history is searched: the local clock may be behind or ahead of AWS's. */

@@ -74,7 +74,11 @@ export async function loadSettings(input: LoadInput): Promise<LoadedSettings> {
   layer(fromEnv, 'env');
   layer(input.flags, 'flag');
   // --log-group names a group, so it switches CloudWatch logging on unless that was set itself.
-  if (sources.logGroup !== 'default' && sources.cloudwatchLogs === 'default') raw.cloudwatchLogs = true;
+  // It is then given as much as the group is (the deployed state does not switch it off again).
+  if (sources.logGroup !== 'default' && sources.cloudwatchLogs === 'default') {
+    raw.cloudwatchLogs = true;
+    sources.cloudwatchLogs = sources.logGroup!;
+  }
 
   return { ...validate(raw, sources, file?.path, givenAs), ...(warnings.length ? { warnings } : {}) };
 }

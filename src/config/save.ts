@@ -30,13 +30,16 @@ export async function settingsFileUpdate(loaded: LoadedSettings, region: string,
   const path = resolve(cwd, loaded.configFile ?? DEFAULT_CONFIG_FILE);
   const text = await readFile(path, 'utf8').catch(() => undefined);
   const existing = text === undefined ? {} : (JSON.parse(text) as Record<string, unknown>);
-  // What the account already had (source `deployed`) is not a choice: the file keeps only what a person gave.
-  const chosen = Object.entries(loaded.raw).filter(([key]) => !MACHINE_LOCAL.has(key) && !['default', 'deployed'].includes(loaded.sources[key] ?? 'default'));
+  // What the account already had (source `deployed`) is not a choice, and what the file says is
+  // there already (under the name it uses): the file takes only what a person gave on top of it.
+  const chosen = Object.entries(loaded.raw).filter(
+    ([key]) => !MACHINE_LOCAL.has(key) && !['default', 'deployed', 'config'].includes(loaded.sources[key] ?? 'default'),
+  );
   const content: Record<string, unknown> = { ...existing, region, ...Object.fromEntries(chosen) };
   const differs = Object.keys(content)
     .filter((key) => JSON.stringify(content[key]) !== JSON.stringify(existing[key]))
     // A file without a region leaves it to the profile: the region alone is no difference.
-    .filter((key) => key !== 'region' || existing.region !== undefined || chosen.length > 0)
+    .filter((key) => key !== 'region' || existing.region !== undefined || chosen.some(([k]) => k !== 'region'))
     .sort();
   const writable = await (async () => {
     if (text === undefined && !(await stat(dirname(path)).catch(() => undefined))?.isDirectory()) return false;

@@ -164,6 +164,7 @@ async function deployed(ctx: StepContext, stepIds: readonly string[], io: Io): P
   try {
     return await deployedSettings(ctx, stepIds);
   } catch (err) {
+    if (err instanceof AbortedError) throw err;
     io.debug(`  the deployed settings could not be read (${(err as Error).name}: ${(err as Error).message}); built-in defaults apply`);
     return {};
   }
@@ -213,7 +214,8 @@ async function applyAll(pending: readonly Planned[], { report, ctx, outputs, io,
       p.row.outputs = publish(outputs, out);
       p.row.status = p.changes.some((c) => c.action === 'create') ? 'created' : 'updated';
     } catch (err) {
-      if (io.signal?.aborted && err instanceof AbortedError) return interruptedAt(report, p.row, true);
+      // Whatever the step made of the refused call (a failed batch, a wrapped error): Ctrl-C stopped it.
+      if (io.signal?.aborted) return interruptedAt(report, p.row, true);
       fail(report, p.row, err, io, rerun());
       break;
     }
@@ -250,7 +252,7 @@ async function verify(plan: Plan, { report, ctx, outputs, io, rerun }: ApplyInpu
       v.row.note = v.step.note?.(state, ctx());
       v.row.outputs = publish(outputs, v.step.outputs(state));
     } catch (err) {
-      if (io.signal?.aborted && err instanceof AbortedError) return interruptedAt(report, v.row, false);
+      if (io.signal?.aborted) return interruptedAt(report, v.row, false);
       fail(report, v.row, err, io, rerun());
     }
   }

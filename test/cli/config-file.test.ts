@@ -44,6 +44,15 @@ describe('the config file after a run', () => {
     expect(io.lines).toEqual([]);
   });
 
+  it('what the file itself says is no difference: a file without a region, or with an old key name, is not offered again', async () => {
+    await writeFile(file(), JSON.stringify({ idleTimeout: 30, tags: { Team: 'ops' } }));
+    const loaded = await loadSettings({ flags: {}, env: { AWS_REGION: 'eu-west-1' }, cwd: dir });
+    const io = new TestIo({}, { interactive: false });
+    await offer(result(loaded, 'updated'), io, 'run');
+    expect(io.prompts).toEqual([]);
+    expect(io.lines.filter((l) => l.startsWith('warn:') && l.includes('differs'))).toEqual([]);
+  });
+
   it('run with a flag the file contradicts: in a terminal, offers to update it (run.save-config)', async () => {
     await writeFile(file(), JSON.stringify({ region: 'eu-west-1', idleTimeout: 20, bucket: 'kept' }));
     const io = new TestIo({ 'run.save-config': true });

@@ -26,6 +26,12 @@ describe('the deployed-state layer', () => {
     expect(loaded.settings.s3Prefix).toBe(DEFAULTS.s3Prefix);
   });
 
+  it('--log-group switches CloudWatch logging on as a flag would: an account without it does not switch it off again', async () => {
+    const loaded = withDeployed(await load({ logGroup: '/my/group' }), { cloudwatchLogs: false });
+    expect(loaded.settings).toMatchObject({ cloudwatchLogs: true, logGroup: '/my/group' });
+    expect(loaded.sources.cloudwatchLogs).toBe('flag');
+  });
+
   it('sits below the config file, the environment and the flags', async () => {
     await writeFile(join(dir, DEFAULT_CONFIG_FILE), JSON.stringify({ idleTimeout: 30 }));
     const loaded = withDeployed(await load({ logRetentionDays: 30 }, { AWS_REGION: 'eu-west-1' }), { ...DEPLOYED, region: 'us-east-1' });

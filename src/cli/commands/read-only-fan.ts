@@ -1,4 +1,4 @@
-import type { AwsClients } from '../../aws/clients.js';
+import { type AwsClients, throwIfInterrupted } from '../../aws/clients.js';
 import type { LoadedSettings } from '../../config/load.js';
 import type { Io } from '../../core/io.js';
 import type { RunReport } from '../../core/report.js';
@@ -29,6 +29,7 @@ export async function readOnlyFan(
     return again.replace(`ssm-setup ${command}`, base());
   };
   const combined = await fanOut(fan, { command, io, rerun, plan: async (t) => ({ report: await work(t) }) });
+  throwIfInterrupted(io.signal);
   io.result(combined);
   if (combined.runs?.some(runFailed)) return ExitCode.Failed;
   return combined.ok ? ExitCode.Ok : ExitCode.ChangesPending;

@@ -40,7 +40,8 @@ export async function associateAndRecord(ctx: StepContext, instances: readonly T
     }
   }
   try {
-    await record(ctx, ec2, done, profile);
+    // Even after Ctrl-C: an association made and not recorded would be left behind by destroy.
+    await ctx.aws.evenIfInterrupted(() => record(ctx, ec2, done, profile));
   } catch (err) {
     if (!failure) throw err;
     ctx.io.warn(`could not tag ${done.map((t) => t.id).join(', ')} with ${PROFILE_ASSOCIATED_TAG}: ${(err as Error).message}`);
