@@ -84,9 +84,11 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const order = withDependencies(opts.selected, catalog);
   // `run` names its steps; init and plan run them all.
   const ids = opts.command === 'run' ? order.filter((e) => selected.has(e.id)).map((e) => e.id) : [];
+  // A rerun without --reset-defaults would take the deployed values again: another plan.
+  const reset = opts.resetDefaults ? ['--reset-defaults'] : [];
   const rerun = (): RerunCommands => ({
-    again: rerunCommand(opts.command, ids, loaded, { region }),
-    run: (stepIds, extra) => rerunCommand('run', stepIds, loaded, { region, switches: extra }),
+    again: rerunCommand(opts.command, ids, loaded, { region, switches: reset }),
+    run: (stepIds, extra) => rerunCommand('run', stepIds, loaded, { region, switches: [...reset, ...(extra ?? [])] }),
   });
   if (opts.mode === 'apply' && opts.lease?.forceUnlock) {
     await forceUnlock(aws, io).catch((err: unknown) => {
@@ -119,7 +121,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   });
   throwIfInterrupted(io.signal);
   // After `plan`: the command that applies exactly this plan (its flags, its answers).
-  if (opts.mode === 'plan' && plan.ok && pendingOf(plan).length) report.next = rerunCommand('init', [], loaded, { region, switches: ['--yes'] });
+  if (opts.mode === 'plan' && plan.ok && pendingOf(plan).length) report.next = rerunCommand('init', [], loaded, { region, switches: ['--yes', ...reset] });
   io.plan(report);
   if (!plan.ok || opts.mode === 'plan') return { report, loaded };
   if (pendingOf(plan).length) {

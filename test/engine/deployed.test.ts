@@ -61,5 +61,7 @@ describe('the deployed state as defaults', () => {
     expect(code, err()).toBe(0);
     const changed = report.steps.filter((s) => s.changes.length).map((s) => s.id);
     expect(changed).toEqual(['instance-role', 'operator-policy', 'preferences']);
+    // The command that applies this plan keeps --reset-defaults (without it the account's values come back).
+    expect(report.next).toContain('--reset-defaults');
   });
 });
