@@ -49,6 +49,19 @@ export async function unlessMissing<T>(call: Promise<T>, ...missing: string[]): 
 }
 
 /**
+ * A read the credentials may not make (AccessDenied and the like): undefined, so that a check
+ * reports what it could read instead of dropping it all. Other errors pass through.
+ */
+export async function unlessDenied<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isAccessDenied(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
  * The commands a fix hint tells the operator to run, carrying the settings of the run (built by
  * src/engine/rerun.ts): a bare `ssm-setup run <step>` would converge to other settings.
  */

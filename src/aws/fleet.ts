@@ -8,7 +8,7 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { chunks, pool } from '../base/batch.js';
+import { chunks, pool, sleep } from '../base/batch.js';
 import { AbortedError } from '../base/errors.js';
 import type { Clients } from '../core/clients.js';
 import type { Io } from '../core/io.js';
@@ -220,5 +220,3 @@ function toResult(inv: CommandInvocation): InvocationResult {
   const output = inv.CommandPlugins?.[0]?.Output;
   return { instanceId: inv.InstanceId!, status, ...(detail ? { detail } : {}), ...(output !== undefined ? { output } : {}) };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

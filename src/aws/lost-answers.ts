@@ -1,10 +1,9 @@
+import { sleep } from '../base/batch.js';
 import { StepError } from '../base/errors.js';
 import { errorName, isAmbiguous, isThrottled } from './errors.js';
 
 /** Pauses of `sendOnce` after a throttled send; tests shorten them. */
 export const onceTiming = { throttleDelayMs: 1_000, throttleRetries: 4 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Sends a create that a blind retry would make twice (CreateKey, CreatePolicyVersion,

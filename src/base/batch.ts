@@ -50,3 +50,6 @@ export async function allInOrder<T>(works: readonly (() => Promise<T>)[]): Promi
   if (failed) throw failed.reason;
   return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
+
+/** Waits `ms` (the fake timers of the tests move it on). */
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -2,7 +2,7 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand, GetBucketPolicyCommand, GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { headBucket } from '../aws/buckets.js';
-import { errorName, isAccessDenied, unlessMissing } from '../aws/errors.js';
+import { errorName, isAccessDenied, unlessDenied, unlessMissing } from '../aws/errors.js';
 import type { ReadContext } from '../core/step.js';
 import { error, type Finding, ok, warn } from '../diagnose/finding.js';
 import { publicAccessGaps } from '../policies/log-bucket.js';
@@ -72,11 +72,14 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
           ? ok('key', `key ${kmsKeyId} is enabled`)
           : error('key', `key ${kmsKeyId} is ${meta.KeyState}`, `aws kms enable-key --key-id ${meta.KeyId}`),
       ];
-      const policy = parsePolicy((await kms.send(new GetKeyPolicyCommand({ KeyId: meta.KeyId, PolicyName: 'default' }))).Policy);
+      // A key policy the credentials may not read leaves the key's other findings standing.
+      const policy = parsePolicy((await unlessDenied(kms.send(new GetKeyPolicyCommand({ KeyId: meta.KeyId, PolicyName: 'default' }))))?.Policy);
       keyPolicy = policy;
       const root = keyRootFinding(ctx, { keyArn, keyPolicy });
       if (root) out.push(root);
-      if (logGroup && isTrue(inputs.cloudWatchEncryptionEnabled)) {
+      // Every key has a policy: none means the caller may not read it.
+      if (!policy) out.push(warn('key-policy', `the key policy of ${kmsKeyId} could not be read (kms:GetKeyPolicy): its statements are not checked`));
+      else if (logGroup && isTrue(inputs.cloudWatchEncryptionEnabled)) {
         const admits = policy?.Statement.some((s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? '').includes(`logs.${ctx.region}.`));
         out.push(
           admits
@@ -121,7 +124,7 @@ export async function accountFindings(ctx: ReadContext, prefs: PreferencesState)
       const pab = (await unlessMissing(s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })), 'NoSuchPublicAccessBlockConfiguration'))
         ?.PublicAccessBlockConfiguration;
       const gaps = publicAccessGaps(pab);
-      bucketPolicy = parsePolicy((await unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket: bucket })), 'NoSuchBucketPolicy'))?.Policy);
+      bucketPolicy = parsePolicy((await unlessDenied(unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket: bucket })), 'NoSuchBucketPolicy')))?.Policy);
       const claimed = isTrue(inputs.s3EncryptionEnabled);
       // The agent accepts only AES256 or aws:kms when the preferences claim encryption.
       const encrypted = sse?.SSEAlgorithm === 'AES256' || sse?.SSEAlgorithm === 'aws:kms';

@@ -1,8 +1,7 @@
-import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { unlessMissing } from '../aws/errors.js';
 import type { ReadContext } from '../core/step.js';
 import { error, type Finding, ok } from '../diagnose/finding.js';
 import { PREFERENCES_DOCUMENT } from '../policies/preferences-document.js';
+import { keyArnOf } from './records.js';
 
 /** A setting the operator gave (flag, config file, environment, answer): not a default, nor read back from what is deployed. */
 const given = (ctx: Pick<ReadContext, 'sources'>, key: string) => !!ctx.sources[key] && !['default', 'deployed'].includes(ctx.sources[key]!);
@@ -31,7 +30,7 @@ export async function oursFindings(
     fix.push(`--cloudwatch-logs --log-group ${s.logGroup}`);
   }
   if (given(ctx, 'keyAlias')) {
-    const ours = (await unlessMissing(ctx.aws.get(KMSClient).send(new DescribeKeyCommand({ KeyId: s.keyAlias })), 'NotFoundException'))?.KeyMetadata?.Arn;
+    const ours = await keyArnOf(ctx.aws, s.keyAlias);
     if (ours && ours !== keyArn) {
       differs.push(`sessions are encrypted with ${doc('kmsKeyId') || '(no key)'}, not ${s.keyAlias}`);
       fix.push(`--key-alias ${s.keyAlias}`);

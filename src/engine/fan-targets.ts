@@ -89,8 +89,10 @@ export async function selectTargets(loaded: LoadedSettings, aws: AwsClients, io:
   const caller = await aws.identity();
   const byAccount = s.accounts.length > 0 || s.organization;
   let accounts = [caller.account];
-  if (byAccount) {
-    const { organizationAccounts } = await import('../aws/accounts.js');
+  // Only a run over accounts loads the STS, IAM and Organizations clients of src/aws/accounts.ts.
+  const many = byAccount ? await import('../aws/accounts.js') : undefined;
+  if (many) {
+    const { organizationAccounts } = many;
     const org = s.organization ? await io.task('Listing the accounts of the organization', () => organizationAccounts(aws, s.ous)) : undefined;
     const picked = pickAccounts(s, caller.account, org);
     for (const why of picked.skipped) io.info(`Left out: account ${why}`);
@@ -102,13 +104,12 @@ export async function selectTargets(loaded: LoadedSettings, aws: AwsClients, io:
     }
   }
   const regions = s.regions.length ? s.regions : [aws.target.region];
-  const { assumeRoleProvider } = await import('../aws/accounts.js');
   const targets: Target[] = [];
   for (const account of accounts) {
     const own = account === caller.account;
     const credentials = own
       ? undefined
-      : assumeRoleProvider(aws, {
+      : many!.assumeRoleProvider(aws, {
           account,
           partition: caller.partition,
           roleName: s.roleName,

@@ -6,8 +6,6 @@ import type { AnyStep, Change, StepContext, StepOutputs } from '../core/step.js'
 import type { StepEntry } from './catalog.js';
 import { type StartedRead, startReads } from './reads.js';
 
-export { loadSteps } from './reads.js';
-
 /** A selected step as read and planned. */
 export interface Planned {
   readonly entry: StepEntry;

@@ -10,7 +10,8 @@ import type { Change, StepContext, StepOutputs, TargetInstance } from '../core/s
 import { LOCAL_STEPS, type StepEntry } from './catalog.js';
 import { confirmChanges } from './confirm.js';
 import { deployedSettings } from './deployed.js';
-import { fail, loadSteps, type Plan, type Planned, pendingOf, planKey, planSteps, publish } from './planning.js';
+import { fail, type Plan, type Planned, pendingOf, planKey, planSteps, publish } from './planning.js';
+import { loadSteps } from './reads.js';
 import { rerunCommand } from './rerun.js';
 import { runWizard } from './wizard.js';
 
@@ -63,7 +64,8 @@ export interface RunResult {
  */
 export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const { io, aws, catalog } = opts;
-  const loading = loadSteps(withDependencies(opts.selected, catalog));
+  const order = withDependencies(opts.selected, catalog);
+  const loading = loadSteps(order);
   const identity = await aws.identity();
   const region = aws.target.region;
   let loaded = opts.loaded;
@@ -81,7 +83,6 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   // Before the first question: the operator sees which account they are about to change.
   io.info(`AWS account ${identity.account} (${identity.arn}), region ${region}`);
 
-  const order = withDependencies(opts.selected, catalog);
   // `run` names its steps; init and plan run them all.
   const ids = opts.command === 'run' ? order.filter((e) => selected.has(e.id)).map((e) => e.id) : [];
   // A rerun without --reset-defaults would take the deployed values again: another plan.
@@ -130,7 +131,12 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
         pendingOf(plan).flatMap((p) => p.changes),
         report,
       );
-    else await confirm(pendingOf(plan), io, 'runner.apply');
+    else
+      await confirmChanges(
+        pendingOf(plan).flatMap((p) => p.changes),
+        io,
+        'runner.apply',
+      );
     // Only now, with something to write: a converged rerun makes no write call, the lease included.
     const apply = async (lease?: Lease): Promise<boolean> => {
       if (lease) {
@@ -172,15 +178,6 @@ async function deployed(ctx: StepContext, stepIds: readonly string[], io: Io): P
   }
 }
 
-/** Asks once for the changes (`--yes` confirms, saying so), then for the risky ones on their own. */
-async function confirm(pending: readonly Planned[], io: Io, id: string): Promise<void> {
-  await confirmChanges(
-    pending.flatMap((p) => p.changes),
-    io,
-    id,
-  );
-}
-
 /** The plan under the lease differs from the one confirmed: show it, and ask again unless nothing is left. */
 async function replanned(plan: Plan, report: RunReport, io: Io): Promise<void> {
   const pending = pendingOf(plan);
@@ -190,7 +187,12 @@ async function replanned(plan: Plan, report: RunReport, io: Io): Promise<void> {
       : 'The account changed since the plan was shown (another run?): nothing is left to change.',
   );
   io.plan(report);
-  if (pending.length) await confirm(pending, io, 'runner.apply-replanned');
+  if (pending.length)
+    await confirmChanges(
+      pending.flatMap((p) => p.changes),
+      io,
+      'runner.apply-replanned',
+    );
 }
 
 interface ApplyInput {

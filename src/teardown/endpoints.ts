@@ -7,6 +7,7 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { errorName } from '../aws/errors.js';
+import { sleep } from '../base/batch.js';
 import { MANAGED_BY_TAG } from '../config/schema.js';
 import { tagRecord } from '../policies/tags.js';
 import { endpointGroupName } from '../policies/vpc-endpoints.js';
@@ -15,8 +16,6 @@ import { isOurs, type Kept, type Removal, type Teardown, type TeardownContext } 
 
 /** How long a security group's delete waits for the network interfaces of deleted endpoints to go (DependencyViolation). */
 export const groupDeleteWait = { timeoutMs: 5 * 60_000, delayMs: 5_000 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The VPC endpoints and security groups the vpc-endpoints step made: tagged ManagedBy=ssm-setup

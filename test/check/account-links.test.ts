@@ -68,4 +68,12 @@ describe('the operator side', () => {
         },
       ],
     }));
+
+  it('a key policy the caller may not read leaves the key findings standing instead of one "could not read"', async () => {
+    world.key!.policyUnreadable = true;
+    const r = await check();
+    expect(r.account.find((f) => f.check === 'key')).toMatchObject({ status: 'ok' });
+    expect(r.account.find((f) => f.check === 'key-policy')).toMatchObject({ status: 'warning' });
+    expect(errors(r.account)).toEqual([]);
+  });
 });

@@ -102,7 +102,8 @@ export type Decision = PolicyEvaluationDecisionType;
 
 export interface World {
   prefs?: { defaultVersion: string; latestVersion: string; inputs: Record<string, unknown> };
-  key?: { state: KeyState; policy: PolicyDocument };
+  /** `policyUnreadable`: GetKeyPolicy is refused (AccessDeniedException), as for a caller without kms:GetKeyPolicy. */
+  key?: { state: KeyState; policy: PolicyDocument; policyUnreadable?: boolean };
   /** `elsewhere`: the bucket lives in that region, and HeadBucket answers 301 or 400 with the region header, as S3 does. */
   bucket: {
     exists: boolean;
@@ -308,7 +309,11 @@ export function install() {
     if (!world.key || (KeyId !== KEY_ARN && KeyId !== KEY_ID)) throw sdkError('NotFoundException', `Key '${KeyId}' does not exist`, 400);
     return { KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState: world.key.state, Enabled: world.key.state === 'Enabled', KeyManager: 'CUSTOMER' } };
   });
-  kms.on(GetKeyPolicyCommand, { KeyId: KEY_ID, PolicyName: 'default' }).callsFake(async () => ({ Policy: JSON.stringify(world.key!.policy) }));
+  kms.on(GetKeyPolicyCommand, { KeyId: KEY_ID, PolicyName: 'default' }).callsFake(async () => {
+    if (world.key!.policyUnreadable)
+      throw Object.assign(new Error('not authorized to perform: kms:GetKeyPolicy'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    return { Policy: JSON.stringify(world.key!.policy) };
+  });
   s3.on(HeadBucketCommand, { Bucket: BUCKET }).callsFake(async () => {
     if (!world.bucket.exists) throw sdkError('NotFound', '', 404);
     if (world.bucket.foreign) throw headError(403, {});

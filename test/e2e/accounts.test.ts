@@ -6,7 +6,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report.js';
 import { endpoint, errorCode, reset, runCli, sdk } from './harness.js';
-import { queryParams, type RefusingProxy, startRefusingProxy } from './refusing-proxy.js';
+import { type LossyProxy, queryParams, startLossyProxy } from './lossy-proxy.js';
 import { startSsmStubProxy } from './ssm-stub-proxy.js';
 
 // moto keeps one world per account id: a role assumed in an account (moto lets any caller assume
@@ -89,19 +89,20 @@ describe('many accounts at once against moto_server', () => {
   });
 
   describe('with AssumeRole refused in one account', () => {
-    let proxy: RefusingProxy;
+    let proxy: LossyProxy;
     afterEach(() => proxy?.close());
 
     it('--accounts converges the others and exits 1 naming the refused account', async () => {
       const [good, refused] = (await organization()) as [string, string];
-      proxy = await startRefusingProxy(endpoint(), (r) =>
-        queryParams(r.body).get('Action') === 'AssumeRole' && queryParams(r.body).get('RoleArn')?.includes(`::${refused}:`)
-          ? {
-              code: 'AccessDenied',
-              message: `User: arn:aws:iam::${MANAGEMENT}:user/moto is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${refused}:role/OrganizationAccountAccessRole`,
-            }
-          : undefined,
-      );
+      proxy = await startLossyProxy(endpoint(), () => false, {
+        refuse: (r) =>
+          queryParams(r.body).get('Action') === 'AssumeRole' && queryParams(r.body).get('RoleArn')?.includes(`::${refused}:`)
+            ? {
+                code: 'AccessDenied',
+                message: `User: arn:aws:iam::${MANAGEMENT}:user/moto is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${refused}:role/OrganizationAccountAccessRole`,
+              }
+            : undefined,
+      });
       const run = await runCli(['init', '--yes', '--json', '--verbose', '--accounts', `${good},${refused}`, '--region', REGION], {
         env: { AWS_ENDPOINT_URL: proxy.url },
       });

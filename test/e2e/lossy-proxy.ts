@@ -25,6 +25,8 @@ export interface LossyProxy {
   readonly lost: ProxiedRequest[];
   /** How many requests went on to moto (the lost ones included). */
   forwarded: number;
+  /** The requests `refuse` answered with an error, in order (they never reach moto). */
+  readonly refused: ProxiedRequest[];
   close(): Promise<void>;
 }
 
@@ -40,16 +42,22 @@ export const firstOf = (match: (r: ProxiedRequest) => boolean, times = 1) => {
 
 /**
  * `holdMs`: how long to hold a request before forwarding it (0: at once), so that a test can act
- * while that call is in flight (press Ctrl-C during a slow CreateBucket).
+ * while that call is in flight (press Ctrl-C during a slow CreateBucket). `refuse`: answer a
+ * request the way AWS refuses it, as a Query-protocol error (HTTP 403, STS's ErrorResponse XML),
+ * e.g. sts:AssumeRole into an account whose role does not trust the caller (moto lets any caller
+ * assume any role).
  */
 export async function startLossyProxy(
   upstream: string,
   lose: (r: ProxiedRequest) => boolean,
-  opts: { readonly holdMs?: (r: ProxiedRequest) => number } = {},
+  opts: {
+    readonly holdMs?: (r: ProxiedRequest) => number;
+    readonly refuse?: (r: ProxiedRequest) => { code: string; message: string } | undefined;
+  } = {},
 ): Promise<LossyProxy> {
   const target = new URL(upstream);
   if (target.protocol !== 'http:' || target.hostname !== '127.0.0.1') throw new Error(`the lossy proxy forwards to a loopback endpoint only (got ${upstream})`);
-  const proxy: LossyProxy = { url: '', lost: [], forwarded: 0, close: async () => {} };
+  const proxy: LossyProxy = { url: '', lost: [], refused: [], forwarded: 0, close: async () => {} };
 
   const forward = (
     req: IncomingMessage,
@@ -78,6 +86,14 @@ export async function startLossyProxy(
         target: String(req.headers['x-amz-target'] ?? ''),
         body: body.toString('utf8'),
       };
+      const error = opts.refuse?.(seen);
+      if (error) {
+        proxy.refused.push(seen);
+        const xml = `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${error.code}</Code><Message>${error.message}</Message></Error><RequestId>refused-1</RequestId></ErrorResponse>`;
+        res.writeHead(403, { 'content-type': 'text/xml', 'x-amzn-requestid': 'refused-1' });
+        res.end(xml);
+        return;
+      }
       const drop = lose(seen);
       const hold = opts.holdMs?.(seen) ?? 0;
       const go = () =>
@@ -118,3 +134,6 @@ export async function startLossyProxy(
       }),
   });
 }
+
+/** The form body of a Query-protocol call (STS): `Action=AssumeRole&RoleArn=…`, decoded. */
+export const queryParams = (body: string) => new URLSearchParams(body);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeRisk } from '../../src/core/report.js';
 import type { Change, PlanInput } from '../../src/core/step.js';
-import { sessionLogsRule, sseKmsRule } from '../../src/policies/log-bucket.js';
+import { sessionLogsRule, sseKmsRule, tlsOnlyStatement } from '../../src/policies/log-bucket.js';
 import { operatorPolicy } from '../../src/policies/operator-policy.js';
 import { desiredInstancePolicy, instancePolicyRisk } from '../../src/steps/instance-role/plan.js';
 import { lifecycleDays, planLogBucket } from '../../src/steps/log-bucket/plan.js';
@@ -64,16 +64,7 @@ async function bucket(over: Partial<BucketInfo>, flags: Record<string, unknown> 
     encryption: sseKmsRule(KEY_ARN),
     policy: {
       Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'DenyInsecureTransport',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: 's3:*',
-          Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
-          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-        },
-      ],
+      Statement: [tlsOnlyStatement('aws', BUCKET)],
     },
     rules: [sessionLogsRule(lifecycleDays(deployed))],
     versioning: 'Enabled',

@@ -4,9 +4,7 @@ import { CHECKS, type Checked, type DiagnoseContext, distinct, REQUIRED } from '
 import { error, ok, warn } from '../finding.js';
 import { cidrCovers, type Destination, destinations, servicesOf } from '../paths.js';
 import { isDenied, missing, type Reads } from '../reads.js';
-import { takes443 } from './endpoint-groups.js';
-
-type Verdict = { readonly open: string } | { readonly unsure: string } | { readonly closed: true };
+import { takes443, type Admission as Verdict } from './endpoint-groups.js';
 
 /** Whether one egress rule lets TCP 443 out to a destination. */
 function ruleVerdict(groupId: string, rule: IpPermission, d: Destination): Verdict | undefined {

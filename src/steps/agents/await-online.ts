@@ -1,4 +1,5 @@
 import { type ManagedInfo, managedInventory } from '../../aws/fleet.js';
+import { sleep } from '../../base/batch.js';
 import type { StepContext, TargetInstance } from '../../core/step.js';
 
 /**
@@ -6,8 +7,6 @@ import type { StepContext, TargetInstance } from '../../core/step.js';
  * retries its registration every few minutes; a new interface endpoint takes a minute or two).
  */
 export const onlineWait = { timeoutMs: 5 * 60_000, delayMs: 15_000 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The targets the vpc-endpoints step opens a way to Systems Manager for (`endpointTargets`)

@@ -6,6 +6,7 @@ import { instancePolicy } from '../../policies/instance-policy.js';
 import type { PolicyDocument } from '../../policies/types.js';
 import { bucketNameFor } from '../log-bucket/read.js';
 import { type AttachTarget, DEFAULT_ATTACH_QUOTA, type PolicyChange, planManagedPolicy, refuseBadIamTags, refuseOverQuota } from '../shared/managed-policy.js';
+import { withRisk } from '../shared/risk.js';
 import { plannedKeyArn } from '../shared/session-key.js';
 import { cannotTakeTag, unrecordedWhy } from './associate.js';
 import { awsManagedPolicyArn, CLOUDWATCH_AGENT_POLICY, type InstanceRoleState, PROFILE_ASSOCIATED_TAG, wantedPolicies } from './read.js';
@@ -52,10 +53,10 @@ export function planInstanceRole(state: InstanceRoleState, input: PlanInput): Ch
 function planChanges(state: InstanceRoleState, input: PlanInput): Change<InstanceRoleChange>[] {
   const desired = desiredInstancePolicy(input);
   const current = state.policy.kind === 'present' ? state.policy.document : undefined;
-  const changes: Change<InstanceRoleChange>[] = planManagedPolicy(state.policy, desired, 'Session Manager rights for instances').map((c) => {
-    const risk = c.kind === 'update-policy' ? instancePolicyRisk(current, desired) : undefined;
-    return risk ? { ...c, risk } : c;
-  });
+  const changes: Change<InstanceRoleChange>[] = planManagedPolicy(state.policy, desired, 'Session Manager rights for instances').map((c) => ({
+    ...c,
+    ...withRisk(c.kind === 'update-policy' ? instancePolicyRisk(current, desired) : undefined),
+  }));
   const wanted = wantedPolicies(input);
   const role = input.settings.instanceRole;
   const bare = bareTargets(state);

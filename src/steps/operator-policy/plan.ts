@@ -4,6 +4,7 @@ import type { Change, PlanInput } from '../../core/step.js';
 import { operatorPolicy, operatorPolicyVariant } from '../../policies/operator-policy.js';
 import type { PolicyDocument } from '../../policies/types.js';
 import { type PolicyChange, planManagedPolicy, refuseBadIamTags, refuseOverQuota } from '../shared/managed-policy.js';
+import { withRisk } from '../shared/risk.js';
 import { plannedKeyArn } from '../shared/session-key.js';
 import type { OperatorPolicyState } from './read.js';
 
@@ -50,10 +51,10 @@ export function planOperatorPolicy(state: OperatorPolicyState, input: PlanInput)
     state.policy,
     desiredOperatorPolicy(input),
     `operators, ${input.settings.operatorAccess} access`,
-  ).map((c) => {
-    const risk = c.kind === 'update-policy' && state.policy.kind === 'present' ? operatorPolicyRisk(state.policy.document, input) : undefined;
-    return risk ? { ...c, risk } : c;
-  });
+  ).map((c) => ({
+    ...c,
+    ...withRisk(c.kind === 'update-policy' && state.policy.kind === 'present' ? operatorPolicyRisk(state.policy.document, input) : undefined),
+  }));
   const lacking = state.principals.filter((p) => !p.attached);
   refuseOverQuota(
     'operator-policy',

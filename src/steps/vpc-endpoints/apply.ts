@@ -35,8 +35,10 @@ export async function applyVpcEndpoints(ctx: StepContext, state: VpcEndpointsSta
     try {
       await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: endpointIngress(cidrs) }));
     } catch (err) {
-      // A retry after a lost answer meets the rule the first attempt added.
+      // A retry after a lost answer meets the rule the first attempt added. EC2 refuses the whole
+      // request for one rule already there, so the others go one by one.
       if (errorName(err) !== 'InvalidPermission.Duplicate') throw err;
+      if (cidrs.length > 1) for (const cidr of cidrs) await authorize(GroupId, [cidr]);
     }
   };
   const findOurGroup = async (vpcId: string) => {

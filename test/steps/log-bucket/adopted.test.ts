@@ -4,6 +4,7 @@ import { StepError, UsageError } from '../../../src/base/errors.js';
 import type { StepContext } from '../../../src/core/step.js';
 import { STEPS } from '../../../src/engine/catalog.js';
 import { runSteps } from '../../../src/engine/runner.js';
+import { tlsOnlyStatement } from '../../../src/policies/log-bucket.js';
 import { logBucketStep } from '../../../src/steps/log-bucket/index.js';
 import { converge, kinds, mockIdentity, planned } from '../../helpers/aws.js';
 import { type FakeS3Options, fakeS3 } from '../../helpers/fake-s3.js';
@@ -46,16 +47,7 @@ function seedConverged(tags: Record<string, string> | undefined, name = BUCKET) 
     rules: [{ ID: 'keep', Status: 'Enabled', Filter: { Prefix: 'archive/' }, Expiration: { Days: 3650 } }],
     policy: JSON.stringify({
       Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'DenyInsecureTransport',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: 's3:*',
-          Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
-          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-        },
-      ],
+      Statement: [tlsOnlyStatement('aws', name)],
     }),
   });
 }
