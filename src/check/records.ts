@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
 import { CloudWatchLogsClient, paginateDescribeLogStreams } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { HeadObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
-import { errorName, unlessMissing } from '../aws/errors.js';
+import { HeadObjectCommand, type HeadObjectCommandOutput, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
+import { errorName, isAccessDenied, isNotFound, unlessMissing } from '../aws/errors.js';
 import { pool } from '../base/batch.js';
 import type { Clients } from '../core/clients.js';
 import { readPreferences } from '../steps/preferences/read.js';
@@ -133,7 +133,16 @@ async function findObjects(
   }
   if (s3.encrypted) {
     await pool([...found.keys()], CONCURRENCY, async (id) => {
-      const head = await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: objectKey(s3.prefix, id) }));
+      let head: HeadObjectCommandOutput;
+      try {
+        head = await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: objectKey(s3.prefix, id) }));
+      } catch (err) {
+        // Listed, then gone (expired, deleted): no record. Not readable (no s3:GetObject): it
+        // exists, its encryption unknown. Either way the other sessions are still matched.
+        if (isNotFound(err)) return void found.delete(id);
+        if (isAccessDenied(err)) return;
+        throw err;
+      }
       found.set(id, {
         exists: true,
         ...(head.ServerSideEncryption ? { encryption: head.ServerSideEncryption } : {}),

@@ -22,6 +22,10 @@ import { headError, s3Error } from '../helpers/fake-s3.js';
 export interface FakeObject {
   readonly encryption?: 'aws:kms' | 'AES256';
   readonly kmsKeyId?: string;
+  /** HeadObject answers 403 (a caller with s3:ListBucket but not s3:GetObject), as S3 does: no body, only the status. */
+  readonly unreadable?: boolean;
+  /** Listed, but gone by the HeadObject (expired or deleted in between): 404. */
+  readonly goneBeforeHead?: boolean;
 }
 
 export function sessionRecords(s3: AwsClientStub<S3Client>, logs: AwsClientStub<CloudWatchLogsClient>) {
@@ -50,7 +54,8 @@ export function sessionRecords(s3: AwsClientStub<S3Client>, logs: AwsClientStub<
     const objects = buckets.get(i.Bucket ?? '');
     if (!objects) throw headError(404);
     const o = objects.get(i.Key ?? '');
-    if (!o) throw headError(404);
+    if (!o || o.goneBeforeHead) throw headError(404);
+    if (o.unreadable) throw headError(403);
     return { ContentLength: 1, ...(o.encryption ? { ServerSideEncryption: o.encryption } : {}), ...(o.kmsKeyId ? { SSEKMSKeyId: o.kmsKeyId } : {}) };
   });
   logs.on(DescribeLogStreamsCommand).callsFake(async (i: DescribeLogStreamsCommandInput) => {

@@ -65,6 +65,16 @@ describe('findRecords', () => {
     expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['session-logs/alice-1.log']);
   });
 
+  it('an object listed but gone by its HeadObject holds no record; one the caller may not read exists, encryption unknown; the rest still match', async () => {
+    fake.putObject(BUCKET, 'session-logs/alice-1.log', { goneBeforeHead: true });
+    fake.putObject(BUCKET, 'session-logs/alice-2.log', { unreadable: true });
+    fake.putObject(BUCKET, 'session-logs/alice-3.log', { encryption: 'aws:kms', kmsKeyId: KEY });
+    const found = await findRecords(testClients(), { s3: PLACES.s3 }, ['alice-1', 'alice-2', 'alice-3']);
+    expect(found.get('alice-1')?.s3).toMatchObject({ exists: false });
+    expect(found.get('alice-2')?.s3).toEqual({ bucket: BUCKET, key: 'session-logs/alice-2.log', exists: true });
+    expect(found.get('alice-3')?.s3).toMatchObject({ exists: true, encryption: 'aws:kms' });
+  });
+
   it('many sessions: one ListObjectsV2 per page of the owner prefix and one DescribeLogStreams per page, not a call per session', async () => {
     const ids = Array.from({ length: 1500 }, (_, n) => `alice-${String(n).padStart(17, '0')}`);
     for (const id of ids) {
