@@ -2,6 +2,7 @@ import type { SecurityGroup, VpcEndpoint } from '@aws-sdk/client-ec2';
 import { StepError } from '../../base/errors.js';
 import { MANAGED_BY_TAG } from '../../config/schema.js';
 import { admission } from '../../diagnose/instance/endpoint-groups.js';
+import { isAvailable } from '../../diagnose/net.js';
 import { tagRecord } from '../../policies/tags.js';
 import { type EndpointServiceId, endpointServiceName } from '../../policies/vpc-endpoints.js';
 import type { VpcEndpointsState, VpcScope } from './read.js';
@@ -32,7 +33,6 @@ export interface Work {
 
 export const isOurs = (tags: readonly { Key?: string; Value?: string }[] | undefined) => tagRecord(tags)[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value;
 export const isType = (e: VpcEndpoint, type: string) => (e.VpcEndpointType ?? '').toLowerCase() === type;
-export const isAvailable = (e: VpcEndpoint) => (e.State ?? '').toLowerCase() === 'available';
 
 /** The endpoint of a service to use: ssm-setup's own first, then a usable one, then any. */
 export function pick(endpoints: readonly VpcEndpoint[], name: string, type: 'interface' | 'gateway'): VpcEndpoint | undefined {

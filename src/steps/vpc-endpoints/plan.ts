@@ -1,5 +1,6 @@
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import type { Change, PlanInput, StepOutputs } from '../../core/step.js';
+import { isAvailable } from '../../diagnose/net.js';
 import { compareVersions } from '../../policies/agent-versions.js';
 import {
   costLine,
@@ -13,7 +14,7 @@ import {
   subnetPerZone,
   wantedServices,
 } from '../../policies/vpc-endpoints.js';
-import { closedTo, type EndpointsChange, isAvailable, isOurs, isType, pick, planGateway, planGroup, refuseWithoutDns, type Work } from './parts.js';
+import { closedTo, type EndpointsChange, isOurs, isType, pick, planGateway, planGroup, refuseWithoutDns, type Work } from './parts.js';
 import type { VpcEndpointsState, VpcScope } from './read.js';
 
 export type { EndpointsChange, Work } from './parts.js';

@@ -13,7 +13,9 @@ import {
 import { managedInventory } from '../../aws/fleet.js';
 import { chunks } from '../../base/batch.js';
 import type { ReadContext, TargetInstance } from '../../core/step.js';
+import { distinct } from '../../diagnose/context.js';
 import { type RouteInfo, routeInfo } from '../../diagnose/reads.js';
+import { readVpcDns } from '../../diagnose/reads-net.js';
 import { endpointGroupName, endpointServiceName, INTERFACE_SERVICES } from '../../policies/vpc-endpoints.js';
 
 /** A subnet of the targets (or of an endpoint): its zone and its route table. */
@@ -70,8 +72,6 @@ export function routeOut(t: TargetInstance, route: RouteInfo | undefined): { out
   return { out: true, why: `${t.id} sends 0.0.0.0/0 to ${route.target}, which may lead out` };
 }
 
-const distinct = (v: readonly (string | undefined)[]) => [...new Set(v.filter((x): x is string => !!x))];
-
 /** Read-only: the targets' route tables, then for the VPCs without a way out their attributes, subnets, endpoints and groups. */
 export async function readVpcEndpoints(ctx: ReadContext): Promise<VpcEndpointsState> {
   const targets = await ctx.targets();
@@ -96,7 +96,7 @@ export async function readVpcEndpoints(ctx: ReadContext): Promise<VpcEndpointsSt
   if (!scoped.length) return { ...empty, leftAlone };
 
   const [cidrs, endpoints, ours] = await Promise.all([vpcCidrs(ec2, scoped), vpcEndpoints(ec2, scoped, ctx.region), ourGroups(ec2, scoped)]);
-  const dns = new Map(await Promise.all(scoped.map(async (v) => [v, await dnsAttributes(ec2, v)] as const)));
+  const dns = await readVpcDns(await import('@aws-sdk/client-ec2'), ec2, scoped);
   const subnetIds = distinct([
     ...[...privateByVpc.values()].flat().map((t) => t.subnetId),
     ...[...endpoints.values()].flat().flatMap((e) => e.SubnetIds ?? []),
@@ -172,15 +172,6 @@ async function vpcCidrs(ec2: EC2Client, vpcIds: string[]): Promise<Map<string, s
     }
   }
   return found;
-}
-
-/** enableDnsSupport and enableDnsHostnames: private DNS needs both (one attribute per call). */
-async function dnsAttributes(ec2: EC2Client, VpcId: string): Promise<{ support: boolean; hostnames: boolean }> {
-  const [support, hostnames] = await Promise.all([
-    ec2.send(new DescribeVpcAttributeCommand({ VpcId, Attribute: 'enableDnsSupport' })),
-    ec2.send(new DescribeVpcAttributeCommand({ VpcId, Attribute: 'enableDnsHostnames' })),
-  ]);
-  return { support: support.EnableDnsSupport?.Value === true, hostnames: hostnames.EnableDnsHostnames?.Value === true };
 }
 
 /** VPC id → its live endpoints of the services ssm-setup may create (interface ones and S3). */
