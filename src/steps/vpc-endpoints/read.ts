@@ -1,5 +1,4 @@
 import {
-  DescribeVpcAttributeCommand,
   type EC2Client,
   paginateDescribeRouteTables,
   paginateDescribeSecurityGroups,
