@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type GivenTag, givenTags, MANAGED_BY_TAG, resourceTagProblems, type TagProblem, targetTagProblems } from './tags.js';
 
 /** CloudWatch Logs' allowed retention values (PutRetentionPolicy). */
