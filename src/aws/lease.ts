@@ -1,69 +1,56 @@
 import { hostname } from 'node:os';
-import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AwsError } from '../base/errors.js';
 import { MANAGED_BY_TAG } from '../config/schema.js';
 import type { Clients, Identity } from '../core/clients.js';
 import type { Io } from '../core/io.js';
-import { errorName, isAmbiguous, unlessMissing } from './errors.js';
+import { errorName, unlessMissing } from './errors.js';
+import {
+  describeLease,
+  firstAfter,
+  heldBy,
+  isFree,
+  iso,
+  LEASE_PARAMETER,
+  type LeaseRecord,
+  type LeaseState,
+  overwrite,
+  readLease,
+  releasedOf,
+} from './lease-record.js';
 
-/**
- * The lease: one SSM parameter per region that says which run is changing the region. Two runs
- * at once would both create a key (one orphaned) and every association twice; the one that does
- * not get the lease stops with LEASE_HELD. A parameter, not a tag on something of ours, because
- * PutParameter without Overwrite is a compare-and-set (ParameterAlreadyExists), tags are not.
- * SSM refuses names that begin with `aws` or `ssm`, hence `/app/…`.
+export { describeLease, isFree, LEASE_PARAMETER, type LeaseRecord, type LeaseState, readLease } from './lease-record.js';
+
+/*
+ * The lease: one SSM parameter per region (LEASE_PARAMETER) that says which run is changing the
+ * region. Two runs at once would both create a key (one orphaned) and every association twice;
+ * the one that does not get the lease stops with LEASE_HELD. A parameter, not a tag on something
+ * of ours, because PutParameter without Overwrite is a compare-and-set (ParameterAlreadyExists),
+ * tags are not.
+ *
+ * The parameter stays after a run: the release overwrites it with a released record (who ran
+ * last, and when it ended); only destroy deletes it (`remove`). Parameter Store numbers every
+ * write of a name, so while the parameter is not deleted its versions are one history, and "our
+ * write made version n + 1" proves that nobody wrote between our read of version n and our
+ * write (`firstAfter`). That lets a run read the lease before its plan's reads and take it
+ * without reading it again (`seen`), and skip the re-plan when the take was the next write.
+ * The one gap: a delete restarts the versions at 1, and destroy deletes. A destroy that takes
+ * and deletes the lease in full between a run's read of an absent lease and that run's create
+ * goes unseen: the create makes version 1 all the same (so does a release by an older
+ * ssm-setup, which deleted the lease). Every other write in between, a delete followed by a
+ * write included, moves the version and is detected (short of a delete followed by exactly as
+ * many writes as the version read, all within one run's plan).
  */
-export const LEASE_PARAMETER = '/app/ssm-setup/lease';
 
 /** How long a lease lasts unless renewed, and how often a held lease looks whether it is due; tests shorten them. */
 export const leaseTiming = { ttlMs: 10 * 60_000, heartbeatMs: 60_000 };
 
-/** The parameter's value (JSON). */
-export interface LeaseRecord {
-  /** Who holds it: the caller ARN, the host and the process id. */
-  readonly holder: string;
-  /** What it runs, e.g. `ssm-setup init`. */
-  readonly command: string;
-  /** ISO times. */
-  readonly started: string;
-  readonly expires: string;
-}
-
-/** The lease as read: its version, and its record (undefined when the value is not one of ours). */
-export interface LeaseState {
-  readonly version: number;
-  readonly value: string;
-  readonly record?: LeaseRecord;
-}
-
-const ssm = (aws: Clients) => aws.get(SSMClient);
-const iso = (ms: number) => new Date(ms).toISOString();
-const sameHolder = (a: LeaseRecord | undefined, b: LeaseRecord) => a?.holder === b.holder && a.started === b.started;
-const expired = (s: LeaseState) => !!s.record && Date.parse(s.record.expires) <= Date.now();
-
-/** The lease of the region, or undefined when nobody holds it. */
-export async function readLease(aws: Clients, version?: number): Promise<LeaseState | undefined> {
-  const name = version === undefined ? LEASE_PARAMETER : `${LEASE_PARAMETER}:${version}`;
-  const out = await unlessMissing(ssm(aws).send(new GetParameterCommand({ Name: name })), 'ParameterNotFound', 'ParameterVersionNotFound');
-  const value = out?.Parameter?.Value;
-  if (!out?.Parameter || value === undefined) return undefined;
-  return { version: out.Parameter.Version ?? 0, value, record: parseRecord(value) };
-}
-
-function parseRecord(value: string): LeaseRecord | undefined {
-  try {
-    const r = JSON.parse(value) as Partial<LeaseRecord>;
-    const fields = [r.holder, r.command, r.started, r.expires];
-    return fields.every((f) => typeof f === 'string') && !Number.isNaN(Date.parse(r.expires!)) ? (r as LeaseRecord) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `arn:… on host (pid 123), running \`ssm-setup init\` since …; expires …`: who to ask, and until when. */
-export function describeLease(s: LeaseState): string {
-  const r = s.record;
-  return r ? `${r.holder}, running \`${r.command}\` since ${r.started}; it expires at ${r.expires}` : `an unreadable value (${s.value.slice(0, 80)})`;
+/** How `withLease` takes the lease and gives it back. */
+export interface LeaseOptions {
+  /** The lease as read before the plan's reads (takeLease's `seen`; null: absent). */
+  readonly seen?: LeaseState | null;
+  /** Delete the parameter at the end instead of leaving a released record: destroy leaves nothing of ours. */
+  readonly remove?: boolean;
 }
 
 function held(s: LeaseState | undefined, region: string, lost = false): AwsError {
@@ -79,47 +66,40 @@ function held(s: LeaseState | undefined, region: string, lost = false): AwsError
   );
 }
 
-/**
- * Overwrites the lease with `Value` and returns the version this write made. Sent once (no
- * automatic retry, which would make a second version); when the answer is lost, the value is
- * read back to learn whether the write was made.
- */
-async function overwrite(aws: Clients, Value: string): Promise<number> {
+/** Creates the lease (the compare-and-set): the version made, or undefined when the parameter exists. */
+async function create(aws: Clients, record: LeaseRecord): Promise<number | undefined> {
   try {
-    const out = await aws.once(SSMClient).send(new PutParameterCommand({ Name: LEASE_PARAMETER, Value, Type: 'String', Overwrite: true }));
-    return out.Version ?? 0;
+    const out = await aws.get(SSMClient).send(
+      new PutParameterCommand({
+        Name: LEASE_PARAMETER,
+        Value: JSON.stringify(record),
+        Type: 'String',
+        Tier: 'Standard',
+        Overwrite: false,
+        Description: 'ssm-setup: the run changing this region, or the last one (released); destroy removes it',
+        Tags: [{ Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value }],
+      }),
+    );
+    return out.Version ?? 1;
   } catch (err) {
-    const now = isAmbiguous(err) ? await readLease(aws) : undefined;
-    if (now?.value === Value) return now.version;
+    if (errorName(err) === 'ParameterAlreadyExists') return undefined;
     throw err;
   }
 }
 
 /**
- * Whether our overwrite (version `mine`) was the first write after the version we read (`seen`):
- * Parameter Store numbers every write, so only one writer can make version `seen + 1` (or 1,
- * when the parameter was deleted in between): the compare-and-set an overwrite lacks. A loser
- * puts the winner's value back if its own is still the current one.
- */
-async function firstAfter(aws: Clients, seen: number, mine: number): Promise<boolean> {
-  const winner = mine > seen ? seen + 1 : 1;
-  if (mine === winner) return true;
-  try {
-    const [now, won] = await Promise.all([readLease(aws), readLease(aws, winner)]);
-    if (now?.version === mine && won?.record) await overwrite(aws, won.value);
-  } catch {
-    // Best effort: our value expires on its own.
-  }
-  return false;
-}
-
-/**
  * Takes the lease of the region for `command`, or throws LEASE_HELD naming the holder and when it
- * expires. An expired lease is taken over (a crashed run's). Call it only when there is
- * something to write: a converged rerun makes no write call at all.
+ * expires. A released or expired lease (a crashed run's) is taken over. Call it only when there
+ * is something to write: a converged rerun makes no write call at all.
+ *
+ * `seen`: the lease as the caller read it before its plan's reads (null: absent; undefined: not
+ * read). When it was free, the lease is taken without reading it first: created from null,
+ * overwritten otherwise, and the version decides who won. The lease's `undisturbed` then says
+ * whether our take was the very next write after `seen`: no other run held the lease since, so
+ * what the caller read after `seen` still holds. A `seen` held by another run is not trusted
+ * (it may have ended since): the lease is read again.
  */
-export async function takeLease(aws: Clients, identity: Identity, command: string): Promise<Lease> {
-  const region = aws.target.region;
+export async function takeLease(aws: Clients, identity: Identity, command: string, seen?: LeaseState | null): Promise<Lease> {
   const now = Date.now();
   const mine: LeaseRecord = {
     holder: `${identity.arn} on ${hostname()} (pid ${process.pid})`,
@@ -127,64 +107,85 @@ export async function takeLease(aws: Clients, identity: Identity, command: strin
     started: iso(now),
     expires: iso(now + leaseTiming.ttlMs),
   };
+  if (seen === null) {
+    const version = await create(aws, mine);
+    if (version !== undefined) return new Lease(aws, mine, version, version === 1);
+    return takeChecked(aws, mine, { create: false, sent: true, fromAbsent: true });
+  }
+  if (seen && isFree(seen)) {
+    const version = await overwrite(aws, JSON.stringify(mine));
+    if (await firstAfter(aws, seen.version, version)) return new Lease(aws, mine, version, version === seen.version + 1);
+    // Another run wrote first; what stands now decides (that run may have ended already).
+    return takeChecked(aws, mine, { create: false, sent: false, fromAbsent: false });
+  }
+  return takeChecked(aws, mine, { create: true, sent: false, fromAbsent: false });
+}
+
+/**
+ * The careful take: create, else read, and take over a free lease. `create`: begin with the
+ * create (else with the read: it was just sent, or the parameter exists); `sent`: our create
+ * was sent already; `fromAbsent`: the caller saw no lease.
+ */
+async function takeChecked(aws: Clients, mine: LeaseRecord, opts: { create: boolean; sent: boolean; fromAbsent: boolean }): Promise<Lease> {
+  const region = aws.target.region;
+  let sent = opts.sent;
   let current: LeaseState | undefined;
-  // A lease released between our create and our read: create again (a few times).
+  // A lease deleted between our create and our read (a destroy's): create again (a few times).
   for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await ssm(aws).send(
-        new PutParameterCommand({
-          Name: LEASE_PARAMETER,
-          Value: JSON.stringify(mine),
-          Type: 'String',
-          Tier: 'Standard',
-          Overwrite: false,
-          Description: 'ssm-setup: the run that is changing this region; removed when it ends',
-          Tags: [{ Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value }],
-        }),
-      );
-      return new Lease(aws, mine);
-    } catch (err) {
-      if (errorName(err) !== 'ParameterAlreadyExists') throw err;
+    if (attempt > 0 || opts.create) {
+      const version = await create(aws, mine);
+      if (version !== undefined) return new Lease(aws, mine, version);
+      sent = true;
     }
     current = await readLease(aws);
     if (!current) continue;
-    // Our own create, retried by the SDK after its answer was lost.
-    if (sameHolder(current.record, mine)) return new Lease(aws, mine);
-    if (!expired(current)) throw held(current, region);
+    // Our own create, retried by the SDK after its answer was lost (version 1: nobody wrote before it).
+    if (sent && heldBy(current.record, mine)) return new Lease(aws, mine, current.version, opts.fromAbsent && attempt === 0 && current.version === 1);
+    if (!isFree(current)) throw held(current, region);
     const version = await overwrite(aws, JSON.stringify(mine));
-    if (await firstAfter(aws, current.version, version)) return new Lease(aws, mine);
+    if (await firstAfter(aws, current.version, version)) return new Lease(aws, mine, version);
     throw held((await readLease(aws)) ?? current, region);
   }
   throw held(current, region);
 }
 
 /**
- * `--force-unlock`: removes the lease of the region, whoever holds it, and warns naming the
- * holder it removed. Nothing is written when there is none.
+ * `--force-unlock`: frees the lease of the region, whoever holds it (an expired one too), with a
+ * released record of its holder, and warns naming the holder it removed. Nothing is written when
+ * there is none, or it is released already.
  */
 export async function forceUnlock(aws: Clients, io: Io): Promise<LeaseState | undefined> {
   const current = await readLease(aws);
-  if (!current) return undefined;
-  await unlessMissing(ssm(aws).send(new DeleteParameterCommand({ Name: LEASE_PARAMETER })), 'ParameterNotFound');
+  if (!current || current.record?.released) return undefined;
+  const now = iso(Date.now());
+  await overwrite(aws, JSON.stringify(releasedOf(current.record ?? { holder: 'unknown', command: 'unknown', started: now, expires: now })));
   io.warn(`--force-unlock: removed the lease of region ${aws.target.region} held by ${describeLease(current)}`);
   return current;
 }
 
 /**
- * Runs `work` under the region's lease: takes it (LEASE_HELD when another run holds it), keeps
- * it alive while `work` runs, and releases it at the end, after a failure too. A lease that
- * cannot be removed is only warned about: it expires on its own.
+ * Runs `work` under the region's lease: takes it (LEASE_HELD when another run holds it; `seen` as
+ * in takeLease), keeps it alive while `work` runs, and releases it at the end, after a failure
+ * too (`remove`: deletes it). A lease that cannot be released is only warned about: it expires
+ * on its own.
  */
-export async function withLease<T>(aws: Clients, identity: Identity, command: string, io: Io, work: (lease: Lease) => Promise<T>): Promise<T> {
-  const lease = (await takeLease(aws, identity, command)).keepAlive();
+export async function withLease<T>(
+  aws: Clients,
+  identity: Identity,
+  command: string,
+  io: Io,
+  work: (lease: Lease) => Promise<T>,
+  opts: LeaseOptions = {},
+): Promise<T> {
+  const lease = (await takeLease(aws, identity, command, opts.seen)).keepAlive();
   try {
     return await work(lease);
   } finally {
     // After Ctrl-C too: the next run must not wait for the lease to expire.
     await aws
-      .evenIfInterrupted(() => lease.release())
+      .evenIfInterrupted(() => lease.release({ remove: opts.remove }))
       .catch((err: unknown) => {
-        io.warn(`could not remove the lease ${LEASE_PARAMETER} (${errorName(err) || String(err)}); it expires at ${lease.expires}`);
+        io.warn(`could not release the lease ${LEASE_PARAMETER} (${errorName(err) || String(err)}); it expires at ${lease.expires}`);
       });
   }
 }
@@ -194,9 +195,16 @@ export class Lease {
   private busy: Promise<void> = Promise.resolve();
   private timer?: ReturnType<typeof setInterval>;
 
+  /**
+   * @param version the version our last write of the parameter made (the take, a renewal)
+   * @param undisturbed true when no other run held the lease between the caller's read (`seen`)
+   * and our take: what was read after `seen` still holds, no re-plan needed
+   */
   constructor(
     private readonly aws: Clients,
     private record: LeaseRecord,
+    private version: number,
+    readonly undisturbed = false,
   ) {}
 
   /** When the lease ends unless renewed (ISO). */
@@ -225,19 +233,39 @@ export class Lease {
     if (Date.parse(this.record.expires) - Date.now() > leaseTiming.ttlMs / 2) return;
     const region = this.aws.target.region;
     const current = await readLease(this.aws);
-    if (!current || !sameHolder(current.record, this.record)) throw held(current, region, true);
+    if (!current || !heldBy(current.record, this.record)) throw held(current, region, true);
     const next = { ...this.record, expires: iso(Date.now() + leaseTiming.ttlMs) };
     const version = await overwrite(this.aws, JSON.stringify(next));
     if (!(await firstAfter(this.aws, current.version, version))) throw held(await readLease(this.aws), region, true);
     this.record = next;
+    this.version = version;
   }
 
-  /** Removes the lease if this run still holds it (never another run's). */
-  async release(): Promise<void> {
+  /**
+   * Gives the lease up if this run still holds it (never another run's): overwrites it with a
+   * released record, or deletes it (`remove`, after a read that it is still ours). Well within
+   * its time our lease cannot have been taken over, so the overwrite goes out at once, one call,
+   * and its version proves it came right after our last write; if not (a --force-unlock
+   * meanwhile), the value it replaced is put back. A lease that may have expired, or was lost,
+   * is read first.
+   */
+  async release(opts: { remove?: boolean } = {}): Promise<void> {
     clearInterval(this.timer);
-    await this.busy.catch(() => {});
-    const current = await readLease(this.aws);
-    if (!current || !sameHolder(current.record, this.record)) return;
-    await unlessMissing(ssm(this.aws).send(new DeleteParameterCommand({ Name: LEASE_PARAMETER })), 'ParameterNotFound');
+    const lost = await this.busy.then(
+      () => false,
+      () => true,
+    );
+    // A tenth of its time to spare: the clocks of two hosts may differ a little.
+    const live = !lost && Date.parse(this.record.expires) - Date.now() > leaseTiming.ttlMs / 10;
+    if (opts.remove || !live) {
+      const current = await readLease(this.aws);
+      if (!current || !heldBy(current.record, this.record)) return;
+      if (opts.remove) {
+        await unlessMissing(this.aws.get(SSMClient).send(new DeleteParameterCommand({ Name: LEASE_PARAMETER })), 'ParameterNotFound');
+        return;
+      }
+      this.version = current.version;
+    }
+    await firstAfter(this.aws, this.version, await overwrite(this.aws, JSON.stringify(releasedOf(this.record))));
   }
 }

@@ -60,7 +60,8 @@ describe('two runs at the same time against moto_server', () => {
     // Exactly one run created the key.
     expect(runs.filter((r) => r.writes.some((c) => c.operation === 'CreateKey'))).toHaveLength(1);
     expect(await inventory()).toEqual({ keys: 1, aliases: 1, buckets: 1, policies: 2, policyVersions: 2 });
-    expect(await leaseValue()).toBeUndefined();
+    // The parameter stays, released by the run that held it last.
+    expect(JSON.parse((await leaseValue())!)).toHaveProperty('released');
 
     const rerun = await runCli(['init', '--yes']);
     expect(rerun.code, rerun.stderr).toBe(0);
@@ -83,7 +84,7 @@ describe('two runs at the same time against moto_server', () => {
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toMatch(/--force-unlock: removed the lease .* held by arn:aws:iam::123456789012:user\/bob on laptop/);
     expect((await inventory()).keys).toBe(1);
-    expect(await leaseValue()).toBeUndefined();
+    expect(JSON.parse((await leaseValue())!)).toMatchObject({ holder: expect.not.stringContaining('bob'), released: expect.any(String) });
 
     const rerun = await runCli(['init', '--yes']);
     expect(rerun.code).toBe(0);
@@ -96,7 +97,8 @@ describe('two runs at the same time against moto_server', () => {
     try {
       const cli = (args: string[]) => runCli(args, { env: { AWS_ENDPOINT_URL: proxy.url } });
       expect((await cli(['init', '--yes'])).code).toBe(0);
-      await sdk(SSMClient).send(new PutParameterCommand({ Name: LEASE, Value: JSON.stringify(BOB), Type: 'String' }));
+      // Bob takes over the lease init left released.
+      await sdk(SSMClient).send(new PutParameterCommand({ Name: LEASE, Value: JSON.stringify(BOB), Type: 'String', Overwrite: true }));
       const blocked = await cli(['destroy', '--yes', '--verbose']);
       expect(blocked.code, blocked.stderr).toBe(1);
       expect(errorCode(blocked)).toBe('LEASE_HELD');
@@ -106,6 +108,7 @@ describe('two runs at the same time against moto_server', () => {
       expect(forced.code, forced.stderr).toBe(0);
       expect(forced.stderr).toContain(BOB.holder);
       expect(forced.writes.map((c) => c.operation)).toContain('DeletePolicy');
+      // destroy leaves nothing of ours: the lease's parameter is deleted, not left released.
       expect(await leaseValue()).toBeUndefined();
     } finally {
       await proxy.close();

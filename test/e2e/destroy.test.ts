@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetBucketEncryptionCommand, HeadBucketCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeDocumentCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { endpoint, errorCode, kms, reset, runCli, sdk } from './harness.js';
 import { type SsmStubProxy, startSsmStubProxy } from './ssm-stub-proxy.js';
@@ -55,6 +55,9 @@ describe('destroy against moto_server', () => {
     const init = await cli(['init', '--yes', '--cloudwatch-logs', '--operator-users', 'alice']);
     expect(init.code, init.stdout + init.stderr).toBe(0);
     expect(await customerPolicies()).toEqual(['SSMSessionManagerInstancePolicy', 'SSMSessionManagerOperatorPolicy', 'TeamPolicy']);
+    // init leaves its lease released; destroy deletes it (issue 15).
+    const lease = () => sdk(SSMClient).send(new GetParameterCommand({ Name: '/app/ssm-setup/lease' }));
+    expect(JSON.parse((await lease()).Parameter!.Value!)).toHaveProperty('released');
 
     const run = await cli(['destroy', '--yes']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -71,6 +74,7 @@ describe('destroy against moto_server', () => {
     await sdk(S3Client).send(new HeadBucketCommand({ Bucket: BUCKET }));
     expect((await kms().send(new DescribeKeyCommand({ KeyId: 'alias/ssm-session-manager' }))).KeyMetadata?.KeyState).toBe('Enabled');
     expect((await sdk(CloudWatchLogsClient).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/ssm/session-logs' }))).logGroups).toHaveLength(1);
+    await expect(lease()).rejects.toMatchObject({ name: 'ParameterNotFound' });
 
     const again = await cli(['destroy', '--yes']);
     expect(again.code).toBe(0);

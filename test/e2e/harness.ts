@@ -55,7 +55,7 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
   });
 }
 
-/** The lease a run takes before its first write (src/aws/lease.ts): an SSM parameter put and deleted. */
+/** The lease a run takes before its first write (src/aws/lease.ts): an SSM parameter put (taken, released), deleted by destroy. */
 const LEASE_CALLS = new Set(['PutParameter', 'DeleteParameter']);
 
 /** The writes that changed the setup: every write but the lease's own. */

@@ -91,7 +91,8 @@ async function readTarget(loaded: LoadedSettings, aws: AwsClients, io: Io, opts:
   const report = reportOf(removals, kept, identity.account, ctx.region);
   // Under the region's lease: a run of init meanwhile would recreate what is being removed.
   const apply = async () => {
-    await withLease(aws, identity, 'ssm-setup destroy', io, () => execute(removals, report, io)).catch(leaseFailed);
+    // `remove`: destroy leaves nothing of ours, the lease's parameter included (a run leaves it released).
+    await withLease(aws, identity, 'ssm-setup destroy', io, () => execute(removals, report, io), { remove: true }).catch(leaseFailed);
     return report;
   };
   return { removals, report, apply };
