@@ -157,5 +157,11 @@ export interface StepEntry {
   readonly title: string;
   /** Steps whose outputs this one needs; read-only discovered when not selected themselves. */
   readonly dependsOn: readonly string[];
+  /**
+   * The step is applied as soon as its dependencies are, beside other steps (engine/apply.ts).
+   * Without it, it waits for every earlier step of the run: for an order its outputs do not
+   * show (the agents after the instance role and the VPC endpoints).
+   */
+  readonly concurrent?: boolean;
   readonly load: () => Promise<AnyStep>;
 }

@@ -48,9 +48,10 @@ export interface PlanInput {
  * planned, unselected dependencies only read for their outputs. The reads are all in flight
  * together (engine/reads.ts); the plans are made one by one in run order as their reads end, so
  * the plan and the report keep the run order whatever order the answers come in. Called again
- * under the lease, on what the account holds by then. Read-only: no write call.
+ * under the lease, on what the account holds by then. `started`: the reads, already in flight
+ * for these settings. Read-only: no write call.
  */
-export async function planSteps(input: PlanInput): Promise<Plan> {
+export async function planSteps(input: PlanInput, started?: ReadonlyMap<string, Promise<StartedRead>>): Promise<Plan> {
   const { order, steps, selected, report, ctx, outputs, io } = input;
   for (const key of Object.keys(outputs)) delete outputs[key as keyof StepOutputs];
   const rows = new Map<string, StepReport>();
@@ -64,7 +65,7 @@ export async function planSteps(input: PlanInput): Promise<Plan> {
 
   const planned: Planned[] = [];
   const verifiers: Verifier[] = [];
-  const reads = startReads(order, steps, ctx);
+  const reads = started ?? startReads(order, steps, ctx);
   const stateOf = (id: string) => reads.get(id)!.then((r: StartedRead) => r.state);
   for (const entry of order) {
     const step = steps.get(entry.id)!;
@@ -146,7 +147,8 @@ export function fail(report: RunReport, row: StepReport, err: unknown, io: Io, r
   report.ok = false;
   const at = report.steps.indexOf(row);
   report.steps.forEach((other, i) => {
-    if (i > at && other.status !== 'skipped') {
+    // Steps applied beside the failed one (engine/apply.ts) keep what they did.
+    if (i > at && (other.status === 'pending' || other.status === 'unchanged')) {
       other.status = 'skipped';
       other.note = `not run: ${row.id} failed`;
     } else if (i < at && other.status === 'pending') {

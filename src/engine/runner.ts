@@ -1,17 +1,19 @@
-import { interrupted, throwIfInterrupted } from '../aws/clients.js';
+import { isDeepStrictEqual } from 'node:util';
+import { throwIfInterrupted } from '../aws/clients.js';
 import { type RerunCommands, toStepError } from '../aws/errors.js';
-import { forceUnlock, type Lease, withLease } from '../aws/lease.js';
+import { forceUnlock, type Lease, readLease, withLease } from '../aws/lease.js';
 import { AbortedError } from '../base/errors.js';
 import { type LoadedSettings, withDeployed } from '../config/load.js';
 import type { Clients } from '../core/clients.js';
 import type { Io } from '../core/io.js';
-import { errorView, type RunReport, type StepReport } from '../core/report.js';
+import type { RunReport } from '../core/report.js';
 import type { Change, StepContext, StepOutputs, TargetInstance } from '../core/step.js';
+import { applyAll, verify } from './apply.js';
 import { LOCAL_STEPS, type StepEntry } from './catalog.js';
 import { confirmChanges } from './confirm.js';
 import { deployedSettings } from './deployed.js';
-import { fail, type Plan, type Planned, pendingOf, planKey, planSteps, publish } from './planning.js';
-import { loadSteps } from './reads.js';
+import { type Plan, pendingOf, planKey, planSteps } from './planning.js';
+import { loadSteps, startReads } from './reads.js';
 import { rerunCommand } from './rerun.js';
 import { runWizard } from './wizard.js';
 
@@ -56,9 +58,11 @@ export interface RunResult {
 
 /**
  * Runs steps in catalog order: (wizard) → read and plan every step → show the plan →
- * confirm once (never when nothing changes) → take the lease, read and plan again under it
- * (asking again if the plan changed meanwhile) → apply → release the lease. Dependencies that
- * were not selected are only read, for their outputs. A failing step ends the run; later steps
+ * confirm once (never when nothing changes) → take the lease, and read and plan again under it
+ * unless the lease shows nobody held it since before the first read and nobody was asked
+ * (asking again if the plan changed meanwhile) → apply, each step as soon as what it waits for
+ * is applied (engine/apply.ts) → release the lease. Dependencies that were not selected are only
+ * read, for their outputs. A failing step ends the run: no step starts after it; later steps
  * are reported as not run. Step failures are returned in the report (ok: false); bad input, a
  * declined confirmation and a lease another run holds (LEASE_HELD) are thrown.
  */
@@ -66,7 +70,16 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const { io, aws, catalog } = opts;
   const order = withDependencies(opts.selected, catalog);
   const loading = loadSteps(order);
-  const identity = await aws.identity();
+  // The lease as it is before the plan's first read, beside the identity: a lease taken later
+  // that proves nobody held it since (Lease.undisturbed) spares the plan under it.
+  const leaseRead =
+    opts.mode === 'apply' && opts.lease && !opts.lease.forceUnlock && order.some((e) => !LOCAL_STEPS.has(e.id))
+      ? readLease(aws).then(
+          (s) => s ?? null,
+          () => undefined,
+        )
+      : undefined;
+  const [identity, seen] = await Promise.all([aws.identity(), leaseRead]);
   const region = aws.target.region;
   let loaded = opts.loaded;
   const outputs: StepOutputs = {};
@@ -100,7 +113,14 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
 
   const input = { order, steps, selected, report, ctx, outputs, io, rerun };
   // The deployed settings, the questions and the first plan read the same things: each once.
+  const asks = opts.wizard && io.interactive;
   let plan = await aws.withReadCache(async () => {
+    // The plan's reads go out beside the deployed settings' reads. When those change no
+    // setting, the plan takes them as they are; otherwise it reads again, and finds the answers
+    // that did not change in the read cache. Not before the wizard, whose answers may name
+    // other things.
+    const before = loaded.settings;
+    const early = asks ? undefined : startReads(order, steps, ctx);
     if (!opts.resetDefaults)
       loaded = withDeployed(
         loaded,
@@ -110,7 +130,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
           io,
         ),
       );
-    if (opts.wizard && io.interactive) {
+    if (asks) {
       loaded = await runWizard(
         order.filter((e) => selected.has(e.id)),
         steps,
@@ -118,7 +138,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
         (l) => ({ ...ctx(), settings: l.settings, sources: l.sources }),
       );
     }
-    return planSteps(input);
+    return planSteps(input, early && isDeepStrictEqual(before, loaded.settings) ? early : undefined);
   });
   throwIfInterrupted(io.signal);
   // After `plan`: the command that applies exactly this plan (its flags, its answers).
@@ -126,6 +146,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   io.plan(report);
   if (!plan.ok || opts.mode === 'plan') return { report, loaded };
   if (pendingOf(plan).length) {
+    const waited = io.interactive || !!opts.confirm;
     if (opts.confirm)
       await opts.confirm(
         pendingOf(plan).flatMap((p) => p.changes),
@@ -139,20 +160,22 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       );
     // Only now, with something to write: a converged rerun makes no write call, the lease included.
     const apply = async (lease?: Lease): Promise<boolean> => {
-      if (lease) {
-        // Another run may have changed the account between our reads and our lease.
+      // Another run may have changed the account between our reads and our lease; unless the
+      // lease proves nobody held it since it was read before them, and no person took time to
+      // answer (someone may have changed the account by hand meanwhile), read and plan again.
+      if (lease && (!lease.undisturbed || waited)) {
         const confirmed = planKey(report);
         plan = await planSteps(input);
         if (!plan.ok) return false;
         if (planKey(report) !== confirmed) await replanned(plan, report, io);
       }
-      await applyAll(pendingOf(plan), { report, ctx, outputs, io, rerun, lease });
+      await applyAll(pendingOf(plan), order, { report, ctx, outputs, io, rerun, lease });
       return true;
     };
     // The lease guards the account: a change of this machine only (the SSH config) needs none.
     const applied =
       opts.lease && pendingOf(plan).some((p) => !LOCAL_STEPS.has(p.entry.id))
-        ? await withLease(aws, identity, ['ssm-setup', opts.command, ...ids].join(' '), io, apply).catch((err: unknown) => {
+        ? await withLease(aws, identity, ['ssm-setup', opts.command, ...ids].join(' '), io, apply, { seen }).catch((err: unknown) => {
             throw toStepError('lease', err, rerun());
           })
         : await apply();
@@ -193,73 +216,6 @@ async function replanned(plan: Plan, report: RunReport, io: Io): Promise<void> {
       io,
       'runner.apply-replanned',
     );
-}
-
-interface ApplyInput {
-  readonly report: RunReport;
-  readonly ctx: () => StepContext;
-  readonly outputs: StepOutputs;
-  readonly io: Io;
-  readonly rerun: () => RerunCommands;
-  readonly lease?: Lease;
-}
-
-/**
- * Applies each step with changes, in order, renewing the lease between steps; the first failure
- * stops. So does Ctrl-C (Io.signal): the call in flight finishes, the clients send nothing more,
- * and the report says which steps were applied, which one was cut short, and which never ran.
- */
-async function applyAll(pending: readonly Planned[], { report, ctx, outputs, io, rerun, lease }: ApplyInput): Promise<void> {
-  for (const p of pending) {
-    if (io.signal?.aborted) return interruptedAt(report, p.row, false);
-    try {
-      await lease?.renewIfDue();
-      const out = await io.task(`Applying ${p.entry.title}`, () => p.step.apply(ctx(), p.state, p.changes));
-      p.row.outputs = publish(outputs, out);
-      p.row.status = p.changes.some((c) => c.action === 'create') ? 'created' : 'updated';
-    } catch (err) {
-      // Whatever the step made of the refused call (a failed batch, a wrapped error): Ctrl-C stopped it.
-      if (io.signal?.aborted) return interruptedAt(report, p.row, true);
-      fail(report, p.row, err, io, rerun());
-      break;
-    }
-  }
-}
-
-/** Ctrl-C stopped the apply at `row` (`started`: part of that step may be applied): what ran stays reported as done. */
-function interruptedAt(report: RunReport, row: StepReport, started: boolean): void {
-  const e = interrupted();
-  report.ok = false;
-  report.error = errorView(e);
-  const at = report.steps.indexOf(row);
-  if (started) {
-    row.status = 'failed';
-    row.error = errorView(e);
-    row.note = 'interrupted: part of it may be applied; a rerun finishes it';
-  } else {
-    row.status = 'skipped';
-    row.note = 'not run: interrupted (Ctrl-C)';
-  }
-  report.steps.forEach((other, i) => {
-    if (other.status === 'pending' && i > at) {
-      other.status = 'skipped';
-      other.note = 'not applied: interrupted (Ctrl-C)';
-    }
-  });
-}
-
-/** Read-only steps that look at the result (check) run last, on what is there now. */
-async function verify(plan: Plan, { report, ctx, outputs, io, rerun }: ApplyInput): Promise<void> {
-  for (const v of report.ok ? plan.verifiers : []) {
-    try {
-      const state = await io.task(v.entry.title, () => v.step.read(ctx()));
-      v.row.note = v.step.note?.(state, ctx());
-      v.row.outputs = publish(outputs, v.step.outputs(state));
-    } catch (err) {
-      if (io.signal?.aborted) return interruptedAt(report, v.row, false);
-      fail(report, v.row, err, io, rerun());
-    }
-  }
 }
 
 /** The selected steps plus everything they depend on, in catalog (run) order. */

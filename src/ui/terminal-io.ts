@@ -35,26 +35,45 @@ export class TerminalIo extends BaseIo {
     return (this.out as NodeJS.WriteStream).columns || 100;
   }
 
-  /** The spinner of the task in progress: one at a time, so progress and messages go through it. */
+  /**
+   * The one spinner, shared by the tasks in progress (steps applied side by side): its text
+   * names them all; a task that ends is printed above it, and the last stops it. Progress and
+   * messages go through it.
+   */
   private spinner?: Ora;
+  private running: string[] = [];
+  private releaseStdin = () => {};
 
   override async task<T>(title: string, work: () => Promise<T>): Promise<T> {
     const started = Date.now();
-    const spinner = ora({ text: title, stream: this.err, color: 'cyan', discardStdin: false }).start();
-    this.spinner = spinner;
-    const release = guardStdin();
+    this.running.push(title);
+    if (!this.spinner) {
+      this.spinner = ora({ text: title, stream: this.err, color: 'cyan', discardStdin: false }).start();
+      this.releaseStdin = guardStdin();
+    } else this.spinner.text = this.running.join(' · ');
     try {
       const value = await work();
-      spinner.stopAndPersist({ symbol: this.style.green('✔'), text: `${title} ${this.style.dim(seconds(started))}` });
+      this.ended(title, this.style.green('✔'), `${title} ${this.style.dim(seconds(started))}`);
       return value;
     } catch (err) {
       const stopped = this.signal?.aborted === true;
-      spinner.stopAndPersist({ symbol: stopped ? this.style.yellow('■') : this.style.red('✖'), text: stopped ? `${title} (interrupted)` : title });
+      this.ended(title, stopped ? this.style.yellow('■') : this.style.red('✖'), stopped ? `${title} (interrupted)` : title);
       throw err;
-    } finally {
-      release();
-      this.spinner = undefined;
     }
+  }
+
+  /** One task is over: its line goes above the spinner, which goes on for the others, or stops. */
+  private ended(title: string, symbol: string, text: string): void {
+    this.running.splice(this.running.indexOf(title), 1);
+    const spinner = this.spinner!;
+    if (this.running.length) {
+      this.above(`${symbol} ${text}`);
+      spinner.text = this.running.join(' · ');
+      return;
+    }
+    spinner.stopAndPersist({ symbol, text });
+    this.spinner = undefined;
+    this.releaseStdin();
   }
 
   /** A fleet-wide count on the running task's spinner (ora cannot run two at once), or on its own. */

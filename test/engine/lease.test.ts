@@ -1,6 +1,7 @@
 // Issue 13, item 3: two runs at once. The runner takes the region's lease only when there is
 // something to apply, after the confirmation and before the first write; re-reads and re-plans
-// under it; releases it at the end, after a failure too; and a second run stops with LEASE_HELD.
+// under it; releases it at the end, after a failure too (issue 15: the parameter stays,
+// released); and a second run stops with LEASE_HELD.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LEASE_PARAMETER, type LeaseRecord, leaseTiming } from '../../src/aws/lease.js';
 import { type SetupError, UsageError } from '../../src/base/errors.js';
@@ -17,6 +18,12 @@ const BOB: LeaseRecord = {
   command: 'ssm-setup init',
   started: new Date(Date.now() - 60_000).toISOString(),
   expires: new Date(Date.now() + 9 * 60_000).toISOString(),
+};
+
+/** The lease as a run leaves it: the parameter stays, our record released (issue 15). */
+const released = () => {
+  const lease = fake.value(LEASE_PARAMETER) as LeaseRecord | undefined;
+  return !!lease?.released && lease.holder !== BOB.holder;
 };
 
 let sts: ReturnType<typeof mockIdentity>;
@@ -51,8 +58,8 @@ function catalog(ids: string[], world: World, opts: { failApply?: string; onAppl
       plan: (state) =>
         (state as { exists: boolean }).exists ? [] : [{ kind: 'create', action: 'create', resource: `thing ${id}`, detail: 'new' } satisfies Change],
       apply: async () => {
-        const holder = (fake.value(LEASE_PARAMETER) as LeaseRecord | undefined)?.holder;
-        log.push(`apply ${id} (lease ${holder ? 'held' : 'none'})`);
+        const lease = fake.value(LEASE_PARAMETER) as LeaseRecord | undefined;
+        log.push(`apply ${id} (lease ${lease && !lease.released ? 'held' : 'none'})`);
         opts.onApply?.(id);
         if (opts.usageError === id) throw new UsageError('INVALID_SETTINGS', 'bad');
         if (opts.failApply === id) throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $ssmSetupCall: 'KMS.CreateKey' });
@@ -71,11 +78,11 @@ async function run(entries: StepEntry[], io: TestIo, lease: { forceUnlock?: bool
 }
 
 describe('the lease of a run', () => {
-  it('is not taken, nor even read, when nothing changes: a converged rerun makes no call to it', async () => {
+  it('is read beside the identity but not taken when nothing changes: a converged rerun writes nothing', async () => {
     const { entries } = catalog(['a', 'b'], { a: true, b: true });
     const { report } = await run(entries, new TestIo({}));
     expect(report.ok).toBe(true);
-    expect(fake.calls()).toEqual([]);
+    expect(fake.calls()).toEqual(['GetParameterCommand']);
   });
 
   it('is not taken for a change of this machine only (the SSH config): the account is not written', async () => {
@@ -89,7 +96,34 @@ describe('the lease of a run', () => {
   it('is not taken when the plan is declined', async () => {
     const { entries } = catalog(['a'], {});
     await expect(run(entries, new TestIo({ 'runner.apply': false }))).rejects.toMatchObject({ code: 'DECLINED' });
-    expect(fake.calls()).toEqual([]);
+    expect(fake.calls()).toEqual(['GetParameterCommand']);
+  });
+
+  it('under --yes, a lease that nobody held since it was read before the plan spares the plan under it', async () => {
+    const { entries, log } = catalog(['a', 'b'], {});
+    fake.put(LEASE_PARAMETER, { ...BOB, released: BOB.started });
+    fake.beforeNextPut(() => log.push('lease'));
+    const { report } = await run(entries, new TestIo({ 'runner.apply': true }, { interactive: false }));
+    expect(report.ok).toBe(true);
+    expect(log).toEqual(['read a', 'read b', 'lease', 'apply a (lease held)', 'apply b (lease held)']);
+    // The lease was read first (before the plan's reads), then taken over in one write and released in one.
+    expect(fake.calls()).toEqual(['GetParameterCommand', 'PutParameterCommand', 'PutParameterCommand']);
+    expect(released()).toBe(true);
+  });
+
+  it('under --yes, a lease another run took and released after it was read makes the run plan again under it', async () => {
+    const { entries, log } = catalog(['a'], {});
+    const carol = { ...BOB, holder: 'arn:aws:iam::123456789012:user/carol on ci (pid 9)' };
+    fake.beforeNextPut(() => {
+      // Carol's whole run fits between our read of the lease and our take.
+      fake.put(LEASE_PARAMETER, carol);
+      fake.put(LEASE_PARAMETER, { ...carol, released: carol.started });
+      log.push('carol ran');
+    });
+    const { report } = await run(entries, new TestIo({ 'runner.apply': true }, { interactive: false }));
+    expect(report.ok).toBe(true);
+    expect(log).toEqual(['read a', 'carol ran', 'read a', 'apply a (lease held)']);
+    expect(released()).toBe(true);
   });
 
   it('is taken after the confirmation and before the first write, held while applying, and released at the end', async () => {
@@ -105,7 +139,7 @@ describe('the lease of a run', () => {
     expect(promptsAtLease).toEqual(['runner.apply']);
     // Read, confirm, lease, read again under it, apply.
     expect(log).toEqual(['read a', 'read b', 'lease', 'read a', 'read b', 'apply a (lease held)', 'apply b (lease held)']);
-    expect(fake.params.has(LEASE_PARAMETER)).toBe(false);
+    expect(released()).toBe(true);
     expect(io.prompts).toEqual(['runner.apply']);
   });
 
@@ -128,18 +162,18 @@ describe('the lease of a run', () => {
     expect(report.ok).toBe(true);
     expect(io.lines.find((l) => l.startsWith('warn: --force-unlock'))).toContain(BOB.holder);
     expect(log).toContain('apply a (lease held)');
-    expect(fake.params.has(LEASE_PARAMETER)).toBe(false);
+    expect(released()).toBe(true);
   });
 
   it('is released after a failed step, and after a thrown error', async () => {
     const failed = catalog(['a', 'b'], {}, { failApply: 'a' });
     const { report } = await run(failed.entries, new TestIo({ 'runner.apply': true }));
     expect(report.steps.map((s) => s.status)).toEqual(['failed', 'skipped']);
-    expect(fake.params.has(LEASE_PARAMETER)).toBe(false);
+    expect(released()).toBe(true);
 
     const thrown = catalog(['a'], {}, { usageError: 'a' });
     await expect(run(thrown.entries, new TestIo({ 'runner.apply': true }))).rejects.toMatchObject({ code: 'INVALID_SETTINGS' });
-    expect(fake.params.has(LEASE_PARAMETER)).toBe(false);
+    expect(released()).toBe(true);
   });
 
   it('when another run did the work between our plan and our lease, applies nothing and asks nothing more', async () => {
@@ -174,7 +208,7 @@ describe('the lease of a run', () => {
     const io = new TestIo({ 'runner.apply': true, 'runner.apply-replanned': false });
     await expect(run(entries, io)).rejects.toMatchObject({ code: 'DECLINED' });
     expect(log.filter((l) => l.startsWith('apply'))).toEqual([]);
-    expect(fake.params.has(LEASE_PARAMETER)).toBe(false);
+    expect(released()).toBe(true);
   });
 
   it('is renewed between steps when less than half remains; a lost lease stops the run before the next step', async () => {

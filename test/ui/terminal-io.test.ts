@@ -41,4 +41,25 @@ describe('TerminalIo', () => {
     expect(err.text()).toContain('✔ Updating SSM Agent [####################] 2/2 done, 0 failed, 0 pending');
     expect(err.text()).toContain('✔ Applying SSM and CloudWatch agents');
   });
+
+  it('tasks side by side share one spinner that names them all; each is printed as it ends', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const err = tty();
+    const io = new TerminalIo({ interactive: false, color: false, stderr: err.stream, stdout: tty().stream });
+    let endBucket = () => {};
+    const bucket = io.task('Applying S3 bucket', () => new Promise<void>((r) => (endBucket = r)));
+    const policy = io.task('Applying IAM policy', async () => {
+      // Both are running now: one spinner, naming both.
+      expect((io as unknown as { spinner: { text: string } }).spinner.text).toBe('Applying S3 bucket · Applying IAM policy');
+    });
+    await policy;
+    expect(err.text()).toContain('✔ Applying IAM policy');
+    expect(err.text()).not.toContain('✔ Applying S3 bucket');
+    endBucket();
+    await bucket;
+    expect(err.text()).toContain('✔ Applying S3 bucket');
+    expect(warn.mock.calls.flat().join('\n')).not.toContain('Multiple concurrent spinners');
+    warn.mockRestore();
+    expect((io as unknown as { spinner?: unknown }).spinner).toBeUndefined();
+  });
 });
