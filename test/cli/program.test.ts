@@ -170,6 +170,7 @@ async function mockConvergedPreferences() {
 /** No preferences document yet. */
 function mockNoPreferences() {
   ssm.on(DescribeDocumentCommand).rejects({ name: 'InvalidDocument', message: 'not found', $metadata: {} });
+  ssm.on(GetDocumentCommand).rejects({ name: 'InvalidDocument', message: 'not found', $metadata: {} });
 }
 
 /** Neither managed policy exists yet. */
@@ -360,8 +361,8 @@ describe('plan', () => {
     await mockConvergedPolicies();
     await mockConvergedPreferences();
     expect(await run('plan', '--region', 'us-east-1', '--detailed-exitcode')).toBe(3);
-    // The alias is not listed: no DescribeKey.
-    expect(kmsCommands().sort()).toEqual(['ListAliasesCommand', 'ListKeysCommand']);
+    // The alias is looked up with the lists, at once (NotFound), and nothing more is read.
+    expect(kmsCommands().sort()).toEqual(['DescribeKeyCommand', 'ListAliasesCommand', 'ListKeysCommand']);
     expectNoKmsWrites();
   });
 

@@ -82,53 +82,62 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
     const associating = changes.filter((c) => c.kind === 'associate').map((c) => state.targets.find((t) => t.id === c.subject)!);
     let policyArn = state.policy.arn;
     const has = (kind: InstanceRoleChange) => changes.some((c) => c.kind === kind);
-    // First the policy: every attachment names it.
+    // The policy, our role and our profile need nothing but their names: all three at once. Then
+    // what names them, each as soon as what it names exists: the attachments after the policy
+    // (and our role), the role into the profile after both.
     const policyChange = changes.find((c) => c.kind === 'create-policy' || c.kind === 'update-policy');
-    if (policyChange) {
+    const policyMade = started(async () => {
+      if (!policyChange) return;
       policyArn = await applyManagedPolicy(ctx.aws, state.policy, desiredInstancePolicy(ctx), {
         stepId: 'instance-role',
         description: 'Session Manager rights for EC2 instances (ssm-setup)',
         tags: resourceTagsFor(ctx.settings),
       });
       if (policyChange.kind === 'create-policy') fresh.add(`policy ${state.policy.arn}`);
-    }
-    /** Our role (then its policies, and the profile with the role in it), when a target needs it. */
-    const ownRoleAndProfile = async (): Promise<void> => {
-      if (has('create-role')) {
-        // A lost answer: the SDK's retry meets EntityAlreadyExists, done when the role is ours as made.
-        await createOrFind(
-          () =>
-            iam.send(
-              new CreateRoleCommand({
-                RoleName: role,
-                AssumeRolePolicyDocument: JSON.stringify(trust),
-                Description: 'EC2 instances managed by Session Manager (ssm-setup)',
-                Tags: tags,
-              }),
-            ),
-          ['EntityAlreadyExistsException'],
-          ourRole,
-        );
-        fresh.add(`role ${role}`);
-      }
-      const profile = async (): Promise<void> => {
-        if (has('create-profile')) {
-          await createOrFind(
-            () => iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: role, Tags: tags })),
-            ['EntityAlreadyExistsException'],
-            ourProfile,
-          );
-          fresh.add(`instance profile ${role}`);
-        }
-        if (has('create-profile') || has('add-role')) await addRole();
-      };
-      const ownPolicies = async () => (has('create-role') ? attach(role, wantedPolicies(ctx)) : undefined);
-      await allInOrder([ownPolicies, profile]);
+    });
+    const roleMade = started(async () => {
+      if (!has('create-role')) return;
+      // A lost answer: the SDK's retry meets EntityAlreadyExists, done when the role is ours as made.
+      await createOrFind(
+        () =>
+          iam.send(
+            new CreateRoleCommand({
+              RoleName: role,
+              AssumeRolePolicyDocument: JSON.stringify(trust),
+              Description: 'EC2 instances managed by Session Manager (ssm-setup)',
+              Tags: tags,
+            }),
+          ),
+        ['EntityAlreadyExistsException'],
+        ourRole,
+      );
+      fresh.add(`role ${role}`);
+    });
+    const profileMade = started(async () => {
+      if (!has('create-profile')) return;
+      await createOrFind(
+        () => iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: role, Tags: tags })),
+        ['EntityAlreadyExistsException'],
+        ourProfile,
+      );
+      fresh.add(`instance profile ${role}`);
+    });
+    const after = (made: readonly Promise<void>[], work: () => Promise<void>) => async () => {
+      await Promise.all(made);
+      await work();
     };
-    // The roles do not depend on each other: ours and the targets' existing ones at once.
+    // Every work is awaited, the creates first: their failure is the one reported.
     await allInOrder<void>([
-      ownRoleAndProfile,
-      ...changes.filter((c) => c.kind === 'attach').map((c) => () => attach(c.subject!, missingOn(state, c.subject!, wantedPolicies(ctx)))),
+      () => policyMade,
+      () => roleMade,
+      () => profileMade,
+      after([policyMade, roleMade], async () => (has('create-role') ? attach(role, wantedPolicies(ctx)) : undefined)),
+      after([roleMade, profileMade], async () => {
+        if (has('create-profile') || has('add-role')) await addRole();
+      }),
+      ...changes
+        .filter((c) => c.kind === 'attach')
+        .map((c) => after([policyMade], () => attach(c.subject!, missingOn(state, c.subject!, wantedPolicies(ctx))))),
     ]);
     // Last, as planned: then each is tagged for destroy, 50 per call.
     if (associating.length) await associateAndRecord(ctx, associating, role);
@@ -142,5 +151,12 @@ export const instanceRoleStep: Step<InstanceRoleState, InstanceRoleChange> = {
     };
   },
 };
+
+/** A work started now, whose failure is seen where it is awaited (not as an unhandled rejection before). */
+function started(work: () => Promise<void>): Promise<void> {
+  const p = work();
+  p.catch(() => {});
+  return p;
+}
 
 const isOurs = (tags: readonly { Key?: string; Value?: string }[] | undefined) => tagRecord(tags)[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value;

@@ -49,8 +49,14 @@ export async function readInstanceRole(ctx: ReadContext): Promise<InstanceRoleSt
   const iam = ctx.aws.get(IAMClient);
   const { partition, account } = ctx.identity;
   const name = ctx.settings.instancePolicy;
-  const [targets, policy] = await Promise.all([ctx.targets(), readManagedPolicy(iam, name, policyArn(partition, account, name))]);
+  // Our policy and what the targets have do not depend on each other: each at its own pace.
+  const [policy, rest] = await Promise.all([readManagedPolicy(iam, name, policyArn(partition, account, name)), readTargetsSide(ctx, iam)]);
+  return { policy, ...rest };
+}
 
+/** The targets, their profiles and roles (with what each role has attached), our role and profile, and the quota when needed. */
+async function readTargetsSide(ctx: ReadContext, iam: IAMClient): Promise<Omit<InstanceRoleState, 'policy'>> {
+  const targets = await ctx.targets();
   // None of these depends on another: the associations in progress, each distinct profile once,
   // and our role and profile (wanted when a target has no profile; the associations only tell
   // whether one is on its way), all in flight together.
@@ -75,7 +81,7 @@ export async function readInstanceRole(ctx: ReadContext): Promise<InstanceRoleSt
   const attaching = [...attached.values()].some((arns) => wanted.some((arn) => !arns.has(arn)));
   // A new role starts empty: only an existing role that lacks something needs the quota.
   const quotas = attaching ? await readAttachQuotas(iam) : undefined;
-  return { targets, policy, profiles, attached, ownRole, ownProfile, associating, ...(quotas ? { quotas } : {}) };
+  return { targets, profiles, attached, ownRole, ownProfile, associating, ...(quotas ? { quotas } : {}) };
 }
 
 async function readProfile(iam: IAMClient, name: string): Promise<ProfileInfo | undefined> {

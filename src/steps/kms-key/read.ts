@@ -58,17 +58,28 @@ export async function readKmsKey(ctx: Pick<ReadContext, 'aws' | 'settings' | 'se
   // The policy matters when this step plans the CloudWatch Logs statement: not when it is only read for its ARN.
   const planned = ctx.selected?.has('kms-key') ?? true;
   const withPolicy = ctx.settings.cloudwatchLogs && planned;
-  // When this step is planned, the alias and key lists (for strays and orphans) come first, at
-  // once: they tell whether the alias exists, so an absent key costs no DescribeKey.
+  const describe = async () => {
+    try {
+      return (await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
+    } catch (err) {
+      if (errorName(err) !== 'NotFoundException') throw err;
+      return undefined;
+    }
+  };
+  // When this step is planned, the alias and key lists (for strays and orphans) and the key
+  // behind the alias are read at once: one round trip, not two, for a DescribeKey a rerun makes
+  // anyway (a first run pays one NotFound). Where the lists do not show the alias, a refused
+  // DescribeKey is not a failed read (it was not sent there before); a key it finds all the
+  // same (an alias made since the lists) is the one.
   let lists = planned ? keyLists(kms) : undefined;
   const listed = () => (lists ??= keyLists(kms));
   let meta: KeyMetadata | undefined;
-  if (!lists || (await lists).names.has(alias)) {
-    try {
-      meta = (await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
-    } catch (err) {
-      if (errorName(err) !== 'NotFoundException') throw err;
-    }
+  if (lists) {
+    const described = describe();
+    described.catch(() => {}); // awaited below, or passed over when the lists do not show the alias
+    meta = (await lists).names.has(alias) ? await described : await described.catch(() => undefined);
+  } else {
+    meta = await describe();
   }
   if (meta) {
     const key = await keyInfo(kms, meta, withPolicy);

@@ -34,8 +34,18 @@ export async function readOperatorPolicy(ctx: ReadContext): Promise<OperatorPoli
     ...ctx.settings.operatorUsers.map((n) => ({ kind: 'user' as const, name: n })),
     ...ctx.settings.operatorGroups.map((n) => ({ kind: 'group' as const, name: n })),
   ];
-  // The policy and each principal's attachments at once; the results keep the settings' order.
-  const [policy, found] = await Promise.all([readManagedPolicy(iam, name, arn), Promise.all(wanted.map((p) => attachedTo(iam, p.kind, p.name)))]);
+  // The policy and the principals (their attachments, then the quota when one lacks the policy)
+  // do not depend on each other: each at its own pace. The principals keep the settings' order.
+  const [policy, { principals, quotas }] = await Promise.all([readManagedPolicy(iam, name, arn), readPrincipals(iam, wanted, arn)]);
+  return { policy, principals, ...(quotas ? { quotas } : {}) };
+}
+
+async function readPrincipals(
+  iam: IAMClient,
+  wanted: readonly Pick<Principal, 'kind' | 'name'>[],
+  arn: string,
+): Promise<{ principals: Principal[]; quotas?: AttachQuotas }> {
+  const found = await Promise.all(wanted.map((p) => attachedTo(iam, p.kind, p.name)));
   const principals: Principal[] = [];
   const missing: string[] = [];
   for (const [i, p] of wanted.entries()) {
@@ -49,7 +59,7 @@ export async function readOperatorPolicy(ctx: ReadContext): Promise<OperatorPoli
     });
   }
   const quotas = principals.some((p) => !p.attached) ? await readAttachQuotas(iam) : undefined;
-  return { policy, principals, ...(quotas ? { quotas } : {}) };
+  return { principals, ...(quotas ? { quotas } : {}) };
 }
 
 /** The managed policies attached to a user or group (every page); undefined when it does not exist. */

@@ -121,11 +121,20 @@ describe('log-bucket: bucket configuration right after CreateBucket', () => {
     expect(fake.mock.commandCalls(PutBucketEncryptionCommand)).toHaveLength(1);
   });
 
-  it('gives up after the consistency timeout when the bucket never shows up', async () => {
+  it('created untagged, gives up after the consistency timeout when the bucket never shows up, its tags first', async () => {
     quickConsistency();
-    strict({ propagationLag: 10_000 });
+    strict({ propagationLag: 10_000, deny: ['s3:TagResource'] });
     await expect(run(await context())).rejects.toMatchObject({ name: 'NoSuchBucket' });
     expect(fake.writes()).toEqual(expect.arrayContaining(['CreateBucketCommand', 'PutBucketTaggingCommand']));
     expect(fake.writes()).not.toContain('PutBucketPolicyCommand');
+  });
+
+  it('created tagged, gives up after the consistency timeout too: the settings went out with the tags', async () => {
+    quickConsistency();
+    strict({ propagationLag: 10_000 });
+    await expect(run(await context())).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    expect(fake.writes()).toEqual(expect.arrayContaining(['CreateBucketCommand', 'PutBucketTaggingCommand', 'PutBucketPolicyCommand']));
+    // Marked ours by CreateBucket itself: a rerun takes it for ssm-setup's.
+    expect(fake.buckets.get(BUCKET)?.tags).toEqual({ ManagedBy: 'ssm-setup' });
   });
 });

@@ -1,0 +1,48 @@
+// Issue 15: the round trips of the log-bucket apply, one after the other (each wave waits for an
+// answer of the one before).
+import { PutBucketTaggingCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { logBucketStep } from '../../../src/steps/log-bucket/index.js';
+import { applyPlanned, converge, kinds, planned } from '../../helpers/aws.js';
+import { type FakeS3Options, fakeS3 } from '../../helpers/fake-s3.js';
+import { callWaves } from '../../helpers/waves.js';
+import { BUCKET, context } from './support.js';
+
+let fake: ReturnType<typeof fakeS3>;
+const strict = (opts: FakeS3Options = {}) => (fake = fakeS3(opts));
+afterEach(() => fake.mock.restore());
+
+const SETTINGS = ['PutBucketEncryption', 'PutBucketLifecycleConfiguration', 'PutBucketPolicy', 'PutBucketVersioning', 'PutPublicAccessBlock'];
+
+/** The waves of the apply alone (the read before it is not counted). */
+async function applyWaves() {
+  const ctx = await context();
+  const plan = await planned(logBucketStep, ctx);
+  const waves = callWaves(ctx.aws.get(S3Client));
+  await applyPlanned(logBucketStep, ctx, plan);
+  return waves.waves();
+}
+
+describe('log-bucket apply: round trips', () => {
+  it('a new bucket tagged by CreateBucket itself: then its tags and every setting at once, two waves', async () => {
+    strict();
+    expect(await applyWaves()).toEqual([['CreateBucket'], [...SETTINGS, 'PutBucketTagging'].sort()]);
+    expect(fake.buckets.get(BUCKET)?.tags).toEqual({ ManagedBy: 'ssm-setup' });
+  });
+
+  it('created untagged (no s3:TagResource): PutBucketTagging first, alone, so a stop after it leaves a bucket marked ours', async () => {
+    strict({ deny: ['s3:TagResource'] });
+    expect(await applyWaves()).toEqual([['CreateBucket'], ['CreateBucket'], ['PutBucketTagging'], SETTINGS]);
+  });
+
+  it('a tagged create whose wave fails in part (PutBucketTagging among them): the rerun finishes the bucket as ours, unmarked', async () => {
+    strict();
+    fake.failOnce(PutBucketTaggingCommand);
+    fake.failOnce(PutBucketVersioningCommand);
+    await expect(converge(logBucketStep, await context())).rejects.toThrow('socket hang up');
+    const rerun = await converge(logBucketStep, await context());
+    expect(kinds(rerun.changes)).toEqual(['versioning']);
+    expect(rerun.changes.every((c) => !c.risk)).toBe(true);
+    expect((await converge(logBucketStep, await context())).changes).toEqual([]);
+  });
+});
