@@ -105,6 +105,13 @@ export interface ReadContext extends PlanInput {
 /** Everything a step may touch while asking or applying: the read context plus the person. */
 export interface StepContext extends ReadContext {
   readonly io: Io;
+  /**
+   * While applying: what the steps that depend on this one need exists now (the key, before its
+   * alias and rotation; the bucket, before its settings), so they may start while this apply
+   * finishes. The outputs given are published at once; the apply's result completes them. A
+   * failure after it still fails the step; what the others did meanwhile stays done.
+   */
+  readonly ready?: (outputs: StepOutputs) => void;
 }
 
 /**

@@ -39,7 +39,9 @@ export function applyOrder(pending: readonly Planned[], entries: readonly StepEn
 
 /**
  * Applies the steps with changes, each as soon as the steps it waits for (`applyOrder`) are
- * applied, so independent steps' round trips overlap; the report keeps run order. The lease is
+ * applied, so independent steps' round trips overlap; the report keeps run order. A concurrent
+ * step may start even before its dependency's apply ends, once that one says what it needs
+ * exists (`StepContext.ready`: the key, before its alias and rotation). The lease is
  * renewed before each step. After a failure no step starts; those in flight finish and keep
  * their status. Ctrl-C (Io.signal) likewise: the calls in flight finish, the clients send
  * nothing more, and the report says which steps were applied, which were cut short, and which
@@ -48,18 +50,29 @@ export function applyOrder(pending: readonly Planned[], entries: readonly StepEn
 export async function applyAll(pending: readonly Planned[], entries: readonly StepEntry[], input: ApplyInput): Promise<void> {
   const { report, ctx, outputs, io, lease } = input;
   const order = applyOrder(pending, entries);
-  const applied = new Map<string, Promise<boolean>>();
+  /** Per step: `ready` when what its dependents need exists (StepContext.ready, or the apply's end), `done` at the end; false when it failed first. */
+  const gates = new Map<string, { ready: Promise<boolean>; done: Promise<boolean> }>();
   const started = new Set<StepReport>();
   const failures: { row: StepReport; err: unknown }[] = [];
   const stopped = () => failures.length > 0 || io.signal?.aborted === true;
   for (const p of pending) {
-    const before = (order.get(p.entry.id) ?? []).map((id) => applied.get(id)!);
+    const concurrent = (id: string) => entries.find((e) => e.id === id)?.concurrent === true;
+    const before = (order.get(p.entry.id) ?? []).map((id) => {
+      const gate = gates.get(id)!;
+      return p.entry.concurrent && concurrent(id) ? gate.ready : gate.done;
+    });
+    let ready = (_ok: boolean) => {};
+    const readyGate = new Promise<boolean>((resolve) => (ready = resolve));
     const run = async (): Promise<boolean> => {
       if (!(await Promise.all(before)).every(Boolean) || stopped()) return false;
       started.add(p.row);
+      const early = (out: StepOutputs) => {
+        publish(outputs, out);
+        ready(true);
+      };
       try {
         await lease?.renewIfDue();
-        const out = await io.task(`Applying ${p.entry.title}`, () => p.step.apply(ctx(), p.state, p.changes));
+        const out = await io.task(`Applying ${p.entry.title}`, () => p.step.apply({ ...ctx(), ready: early }, p.state, p.changes));
         p.row.outputs = publish(outputs, out);
         p.row.status = p.changes.some((c) => c.action === 'create') ? 'created' : 'updated';
         return true;
@@ -68,9 +81,11 @@ export async function applyAll(pending: readonly Planned[], entries: readonly St
         return false;
       }
     };
-    applied.set(p.entry.id, run());
+    const done = run();
+    void done.then(ready);
+    gates.set(p.entry.id, { ready: readyGate, done });
   }
-  await Promise.all(applied.values());
+  await Promise.all([...gates.values()].map((g) => g.done));
   // Whatever a step made of the refused call (a failed batch, a wrapped error): Ctrl-C stopped it.
   if (io.signal?.aborted)
     return interruptedAt(

@@ -23,6 +23,8 @@ interface Spec {
   deps?: string[];
   concurrent?: boolean;
   fail?: boolean;
+  /** Says it is ready (StepContext.ready) as soon as it starts. */
+  early?: boolean;
 }
 
 /**
@@ -33,14 +35,17 @@ function catalog(spec: Record<string, Spec>) {
   const log: string[] = [];
   const inFlight = new Set<string>();
   const gates = new Map<string, () => void>();
+  const seen: Record<string, unknown> = {};
   let maxTogether = 0;
   const entries: StepEntry[] = Object.entries(spec).map(([id, s]) => {
     const step: AnyStep = {
       id,
       read: async () => ({}),
       plan: () => [create(id)],
-      async apply() {
+      async apply(ctx) {
         log.push(`start ${id}`);
+        seen[id] = { ...ctx.outputs };
+        if (s.early) ctx.ready?.({ bucketName: `${id}-out` });
         inFlight.add(id);
         maxTogether = Math.max(maxTogether, inFlight.size);
         await new Promise<void>((resolve) => gates.set(id, resolve));
@@ -62,7 +67,7 @@ function catalog(spec: Record<string, Spec>) {
   const settled = async () => {
     for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
   };
-  return { entries, log, inFlight, release, settled, max: () => maxTogether };
+  return { entries, log, seen, inFlight, release, settled, max: () => maxTogether };
 }
 
 async function run(entries: StepEntry[], io: TestIo) {
@@ -159,6 +164,26 @@ describe('steps applied side by side', () => {
       ['key', 'created'],
       ['bucket', 'skipped'],
       ['policy', 'created'],
+    ]);
+  });
+});
+
+describe('a step that says it is ready', () => {
+  it('lets its dependents start before its apply ends, with the outputs it gave; a failure after it fails only that step', async () => {
+    const c = catalog({ key: { concurrent: true, early: true, fail: true }, bucket: { concurrent: true, deps: ['key'] }, agents: {} });
+    const running = run(c.entries, new TestIo({ 'runner.apply': true }));
+    await c.settled();
+    expect([...c.inFlight].sort()).toEqual(['bucket', 'key']);
+    expect(c.seen.bucket).toEqual({ bucketName: 'key-out' });
+    await c.release('bucket');
+    await c.release('key');
+    const { report } = await running;
+    // Not concurrent: the agents wait for the key's whole apply, which failed.
+    expect(c.log).not.toContain('start agents');
+    expect(report.steps.map((s) => [s.id, s.status])).toEqual([
+      ['key', 'failed'],
+      ['bucket', 'created'],
+      ['agents', 'skipped'],
     ]);
   });
 });

@@ -6,10 +6,14 @@ import { fakeAccount } from '../helpers/fake-account.js';
 import { inProcessCli } from '../helpers/in-process.js';
 
 let interrupt: AbortController;
-/** Presses Ctrl-C once the key has its alias, that is inside the kms-key step. */
-const cli = inProcessCli((region) => fakeAccount({ region }), {
+/**
+ * Presses Ctrl-C once the bucket is created: the key is made, and the steps that need only the
+ * key (the bucket, the operator policy) have started; those that need the bucket have not, as
+ * the bucket (created untagged: no s3:TagResource) waits for S3 to see it before its tags.
+ */
+const cli = inProcessCli((region) => fakeAccount({ region, s3: { deny: ['s3:TagResource'] } }), {
   onTick: () => {
-    if (!interrupt.signal.aborted && cli.account().writes().includes('KMS.CreateAlias')) interrupt.abort();
+    if (!interrupt.signal.aborted && cli.account().writes().includes('S3.CreateBucket')) interrupt.abort();
   },
 });
 beforeEach(() => {
@@ -26,16 +30,19 @@ describe('Ctrl-C while applying', () => {
   const { err } = cli;
   const ssmSetup = (signal: AbortSignal | undefined, ...args: string[]) => cli.json(args, signal ? { signal } : {});
 
-  it('applies nothing after the step in progress, says what was done, exits 130; a rerun converges', async () => {
+  it('starts no step after it, lets those in flight end, says what was done, exits 130; a rerun converges', async () => {
     const { code, report } = await ssmSetup(interrupt.signal, 'init', '--yes');
     expect(code, err()).toBe(130);
     expect(report.ok).toBe(false);
     expect(report.error?.code).toBe('INTERRUPTED');
     const status = Object.fromEntries(report.steps.map((s) => [s.id, s.status]));
     expect(status['kms-key']).toBe('created');
-    expect(status['log-bucket']).toBe('skipped');
-    expect(report.steps.find((s) => s.id === 'log-bucket')?.note).toMatch(/interrupted/);
-    expect(writesButLease().every((w) => w.startsWith('KMS.'))).toBe(true);
+    // In flight at Ctrl-C: these fakes stub `send`, so the bucket's calls all go out and it ends created.
+    expect(status['log-bucket']).toBe('created');
+    expect(status['instance-role']).toBe('skipped');
+    expect(status.preferences).toBe('skipped');
+    expect(report.steps.find((s) => s.id === 'preferences')?.note).toMatch(/interrupted/);
+    expect(writesButLease().filter((w) => /^IAM\.(CreateRole|CreateInstanceProfile)|^SSM\./.test(w))).toEqual([]);
     // The lease's release (one overwrite with a released record) went out after Ctrl-C too.
     expect(cli.account().writes().at(-1)).toBe('SSM.PutParameter');
     expect(err()).toContain('Ctrl-C');

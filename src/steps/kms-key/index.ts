@@ -48,6 +48,10 @@ export const kmsKeyStep: Step<KmsKeyState, KmsChange> = {
       created = true;
     }
     const KeyId = key!.id;
+    // The steps that use the key need its ARN, and a policy that admits CloudWatch Logs (a new
+    // key has it from CreateKey): they may start while the alias and rotation are made.
+    if (!changes.some((c) => c.kind === 'key-policy'))
+      ctx.ready?.({ kmsKeyId: KeyId, kmsKeyArn: key!.arn, kmsKeyAlias: ctx.settings.keyAlias, ...(created ? { kmsKeyChanged: true } : {}) });
     // Once the key exists, its alias, rotation, tags, policy and the strays' deletion do not
     // depend on each other: all in flight at once.
     const change = async (kind: KmsChange, subject?: string): Promise<unknown> => {

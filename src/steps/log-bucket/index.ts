@@ -79,17 +79,24 @@ export const logBucketStep: Step<BucketState, BucketChange> = {
     const wait = (ms: number) => ctx.io.info(`  waiting for S3 to see the new bucket ${bucket.name} (${Math.round(ms / 1000)}s)…`);
     const write = (kind: Exclude<BucketChange, 'create-bucket'>) => () => retryWhile(() => APPLY[kind](s3, bucket, ctx), retryable, wait);
     if (created) {
-      await createBucket(s3, bucket.name, ctx.region, resourceTagsFor(ctx.settings));
-      // Every setting, the tags first: a create retried without tags, or an endpoint that drops
-      // them (moto), leaves them to PutBucketTagging, and an untagged bucket that is already
-      // configured would be taken for someone else's.
+      const tagged = await createBucket(s3, bucket.name, ctx.region, resourceTagsFor(ctx.settings));
       for (const k of BUCKET_SETTINGS) kinds.add(k);
-      await write('tags')();
-      kinds.delete('tags');
+      // Untagged at birth (a create retried without tags, or one an earlier run made), the tags
+      // go first, alone: an untagged bucket that is already configured would be taken for
+      // someone else's. Tagged by CreateBucket, the mark is there already, and PutBucketTagging
+      // (for endpoints that drop tags on create, moto) goes out with the other settings.
+      if (!tagged) {
+        await write('tags')();
+        kinds.delete('tags');
+      }
     }
+    const out = { bucketName: bucket.name, bucketArn: bucketArn(ctx.identity.partition, bucket.name), s3Prefix: ctx.settings.s3Prefix };
+    // The steps that name the bucket (the instance policy, the preferences) need it to exist,
+    // marked as ours: they may start while its settings are written.
+    ctx.ready?.(out);
     // The settings do not depend on each other: all in flight at once.
     await allInOrder(BUCKET_SETTINGS.filter((k) => kinds.has(k)).map(write));
-    return { bucketName: bucket.name, bucketArn: bucketArn(ctx.identity.partition, bucket.name), s3Prefix: ctx.settings.s3Prefix };
+    return out;
   },
 
   outputs: (state) => (state.kind === 'present' ? { bucketName: state.bucket.name, bucketArn: state.bucket.arn, s3Prefix: state.prefix } : undefined),
@@ -136,9 +143,10 @@ const notYetVisible = (err: unknown) => ['NoSuchBucket', 'OperationAborted'].inc
  * Creates the bucket with its tags in the same call, so a run interrupted right after still
  * left a bucket marked as ours. Tagging on create needs s3:TagResource; without it (or where
  * tags on create are refused) the bucket is created untagged and PutBucketTagging, which
- * follows at once, tags it.
+ * follows at once, tags it. Returns whether CreateBucket took the tags: false for an untagged
+ * create, and for a bucket an earlier run made (BucketAlreadyOwnedByYou), tagged or not.
  */
-async function createBucket(s3: S3Client, Bucket: string, region: string, tags: Record<string, string>): Promise<void> {
+async function createBucket(s3: S3Client, Bucket: string, region: string, tags: Record<string, string>): Promise<boolean> {
   // us-east-1 takes no LocationConstraint (its own name is InvalidLocationConstraint), and an
   // empty CreateBucketConfiguration element is MalformedXML: there, without tags, send none.
   const location = region === 'us-east-1' ? {} : { LocationConstraint: region as BucketLocationConstraint };
@@ -147,12 +155,16 @@ async function createBucket(s3: S3Client, Bucket: string, region: string, tags: 
     await s3.send(new CreateBucketCommand({ Bucket, ...(Object.keys(config).length ? { CreateBucketConfiguration: config } : {}) }));
   };
   try {
-    await create(tagList(tags)).catch((err: unknown) => {
-      if (isAccessDenied(err) || TAGS_REFUSED.includes(errorName(err))) return create();
-      throw err;
-    });
+    return await create(tagList(tags)).then(
+      () => true,
+      async (err: unknown) => {
+        if (!isAccessDenied(err) && !TAGS_REFUSED.includes(errorName(err))) throw err;
+        await create();
+        return false;
+      },
+    );
   } catch (err) {
-    if (errorName(err) === 'BucketAlreadyOwnedByYou') return; // an earlier, interrupted run made it
+    if (errorName(err) === 'BucketAlreadyOwnedByYou') return false; // an earlier, interrupted run made it
     if (errorName(err) === 'BucketAlreadyExists') throw nameTaken(Bucket);
     throw err;
   }
