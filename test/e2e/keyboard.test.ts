@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ListAliasesCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { endpoint, kms, reset, runCli, sdk, setupWrites } from './harness.js';
 import { type LossyProxy, startLossyProxy } from './lossy-proxy.js';
@@ -27,6 +28,13 @@ const home = () => mkdtempSync(join(tmpdir(), 'ssm-setup-keys-'));
 const bucketExists = () =>
   sdk(S3Client)
     .send(new HeadBucketCommand({ Bucket: BUCKET }))
+    .then(
+      () => true,
+      () => false,
+    );
+const preferencesExist = () =>
+  sdk(SSMClient)
+    .send(new GetDocumentCommand({ Name: 'SSM-SessionManagerRunShell' }))
     .then(
       () => true,
       () => false,
@@ -55,7 +63,7 @@ describe('an operator at the keyboard', () => {
     expect(plan.code, plan.stdout).toBe(0);
   });
 
-  it('Ctrl-C while applying: the call in flight finishes, nothing more is applied, exit 130; a rerun converges', async () => {
+  it('Ctrl-C while applying: the calls in flight finish, no step starts after it, exit 130; a rerun converges', async () => {
     // CreateBucket is held 3 s on its way to moto, so Ctrl-C lands while it is in flight.
     proxy = await startLossyProxy(endpoint(), () => false, {
       holdMs: (r) => (r.method === 'PUT' && new RegExp(`^/${BUCKET}/?(\\?x-id=CreateBucket)?$`).test(r.path) ? 3000 : 0),
@@ -66,15 +74,17 @@ describe('an operator at the keyboard', () => {
     term.send('C-c');
     const screen = await term.waitFor(/EXIT=\d+/);
     expect(screen).toContain('Ctrl-C: stopping after the AWS call in flight');
-    expect(screen).toMatch(/skipped \(not applied: interrupted \(Ctrl-C\)\): log-group/);
+    // The steps that need the bucket never started; those beside it (the log group) ended as they did.
+    expect(screen).toMatch(/skipped \(not applied: interrupted \(Ctrl-C\)\): instance-role, preferences/);
     expect(screen).toContain('EXIT=130');
-    // The CreateBucket in flight was carried out; the log group after it was never made.
+    // The CreateBucket in flight was carried out; the preferences after it were never written.
     expect(await bucketExists()).toBe(true);
-    expect(await groups()).toEqual([]);
+    expect(await preferencesExist()).toBe(false);
 
     const rerun = await runCli(['init', '--yes', '--cloudwatch-logs']);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(await groups()).toEqual([GROUP]);
+    expect(await preferencesExist()).toBe(true);
     // No orphan: one key, with its alias.
     expect((await kms().send(new ListKeysCommand({}))).Keys).toHaveLength(1);
     expect(((await kms().send(new ListAliasesCommand({}))).Aliases ?? []).map((a) => a.AliasName)).toContain('alias/ssm-session-manager');
