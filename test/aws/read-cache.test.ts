@@ -23,6 +23,16 @@ describe('withReadCache', () => {
     expect(aws.recorder.calls.map((c) => c.operation)).toEqual(['DescribeKey']);
   });
 
+  it('the same input with its fields set in another order is the same read', async () => {
+    const aws = clients();
+    const kms = aws.get(KMSClient);
+    await aws.withReadCache(async () => {
+      await kms.send(new DescribeKeyCommand({ KeyId: 'alias/x', GrantTokens: ['t'] }));
+      await kms.send(new DescribeKeyCommand({ GrantTokens: ['t'], KeyId: 'alias/x' }));
+    });
+    expect(received.filter((r) => r.startsWith('TrentService.DescribeKey'))).toHaveLength(1);
+  });
+
   it('another input is another read; writes are always sent; outside the span nothing is shared', async () => {
     const aws = clients();
     const kms = aws.get(KMSClient);

@@ -27,11 +27,11 @@ export interface CliRun {
   writes: CallRecord[];
 }
 
-/** Runs the built CLI as a child process against the emulator, with fake credentials. */
-export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+/** Runs the built CLI (or the launcher `bin`, e.g. of a copy of bin/ and dist/) as a child process against the emulator, with fake credentials. */
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; bin?: string } = {}): Promise<CliRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ssm-setup-e2e-'));
   const log = join(dir, 'calls.jsonl');
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
     cwd: opts.cwd ?? dir,
     env: motoEnv(endpoint(), { SSM_SETUP_CALL_LOG: log, CI: 'true', ...opts.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
