@@ -25,9 +25,10 @@ import { type PolicyDocument, parsePolicy } from '../../../src/policies/types.js
 import { instanceRoleStep } from '../../../src/steps/instance-role/index.js';
 import { desiredInstancePolicy, instanceRoleNote } from '../../../src/steps/instance-role/plan.js';
 import { converge, kinds } from '../../helpers/aws.js';
-import { callOrder, ec2Error, type FakeEc2, fakeEc2 } from '../../helpers/fake-ec2.js';
-import { fakeIam, profileArnOf } from '../../helpers/fake-iam.js';
+import { callOrder, ec2Error, type FakeEc2 } from '../../helpers/fake-ec2.js';
+import { type FakeIam, profileArnOf } from '../../helpers/fake-iam.js';
 import { ACCOUNT, makeContext, REGION } from '../../helpers/fixtures.js';
+import { iamAndEc2Each } from '../../helpers/iam-ec2.js';
 import { TestIo } from '../../helpers/test-io.js';
 
 const POLICY = 'SSMSessionManagerInstancePolicy';
@@ -60,17 +61,11 @@ const reordered = (v: unknown): unknown => {
   return v;
 };
 
-let fake: ReturnType<typeof fakeIam>;
-/** The EC2 side (instances, their profile associations): the shared fake, which knows the IAM fake's profiles. */
+let fake: FakeIam;
 let ec2: FakeEc2;
-beforeEach(() => {
-  fake = fakeIam();
-  // After fakeIam (its own EC2 stub gives way to this one); restored first.
-  ec2 = fakeEc2({ profiles: (name) => fake.profiles.get(name)?.arn });
-});
-afterEach(() => {
-  ec2.restore();
-  fake.restore();
+iamAndEc2Each((iam, e) => {
+  fake = iam;
+  ec2 = e;
 });
 
 /** A running instance in the EC2 world (replaced if there), as ctx.targets() resolves it. */

@@ -3,14 +3,15 @@
 // and the record of the profiles ssm-setup associates (PROFILE_ASSOCIATED_TAG) that `destroy` reads.
 import { AssociateIamInstanceProfileCommand, CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StepContext, TargetInstance } from '../../../src/core/step.js';
 import { instanceRoleStep } from '../../../src/steps/instance-role/index.js';
 import { PROFILE_ASSOCIATED_TAG } from '../../../src/steps/instance-role/read.js';
 import { converge, kinds, planned } from '../../helpers/aws.js';
-import { ec2Error, type FakeEc2, fakeEc2 } from '../../helpers/fake-ec2.js';
-import { fakeIam, profileArnOf } from '../../helpers/fake-iam.js';
+import { ec2Error, type FakeEc2 } from '../../helpers/fake-ec2.js';
+import { type FakeIam, profileArnOf } from '../../helpers/fake-iam.js';
 import { ACCOUNT, makeContext, REGION } from '../../helpers/fixtures.js';
+import { iamAndEc2Each } from '../../helpers/iam-ec2.js';
 import { TestIo } from '../../helpers/test-io.js';
 
 const ROLE = 'SSMSessionManagerInstanceRole';
@@ -18,15 +19,11 @@ const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-12
 const BARE = 'i-0bbbbbbbbbbbbbbb2';
 const FULL = 'i-0ccccccccccccccc3';
 
-let fake: ReturnType<typeof fakeIam>;
+let fake: FakeIam;
 let ec2: FakeEc2;
-beforeEach(() => {
-  fake = fakeIam();
-  ec2 = fakeEc2({ profiles: (name) => fake.profiles.get(name)?.arn });
-});
-afterEach(() => {
-  ec2.restore();
-  fake.restore();
+iamAndEc2Each((iam, e) => {
+  fake = iam;
+  ec2 = e;
 });
 
 const target = (id: string, tags: Record<string, string> = {}): TargetInstance => {

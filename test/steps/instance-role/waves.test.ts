@@ -2,14 +2,15 @@
 // an answer of the one before): what needs only names goes out at once.
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreatePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StepContext, TargetInstance } from '../../../src/core/step.js';
 import { instanceRoleStep } from '../../../src/steps/instance-role/index.js';
 import { readInstanceRole } from '../../../src/steps/instance-role/read.js';
 import { applyPlanned, converge, kinds, planned } from '../../helpers/aws.js';
-import { type FakeEc2, fakeEc2 } from '../../helpers/fake-ec2.js';
-import { fakeIam, profileArnOf } from '../../helpers/fake-iam.js';
+import type { FakeEc2 } from '../../helpers/fake-ec2.js';
+import { type FakeIam, profileArnOf } from '../../helpers/fake-iam.js';
 import { ACCOUNT, makeContext, REGION } from '../../helpers/fixtures.js';
+import { iamAndEc2Each } from '../../helpers/iam-ec2.js';
 import { callWaves } from '../../helpers/waves.js';
 
 const ROLE = 'SSMSessionManagerInstanceRole';
@@ -18,15 +19,11 @@ const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-12
 const BARE = 'i-0bbbbbbbbbbbbbbb2';
 const APP = 'i-0aaaaaaaaaaaaaaa1';
 
-let fake: ReturnType<typeof fakeIam>;
+let fake: FakeIam;
 let ec2: FakeEc2;
-beforeEach(() => {
-  fake = fakeIam();
-  ec2 = fakeEc2({ profiles: (name) => fake.profiles.get(name)?.arn });
-});
-afterEach(() => {
-  ec2.restore();
-  fake.restore();
+iamAndEc2Each((iam, e) => {
+  fake = iam;
+  ec2 = e;
 });
 
 const target = (id: string, profile?: string): TargetInstance => {
