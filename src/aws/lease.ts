@@ -39,7 +39,10 @@ export { describeLease, isFree, LEASE_PARAMETER, type LeaseRecord, type LeaseSta
  * goes unseen: the create makes version 1 all the same (so does a release by an older
  * ssm-setup, which deleted the lease). Every other write in between, a delete followed by a
  * write included, moves the version and is detected (short of a delete followed by exactly as
- * many writes as the version read, all within one run's plan).
+ * many writes as the version read, all within one run's plan). Known weakness: with three or
+ * more runs overwriting the same free version at once, a loser puts back the version before its
+ * own write, which may be another loser's record: the winner applies while the record names a
+ * run that stopped, so others see LEASE_HELD until it expires (10 minutes, or --force-unlock).
  */
 
 /** How long a lease lasts unless renewed, and how often a held lease looks whether it is due; tests shorten them. */
@@ -243,29 +246,19 @@ export class Lease {
 
   /**
    * Gives the lease up if this run still holds it (never another run's): overwrites it with a
-   * released record, or deletes it (`remove`, after a read that it is still ours). Well within
-   * its time our lease cannot have been taken over, so the overwrite goes out at once, one call,
-   * and its version proves it came right after our last write; if not (a --force-unlock
-   * meanwhile), the value it replaced is put back. A lease that may have expired, or was lost,
-   * is read first.
+   * released record, or deletes it (`remove`). Read first, always: our last write need not be
+   * the current one (a loser of the take put our value back after us, a --force-unlock), and a
+   * blind write checked against our version could leave our own held record standing.
    */
   async release(opts: { remove?: boolean } = {}): Promise<void> {
     clearInterval(this.timer);
-    const lost = await this.busy.then(
-      () => false,
-      () => true,
-    );
-    // A tenth of its time to spare: the clocks of two hosts may differ a little.
-    const live = !lost && Date.parse(this.record.expires) - Date.now() > leaseTiming.ttlMs / 10;
-    if (opts.remove || !live) {
-      const current = await readLease(this.aws);
-      if (!current || !heldBy(current.record, this.record)) return;
-      if (opts.remove) {
-        await unlessMissing(this.aws.get(SSMClient).send(new DeleteParameterCommand({ Name: LEASE_PARAMETER })), 'ParameterNotFound');
-        return;
-      }
-      this.version = current.version;
+    await this.busy.catch(() => {});
+    const current = await readLease(this.aws);
+    if (!current || !heldBy(current.record, this.record)) return;
+    if (opts.remove) {
+      await unlessMissing(this.aws.get(SSMClient).send(new DeleteParameterCommand({ Name: LEASE_PARAMETER })), 'ParameterNotFound');
+      return;
     }
-    await firstAfter(this.aws, this.version, await overwrite(this.aws, JSON.stringify(releasedOf(this.record))));
+    await overwrite(this.aws, JSON.stringify(releasedOf(this.record)));
   }
 }

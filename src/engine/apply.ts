@@ -53,7 +53,8 @@ export async function applyAll(pending: readonly Planned[], entries: readonly St
   /** Per step: `ready` when what its dependents need exists (StepContext.ready, or the apply's end), `done` at the end; false when it failed first. */
   const gates = new Map<string, { ready: Promise<boolean>; done: Promise<boolean> }>();
   const started = new Set<StepReport>();
-  const failures: { row: StepReport; err: unknown }[] = [];
+  /** `interrupted`: it failed after Ctrl-C (whatever the step made of the refused call), not on its own. */
+  const failures: { row: StepReport; err: unknown; interrupted: boolean }[] = [];
   const stopped = () => failures.length > 0 || io.signal?.aborted === true;
   for (const p of pending) {
     const concurrent = (id: string) => entries.find((e) => e.id === id)?.concurrent === true;
@@ -77,7 +78,7 @@ export async function applyAll(pending: readonly Planned[], entries: readonly St
         p.row.status = p.changes.some((c) => c.action === 'create') ? 'created' : 'updated';
         return true;
       } catch (err) {
-        failures.push({ row: p.row, err });
+        failures.push({ row: p.row, err, interrupted: io.signal?.aborted === true });
         return false;
       }
     };
@@ -86,15 +87,16 @@ export async function applyAll(pending: readonly Planned[], entries: readonly St
     gates.set(p.entry.id, { ready: readyGate, done });
   }
   await Promise.all([...gates.values()].map((g) => g.done));
-  // Whatever a step made of the refused call (a failed batch, a wrapped error): Ctrl-C stopped it.
+  // A failure of its own, before Ctrl-C, is reported as such; the rest as interrupted.
+  const rows = report.steps;
+  for (const f of failures.filter((f) => !f.interrupted).sort((a, b) => rows.indexOf(a.row) - rows.indexOf(b.row)))
+    fail(report, f.row, f.err, io, input.rerun());
   if (io.signal?.aborted)
-    return interruptedAt(
+    interruptedAt(
       report,
       pending.map((p) => p.row),
       started,
     );
-  const rows = report.steps;
-  for (const f of failures.sort((a, b) => rows.indexOf(a.row) - rows.indexOf(b.row))) fail(report, f.row, f.err, io, input.rerun());
 }
 
 /**

@@ -203,12 +203,12 @@ describe('forceUnlock', () => {
 describe('a released lease', () => {
   const RELEASED: LeaseRecord = { ...BOB, expires: new Date(T0 - MINUTE).toISOString(), released: new Date(T0 - MINUTE).toISOString() };
 
-  it('is one overwrite at the end, the same record plus `released`, the next version of our take', async () => {
+  it('is a read, then one overwrite at the end: the same record plus `released`, the next version of our take', async () => {
     const lease = await takeLease(aws(), IDENTITY, 'ssm-setup init');
     vi.setSystemTime(T0 + 2 * MINUTE);
     await lease.release();
-    expect(fake.calls()).toEqual(['PutParameterCommand', 'PutParameterCommand']);
-    expect(fake.mock.calls()[1]!.args[0].input).toMatchObject({ Overwrite: true });
+    expect(fake.calls()).toEqual(['PutParameterCommand', 'GetParameterCommand', 'PutParameterCommand']);
+    expect(fake.mock.calls()[2]!.args[0].input).toMatchObject({ Overwrite: true });
     const at = new Date(T0 + 2 * MINUTE).toISOString();
     expect(fake.value(LEASE_PARAMETER)).toEqual({ holder: ME, command: 'ssm-setup init', started: new Date(T0).toISOString(), expires: at, released: at });
     expect(fake.params.get(LEASE_PARAMETER)!.versions.map((v) => v.version)).toEqual([1, 2]);
@@ -321,7 +321,7 @@ describe('takeLease with the lease read before the plan (`seen`)', () => {
     expect(lease.undisturbed).toBe(true);
     expect(versions()).toEqual([1, 2, 3]);
     await lease.release();
-    expect(fake.calls()).toEqual(['PutParameterCommand', 'PutParameterCommand']);
+    expect(fake.calls()).toEqual(['PutParameterCommand', 'GetParameterCommand', 'PutParameterCommand']);
     expect(versions()).toEqual([1, 2, 3, 4]);
   });
 
@@ -416,7 +416,19 @@ describe('takeLease with the lease read before the plan (`seen`)', () => {
     fake.mock.resetHistory();
     const undisturbed = await withLease(aws(), IDENTITY, 'ssm-setup init', new TestIo(), async (l) => l.undisturbed, { seen });
     expect(undisturbed).toBe(true);
-    expect(fake.calls()).toEqual(['PutParameterCommand', 'PutParameterCommand']);
+    expect(fake.calls()).toEqual(['PutParameterCommand', 'GetParameterCommand', 'PutParameterCommand']);
+  });
+
+  it('after a race of two takes, the winner releases it even though the loser put its value back after it (review)', async () => {
+    fake.put(LEASE_PARAMETER, RELEASED);
+    const seen = (await readLease(aws()))!;
+    // We win (version 2); the loser's overwrite (3) and its put-back of our value (4) come after.
+    const lease = await takeLease(aws(), IDENTITY, 'ssm-setup init', seen);
+    const ours = fake.value(LEASE_PARAMETER);
+    fake.put(LEASE_PARAMETER, { ...BOB, started: new Date(T0).toISOString() });
+    fake.put(LEASE_PARAMETER, ours as object);
+    await lease.release();
+    expect(fake.value(LEASE_PARAMETER)).toMatchObject({ holder: ME, released: expect.any(String) });
   });
 });
 

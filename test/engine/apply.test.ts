@@ -168,6 +168,42 @@ describe('steps applied side by side', () => {
   });
 });
 
+describe('failures side by side (review)', () => {
+  it('two steps that fail in flight together are both failed with their own error, neither said "not run"', async () => {
+    const c = catalog({
+      key: { concurrent: true },
+      bucket: { concurrent: true, deps: ['key'], fail: true },
+      policy: { concurrent: true, deps: ['key'], fail: true },
+    });
+    const running = run(c.entries, new TestIo({ 'runner.apply': true }));
+    await c.release('key');
+    await c.release('bucket');
+    await c.release('policy');
+    const { report } = await running;
+    expect(report.steps.map((s) => [s.id, s.status, s.error?.code, s.note])).toEqual([
+      ['key', 'created', undefined, undefined],
+      ['bucket', 'failed', 'ACCESS_DENIED', undefined],
+      ['policy', 'failed', 'ACCESS_DENIED', undefined],
+    ]);
+  });
+
+  it('a step that failed on its own before Ctrl-C keeps its error; the run still ends INTERRUPTED', async () => {
+    const controller = new AbortController();
+    const c = catalog({ bucket: { concurrent: true, fail: true }, policy: { concurrent: true } });
+    const running = run(c.entries, new TestIo({ 'runner.apply': true }, { signal: controller.signal }));
+    await c.release('bucket');
+    await c.settled();
+    controller.abort();
+    await c.release('policy');
+    const { report } = await running;
+    expect(report.error?.code).toBe('INTERRUPTED');
+    expect(report.steps.map((s) => [s.id, s.status, s.error?.code])).toEqual([
+      ['bucket', 'failed', 'ACCESS_DENIED'],
+      ['policy', 'created', undefined],
+    ]);
+  });
+});
+
 describe('a step that says it is ready', () => {
   it('lets its dependents start before its apply ends, with the outputs it gave; a failure after it fails only that step', async () => {
     const c = catalog({ key: { concurrent: true, early: true, fail: true }, bucket: { concurrent: true, deps: ['key'] }, agents: {} });

@@ -106,8 +106,8 @@ describe('the lease of a run', () => {
     const { report } = await run(entries, new TestIo({ 'runner.apply': true }, { interactive: false }));
     expect(report.ok).toBe(true);
     expect(log).toEqual(['read a', 'read b', 'lease', 'apply a (lease held)', 'apply b (lease held)']);
-    // The lease was read first (before the plan's reads), then taken over in one write and released in one.
-    expect(fake.calls()).toEqual(['GetParameterCommand', 'PutParameterCommand', 'PutParameterCommand']);
+    // The lease was read first (before the plan's reads), then taken over in one write; released after a read.
+    expect(fake.calls()).toEqual(['GetParameterCommand', 'PutParameterCommand', 'GetParameterCommand', 'PutParameterCommand']);
     expect(released()).toBe(true);
   });
 
