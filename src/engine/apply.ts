@@ -56,12 +56,10 @@ export async function applyAll(pending: readonly Planned[], entries: readonly St
   /** `interrupted`: it failed after Ctrl-C (whatever the step made of the refused call), not on its own. */
   const failures: { row: StepReport; err: unknown; interrupted: boolean }[] = [];
   const stopped = () => failures.length > 0 || io.signal?.aborted === true;
+  const concurrent = new Set(pending.filter((p) => p.entry.concurrent).map((p) => p.entry.id));
   for (const p of pending) {
-    const concurrent = (id: string) => entries.find((e) => e.id === id)?.concurrent === true;
-    const before = (order.get(p.entry.id) ?? []).map((id) => {
-      const gate = gates.get(id)!;
-      return p.entry.concurrent && concurrent(id) ? gate.ready : gate.done;
-    });
+    // Between concurrent steps, a dependency's `ready` is enough; anything else waits for the end.
+    const before = (order.get(p.entry.id) ?? []).map((id) => (concurrent.has(p.entry.id) && concurrent.has(id) ? gates.get(id)!.ready : gates.get(id)!.done));
     let ready = (_ok: boolean) => {};
     const readyGate = new Promise<boolean>((resolve) => (ready = resolve));
     const run = async (): Promise<boolean> => {
@@ -89,8 +87,10 @@ export async function applyAll(pending: readonly Planned[], entries: readonly St
   await Promise.all([...gates.values()].map((g) => g.done));
   // A failure of its own, before Ctrl-C, is reported as such; the rest as interrupted.
   const rows = report.steps;
-  for (const f of failures.filter((f) => !f.interrupted).sort((a, b) => rows.indexOf(a.row) - rows.indexOf(b.row)))
-    fail(report, f.row, f.err, io, input.rerun());
+  const own = failures.filter((f) => !f.interrupted).sort((a, b) => rows.indexOf(a.row) - rows.indexOf(b.row));
+  // All failed first: reporting one marks the pending steps after it as not run, not the others that failed.
+  for (const f of own) f.row.status = 'failed';
+  for (const f of own) fail(report, f.row, f.err, io, input.rerun());
   if (io.signal?.aborted)
     interruptedAt(
       report,

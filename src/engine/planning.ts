@@ -142,8 +142,6 @@ export function fail(report: RunReport, row: StepReport, err: unknown, io: Io, r
   const e: SetupError = toStepError(row.id, err, rerun);
   row.status = 'failed';
   row.error = errorView(e);
-  // Marked "not run" by a failure beside it (engine/apply.ts) before its own was reported.
-  if (row.note?.startsWith('not run: ') || row.note?.startsWith('not applied: ')) row.note = undefined;
   for (const line of causeLines(e)) io.debug(`  ${line}`);
   if (e instanceof StepError && e.outputs) row.outputs = e.outputs as StepReport['outputs'];
   report.ok = false;

@@ -50,8 +50,14 @@ export const kmsKeyStep: Step<KmsKeyState, KmsChange> = {
     const KeyId = key!.id;
     // The steps that use the key need its ARN, and a policy that admits CloudWatch Logs (a new
     // key has it from CreateKey): they may start while the alias and rotation are made.
-    if (!changes.some((c) => c.kind === 'key-policy'))
-      ctx.ready?.({ kmsKeyId: KeyId, kmsKeyArn: key!.arn, kmsKeyAlias: ctx.settings.keyAlias, ...(created ? { kmsKeyChanged: true } : {}) });
+    // Later steps that use the key at once (log-group) retry while KMS catches up (`kmsKeyChanged`).
+    const outputs = () => ({
+      kmsKeyId: KeyId,
+      kmsKeyArn: key!.arn,
+      kmsKeyAlias: ctx.settings.keyAlias,
+      ...(created || policyChanged ? { kmsKeyChanged: true } : {}),
+    });
+    if (!changes.some((c) => c.kind === 'key-policy')) ctx.ready?.(outputs());
     // Once the key exists, its alias, rotation, tags, policy and the strays' deletion do not
     // depend on each other: all in flight at once.
     const change = async (kind: KmsChange, subject?: string): Promise<unknown> => {
@@ -74,8 +80,7 @@ export const kmsKeyStep: Step<KmsKeyState, KmsChange> = {
       }
     };
     await allInOrder(changes.filter((c) => c.kind !== 'create-key').map((c) => () => change(c.kind, c.subject)));
-    // Later steps that use the key at once (log-group) retry while KMS catches up.
-    return { kmsKeyId: key!.id, kmsKeyArn: key!.arn, kmsKeyAlias: ctx.settings.keyAlias, ...(created || policyChanged ? { kmsKeyChanged: true } : {}) };
+    return outputs();
   },
 
   outputs: (state) => (state.kind === 'present' ? { kmsKeyId: state.key.id, kmsKeyArn: state.key.arn, kmsKeyAlias: state.alias } : undefined),
