@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import { limiter } from '../base/batch.js';
 import { AbortedError, AwsError, UsageError } from '../base/errors.js';
 import type { AwsTarget, ClientClass, Clients, Identity } from '../core/clients.js';
@@ -12,6 +14,9 @@ export type { AwsTarget, Identity } from '../core/clients.js';
  * queue. Throttling beyond that is the SDK's adaptive retry mode's to absorb.
  */
 export const IN_FLIGHT_PER_SERVICE = 8;
+
+/** Node's diagnostics channel of every outgoing HTTP request, as it is created. */
+const HTTP_REQUEST_START = 'http.client.request.start';
 
 /** The part of an SDK v3 client the factory touches. */
 interface SdkClient {
@@ -69,6 +74,36 @@ export class AwsClients implements Clients {
       cache.set(Client, client);
     }
     return client;
+  }
+
+  /**
+   * Node's diagnostics channel shows each HTTP request as it is created (any client's: the first
+   * calls of a run start together, in one turn of the event loop); a request's 'finish' is its
+   * hand-over to the operating system. Resolves when every request started since has been
+   * handed over (or has failed).
+   */
+  sent(orWhen: Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let pending = 0;
+      const done = () => {
+        unsubscribe(HTTP_REQUEST_START, started);
+        resolve();
+      };
+      const started = (message: unknown) => {
+        const { request } = message as { request: ClientRequest };
+        pending++;
+        let ended = false;
+        const end = () => {
+          if (ended) return;
+          ended = true;
+          if (--pending === 0) done();
+        };
+        request.once('finish', end);
+        request.once('close', end);
+      };
+      subscribe(HTTP_REQUEST_START, started);
+      orWhen.then(done, done);
+    });
   }
 
   evenIfInterrupted<T>(work: () => Promise<T>): Promise<T> {

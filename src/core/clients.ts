@@ -59,4 +59,12 @@ export interface Clients {
   evenIfInterrupted<T>(work: () => Promise<T>): Promise<T>;
   /** sts:GetCallerIdentity, once per run; an AwsError when the credentials are not usable. */
   identity(): Promise<Identity>;
+  /**
+   * Resolves once the HTTP requests started from now on have been handed to the operating
+   * system (the first calls of a run start together), or when
+   * `orWhen` settles if that comes first (a test's mocked `send` sends nothing). CPU work started
+   * then, such as compiling the steps' modules, overlaps the round trip instead of holding the
+   * request back.
+   */
+  sent(orWhen: Promise<unknown>): Promise<void>;
 }

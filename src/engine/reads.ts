@@ -3,7 +3,8 @@ import type { StepEntry } from './catalog.js';
 
 /**
  * Imports the modules of `entries` (each brings its SDK client) all at once: the runner starts
- * it before the identity call, so the modules load while that call is in flight.
+ * it once the identity call has gone out (Clients.sent), so the modules load while that call is
+ * in flight instead of holding it back.
  */
 export function loadSteps(entries: readonly StepEntry[]): Promise<Map<string, AnyStep>> {
   const loading = Promise.all(entries.map(async (e) => [e.id, await e.load()] as const)).then((all) => new Map<string, AnyStep>(all));

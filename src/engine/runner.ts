@@ -11,7 +11,6 @@ import type { Change, StepContext, StepOutputs, TargetInstance } from '../core/s
 import { applyAll, verify } from './apply.js';
 import { LOCAL_STEPS, type StepEntry } from './catalog.js';
 import { confirmChanges } from './confirm.js';
-import { deployedSettings } from './deployed.js';
 import { type Plan, pendingOf, planKey, planSteps } from './planning.js';
 import { loadSteps, startReads } from './reads.js';
 import { rerunCommand } from './rerun.js';
@@ -69,7 +68,6 @@ export interface RunResult {
 export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const { io, aws, catalog } = opts;
   const order = withDependencies(opts.selected, catalog);
-  const loading = loadSteps(order);
   // The lease as it is before the plan's first read, beside the identity: a lease taken later
   // that proves nobody held it since (Lease.undisturbed) spares the plan under it.
   const leaseRead =
@@ -79,7 +77,10 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
           () => undefined,
         )
       : undefined;
-  const [identity, seen] = await Promise.all([aws.identity(), leaseRead]);
+  const first = Promise.all([aws.identity(), leaseRead]);
+  // The steps' modules (each with its SDK client) compile while those calls are in flight.
+  const loading = aws.sent(first).then(() => loadSteps(order));
+  const [identity, seen] = await first;
   const region = aws.target.region;
   let loaded = opts.loaded;
   const outputs: StepOutputs = {};
@@ -193,7 +194,8 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
 /** The deployed settings; when they cannot be read, the plan (which reads the same) says why in its step. */
 async function deployed(ctx: StepContext, stepIds: readonly string[], io: Io): Promise<Record<string, unknown>> {
   try {
-    return await deployedSettings(ctx, stepIds);
+    // Imported here: it brings the SDK clients of the steps it reads, which load while the first calls are in flight.
+    return await (await import('./deployed.js')).deployedSettings(ctx, stepIds);
   } catch (err) {
     if (err instanceof AbortedError) throw err;
     io.debug(`  the deployed settings could not be read (${(err as Error).name}: ${(err as Error).message}); built-in defaults apply`);
