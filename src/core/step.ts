@@ -112,6 +112,14 @@ export interface StepContext extends ReadContext {
    * failure after it still fails the step; what the others did meanwhile stays done.
    */
   readonly ready?: (outputs: StepOutputs) => void;
+  /**
+   * While applying, for a dependency the step starts before (`StepEntry.startsBefore`): a
+   * promise that resolves when that dependency's outputs are published (its `ready`, or the end
+   * of its apply, failed or not), or undefined when it applies nothing in this run (its outputs
+   * are there already, or it cannot make them). The step awaits it before the first call that
+   * names those outputs.
+   */
+  readonly after?: (stepId: string) => Promise<void> | undefined;
 }
 
 /**
@@ -170,5 +178,11 @@ export interface StepEntry {
    * show (the agents after the instance role and the VPC endpoints).
    */
   readonly concurrent?: boolean;
+  /**
+   * Dependencies a concurrent step does not wait for to start its apply: it waits for them
+   * itself (StepContext.after) at the first call that needs their outputs. The bucket is
+   * created beside the key; only its encryption names the key.
+   */
+  readonly startsBefore?: readonly string[];
   readonly load: () => Promise<AnyStep>;
 }

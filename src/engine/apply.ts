@@ -41,7 +41,9 @@ export function applyOrder(pending: readonly Planned[], entries: readonly StepEn
  * Applies the steps with changes, each as soon as the steps it waits for (`applyOrder`) are
  * applied, so independent steps' round trips overlap; the report keeps run order. A concurrent
  * step may start even before its dependency's apply ends, once that one says what it needs
- * exists (`StepContext.ready`: the key, before its alias and rotation). The lease is
+ * exists (`StepContext.ready`: the key, before its alias and rotation), and one that says so
+ * (`StepEntry.startsBefore`) before its dependency, awaiting it at the call that needs it
+ * (`StepContext.after`: the bucket's create beside the key's). The lease is
  * renewed before each step. After a failure no step starts; those in flight finish and keep
  * their status. Ctrl-C (Io.signal) likewise: the calls in flight finish, the clients send
  * nothing more, and the report says which steps were applied, which were cut short, and which
@@ -59,7 +61,13 @@ export async function applyAll(pending: readonly Planned[], entries: readonly St
   const concurrent = new Set(pending.filter((p) => p.entry.concurrent).map((p) => p.entry.id));
   for (const p of pending) {
     // Between concurrent steps, a dependency's `ready` is enough; anything else waits for the end.
-    const before = (order.get(p.entry.id) ?? []).map((id) => (concurrent.has(p.entry.id) && concurrent.has(id) ? gates.get(id)!.ready : gates.get(id)!.done));
+    const inside = new Set(concurrent.has(p.entry.id) ? (p.entry.startsBefore ?? []) : []);
+    const waits = order.get(p.entry.id) ?? [];
+    const before = waits
+      .filter((id) => !inside.has(id))
+      .map((id) => (concurrent.has(p.entry.id) && concurrent.has(id) ? gates.get(id)!.ready : gates.get(id)!.done));
+    // What it starts before, it awaits itself (StepContext.after).
+    const after = (id: string) => (inside.has(id) && waits.includes(id) ? gates.get(id)!.ready.then(() => {}) : undefined);
     let ready = (_ok: boolean) => {};
     const readyGate = new Promise<boolean>((resolve) => (ready = resolve));
     const run = async (): Promise<boolean> => {
@@ -71,7 +79,7 @@ export async function applyAll(pending: readonly Planned[], entries: readonly St
       };
       try {
         await lease?.renewIfDue();
-        const out = await io.task(`Applying ${p.entry.title}`, () => p.step.apply({ ...ctx(), ready: early }, p.state, p.changes));
+        const out = await io.task(`Applying ${p.entry.title}`, () => p.step.apply({ ...ctx(), ready: early, after }, p.state, p.changes));
         p.row.outputs = publish(outputs, out);
         p.row.status = p.changes.some((c) => c.action === 'create') ? 'created' : 'updated';
         return true;

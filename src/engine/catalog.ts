@@ -20,6 +20,7 @@ export const STEPS: readonly StepEntry[] = [
     title: 'S3 bucket for session logs',
     dependsOn: ['kms-key'],
     concurrent: true,
+    startsBefore: ['kms-key'],
     load: async () => (await import('../steps/log-bucket/index.js')).logBucketStep,
   },
   {

@@ -25,6 +25,10 @@ interface Spec {
   fail?: boolean;
   /** Says it is ready (StepContext.ready) as soon as it starts. */
   early?: boolean;
+  /** Starts before these dependencies (StepEntry.startsBefore) and awaits the first (StepContext.after). */
+  startsBefore?: string[];
+  /** Nothing to apply. */
+  converged?: boolean;
 }
 
 /**
@@ -41,9 +45,15 @@ function catalog(spec: Record<string, Spec>) {
     const step: AnyStep = {
       id,
       read: async () => ({}),
-      plan: () => [create(id)],
+      plan: () => (s.converged ? [] : [create(id)]),
       async apply(ctx) {
         log.push(`start ${id}`);
+        if (s.startsBefore) {
+          const later = ctx.after?.(s.startsBefore[0]!);
+          log.push(later ? `${id} waits` : `${id} waits for nothing`);
+          await later;
+          log.push(`${id} goes on`);
+        }
         seen[id] = { ...ctx.outputs };
         if (s.early) ctx.ready?.({ bucketName: `${id}-out` });
         inFlight.add(id);
@@ -56,7 +66,7 @@ function catalog(spec: Record<string, Spec>) {
       },
       outputs: () => ({}),
     };
-    return { id, title: `step ${id}`, dependsOn: s.deps ?? [], concurrent: s.concurrent, load: async () => step };
+    return { id, title: `step ${id}`, dependsOn: s.deps ?? [], concurrent: s.concurrent, startsBefore: s.startsBefore, load: async () => step };
   });
   /** Lets the apply of `id` end once it has started. */
   const release = async (id: string) => {
@@ -221,6 +231,26 @@ describe('a step that says it is ready', () => {
       ['bucket', 'created'],
       ['agents', 'skipped'],
     ]);
+  });
+});
+
+describe('a step that starts before its dependency', () => {
+  it('starts beside it and awaits it itself; with the dependency converged, it waits for nothing', async () => {
+    const c = catalog({ key: { concurrent: true }, bucket: { concurrent: true, deps: ['key'], startsBefore: ['key'] } });
+    const running = run(c.entries, new TestIo({ 'runner.apply': true }));
+    await c.settled();
+    expect(c.log).toEqual(['start key', 'start bucket', 'bucket waits']);
+    await c.release('key');
+    await c.settled();
+    expect(c.log.slice(3)).toEqual(['end key', 'bucket goes on']);
+    await c.release('bucket');
+    expect((await running).report.ok).toBe(true);
+
+    const d = catalog({ key: { concurrent: true, converged: true }, bucket: { concurrent: true, deps: ['key'], startsBefore: ['key'] } });
+    const again = run(d.entries, new TestIo({ 'runner.apply': true }));
+    await d.release('bucket');
+    expect((await again).report.ok).toBe(true);
+    expect(d.log).toEqual(['start bucket', 'bucket waits for nothing', 'bucket goes on', 'end bucket']);
   });
 });
 

@@ -72,8 +72,10 @@ export const logBucketStep: Step<BucketState, BucketChange> = {
     const s3 = ctx.aws.get(S3Client);
     const kinds = new Set(changes.map((c) => c.kind));
     const created = kinds.has('create-bucket');
-    // Before the first write: a bucket is never left half made for want of the key.
-    if (created || kinds.has('encryption')) requireKeyArn(ctx, 'log-bucket');
+    // The key this run is making (the bucket is created beside it), awaited before the settings.
+    const keyLater = ctx.after?.('kms-key');
+    // Before the first write: a bucket is never made for want of a key nothing is making.
+    if (!keyLater && (created || kinds.has('encryption'))) requireKeyArn(ctx, 'log-bucket');
     // S3 may answer OperationAborted to writes at once on one bucket, and NoSuchBucket right after the create.
     const retryable = created ? notYetVisible : (err: unknown) => errorName(err) === 'OperationAborted';
     const wait = (ms: number) => ctx.io.info(`  waiting for S3 to see the new bucket ${bucket.name} (${Math.round(ms / 1000)}s)…`);
@@ -94,6 +96,11 @@ export const logBucketStep: Step<BucketState, BucketChange> = {
     // The steps that name the bucket (the instance policy, the preferences) need it to exist,
     // marked as ours: they may start while its settings are written.
     ctx.ready?.(out);
+    // A key that failed leaves the new bucket, tagged as ours, to a rerun: no setting without it.
+    if (keyLater) {
+      await keyLater;
+      if (created || kinds.has('encryption')) requireKeyArn(ctx, 'log-bucket');
+    }
     // The settings do not depend on each other: all in flight at once.
     await allInOrder(BUCKET_SETTINGS.filter((k) => kinds.has(k)).map(write));
     return out;

@@ -2,11 +2,12 @@
 // answer of the one before).
 import { PutBucketTaggingCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { StepContext } from '../../../src/core/step.js';
 import { logBucketStep } from '../../../src/steps/log-bucket/index.js';
 import { applyPlanned, converge, kinds, planned } from '../../helpers/aws.js';
 import { type FakeS3Options, fakeS3 } from '../../helpers/fake-s3.js';
 import { callWaves } from '../../helpers/waves.js';
-import { BUCKET, context } from './support.js';
+import { BUCKET, context, KEY_ARN } from './support.js';
 
 let fake: ReturnType<typeof fakeS3>;
 const strict = (opts: FakeS3Options = {}) => (fake = fakeS3(opts));
@@ -23,7 +24,54 @@ async function applyWaves() {
   return waves.waves();
 }
 
+/**
+ * The apply with the key made beside it (StepEntry.startsBefore): the key's outputs arrive when
+ * the test calls `keyMade` (or `keyFailed`: the key's apply ended without them).
+ */
+async function besideTheKey() {
+  const ctx = await context({}, { keyKnown: false });
+  const plan = await planned(logBucketStep, { ...ctx, outputs: { kmsKeyArn: KEY_ARN } });
+  let ended!: () => void;
+  const key = new Promise<void>((r) => (ended = r));
+  const applyCtx: StepContext = { ...ctx, outputs: {}, after: (id) => (id === 'kms-key' ? key : undefined) };
+  const waves = callWaves(ctx.aws.get(S3Client));
+  const applying = applyPlanned(logBucketStep, applyCtx, plan);
+  applying.catch(() => {});
+  const settle = () => new Promise((r) => setTimeout(r, 40));
+  return {
+    waves,
+    applying,
+    settle,
+    keyMade: () => {
+      (applyCtx.outputs as Record<string, unknown>).kmsKeyArn = KEY_ARN;
+      ended();
+    },
+    keyFailed: () => ended(),
+  };
+}
+
 describe('log-bucket apply: round trips', () => {
+  it('beside a key still being made: CreateBucket at once, the settings when the key exists', async () => {
+    strict();
+    const run = await besideTheKey();
+    await run.settle();
+    expect(fake.writes()).toEqual(['CreateBucketCommand']);
+    run.keyMade();
+    await run.applying;
+    expect(run.waves.waves()).toEqual([['CreateBucket'], [...SETTINGS, 'PutBucketTagging'].sort()]);
+    expect(fake.buckets.get(BUCKET)?.encryption?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID).toBe(KEY_ARN);
+  });
+
+  it('beside a key that failed: the new bucket stays, tagged as ours, with no setting, and the step fails KEY_UNKNOWN', async () => {
+    strict();
+    const run = await besideTheKey();
+    await run.settle();
+    run.keyFailed();
+    await expect(run.applying).rejects.toMatchObject({ code: 'KEY_UNKNOWN' });
+    expect(fake.writes()).toEqual(['CreateBucketCommand']);
+    expect(fake.buckets.get(BUCKET)?.tags).toEqual({ ManagedBy: 'ssm-setup' });
+  });
+
   it('a new bucket tagged by CreateBucket itself: then its tags and every setting at once, two waves', async () => {
     strict();
     expect(await applyWaves()).toEqual([['CreateBucket'], [...SETTINGS, 'PutBucketTagging'].sort()]);
