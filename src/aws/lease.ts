@@ -43,6 +43,9 @@ export { describeLease, isFree, LEASE_PARAMETER, type LeaseRecord, type LeaseSta
  * more runs overwriting the same free version at once, a loser puts back the version before its
  * own write, which may be another loser's record: the winner applies while the record names a
  * run that stopped, so others see LEASE_HELD until it expires (10 minutes, or --force-unlock).
+ * Likewise a release that lands between a take's losing write and that loser's put-back takes
+ * the loser's record for another run's and puts it back (a run applies for a second at least, a
+ * loser puts back within two round trips of its write).
  */
 
 /** How long a lease lasts unless renewed, and how often a held lease looks whether it is due; tests shorten them. */
@@ -197,6 +200,8 @@ export async function withLease<T>(
 export class Lease {
   private busy: Promise<void> = Promise.resolve();
   private timer?: ReturnType<typeof setInterval>;
+  /** A renewal found another run's record: the lease is not ours to release. */
+  private lost = false;
 
   /**
    * @param version the version our last write of the parameter made (the take, a renewal)
@@ -234,31 +239,46 @@ export class Lease {
 
   private async renew(): Promise<void> {
     if (Date.parse(this.record.expires) - Date.now() > leaseTiming.ttlMs / 2) return;
-    const region = this.aws.target.region;
     const current = await readLease(this.aws);
-    if (!current || !heldBy(current.record, this.record)) throw held(current, region, true);
+    if (!current || !heldBy(current.record, this.record)) throw this.lostTo(current);
     const next = { ...this.record, expires: iso(Date.now() + leaseTiming.ttlMs) };
     const version = await overwrite(this.aws, JSON.stringify(next));
-    if (!(await firstAfter(this.aws, current.version, version))) throw held(await readLease(this.aws), region, true);
+    if (!(await firstAfter(this.aws, current.version, version))) throw this.lostTo(await readLease(this.aws));
     this.record = next;
     this.version = version;
   }
 
+  /** Another run holds the lease now: this one gives nothing back at its end. */
+  private lostTo(current: LeaseState | undefined): AwsError {
+    this.lost = true;
+    return held(current, this.aws.target.region, true);
+  }
+
   /**
-   * Gives the lease up if this run still holds it (never another run's): overwrites it with a
-   * released record, or deletes it (`remove`). Read first, always: our last write need not be
-   * the current one (a loser of the take put our value back after us, a --force-unlock), and a
-   * blind write checked against our version could leave our own held record standing.
+   * Gives the lease up, never leaving another run's record overwritten: one overwrite with a
+   * released record, checked by its version. When it is the next version after our last write
+   * (the take or a renewal), nobody wrote in between and the release stands: one round trip.
+   * Otherwise what stood just before it decides: our own record (a loser of the take put our
+   * value back after us) or a released one (a --force-unlock) lets the release stand; any other
+   * record (a run that took the lease after a --force-unlock, or once ours expired) is put back,
+   * unless written over since. A lease a renewal found lost is left alone.
+   * `remove` (destroy) reads first and deletes only a lease still ours: a delete has no version.
    */
   async release(opts: { remove?: boolean } = {}): Promise<void> {
     clearInterval(this.timer);
     await this.busy.catch(() => {});
-    const current = await readLease(this.aws);
-    if (!current || !heldBy(current.record, this.record)) return;
+    if (this.lost) return;
     if (opts.remove) {
+      const current = await readLease(this.aws);
+      if (!current || !heldBy(current.record, this.record)) return;
       await unlessMissing(this.aws.get(SSMClient).send(new DeleteParameterCommand({ Name: LEASE_PARAMETER })), 'ParameterNotFound');
       return;
     }
-    await overwrite(this.aws, JSON.stringify(releasedOf(this.record)));
+    const version = await overwrite(this.aws, JSON.stringify(releasedOf(this.record)));
+    if (version === this.version + 1) return;
+    const before = await readLease(this.aws, version - 1);
+    if (!before || heldBy(before.record, this.record) || before.record?.released) return;
+    const now = await readLease(this.aws);
+    if (now?.version === version) await overwrite(this.aws, before.value);
   }
 }
