@@ -20,6 +20,8 @@ const HTTP_REQUEST_START = 'http.client.request.start';
 
 /** The part of an SDK v3 client the factory touches. */
 interface SdkClient {
+  /** The resolved configuration; `credentials` is the client's memoized credential provider. */
+  config: { credentials?: unknown };
   middlewareStack: { add(mw: unknown, opts: { step: 'initialize'; name: string }): void };
   send(command: unknown): Promise<unknown>;
 }
@@ -35,6 +37,8 @@ export class AwsClients implements Clients {
   /** One bound per service (client class), shared by `get` and `once`. */
   private readonly bounds = new Map<unknown, <T>(work: () => Promise<T>) => Promise<T>>();
   private identityPromise?: Promise<Identity>;
+  /** The first client's memoized credential provider, given to every later client. */
+  private credentials?: unknown;
   /** The answers of the read calls of the current read-cache span, by call and input. */
   private readCache?: Map<string, Promise<unknown>>;
 
@@ -61,7 +65,10 @@ export class AwsClients implements Clients {
   private make<C extends object>(cache: Map<unknown, unknown>, Client: ClientClass<C>, config: Record<string, unknown>): C {
     let client = cache.get(Client) as C | undefined;
     if (!client) {
-      client = new Client(config);
+      // One credential resolution per run: a client of its own would resolve a profile again,
+      // and an SSO or assume-role profile costs a call before each new client's first call.
+      client = new Client(this.credentials ? { ...config, credentials: this.credentials } : config);
+      this.credentials ??= (client as unknown as SdkClient).config?.credentials;
       const bound = this.bounds.get(Client) ?? limiter(IN_FLIGHT_PER_SERVICE);
       this.bounds.set(Client, bound);
       instrument(
@@ -154,6 +161,9 @@ export function clientConfig(target: AwsTarget): Record<string, unknown> {
     ...(target.credentials ? { credentials: target.credentials } : {}),
     // Adaptive adds client-side rate limiting: useful when fanning out IAM/SSM calls.
     retryMode: 'adaptive',
+    // The middleware stack is resolved once per command class, not for every call: the stack
+    // is complete when the client is made (instrument), and no call passes per-call options.
+    cacheMiddleware: true,
     ...(target.endpointUrl
       ? {
           endpoint: target.endpointUrl,

@@ -1,6 +1,9 @@
 import * as z from 'zod';
 import { type GivenTag, givenTags, MANAGED_BY_TAG, resourceTagProblems, type TagProblem, targetTagProblems } from './tags.js';
 
+// The settings are parsed once or twice a run: compiling zod's fast path (new Function) costs more than it saves.
+z.config({ jitless: true });
+
 /** CloudWatch Logs' allowed retention values (PutRetentionPolicy). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 

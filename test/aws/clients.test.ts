@@ -1,4 +1,6 @@
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CallRecorder, isWriteCall } from '../../src/aws/calls.js';
 import { AwsClients, clientConfig, resolveRegion } from '../../src/aws/clients.js';
@@ -13,10 +15,23 @@ describe('client factory', () => {
       region: 'eu-west-1',
       profile: 'dev',
       retryMode: 'adaptive',
+      cacheMiddleware: true,
       endpoint: 'http://127.0.0.1:5000',
       forcePathStyle: true,
     });
-    expect(clientConfig({ region: 'eu-west-1' })).toEqual({ region: 'eu-west-1', retryMode: 'adaptive' });
+    expect(clientConfig({ region: 'eu-west-1' })).toEqual({ region: 'eu-west-1', retryMode: 'adaptive', cacheMiddleware: true });
+  });
+
+  it('resolves the credentials once for all its clients (an SSO or assume-role profile: one call, not one per client)', async () => {
+    let resolved = 0;
+    const credentials = async () => {
+      resolved++;
+      return { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', expiration: new Date(Date.now() + 3_600_000) };
+    };
+    const aws = new AwsClients({ region: 'eu-west-1', credentials });
+    const clients = [aws.get(KMSClient), aws.get(S3Client), aws.once(KMSClient), aws.get(SSMClient)];
+    for (const c of clients) await (c.config.credentials as () => Promise<unknown>)();
+    expect(resolved).toBe(1);
   });
 
   it('creates each client once', () => {

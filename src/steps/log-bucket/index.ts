@@ -72,7 +72,7 @@ export const logBucketStep: Step<BucketState, BucketChange> = {
     const s3 = ctx.aws.get(S3Client);
     const kinds = new Set(changes.map((c) => c.kind));
     const created = kinds.has('create-bucket');
-    // The key this run is making (the bucket is created beside it), awaited before the settings.
+    // The key this run is making (the bucket is created beside it), awaited by the encryption only.
     const keyLater = ctx.after?.('kms-key');
     // Before the first write: a bucket is never made for want of a key nothing is making.
     if (!keyLater && (created || kinds.has('encryption'))) requireKeyArn(ctx, 'log-bucket');
@@ -96,13 +96,11 @@ export const logBucketStep: Step<BucketState, BucketChange> = {
     // The steps that name the bucket (the instance policy, the preferences) need it to exist,
     // marked as ours: they may start while its settings are written.
     ctx.ready?.(out);
-    // A key that failed leaves the new bucket, tagged as ours, to a rerun: no setting without it.
-    if (keyLater) {
-      await keyLater;
-      if (created || kinds.has('encryption')) requireKeyArn(ctx, 'log-bucket');
-    }
-    // The settings do not depend on each other: all in flight at once.
-    await allInOrder(BUCKET_SETTINGS.filter((k) => kinds.has(k)).map(write));
+    // The settings do not depend on each other: all in flight at once, the encryption once the
+    // key exists (a key that failed leaves it to a rerun: KEY_UNKNOWN, the other settings made).
+    const encrypt = write('encryption');
+    const settings = BUCKET_SETTINGS.filter((k) => kinds.has(k)).map((k) => (k === 'encryption' && keyLater ? () => keyLater.then(encrypt) : write(k)));
+    await allInOrder(settings);
     return out;
   },
 

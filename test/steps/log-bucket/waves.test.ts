@@ -51,24 +51,26 @@ async function besideTheKey() {
 }
 
 describe('log-bucket apply: round trips', () => {
-  it('beside a key still being made: CreateBucket at once, the settings when the key exists', async () => {
+  it('beside a key still being made: CreateBucket at once, then the settings, the encryption once the key exists', async () => {
     strict();
     const run = await besideTheKey();
     await run.settle();
-    expect(fake.writes()).toEqual(['CreateBucketCommand']);
+    const keyless = SETTINGS.filter((k) => k !== 'PutBucketEncryption');
+    expect(run.waves.waves()).toEqual([['CreateBucket'], [...keyless, 'PutBucketTagging'].sort()]);
     run.keyMade();
     await run.applying;
-    expect(run.waves.waves()).toEqual([['CreateBucket'], [...SETTINGS, 'PutBucketTagging'].sort()]);
+    expect(run.waves.waves()).toEqual([['CreateBucket'], [...keyless, 'PutBucketTagging'].sort(), ['PutBucketEncryption']]);
     expect(fake.buckets.get(BUCKET)?.encryption?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID).toBe(KEY_ARN);
   });
 
-  it('beside a key that failed: the new bucket stays, tagged as ours, with no setting, and the step fails KEY_UNKNOWN', async () => {
+  it('beside a key that failed: the new bucket stays, ours and private, without its encryption, and the step fails KEY_UNKNOWN', async () => {
     strict();
     const run = await besideTheKey();
     await run.settle();
     run.keyFailed();
     await expect(run.applying).rejects.toMatchObject({ code: 'KEY_UNKNOWN' });
-    expect(fake.writes()).toEqual(['CreateBucketCommand']);
+    expect(fake.writes()).not.toContain('PutBucketEncryptionCommand');
+    expect(fake.writes()).toContain('PutPublicAccessBlockCommand');
     expect(fake.buckets.get(BUCKET)?.tags).toEqual({ ManagedBy: 'ssm-setup' });
   });
 
