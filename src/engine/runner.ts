@@ -80,6 +80,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const first = Promise.all([aws.identity(), leaseRead]);
   // The steps' modules (each with its SDK client) compile while those calls are in flight.
   const loading = aws.sent(first).then(() => loadSteps(order));
+  loading.catch(() => {}); // awaited below, unless the identity failed first
   const [identity, seen] = await first;
   const region = aws.target.region;
   let loaded = opts.loaded;
