@@ -275,7 +275,8 @@ export class Lease {
       return;
     }
     const version = await overwrite(this.aws, JSON.stringify(releasedOf(this.record)));
-    if (version === this.version + 1) return;
+    // Version 1: the parameter was deleted meanwhile (a destroy); ours is the only record.
+    if (version === 1 || version === this.version + 1) return;
     const before = await readLease(this.aws, version - 1);
     if (!before || heldBy(before.record, this.record) || before.record?.released) return;
     const now = await readLease(this.aws);

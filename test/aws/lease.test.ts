@@ -209,6 +209,17 @@ describe('a release checked by its version', () => {
     expect(fake.value(LEASE_PARAMETER)).toMatchObject({ holder: ME, released: expect.any(String) });
   });
 
+  it('deleted meanwhile (a destroy): the release makes version 1 and reads nothing before it', async () => {
+    const lease = await takeLease(aws(), IDENTITY, 'ssm-setup init');
+    vi.setSystemTime(T0 + 2 * MINUTE);
+    await lease.renewIfDue(); // not due: nothing written
+    fake.params.delete(LEASE_PARAMETER);
+    fake.mock.resetHistory();
+    await lease.release();
+    expect(fake.calls()).toEqual(['PutParameterCommand']);
+    expect(fake.value(LEASE_PARAMETER)).toMatchObject({ holder: ME, released: expect.any(String) });
+  });
+
   it('a renewal that found the lease lost: the release writes nothing', async () => {
     const lease = await takeLease(aws(), IDENTITY, 'ssm-setup init');
     vi.setSystemTime(T0 + 6 * MINUTE);
